@@ -1,0 +1,10 @@
+// Every message type tickflow puts on the wire or in DuckDB, and the helpers to define more.
+export * from "./field.ts";
+export * from "./message.ts";
+export * from "./time.ts";
+export * from "./timeframe.ts";
+export { TradeMessage, type Trade } from "./trade.ts";
+export { BarMessage, barId, type Bar } from "./bar.ts";
+export { NewsMessage, ScoredNewsMessage, type News, type ScoredNews } from "./news.ts";
+export { SignalMessage, type Signal } from "./signal.ts";
+export { DeadLetterMessage, type DeadLetter } from "./deadLetter.ts";
