@@ -1,0 +1,33 @@
+// Test helper: a real nats-server on a free port with a temporary store, plus a connection to it.
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { startTempNatsServer, type LocalNatsServer } from "../../engine/nats/natsServer.ts";
+import { ensureStreams } from "../../engine/nats/streams.ts";
+
+export interface NatsFixture {
+  server: LocalNatsServer;
+  nc: NatsConnection;
+  url: string;
+}
+
+export async function startNats(): Promise<NatsFixture> {
+  const server = await startTempNatsServer();
+  const nc = await connect({ servers: server.url });
+  await ensureStreams(nc);
+  return { server, nc, url: server.url };
+}
+
+export async function stopNats(f: NatsFixture | undefined): Promise<void> {
+  if (!f) return;
+  await f.nc.drain().catch(() => undefined);
+  await f.server.stop();
+}
+
+/** Runs `fn` with a fresh server and connection, tearing both down after. */
+export async function withNats<T>(fn: (f: NatsFixture) => Promise<T>): Promise<T> {
+  const f = await startNats();
+  try {
+    return await fn(f);
+  } finally {
+    await stopNats(f);
+  }
+}
