@@ -16,13 +16,13 @@ export const STREAMS: readonly Pick<StreamConfig, "name" | "subjects" | "descrip
 export async function ensureStreams(nc: NatsConnection, opts: { duplicateWindowNs?: number } = {}): Promise<JetStreamManager> {
   const jsm = await jetstreamManager(nc);
   for (const s of STREAMS) {
-    const config: Partial<StreamConfig> = {
+    const config = {
       ...s,
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
       duplicate_window: opts.duplicateWindowNs ?? DAY_NS,
-    };
+    } as Partial<StreamConfig> & { name: string };
     try {
       await jsm.streams.info(s.name!);
       await jsm.streams.update(s.name!, config);

@@ -1,0 +1,64 @@
+// DuckDbSink: records inputs and outputs as columnar batches (data chunks + appender) into one table per
+// message type. Writes go to a staging table and then INSERT OR IGNORE, so a redelivered or re-imported
+// message is stored once, whoever records it.
+import type { Database, CellValue } from "../engine/duckdb/database.ts";
+import type { AnyField } from "../schemas/field.ts";
+import type { MessageOf, MessageType } from "../schemas/message.ts";
+import { createTableSql, inputLayout, outputLayout, RUNS_LAYOUT, toColumns, type AnyMessageType, type InputMeta, type TableLayout } from "./recordingTables.ts";
+import { DeadLetterMessage } from "../schemas/deadLetter.ts";
+
+
+export interface WriteResult {
+  /** Rows offered. */
+  readonly offered: number;
+  /** Rows actually new (not already recorded). */
+  readonly inserted: number;
+}
+
+export class DuckDbSink {
+  private readonly prepared = new Set<string>();
+
+  constructor(readonly db: Database) {}
+
+  /** Creates the table (and its staging twin) once per sink. */
+  async ensure(layout: TableLayout): Promise<void> {
+    if (this.prepared.has(layout.name)) return;
+    await this.db.run(createTableSql(layout));
+    await this.db.run(`CREATE TEMP TABLE IF NOT EXISTS "stage_${layout.name}" AS SELECT * FROM "${layout.name}" LIMIT 0`);
+    this.prepared.add(layout.name);
+  }
+
+  async ensureRecording(types: readonly AnyMessageType[]): Promise<void> {
+    await this.ensure(RUNS_LAYOUT);
+    await this.ensure(outputLayout(DeadLetterMessage));
+    for (const t of types) await this.ensure(inputLayout(t));
+  }
+
+  /** Records feed messages with the subject and stream sequence they came with. */
+  writeInputs<F extends Record<string, AnyField>>(type: MessageType<F>, messages: readonly MessageOf<F>[], meta: readonly InputMeta[]): Promise<WriteResult> {
+    const layout = inputLayout(type);
+    const cols = toColumns(type, messages, [], [(i) => meta[i]!.subject, (i) => meta[i]!.streamSeq]);
+    return this.write(layout, cols);
+  }
+
+  /** Records messages a run emitted; `firstSeq` numbers them in emission order within the run. */
+  writeOutputs<F extends Record<string, AnyField>>(type: MessageType<F>, runId: string, messages: readonly MessageOf<F>[], firstSeq: bigint): Promise<WriteResult> {
+    const layout = outputLayout(type);
+    const cols = toColumns(type, messages, [() => runId, (i) => firstSeq + BigInt(i)], []);
+    return this.write(layout, cols);
+  }
+
+  async write(layout: TableLayout, columns: CellValue[][]): Promise<WriteResult> {
+    const offered = columns[0]?.length ?? 0;
+    if (offered === 0) return { offered, inserted: 0 };
+    await this.ensure(layout);
+    const stage = `stage_${layout.name}`;
+    await this.db.appendColumns(stage, layout.columns.map((c) => c.type), columns, "main", "temp");
+    const rows = await this.db.exclusive(async (c) => {
+      const r = await c.run(`INSERT OR IGNORE INTO "${layout.name}" SELECT * FROM temp."${stage}"`);
+      await c.run(`DELETE FROM temp."${stage}"`);
+      return r.rowsChanged;
+    });
+    return { offered, inserted: rows };
+  }
+}

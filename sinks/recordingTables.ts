@@ -1,0 +1,99 @@
+// DuckDB table layouts of the recording: input tables (feeds, keyed by message id, with subject and
+// stream sequence) and output tables (one row per emitted message per run). Columns come from schemas/.
+import type { DuckColumnType } from "../schemas/field.ts";
+import type { MessageType } from "../schemas/message.ts";
+import type { CellValue } from "../engine/duckdb/database.ts";
+
+export interface TableColumn {
+  readonly name: string;
+  readonly type: DuckColumnType;
+  readonly nullable: boolean;
+}
+
+export interface TableLayout {
+  readonly name: string;
+  readonly columns: readonly TableColumn[];
+  /** Primary key: a row with an existing key is ignored, which makes every sink idempotent. */
+  readonly key: readonly string[];
+}
+
+/** Any declared message type (its field types do not matter to the layout). */
+export type AnyMessageType = MessageType<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Input tables are named after the message table (trades, bars, news); these never hold run outputs. */
+export const INPUT_TABLES = new Set(["trades", "bars", "news"]);
+
+export interface InputMeta {
+  readonly subject: string;
+  readonly streamSeq: bigint;
+}
+
+export function inputLayout(type: AnyMessageType): TableLayout {
+  const key = type.columns.some((c) => c.name === "id") ? ["id"] : type.table === "bars" ? ["symbol", "timeframe", "ts_open"] : [];
+  return {
+    name: type.table,
+    columns: [
+      ...type.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
+      { name: "subject", type: "VARCHAR", nullable: false },
+      { name: "stream_seq", type: "BIGINT", nullable: false },
+    ],
+    key,
+  };
+}
+
+export function outputTableName(type: AnyMessageType): string {
+  return INPUT_TABLES.has(type.table) ? `out_${type.table}` : type.table;
+}
+
+export function outputLayout(type: AnyMessageType): TableLayout {
+  const hasId = type.columns.some((c) => c.name === "id");
+  return {
+    name: outputTableName(type),
+    columns: [{ name: "run_id", type: "VARCHAR", nullable: false }, { name: "out_seq", type: "BIGINT", nullable: false }, ...type.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable }))],
+    key: hasId ? ["run_id", "id"] : ["run_id", "out_seq"],
+  };
+}
+
+export const RUNS_LAYOUT: TableLayout = {
+  name: "runs",
+  columns: [
+    { name: "run_id", type: "VARCHAR", nullable: false },
+    { name: "pipeline", type: "VARCHAR", nullable: false },
+    { name: "mode", type: "VARCHAR", nullable: false },
+    { name: "started_at", type: "TIMESTAMP_NS", nullable: false },
+    { name: "finished_at", type: "TIMESTAMP_NS", nullable: true },
+    { name: "status", type: "VARCHAR", nullable: false },
+    { name: "inputs", type: "BIGINT", nullable: true },
+    { name: "outputs", type: "BIGINT", nullable: true },
+    { name: "dead_letters", type: "BIGINT", nullable: true },
+    { name: "late", type: "BIGINT", nullable: true },
+    { name: "digest", type: "VARCHAR", nullable: true },
+    { name: "params", type: "VARCHAR", nullable: true },
+  ],
+  key: ["run_id"],
+};
+
+export function createTableSql(layout: TableLayout): string {
+  const cols = layout.columns.map((c) => `"${c.name}" ${c.type}${c.nullable ? "" : " NOT NULL"}`);
+  if (layout.key.length) cols.push(`PRIMARY KEY (${layout.key.map((k) => `"${k}"`).join(", ")})`);
+  return `CREATE TABLE IF NOT EXISTS "${layout.name}" (${cols.join(", ")})`;
+}
+
+/** Turns messages (plus per-row extras placed before/after the message columns) into column-major cells. */
+export function toColumns<M>(
+  type: AnyMessageType,
+  messages: readonly M[],
+  before: readonly ((i: number) => CellValue)[],
+  after: readonly ((i: number) => CellValue)[],
+): CellValue[][] {
+  const width = before.length + type.columns.length + after.length;
+  const cols: CellValue[][] = Array.from({ length: width }, () => new Array<CellValue>(messages.length));
+  for (let i = 0; i < messages.length; i++) {
+    let c = 0;
+    for (const f of before) cols[c++]![i] = f(i);
+    const row = type.toRow(messages[i] as never);
+    for (const v of row) cols[c++]![i] = v;
+    for (const f of after) cols[c++]![i] = f(i);
+  }
+  return cols;
+}
