@@ -1,0 +1,28 @@
+// Public surface of models/: what the CLI (`tickflow train`, `tickflow models`) and the inference operator use.
+export { featureMatrix, dropUnlabeled, selectRows, sliceRows, walkForwardSplit } from "./dataset.ts";
+export type { FeatureMatrix, RowRange, WalkForwardFold, WalkForwardOptions, Embargo, TrainFracSplit, FoldsSplit } from "./dataset.ts";
+export { forwardReturnLabel, tripleBarrierLabel, upperBarrierHit } from "./labels.ts";
+export type { TripleBarrierOptions } from "./labels.ts";
+export { fitStandardizer, applyStandardizer } from "./standardizer.ts";
+export type { Standardizer } from "./standardizer.ts";
+export { trainLogisticRegression, predictLogisticRegression, rawCoefficients } from "./logisticRegression.ts";
+export type { LogisticRegressionModel, LogisticRegressionParams } from "./logisticRegression.ts";
+export { trainGradientBoostedTrees, predictGradientBoostedTrees } from "./gradientBoostedTrees.ts";
+export type { GradientBoostedTreesModel, GradientBoostedTreesParams, RegressionTree } from "./gradientBoostedTrees.ts";
+export { predictProba, MODEL_KINDS } from "./model.ts";
+export type { TrainedModel, ModelKind } from "./model.ts";
+export { accuracy, auc, logLoss, confusionCounts, classificationMetrics } from "./metrics.ts";
+export type { ClassificationMetrics, ConfusionCounts } from "./metrics.ts";
+export { buildOnnxModel, encodeOnnxModel, exportOnnx, verifyOnnx, OnnxVerificationError, ONNX_INPUT, ONNX_OUTPUT, ONNX_TOLERANCE } from "./onnxExport.ts";
+export type { OnnxModelMetadata, OnnxVerification } from "./onnxExport.ts";
+export { OnnxScorer, readOnnxModelInfo, checkFeatureOrder, ModelLoadError, FeatureMismatchError, NonFiniteOutputError } from "./onnxScorer.ts";
+export type { OnnxModelInfo, OnnxScorerOptions } from "./onnxScorer.ts";
+export { MicroBatcher, realScheduler, BatchResultCountError } from "./microBatcher.ts";
+export type { BatchScheduler, BatchCut, MicroBatcherOptions } from "./microBatcher.ts";
+export { batchedScorer } from "./batchedScorer.ts";
+export { ModelRegistry, modelId } from "./registry.ts";
+export type { ModelRecord, ModelRegistration, ModelFilter, RegistryClock } from "./registry.ts";
+export { trainAndEvaluate } from "./train.ts";
+export type { TrainRequest, TrainResult, FoldResult } from "./train.ts";
+export { mulberry32, normalFrom } from "./prng.ts";
+export type { Random } from "./prng.ts";
