@@ -94,7 +94,7 @@ export function trainGradientBoostedTrees(
     builder.grow(rows, 0, m, 0);
     const tree = builder.toTree();
     trees.push(tree);
-    for (let i = 0; i < n; i++) score[i]! += tree.value[leafOfBinned(tree, builder.splitBins, bins, n, i)]!;
+    for (let i = 0; i < n; i++) score[i]! += tree.value[leafOfBinned(tree, builder.splitBins, bins, f, i)]!;
   }
   return { kind: "gbt", featureNames: [...featureNames], baseScore, trees, params: p };
 }
@@ -155,7 +155,7 @@ function resolveParams(params: GradientBoostedTreesParams): Required<GradientBoo
  */
 function binFeatures(X: Float64Array, n: number, f: number, maxBins: number): { thresholds: Float64Array[]; bins: Uint8Array } {
   const thresholds: Float64Array[] = [];
-  const bins = new Uint8Array(n * f); // column-major: bins[j * n + i]
+  const bins = new Uint8Array(n * f); // row-major like X: bins[i * f + j]
   const column = new Float64Array(n);
   for (let j = 0; j < f; j++) {
     for (let i = 0; i < n; i++) column[i] = X[i * f + j]!;
@@ -176,18 +176,32 @@ function binFeatures(X: Float64Array, n: number, f: number, maxBins: number): { 
         if (x <= th[mid]!) hi = mid;
         else lo = mid + 1;
       }
-      bins[j * n + i] = lo;
+      bins[i * f + j] = lo;
     }
   }
   return { thresholds, bins };
 }
 
-function leafOfBinned(tree: RegressionTree, splitBins: number[], bins: Uint8Array, n: number, i: number): number {
+function leafOfBinned(tree: RegressionTree, splitBins: number[], bins: Uint8Array, f: number, i: number): number {
   let node = 0;
   while (tree.feature[node]! >= 0) {
-    node = bins[tree.feature[node]! * n + i]! <= splitBins[node]! ? tree.left[node]! : tree.right[node]!;
+    node = bins[i * f + tree.feature[node]!]! <= splitBins[node]! ? tree.left[node]! : tree.right[node]!;
   }
   return node;
+}
+
+interface Histogram {
+  readonly grad: Float64Array;
+  readonly hess: Float64Array;
+  readonly count: Int32Array;
+}
+
+function subtract(parent: Histogram, child: Histogram): Histogram {
+  return {
+    grad: parent.grad.map((v, i) => v - child.grad[i]!),
+    hess: parent.hess.map((v, i) => v - child.hess[i]!),
+    count: parent.count.map((v, i) => v - child.count[i]!),
+  };
 }
 
 class TreeBuilder {
@@ -198,21 +212,26 @@ class TreeBuilder {
   readonly value: number[] = [];
   /** Split bin per node (-1 for leaves), used to route training rows without touching raw values. */
   readonly splitBins: number[] = [];
-  private readonly f: number;
+  readonly f: number;
+  private readonly scratch: Int32Array;
 
   constructor(
-    private readonly bins: Uint8Array,
+    readonly bins: Uint8Array,
     private readonly thresholds: Float64Array[],
-    private readonly n: number,
-    private readonly grad: Float64Array,
-    private readonly hess: Float64Array,
+    n: number,
+    readonly grad: Float64Array,
+    readonly hess: Float64Array,
     private readonly p: Required<GradientBoostedTreesParams>,
   ) {
     this.f = thresholds.length;
+    this.scratch = new Int32Array(n);
   }
 
-  /** Grows the subtree for rows[start, end) and returns its node id (pre-order). */
-  grow(rows: Int32Array, start: number, end: number, depth: number): number {
+  /**
+   * Grows the subtree for rows[start, end) and returns its node id (pre-order). `hist` is the node's histogram
+   * when the caller already has it (the larger child's is parent minus smaller child's).
+   */
+  grow(rows: Int32Array, start: number, end: number, depth: number, hist?: Histogram): number {
     const id = this.feature.length;
     let G = 0;
     let H = 0;
@@ -225,35 +244,31 @@ class TreeBuilder {
     if (depth >= this.p.maxDepth || count < 2 * this.p.minSamplesLeaf) return id;
 
     const parentScore = (G * G) / (H + this.p.l2);
+    const { bins, f } = this;
+    const { l2, minSamplesLeaf } = this.p;
+    const own = hist ?? this.histogram(rows, start, end);
+    const hg = own.grad;
+    const hh = own.hess;
+    const hc = own.count;
     let bestGain = this.p.minGain;
     let bestFeature = -1;
     let bestBin = -1;
-    for (let j = 0; j < this.f; j++) {
+    for (let j = 0; j < f; j++) {
       const nb = this.thresholds[j]!.length + 1;
       if (nb < 2) continue;
-      const hg = new Float64Array(nb);
-      const hh = new Float64Array(nb);
-      const hc = new Int32Array(nb);
-      const col = j * this.n;
-      for (let k = start; k < end; k++) {
-        const r = rows[k]!;
-        const b = this.bins[col + r]!;
-        hg[b]! += this.grad[r]!;
-        hh[b]! += this.hess[r]!;
-        hc[b]!++;
-      }
+      const off = j << 8;
       let gl = 0;
       let hl = 0;
       let cl = 0;
       for (let b = 0; b < nb - 1; b++) {
-        gl += hg[b]!;
-        hl += hh[b]!;
-        cl += hc[b]!;
-        if (cl < this.p.minSamplesLeaf) continue;
-        if (count - cl < this.p.minSamplesLeaf) break;
+        gl += hg[off + b]!;
+        hl += hh[off + b]!;
+        cl += hc[off + b]!;
+        if (cl < minSamplesLeaf) continue;
+        if (count - cl < minSamplesLeaf) break;
         const gr = G - gl;
         const hr = H - hl;
-        const gain = (gl * gl) / (hl + this.p.l2) + (gr * gr) / (hr + this.p.l2) - parentScore;
+        const gain = (gl * gl) / (hl + l2) + (gr * gr) / (hr + l2) - parentScore;
         if (gain > bestGain) {
           bestGain = gain;
           bestFeature = j;
@@ -264,23 +279,57 @@ class TreeBuilder {
     if (bestFeature < 0) return id;
 
     // Stable partition keeps row order, hence summation order, the same on every run.
-    const col = bestFeature * this.n;
-    const right: number[] = [];
+    const scratch = this.scratch;
     let w = start;
+    let nr = 0;
     for (let k = start; k < end; k++) {
       const r = rows[k]!;
-      if (this.bins[col + r]! <= bestBin) rows[w++] = r;
-      else right.push(r);
+      if (bins[r * f + bestFeature]! <= bestBin) rows[w++] = r;
+      else scratch[nr++] = r;
     }
-    for (let k = 0; k < right.length; k++) rows[w + k] = right[k]!;
+    rows.set(scratch.subarray(0, nr), w);
 
     this.feature[id] = bestFeature;
     this.threshold[id] = this.thresholds[bestFeature]![bestBin]!;
     this.splitBins[id] = bestBin;
     this.value[id] = 0;
-    this.left[id] = this.grow(rows, start, w, depth + 1);
-    this.right[id] = this.grow(rows, w, end, depth + 1);
+    let leftHist: Histogram | undefined;
+    let rightHist: Histogram | undefined;
+    if (depth + 1 < this.p.maxDepth) {
+      // Only the smaller child is scanned; the other is the difference (halves the work below the root).
+      if (w - start <= end - w) {
+        leftHist = this.histogram(rows, start, w);
+        rightHist = subtract(own, leftHist);
+      } else {
+        rightHist = this.histogram(rows, w, end);
+        leftHist = subtract(own, rightHist);
+      }
+    }
+    this.left[id] = this.grow(rows, start, w, depth + 1, leftHist);
+    this.right[id] = this.grow(rows, w, end, depth + 1, rightHist);
     return id;
+  }
+
+  /** Gradient, hessian and row count per (feature, bin) over rows[start, end); feature j at offset j * 256. */
+  private histogram(rows: Int32Array, start: number, end: number): Histogram {
+    const { bins, grad, hess, f } = this;
+    const hg = new Float64Array(f << 8);
+    const hh = new Float64Array(f << 8);
+    const hc = new Int32Array(f << 8);
+    // Rows outer, features inner: each row's gradient is loaded once and its bins are contiguous.
+    for (let k = start; k < end; k++) {
+      const r = rows[k]!;
+      const g = grad[r]!;
+      const h = hess[r]!;
+      const base = r * f;
+      for (let j = 0; j < f; j++) {
+        const b = (j << 8) + bins[base + j]!;
+        hg[b]! += g;
+        hh[b]! += h;
+        hc[b]!++;
+      }
+    }
+    return { grad: hg, hess: hh, count: hc };
   }
 
   toTree(): RegressionTree {

@@ -1,0 +1,87 @@
+// Model benchmarks: training time per kind on 50k × 12 rows, and onnxruntime scoring throughput and latency per
+// micro-batch size (one session.run per batch, single intra-op thread as in the pipeline).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { trainGradientBoostedTrees } from "../models/gradientBoostedTrees.ts";
+import { trainLogisticRegression } from "../models/logisticRegression.ts";
+import type { TrainedModel } from "../models/model.ts";
+import { exportOnnx } from "../models/onnxExport.ts";
+import { OnnxScorer } from "../models/onnxScorer.ts";
+import { mulberry32, normalFrom } from "../models/prng.ts";
+import type { BenchRow } from "./types.ts";
+
+const ROWS = 50_000;
+const FEATURES = 12;
+const BATCH_SIZES = [1, 8, 64, 512];
+/** Scoring time per batch size and kind; enough calls for a stable p99 on two shared cores. */
+const SCORE_BUDGET_MS = 700;
+
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const { X, y, featureNames } = syntheticFeatures(ROWS, FEATURES, 2024);
+  const dir = await mkdtemp(join(tmpdir(), "tickflow-bench-models-"));
+  try {
+    const trainers: [string, () => TrainedModel][] = [
+      ["logreg", () => trainLogisticRegression(X, y, ROWS, featureNames, { l2: 1e-4 })],
+      ["gbt", () => trainGradientBoostedTrees(X, y, ROWS, featureNames, { nTrees: 100, maxDepth: 4 })],
+    ];
+    for (const [kind, train] of trainers) {
+      const t0 = performance.now();
+      const model = train();
+      const seconds = (performance.now() - t0) / 1000;
+      rows.push({ group: "models", name: `${kind} train ${ROWS / 1000}k×${FEATURES}`, value: seconds, unit: "s", note: kind === "gbt" ? "100 trees, depth 4, 64 bins" : "IRLS" });
+
+      const file = join(dir, `${kind}.onnx`);
+      await exportOnnx(model, file, { modelId: `bench-${kind}-v1`, name: `bench-${kind}`, version: 1 });
+      const scorer = await OnnxScorer.load(file, { featureNames });
+      try {
+        for (const batch of BATCH_SIZES) rows.push(...(await scoreBench(scorer, kind, X, batch)));
+      } finally {
+        await scorer.release();
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+async function scoreBench(scorer: OnnxScorer, kind: string, X: Float64Array, batch: number): Promise<BenchRow[]> {
+  const f = scorer.featureCount;
+  for (let i = 0; i < 20; i++) await scorer.score(X.subarray(0, batch * f), batch); // warm-up
+  const latencies: number[] = [];
+  const start = performance.now();
+  let offset = 0;
+  while (performance.now() - start < SCORE_BUDGET_MS || latencies.length < 200) {
+    if (offset + batch > ROWS) offset = 0;
+    const t = performance.now();
+    await scorer.score(X.subarray(offset * f, (offset + batch) * f), batch);
+    latencies.push(performance.now() - t);
+    offset += batch;
+  }
+  const elapsed = performance.now() - start;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 1000;
+  const name = `${kind} onnx batch=${batch}`;
+  const note = `${latencies.length} calls`;
+  return [
+    { group: "models", name: `${name} throughput`, value: (latencies.length * batch) / (elapsed / 1000), unit: "rows/s", note },
+    { group: "models", name: `${name} p50`, value: q(0.5), unit: "µs/batch" },
+    { group: "models", name: `${name} p99`, value: q(0.99), unit: "µs/batch" },
+  ];
+}
+
+/** Seeded rows with a linear part and an interaction, so both kinds have something to learn. */
+function syntheticFeatures(n: number, f: number, seed: number): { X: Float64Array; y: Float64Array; featureNames: string[] } {
+  const rand = mulberry32(seed);
+  const normal = normalFrom(rand);
+  const X = new Float64Array(n * f);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < f; j++) X[i * f + j] = normal();
+    const z = 0.8 * X[i * f]! - 0.5 * X[i * f + 1]! + 1.2 * Math.sign(X[i * f + 2]! * X[i * f + 3]!);
+    y[i] = rand() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+  }
+  return { X, y, featureNames: Array.from({ length: f }, (_, j) => `feature_${j}`) };
+}
