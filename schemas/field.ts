@@ -123,3 +123,16 @@ export function optional<TMem, TWire>(f: Field<TMem, TWire>): Field<TMem | undef
     fromColumn: (v) => (v === null || v === undefined ? undefined : f.fromColumn(v)),
   };
 }
+
+/** A record of named finite numbers (feature values), stored as JSON text. */
+export const numberRecord = (description: string): Field<Record<string, number>, Record<string, number>> =>
+  field<Record<string, number>, Record<string, number>>(
+    "numberRecord",
+    z.record(z.string(), z.number().finite("must be a finite number")),
+    "VARCHAR",
+    description,
+    (w) => ({ ...w }),
+    (m) => m,
+    (m) => JSON.stringify(m),
+    (v) => JSON.parse(String(v)) as Record<string, number>,
+  );

@@ -1,0 +1,74 @@
+// The unit that flows between pipeline operators: a batch of items plus an in-band watermark.
+// Carrying batches (not single events) is what lets replay reach millions of events per second;
+// carrying the watermark in-band is what makes every operator's output independent of how the
+// input was cut into batches, so live and replay produce the same sequence.
+import { Observable, type OperatorFunction } from "rxjs";
+
+export interface Chunk<T> {
+  readonly items: readonly T[];
+  /**
+   * Every item with event time < watermark has been delivered on this stream (nanoseconds since the epoch).
+   * Never decreases. WATERMARK_END means the stream is complete.
+   */
+  readonly watermark: bigint;
+}
+
+export const WATERMARK_START = -(2n ** 63n);
+export const WATERMARK_END = 2n ** 63n - 1n;
+
+/** What one subscription of a chunk operator does; created fresh per subscription, so state is never shared. */
+export interface ChunkHandler<I, O> {
+  /** Handles a batch of items, pushing outputs to `out`. */
+  onItems(items: readonly I[], out: O[]): void;
+  /** Called after onItems whenever the watermark advances; emit what the new watermark completes. */
+  onWatermark?(watermark: bigint, out: O[]): void;
+}
+
+/**
+ * Builds an operator over chunks from a per-subscription handler factory.
+ * An output chunk is emitted whenever there are outputs or the watermark advanced.
+ *
+ * @example
+ * const double = chunkOperator<number, number>(() => ({ onItems: (xs, out) => { for (const x of xs) out.push(2 * x); } }));
+ */
+export function chunkOperator<I, O>(create: () => ChunkHandler<I, O>): OperatorFunction<Chunk<I>, Chunk<O>> {
+  return (source) =>
+    new Observable<Chunk<O>>((subscriber) => {
+      const handler = create();
+      let watermark = WATERMARK_START;
+      return source.subscribe({
+        next(chunk) {
+          const out: O[] = [];
+          const advanced = chunk.watermark > watermark;
+          try {
+            if (chunk.items.length) handler.onItems(chunk.items, out);
+            if (advanced) {
+              watermark = chunk.watermark;
+              handler.onWatermark?.(watermark, out);
+            }
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          if (out.length || advanced) subscriber.next({ items: out, watermark });
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
+
+/** An item-wise map over chunks; `f` returns undefined to emit nothing for an item. */
+export function mapItems<I, O>(create: () => (item: I) => O | undefined): OperatorFunction<Chunk<I>, Chunk<O>> {
+  return chunkOperator<I, O>(() => {
+    const f = create();
+    return {
+      onItems(items, out) {
+        for (const item of items) {
+          const o = f(item);
+          if (o !== undefined) out.push(o);
+        }
+      },
+    };
+  });
+}

@@ -1,0 +1,107 @@
+// bars: trades → OHLCV bars per symbol over event-time tumbling intervals aligned to the epoch.
+import type { OperatorFunction } from "rxjs";
+import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import type { Bar } from "../schemas/bar.ts";
+import type { Trade } from "../schemas/trade.ts";
+import { timeframeNs } from "../schemas/timeframe.ts";
+
+export interface BarsOptions {
+  /** Bar length, e.g. "1m" (see schemas/timeframe.ts). */
+  readonly timeframe: string;
+  /** Receives a trade older than its symbol's open bar (out of order beyond what the sequencer allowed). */
+  readonly onLate?: (trade: Trade, reason: string) => void;
+}
+
+interface OpenBar {
+  symbol: string;
+  start: bigint;
+  end: bigint;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  notional: number;
+  trades: number;
+}
+
+/**
+ * Aggregates trades into bars. A bar [start, end) is emitted once the watermark reaches `end`
+ * (never on the next trade alone), so output order is (end, symbol) however the input was batched.
+ * Intervals with no trades produce no bar.
+ *
+ * @example
+ * trades$.pipe(bars({ timeframe: "1m" })) // Chunk<Trade> → Chunk<Bar>
+ * @param options timeframe and the late-trade callback
+ */
+export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk<Bar>> {
+  const tf = timeframeNs(options.timeframe);
+  const timeframe = options.timeframe;
+  return chunkOperator<Trade, Bar>(() => {
+    const open = new Map<string, OpenBar>();
+    const done: OpenBar[] = []; // closed by a later trade, waiting for the watermark
+    let minEnd: bigint | undefined;
+
+    const toBar = (b: OpenBar): Bar => ({
+      symbol: b.symbol,
+      timeframe,
+      tsOpen: b.start,
+      tsEvent: b.end,
+      open: b.open,
+      high: b.high,
+      low: b.low,
+      close: b.close,
+      volume: b.volume,
+      vwap: b.volume > 0 ? b.notional / b.volume : b.close,
+      trades: b.trades,
+    });
+
+    const start = (t: Trade): OpenBar => {
+      const s = t.tsEvent - (((t.tsEvent % tf) + tf) % tf);
+      const b: OpenBar = { symbol: t.symbol, start: s, end: s + tf, open: t.price, high: t.price, low: t.price, close: t.price, volume: t.size, notional: t.price * t.size, trades: 1 };
+      if (minEnd === undefined || b.end < minEnd) minEnd = b.end;
+      return b;
+    };
+
+    return {
+      onItems(items) {
+        for (const t of items) {
+          const b = open.get(t.symbol);
+          if (b === undefined) {
+            open.set(t.symbol, start(t));
+          } else if (t.tsEvent >= b.start && t.tsEvent < b.end) {
+            if (t.price > b.high) b.high = t.price;
+            if (t.price < b.low) b.low = t.price;
+            b.close = t.price;
+            b.volume += t.size;
+            b.notional += t.price * t.size;
+            b.trades++;
+          } else if (t.tsEvent >= b.end) {
+            done.push(b);
+            open.set(t.symbol, start(t));
+          } else {
+            options.onLate?.(t, `trade at ${t.tsEvent} is before the open ${timeframe} bar of ${t.symbol} starting at ${b.start}`);
+          }
+        }
+      },
+      onWatermark(watermark, out) {
+        if (minEnd === undefined || watermark < minEnd) return;
+        const ready: OpenBar[] = [];
+        let next: bigint | undefined;
+        for (let i = done.length - 1; i >= 0; i--) {
+          if (done[i]!.end <= watermark) ready.push(done.splice(i, 1)[0]!);
+        }
+        for (const [sym, b] of open) {
+          if (b.end <= watermark) {
+            ready.push(b);
+            open.delete(sym);
+          } else if (next === undefined || b.end < next) next = b.end;
+        }
+        for (const b of done) if (next === undefined || b.end < next) next = b.end;
+        minEnd = next;
+        ready.sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+        for (const b of ready) out.push(toBar(b));
+      },
+    };
+  });
+}

@@ -1,0 +1,70 @@
+// computeIndicators: bars → feature rows holding the bar's fields plus indicator values, per symbol.
+import type { OperatorFunction } from "rxjs";
+import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import type { Bar } from "../schemas/bar.ts";
+import type { FeatureRow } from "../schemas/features.ts";
+
+/** One indicator instance of one symbol (see operators/indicators/registry.ts). */
+export interface BarIndicatorInstance {
+  update(bar: { open: number; high: number; low: number; close: number; volume: number }): readonly number[] | undefined;
+}
+
+export interface IndicatorSpec {
+  /** Feature name; a multi-output indicator writes `<id>.<output>`. */
+  readonly id: string;
+  readonly outputs: readonly string[];
+  readonly create: () => BarIndicatorInstance;
+}
+
+export interface ComputeIndicatorsOptions {
+  readonly indicators: readonly IndicatorSpec[];
+  /** Symbols idle for longer than this (event time, ns) lose their indicator state. Default: never. */
+  readonly evictIdleNs?: bigint;
+}
+
+/**
+ * For each bar, updates that symbol's indicators and emits a feature row with open, high, low, close,
+ * volume, vwap, ret (close-to-close return) and every indicator value past its warm-up.
+ *
+ * @example
+ * bars$.pipe(computeIndicators({ indicators: [{ id: "rsi", outputs: ["rsi"], create: () => new RsiIndicator(14) }] }))
+ */
+export function computeIndicators(options: ComputeIndicatorsOptions): OperatorFunction<Chunk<Bar>, Chunk<FeatureRow>> {
+  const names = options.indicators.map((s) => (s.outputs.length === 1 ? [s.id] : s.outputs.map((o) => `${s.id}.${o}`)));
+  return chunkOperator<Bar, FeatureRow>(() => {
+    const state = new Map<string, { ind: BarIndicatorInstance[]; lastClose: number; lastTs: bigint }>();
+    return {
+      onItems(bars, out) {
+        for (const bar of bars) {
+          let s = state.get(bar.symbol);
+          if (s === undefined) {
+            s = { ind: options.indicators.map((i) => i.create()), lastClose: NaN, lastTs: bar.tsEvent };
+            state.set(bar.symbol, s);
+          }
+          const values: Record<string, number> = {
+            open: bar.open,
+            high: bar.high,
+            low: bar.low,
+            close: bar.close,
+            volume: bar.volume,
+            vwap: bar.vwap,
+          };
+          if (Number.isFinite(s.lastClose)) values.ret = bar.close / s.lastClose - 1;
+          for (let i = 0; i < s.ind.length; i++) {
+            const v = s.ind[i]!.update(bar);
+            if (v === undefined) continue;
+            const n = names[i]!;
+            for (let k = 0; k < n.length; k++) if (Number.isFinite(v[k]!)) values[n[k]!] = v[k]!;
+          }
+          s.lastClose = bar.close;
+          s.lastTs = bar.tsEvent;
+          out.push({ id: `${bar.symbol}:${bar.timeframe}:${bar.tsEvent}`, symbol: bar.symbol, tsEvent: bar.tsEvent, timeframe: bar.timeframe, values });
+        }
+      },
+      onWatermark(watermark) {
+        if (options.evictIdleNs === undefined) return;
+        for (const [sym, s] of state) if (watermark - s.lastTs > options.evictIdleNs) state.delete(sym);
+      },
+    };
+  });
+}
