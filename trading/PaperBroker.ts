@@ -1,0 +1,218 @@
+// PaperBroker: orders in, market data in (event-time order), a deterministic list of events out. Composes the
+// MatchingEngine (fills), Portfolio (positions, P&L) and RiskGuard (pre-trade checks, kill switch).
+// Pure and synchronous: no clock, no I/O; its state is plain data for checkpoints (toState / fromState).
+import type { Bar } from "../schemas/bar.ts";
+import type { Trade } from "../schemas/trade.ts";
+import type { Order } from "../schemas/order.ts";
+import type { EquitySnapshot, PositionSnapshot } from "../schemas/position.ts";
+import type { OrderEvent } from "../schemas/orderEvent.ts";
+import { fillPolicy, sessionDay, type FillPolicy, type FillPolicyInput } from "./fillPolicy.ts";
+import { InstrumentSchema, type Commission, type Instrument, type InstrumentInput } from "./instrument.ts";
+import { MatchingEngine, type EngineEvent, type MatchingEngineState, type ReplaceChanges } from "./MatchingEngine.ts";
+import { Portfolio, type ClosedTrade, type PortfolioState } from "./Portfolio.ts";
+import { RiskGuard, RiskLimitsSchema, type RiskGuardState, type RiskLimits } from "./RiskGuard.ts";
+import { rejectedOrder, type OrderRequest } from "./orderRequest.ts";
+
+export type BrokerEvent =
+  | EngineEvent
+  | { readonly type: "position"; readonly position: PositionSnapshot }
+  | { readonly type: "equity"; readonly equity: EquitySnapshot }
+  | { readonly type: "orderEvent"; readonly event: OrderEvent };
+
+export interface PaperBrokerConfig {
+  /** Account name on snapshots. Default "paper". */
+  readonly account?: string;
+  readonly startingCash: number;
+  readonly policy: FillPolicy | FillPolicyInput;
+  /** Instruments that are not plain shares with `defaultCommission`. */
+  readonly instruments?: readonly InstrumentInput[];
+  /** Commission for symbols not listed in `instruments`. Default none. */
+  readonly defaultCommission?: Partial<Commission>;
+  readonly risk?: RiskLimits;
+  /**
+   * "every_event" (default): after each bar or trade, the symbol's position and the account equity.
+   * "on_fill": only after events that filled something (and after kill-switch changes).
+   */
+  readonly snapshots?: "every_event" | "on_fill";
+}
+
+export interface PaperBrokerState {
+  engine: MatchingEngineState;
+  portfolio: PortfolioState;
+  risk: RiskGuardState;
+  orderSeq: number;
+}
+
+export class PaperBroker {
+  readonly policy: FillPolicy;
+  readonly account: string;
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly engine: MatchingEngine;
+  private readonly portfolio: Portfolio;
+  private readonly risk: RiskGuard;
+  private orderSeq: number;
+
+  constructor(
+    private readonly config: PaperBrokerConfig,
+    state?: PaperBrokerState,
+  ) {
+    this.policy = fillPolicy(config.policy);
+    this.account = config.account ?? "paper";
+    for (const i of config.instruments ?? []) this.instruments.set(i.symbol, InstrumentSchema.parse(i));
+    const instrumentOf = (s: string): Instrument => this.instrument(s);
+    this.engine = new MatchingEngine(this.policy, instrumentOf, state?.engine);
+    this.portfolio = new Portfolio(this.account, config.startingCash, instrumentOf, state?.portfolio);
+    this.risk = new RiskGuard(RiskLimitsSchema.parse(config.risk ?? {}), config.startingCash, state?.risk);
+    this.orderSeq = state?.orderSeq ?? 0;
+  }
+
+  /** Plain data (bigints included; use structuredClone or a bigint-aware JSON codec to store it). */
+  toState(): PaperBrokerState {
+    return { engine: this.engine.toState(), portfolio: this.portfolio.toState(), risk: this.risk.toState(), orderSeq: this.orderSeq };
+  }
+
+  static fromState(config: PaperBrokerConfig, state: PaperBrokerState): PaperBroker {
+    return new PaperBroker(config, state);
+  }
+
+  instrument(symbol: string): Instrument {
+    let i = this.instruments.get(symbol);
+    if (!i) {
+      i = InstrumentSchema.parse({ symbol, commission: { ...this.config.defaultCommission } });
+      this.instruments.set(symbol, i);
+    }
+    return i;
+  }
+
+  position(symbol: string): number {
+    return this.portfolio.position(symbol);
+  }
+  equity(): number {
+    return this.portfolio.equity();
+  }
+  get cash(): number {
+    return this.portfolio.cash;
+  }
+  get closedTrades(): readonly ClosedTrade[] {
+    return this.portfolio.closedTrades;
+  }
+  get killSwitch(): { since: bigint; reason: string } | undefined {
+    return this.risk.killed;
+  }
+  openOrders(symbol?: string): Order[] {
+    return this.engine.openOrders(symbol);
+  }
+  equitySnapshot(ts: bigint): EquitySnapshot {
+    return this.portfolio.equitySnapshot(ts);
+  }
+
+  /** Validates, risk-checks and (if accepted) places an order. A rejection is an order event with the reason. */
+  submit(r: OrderRequest): BrokerEvent[] {
+    const strategy = r.strategy ?? "manual";
+    const id = `${strategy}:${r.symbol}:${r.tsEvent}:${this.orderSeq++}`;
+    const problem = this.engine.problem(r) ?? this.risk.check(this.riskContext(r));
+    if (problem) return [{ type: "order", order: rejectedOrder(r, id, problem) }];
+    this.risk.recordOrder(r.tsEvent);
+    return this.afterFills(this.engine.submit(r, id), r.symbol, r.tsEvent, false);
+  }
+
+  /**
+   * Trades towards a target signed position with one market order for the difference between the target and
+   * the position plus this strategy's working (non-bracket) orders. Crossing zero is one order and one fill;
+   * the portfolio books it as a close and an open.
+   */
+  setTarget(symbol: string, target: number, tsEvent: bigint, strategy = "manual"): BrokerEvent[] {
+    let current = this.portfolio.position(symbol);
+    for (const o of this.engine.openOrders(symbol)) {
+      if (o.strategy === strategy && o.parentId === undefined) current += (o.side === "buy" ? 1 : -1) * (o.qty - o.filledQty);
+    }
+    const diff = target - current;
+    if (Math.abs(diff) < this.instrument(symbol).lotSize - 1e-9) return [];
+    return this.submit({ strategy, symbol, side: diff > 0 ? "buy" : "sell", type: "market", qty: Math.abs(diff), tsEvent });
+  }
+
+  /** Cancels a working order (a bracket entry's unfilled legs go with it). A string says why nothing changed. */
+  cancel(orderId: string, tsEvent: bigint): BrokerEvent[] | string {
+    return this.engine.cancel(orderId, tsEvent);
+  }
+
+  /** Replaces quantity/prices of a working order, which then counts as sent at tsEvent. A string says why nothing changed. */
+  replace(orderId: string, changes: ReplaceChanges, tsEvent: bigint): BrokerEvent[] | string {
+    return this.engine.replace(orderId, changes, tsEvent);
+  }
+
+  onBar(bar: Bar): BrokerEvent[] {
+    const out = this.afterFills(this.engine.onBar(bar), bar.symbol, bar.tsEvent, true, bar.close);
+    this.checkKillSwitch(bar.tsEvent, out);
+    return out;
+  }
+
+  onTrade(t: Trade): BrokerEvent[] {
+    const out = this.afterFills(this.engine.onTrade(t), t.symbol, t.tsEvent, true, t.price);
+    this.checkKillSwitch(t.tsEvent, out);
+    return out;
+  }
+
+  /** Turns the kill switch off (trading resumes with the next order). */
+  reset(tsEvent: bigint): BrokerEvent[] {
+    if (!this.risk.killed) return [];
+    this.risk.reset();
+    const equity = this.portfolio.equity();
+    return [{ type: "orderEvent", event: { id: `${this.account}:kill_switch_reset:${tsEvent}`, account: this.account, tsEvent, kind: "kill_switch_reset", reason: "reset() called", equity } }];
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  private afterFills(events: EngineEvent[], symbol: string, ts: bigint, marketEvent: boolean, mark?: number): BrokerEvent[] {
+    let filled = false;
+    for (const e of events) {
+      if (e.type === "fill") {
+        this.portfolio.applyFill(e.fill);
+        filled = true;
+      }
+    }
+    if (mark !== undefined) this.portfolio.mark(symbol, mark);
+    const out: BrokerEvent[] = events;
+    if (filled || (marketEvent && this.config.snapshots !== "on_fill")) {
+      out.push({ type: "position", position: this.portfolio.positionSnapshot(symbol, ts) });
+      out.push({ type: "equity", equity: this.portfolio.equitySnapshot(ts) });
+    }
+    return out;
+  }
+
+  private checkKillSwitch(ts: bigint, out: BrokerEvent[]): void {
+    const equity = this.portfolio.equity();
+    const reason = this.risk.onEquity(ts, sessionDay(this.policy, ts), equity);
+    if (!reason) return;
+    out.push({ type: "orderEvent", event: { id: `${this.account}:kill_switch_tripped:${ts}`, account: this.account, tsEvent: ts, kind: "kill_switch_tripped", reason, equity } });
+    out.push(...this.engine.cancelAll(ts, `kill switch: ${reason}`));
+    // Flattening orders bypass the (now closed) risk gate: they only reduce.
+    for (const symbol of this.portfolio.symbols()) {
+      const q = this.portfolio.position(symbol);
+      if (q === 0) continue;
+      const id = `risk:${symbol}:${ts}:${this.orderSeq++}`;
+      const events = this.engine.submit({ strategy: "risk", symbol, side: q > 0 ? "sell" : "buy", type: "market", qty: Math.abs(q), tsEvent: ts }, id);
+      out.push(...this.afterFills(events, symbol, ts, false));
+    }
+  }
+
+  private riskContext(r: OrderRequest) {
+    const inst = this.instrument(r.symbol);
+    let pending = 0;
+    for (const o of this.engine.openOrders(r.symbol)) if (o.parentId === undefined) pending += (o.side === "buy" ? 1 : -1) * (o.qty - o.filledQty);
+    return {
+      symbol: r.symbol,
+      side: r.side,
+      qty: r.qty,
+      tsEvent: r.tsEvent,
+      position: this.portfolio.position(r.symbol),
+      pending,
+      price: this.portfolio.markPrice(r.symbol) ?? r.limitPrice ?? r.stopPrice,
+      multiplier: inst.multiplier,
+      grossExposure: this.portfolio.grossExposure(),
+      initialMargin: inst.initialMargin,
+      marginUsed: this.portfolio.marginUsed(),
+      equity: this.portfolio.equity(),
+    };
+  }
+}

@@ -1,0 +1,132 @@
+// RiskGuard: the checks an order passes before it leaves (position, gross exposure, margin, order rate) and the
+// daily-loss kill switch. Time is event time; a trading day is the fill policy's session day.
+import { z } from "zod";
+import type { OrderSide } from "../schemas/order.ts";
+
+export const RiskLimitsSchema = z
+  .object({
+    maxPositionPerSymbol: z.number().positive().optional().describe("max absolute units held in one symbol, counting working orders"),
+    maxGrossExposure: z.number().positive().optional().describe("max sum of |qty * price * multiplier| over all symbols, in account currency"),
+    maxOrderRate: z
+      .object({
+        count: z.number().int().positive(),
+        windowNs: z.number().int().positive().describe("event-time window in ns, e.g. 60e9 for one minute"),
+      })
+      .strict()
+      .optional()
+      .describe("at most `count` accepted orders in any window of `windowNs` ending at the new order"),
+    maxDailyLoss: z
+      .number()
+      .positive()
+      .optional()
+      .describe("kill switch: when equity falls this far below the day's starting equity, cancel all, flatten, reject until reset()"),
+  })
+  .strict();
+export type RiskLimits = z.infer<typeof RiskLimitsSchema>;
+
+/** What the guard needs to know about the account to judge one order. */
+export interface RiskContext {
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly qty: number;
+  readonly tsEvent: bigint;
+  /** Current signed position. */
+  readonly position: number;
+  /** Signed unfilled quantity of working orders in this symbol (bracket legs excluded: they only reduce). */
+  readonly pending: number;
+  /** Price to value the order at (last mark, else the order's limit/stop), undefined when unknown. */
+  readonly price: number | undefined;
+  readonly multiplier: number;
+  readonly grossExposure: number;
+  /** Margin per unit when the instrument is margined. */
+  readonly initialMargin: number | undefined;
+  readonly marginUsed: number;
+  readonly equity: number;
+}
+
+export interface RiskGuardState {
+  limits: RiskLimits;
+  recentOrders: bigint[];
+  day: bigint | undefined;
+  dayStartEquity: number;
+  lastEquity: number;
+  killed: { since: bigint; reason: string } | undefined;
+}
+
+export class RiskGuard {
+  private s: RiskGuardState;
+
+  constructor(limits: RiskLimits, startingEquity: number, state?: RiskGuardState) {
+    this.s = state ? structuredClone(state) : { limits, recentOrders: [], day: undefined, dayStartEquity: startingEquity, lastEquity: startingEquity, killed: undefined };
+  }
+
+  toState(): RiskGuardState {
+    return structuredClone(this.s);
+  }
+
+  get killed(): { since: bigint; reason: string } | undefined {
+    return this.s.killed;
+  }
+
+  /** Why the order must be rejected, or undefined. Orders that only reduce a position skip the size checks. */
+  check(c: RiskContext): string | undefined {
+    const L = this.s.limits;
+    if (this.s.killed) return `kill switch is on since ${this.s.killed.since} (${this.s.killed.reason}); call reset() to trade again`;
+    if (L.maxOrderRate) {
+      const from = c.tsEvent - BigInt(L.maxOrderRate.windowNs);
+      const n = this.s.recentOrders.filter((t) => t > from).length;
+      if (n >= L.maxOrderRate.count) return `order rate limit: ${n} orders already in the last ${L.maxOrderRate.windowNs} ns (max ${L.maxOrderRate.count})`;
+    }
+    const before = c.position + c.pending;
+    const after = before + (c.side === "buy" ? c.qty : -c.qty);
+    if (Math.abs(after) <= Math.abs(before) && Math.sign(after) * Math.sign(before) >= 0) return undefined; // reduces risk
+    if (L.maxPositionPerSymbol !== undefined && Math.abs(after) > L.maxPositionPerSymbol)
+      return `max position: ${c.symbol} would reach ${after} units (limit ${L.maxPositionPerSymbol}, now ${c.position}, working ${c.pending})`;
+    if (L.maxGrossExposure !== undefined) {
+      if (c.price === undefined) return `max gross exposure: no price known yet for ${c.symbol} to value the order`;
+      const gross = c.grossExposure - Math.abs(c.position * c.price * c.multiplier) + Math.abs(after * c.price * c.multiplier);
+      if (gross > L.maxGrossExposure) return `max gross exposure: would reach ${round(gross)} (limit ${L.maxGrossExposure})`;
+    }
+    if (c.initialMargin !== undefined) {
+      const need = c.marginUsed - Math.abs(c.position) * c.initialMargin + Math.abs(after) * c.initialMargin;
+      if (need > c.equity) return `insufficient margin: ${round(need)} needed, equity ${round(c.equity)}`;
+    }
+    return undefined;
+  }
+
+  /** Records an accepted order for the rate limit. */
+  recordOrder(ts: bigint): void {
+    const L = this.s.limits.maxOrderRate;
+    if (!L) return;
+    this.s.recentOrders.push(ts);
+    const from = ts - BigInt(L.windowNs);
+    while (this.s.recentOrders.length > 0 && this.s.recentOrders[0]! <= from) this.s.recentOrders.shift();
+  }
+
+  /**
+   * Feeds the equity after an event on trading day `day`. Returns the reason when this call trips the kill switch.
+   * The day's starting equity is the last equity seen before the day's first event.
+   */
+  onEquity(ts: bigint, day: bigint, equity: number): string | undefined {
+    if (this.s.day !== day) {
+      this.s.day = day;
+      this.s.dayStartEquity = this.s.lastEquity;
+    }
+    this.s.lastEquity = equity;
+    const max = this.s.limits.maxDailyLoss;
+    if (max === undefined || this.s.killed) return undefined;
+    const loss = this.s.dayStartEquity - equity;
+    if (loss < max) return undefined;
+    const reason = `daily loss ${round(loss)} reached the limit ${max} (day start equity ${round(this.s.dayStartEquity)}, now ${round(equity)})`;
+    this.s.killed = { since: ts, reason };
+    return reason;
+  }
+
+  /** Turns the kill switch off; today's loss is measured again from the current equity. */
+  reset(): void {
+    this.s.killed = undefined;
+    this.s.dayStartEquity = this.s.lastEquity;
+  }
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;

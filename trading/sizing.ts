@@ -1,0 +1,58 @@
+// Position sizing rules: how many units a strategy holds when it wants to be in the market.
+import { z } from "zod";
+import { roundDownToLot } from "./instrument.ts";
+
+export const SizingSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("fixed_units"), units: z.number().positive().describe("always this many units") }).strict(),
+  z.object({ kind: z.literal("fixed_notional"), notional: z.number().positive().describe("units = floor(notional / (price * multiplier))") }).strict(),
+  z
+    .object({ kind: z.literal("percent_equity"), percent: z.number().positive().max(1000).describe("units = floor(percent/100 * equity / (price * multiplier))") })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("volatility_target"),
+      riskFraction: z.number().positive().max(1).describe("fraction of equity one volatility unit of price move may cost, e.g. 0.01"),
+      volatility: z.string().min(1).describe("name of the value in the indicator row holding the volatility in price units, e.g. atr14"),
+      maxPercentEquity: z.number().positive().optional().describe("cap on the notional as percent of equity"),
+    })
+    .strict(),
+]);
+export type Sizing = z.infer<typeof SizingSchema>;
+
+export interface SizingInput {
+  readonly price: number;
+  readonly equity: number;
+  readonly multiplier: number;
+  readonly lotSize: number;
+  /** Volatility in price units (ATR, or stdev of price changes), for volatility_target. */
+  readonly volatility?: number | undefined;
+}
+
+/**
+ * Units to hold (>= 0, whole lots). Volatility targeting: units = riskFraction * equity / (volatility * multiplier),
+ * so a one-volatility move costs riskFraction of equity. Returns 0 when the inputs do not allow a size
+ * (no price, no volatility yet, non-positive equity).
+ */
+export function unitsFor(rule: Sizing, x: SizingInput): number {
+  if (!(x.price > 0) || !(x.equity > 0)) return rule.kind === "fixed_units" ? roundDownToLot(rule.units, x.lotSize) : 0;
+  const unitValue = x.price * x.multiplier;
+  let units: number;
+  switch (rule.kind) {
+    case "fixed_units":
+      units = rule.units;
+      break;
+    case "fixed_notional":
+      units = rule.notional / unitValue;
+      break;
+    case "percent_equity":
+      units = ((rule.percent / 100) * x.equity) / unitValue;
+      break;
+    case "volatility_target": {
+      if (x.volatility === undefined || !(x.volatility > 0)) return 0;
+      units = (rule.riskFraction * x.equity) / (x.volatility * x.multiplier);
+      if (rule.maxPercentEquity !== undefined) units = Math.min(units, ((rule.maxPercentEquity / 100) * x.equity) / unitValue);
+      break;
+    }
+  }
+  return roundDownToLot(units, x.lotSize);
+}
