@@ -45,10 +45,12 @@ interface CompiledPhrase {
   weight: number;
 }
 interface Compiled {
-  lexicon: FinanceLexicon;
   words: ReadonlyMap<string, number>;
   phrasesByFirst: ReadonlyMap<string, readonly CompiledPhrase[]>;
-  negators: readonly (readonly string[])[];
+  negatorsByFirst: ReadonlyMap<string, readonly (readonly string[])[]>;
+  directions: ReadonlyMap<string, DirectionWord>;
+  quantities: ReadonlyMap<string, Quantity>;
+  modifiers: ReadonlyMap<string, number>;
 }
 
 /**
@@ -126,8 +128,22 @@ function compile(lexicon: FinanceLexicon, neutralTerms: readonly string[]): Comp
     if (toks.length > 0) add(toks.join(" "), 0);
   }
   for (const p of lexicon.phrases) add(p.pattern, p.weight);
-  const negators = lexicon.negators.map((n) => tokenize(n).map((t) => t.text));
-  return { lexicon, words, phrasesByFirst, negators };
+  const negatorsByFirst = new Map<string, string[][]>();
+  for (const neg of lexicon.negators) {
+    const toks = tokenize(neg).map((t) => t.text);
+    const list = negatorsByFirst.get(toks[0]!) ?? [];
+    list.push(toks);
+    list.sort((a, b) => b.length - a.length);
+    negatorsByFirst.set(toks[0]!, list);
+  }
+  return {
+    words,
+    phrasesByFirst,
+    negatorsByFirst,
+    directions: new Map(Object.entries(lexicon.directions)),
+    quantities: new Map(Object.entries(lexicon.quantities)),
+    modifiers: new Map(Object.entries(lexicon.modifiers)),
+  };
 }
 
 interface Span {
@@ -171,7 +187,7 @@ function scoreTokens(tokens: readonly Token[], c: Compiled): SentimentHit[] {
   // 2. Negators: remember where each ends; they are not scored as words ("no" is -1 in AFINN).
   const negatorEnds: number[] = [];
   for (let i = 0; i < n; i++) {
-    for (const neg of c.negators) {
+    for (const neg of c.negatorsByFirst.get(text(i)) ?? []) {
       if (neg.every((w, k) => i + k < n && !used[i + k] && text(i + k) === w)) {
         for (let k = 0; k < neg.length; k++) used[i + k] = 1;
         negatorEnds.push(i + neg.length - 1);
@@ -181,17 +197,17 @@ function scoreTokens(tokens: readonly Token[], c: Compiled): SentimentHit[] {
   }
 
   // 3. Direction × quantity: "profit rose 12%", "cuts guidance", "growth slows", "Intel plunges".
-  const { directions, quantities } = c.lexicon;
+  const { directions, quantities } = c;
   for (let i = 0; i < n; i++) {
     if (used[i]) continue;
-    let dir: DirectionWord | undefined = own(directions, text(i));
+    let dir: DirectionWord | undefined = directions.get(text(i));
     if ((text(i) === "up" || text(i) === "down") && tokens[i + 1]?.pct !== undefined) {
       dir = { sign: text(i) === "up" ? 1 : -1, strength: 2, standalone: true, transitive: false };
     }
     if (dir === undefined) continue;
     let q: { at: number; quantity: Quantity } | undefined;
     const quantityAt = (j: number) =>
-      j >= 0 && j < n && !used[j] && clause[j] === clause[i] ? own(quantities, text(j)) : undefined;
+      j >= 0 && j < n && !used[j] && clause[j] === clause[i] ? quantities.get(text(j)) : undefined;
     const sides = dir.transitive ? [1, -1] : [-1, 1];
     for (const side of sides) {
       for (let d = 1; d <= QUANTITY_REACH && q === undefined; d++) {
@@ -237,7 +253,7 @@ function scoreTokens(tokens: readonly Token[], c: Compiled): SentimentHit[] {
   const modifierAt: number[] = [];
   for (let i = 0; i < n; i++) {
     if (used[i]) continue;
-    if (own(c.lexicon.modifiers, text(i)) !== undefined) {
+    if (c.modifiers.has(text(i))) {
       modifierAt.push(i);
       continue;
     }
@@ -266,7 +282,7 @@ function scoreTokens(tokens: readonly Token[], c: Compiled): SentimentHit[] {
       }
     }
     if (best) {
-      best.weight *= c.lexicon.modifiers[text(m)]!;
+      best.weight *= c.modifiers.get(text(m))!;
       best.term = m < best.start ? `${text(m)} ${best.term}` : `${best.term} ${text(m)}`;
     }
   }
@@ -299,8 +315,4 @@ function matchPhrase(
     return go(e + 1, at + 1, [...taken, at]);
   };
   return go(0, start, []);
-}
-
-function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
