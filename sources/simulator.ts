@@ -81,7 +81,7 @@ export function* simulate(options: SimulatorOptions): Generator<SimulatedMessage
       price[i] = round2(price[i]! * (1 + direction * impact * (0.5 + rand())));
       yield {
         kind: "news",
-        msg: { id: `sim-${options.seed}-n${news++}`, source: "simwire", tsEvent: nextNews, headline, symbols: name ? [] : [sym] },
+        msg: { id: `sim-${options.seed}-${options.startNs}-n${news++}`, source: "simwire", tsEvent: nextNews, headline, symbols: name ? [] : [sym] },
       };
       nextNews += seconds(exp(newsRate));
       continue;
@@ -95,7 +95,7 @@ export function* simulate(options: SimulatorOptions): Generator<SimulatedMessage
     const size = 1 + Math.floor(-Math.log(1 - rand()) * 100);
     yield {
       kind: "trade",
-      msg: { id: `sim-${options.seed}-t${trades++}`, symbol: symbols[i]!, tsEvent: nextTrade, price: price[i]!, size, side: rand() < 0.5 ? "buy" : "sell" },
+      msg: { id: `sim-${options.seed}-${options.startNs}-t${trades++}`, symbol: symbols[i]!, tsEvent: nextTrade, price: price[i]!, size, side: rand() < 0.5 ? "buy" : "sell" },
     };
     nextTrade += seconds(exp(tradeRate));
   }

@@ -127,10 +127,39 @@ export class Database {
     }
   }
 
+  /** A pull cursor over a query on a connection of its own; call close() when done. */
+  async cursor(sql: string, params?: DuckDBValue[]): Promise<{ next(): Promise<DuckDBDataChunk | null>; close(): void }> {
+    if (this.closed) throw new Error(`DuckDB ${this.path} is closed`);
+    const reader = await this.instance.connect();
+    this.readers.add(reader);
+    const result = await reader.stream(sql, params);
+    let open = true;
+    const close = (): void => {
+      if (!open) return;
+      open = false;
+      this.readers.delete(reader);
+      reader.closeSync();
+    };
+    return {
+      async next() {
+        if (!open) return null;
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) {
+          close();
+          return null;
+        }
+        return chunk;
+      },
+      close,
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.queue;
     this.closed = true;
+    for (const r of this.readers) r.closeSync();
+    this.readers.clear();
     this.connection.closeSync();
     this.instance.closeSync();
   }

@@ -1,0 +1,23 @@
+// `tickflow up` / `tickflow down`: the local nats-server (nats.conf, store under data/nats) and the streams.
+import type { Command } from "commander";
+import { config, connectNats, ensureLocalNats, stopLocalNats } from "../context.ts";
+import { STREAMS } from "../../engine/nats/streams.ts";
+
+export function register(program: Command): void {
+  program
+    .command("up")
+    .description("start the local nats-server with JetStream (unless NATS_URL names a running one) and create/update the streams")
+    .action(async () => {
+      const cfg = config();
+      const { started } = await ensureLocalNats(cfg);
+      const nc = await connectNats(cfg);
+      await nc.drain();
+      console.log(`${started ? "started" : "using"} NATS at ${cfg.natsUrl}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects!.join(", ")})`).join("; ")}`);
+    });
+  program
+    .command("down")
+    .description("stop the local nats-server that `tickflow up` started")
+    .action(async () => {
+      console.log((await stopLocalNats()) ? "nats-server stopped" : "no local nats-server was running (data/nats.pid not found)");
+    });
+}

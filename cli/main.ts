@@ -1,0 +1,27 @@
+// tickflow command line: one file per command under cli/commands/, registered here.
+import { Command, CommanderError } from "commander";
+import { register as up } from "./commands/up.ts";
+import { register as simulate } from "./commands/simulate.ts";
+import { register as importCmd } from "./commands/import.ts";
+import { register as run } from "./commands/run.ts";
+import { register as replay } from "./commands/replay.ts";
+import { register as sql } from "./commands/sql.ts";
+import { register as start } from "./commands/start.ts";
+import { register as extra } from "./commands/extra.ts";
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("tickflow")
+    .description("Stream-processing dataflow engine for trading: NATS JetStream in, RxJS pipelines, DuckDB recording, deterministic replay")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const reg of [start, up, simulate, importCmd, run, replay, sql, extra]) reg(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    process.stderr.write(`tickflow: ${(e as Error).message}\n`);
+    if (process.env.TICKFLOW_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,196 @@
+// A live pipeline run: JetStream consumers → sequencer (event-time order, watermark) → PipelineRun →
+// sinks; inputs are recorded to DuckDB and acked only after every sink has committed the batch.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JsMsg } from "@nats-io/jetstream";
+import { JetStreamSource, type DecodedMessage, type Lane } from "../sources/jetstreamSource.ts";
+import { Sequencer } from "../sources/sequencer.ts";
+import { PipelineRun, type OutputSink, type RunSummary } from "./run.ts";
+import type { CompiledPipeline } from "./pipeline/graph.ts";
+import { KINDS } from "./pipeline/kinds.ts";
+import { parseDurationNs } from "../schemas/time.ts";
+import type { Database } from "./duckdb/database.ts";
+import { DuckDbSink } from "../sinks/duckDbSink.ts";
+import { JetStreamPublisher } from "../sinks/jetStreamPublisher.ts";
+import { ConsoleOutputSink, DeadLetterOutput, DuckDbOutputSink, NatsOutputSink } from "../sinks/outputSinks.ts";
+import { finishRunRecord, startRunRecord } from "../replay/runs.ts";
+import type { AnyMessageType } from "../sinks/recordingTables.ts";
+
+export interface LiveRunOptions {
+  readonly pipeline: CompiledPipeline;
+  readonly nc: NatsConnection;
+  readonly db: Database;
+  readonly runId: string;
+  /** Durable consumer names start with this; reuse it to resume. Default: the pipeline name. */
+  readonly consumerPrefix?: string;
+  /** Where console sinks print. Default: stdout. */
+  readonly print?: (line: string) => void;
+  /** Wall-clock source for the run record only (never for operators). */
+  readonly now?: () => bigint;
+}
+
+interface Pending {
+  readonly msg: JsMsg;
+  readonly lane: number;
+  readonly item: { readonly tsEvent: bigint };
+}
+
+export class LiveRun {
+  readonly run: PipelineRun;
+  private readonly sequencer: Sequencer<Pending>;
+  private readonly recorder: DuckDbSink;
+  private readonly publisher: JetStreamPublisher;
+  private source?: JetStreamSource;
+  private pumping: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private idleTimer?: NodeJS.Timeout;
+  private readonly lastMessageAt: number[] = [];
+  private failure?: unknown;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly o: LiveRunOptions) {
+    const p = o.pipeline;
+    this.recorder = new DuckDbSink(o.db);
+    this.publisher = new JetStreamPublisher(o.nc);
+    const outSinks: { sink: OutputSink; input: string }[] = [];
+    const duck = new DuckDbOutputSink(this.recorder, o.runId);
+    const nats = new NatsOutputSink(this.publisher, o.runId);
+    const cons = new ConsoleOutputSink(o.print ?? ((l) => process.stdout.write(l + "\n")));
+    for (const s of p.sinks) outSinks.push({ sink: s.type === "duckdb" ? duck : s.type === "nats" ? nats : cons, input: s.input });
+    this.run = new PipelineRun(p, o.runId, outSinks, new DeadLetterOutput(o.runId, this.recorder, this.publisher));
+    const lanes = p.sources.reduce((n, s) => n + s.subjects.length, 0);
+    this.sequencer = new Sequencer<Pending>(lanes, parseDurationNs(p.decl.sequencing.maxDelay));
+  }
+
+  async start(): Promise<void> {
+    const p = this.o.pipeline;
+    await this.recorder.ensureRecording(p.sources.map((s) => KINDS[s.kind] as AnyMessageType));
+    await startRunRecord(this.o.db, { runId: this.o.runId, pipeline: p.decl.name, mode: "live", startedAt: (this.o.now ?? wallNs)() });
+    this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix ?? p.decl.name);
+    for (const lane of this.source.lanes) {
+      this.lastMessageAt[lane.index] = Date.now();
+      if ((await this.source.pending(lane)) === 0) this.sequencer.setIdle(lane.index, true);
+    }
+    await this.source.start({
+      onMessage: (m, pending) => this.onMessage(m, pending),
+      onReject: ({ source, error, msg }) => {
+        this.run.deadLetter({ stage: "decode", subject: msg.subject, ref: `${msg.subject} #${msg.seq}`, reason: error.message, field: error.field || undefined, payload: new TextDecoder().decode(msg.data) });
+        this.afterCommit(() => msg.term()); // term(): a 2.9 server ignores a reason argument
+        void source;
+        this.schedule();
+      },
+      onError: (lane, e) => this.fail(new Error(`consumer ${lane.durable} on ${lane.subject} failed: ${(e as Error).message}`, { cause: e })),
+    });
+    const idleMs = Number(parseDurationNs(p.decl.sequencing.idleAfter) / 1_000_000n);
+    this.idleTimer = setInterval(() => {
+      const now = Date.now();
+      let changed = false;
+      for (const lane of this.source!.lanes) {
+        if (now - this.lastMessageAt[lane.index]! >= idleMs) {
+          this.sequencer.setIdle(lane.index, true);
+          changed = true;
+        }
+      }
+      if (changed) this.schedule();
+    }, Math.max(10, idleMs));
+  }
+
+  /** Resolves when the pipeline has processed (and committed) everything delivered so far and `predicate` holds. */
+  async waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (this.failure) throw this.failure;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the live run (${JSON.stringify(this.run.counters)})`);
+      await new Promise<void>((r) => {
+        this.listeners.add(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  /** Stops consuming, processes what is buffered, flushes open windows, closes the run record. */
+  async stop(): Promise<RunSummary> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    await this.source?.stop();
+    await this.pumping;
+    const rest = this.sequencer.drain();
+    if (rest.entries.length) await this.processReleased(rest.entries.map((e) => e.item), rest.watermark);
+    const summary = await this.run.finish();
+    await this.flushAcks();
+    await finishRunRecord(this.o.db, summary, (this.o.now ?? wallNs)(), this.failure ? "failed" : "stopped");
+    return summary;
+  }
+
+  private onMessage(m: DecodedMessage, pending: number): void {
+    this.lastMessageAt[m.lane] = Date.now();
+    const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item }, `${m.msg.info.stream}:${m.msg.seq}`);
+    if (r === "duplicate") m.msg.ack();
+    else if (r === "late") {
+      this.run.counters.late++;
+      this.run.deadLetter({ stage: "late", subject: m.msg.subject, ref: `${m.msg.subject} #${m.msg.seq}`, reason: `event time ${m.item.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`, field: "tsEvent", payload: new TextDecoder().decode(m.msg.data) });
+      this.afterCommit(() => m.msg.ack());
+    }
+    if (pending === 0) this.sequencer.setIdle(m.lane, true);
+    this.schedule();
+  }
+
+  private readonly ackQueue: (() => void)[] = [];
+  private afterCommit(f: () => void): void {
+    this.ackQueue.push(f);
+  }
+  private async flushAcks(): Promise<void> {
+    for (const f of this.ackQueue.splice(0)) f();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pumping = this.pumping.then(() => this.pump()).catch((e) => this.fail(e));
+    });
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const rel = this.sequencer.release();
+      if (!rel) break;
+      await this.processReleased(rel.entries.map((e) => e.item), rel.watermark);
+    }
+    if (this.ackQueue.length) {
+      await this.run.process([], [], this.sequencer.watermark); // commits queued dead letters
+      await this.flushAcks();
+    }
+    for (const l of this.listeners) l();
+    this.listeners.clear();
+  }
+
+  private async processReleased(batch: readonly Pending[], watermark: bigint): Promise<void> {
+    const lanes = this.source!.lanes;
+    const sources = batch.map((p) => lanes[p.lane]!.source.rank);
+    const items = batch.map((p) => p.item);
+    // Record the inputs (once per message id, whoever records them) beside the outputs.
+    const byKind = new Map<string, Pending[]>();
+    for (const p of batch) {
+      const k = lanes[p.lane]!.source.kind;
+      (byKind.get(k) ?? byKind.set(k, []).get(k)!).push(p);
+    }
+    const recording = [...byKind].map(([kind, ps]) =>
+      this.recorder.writeInputs(KINDS[kind as "trade"] as AnyMessageType, ps.map((p) => p.item) as never[], ps.map((p) => ({ subject: p.msg.subject, streamSeq: BigInt(p.msg.seq) }))),
+    );
+    await Promise.all([this.run.process(sources, items, watermark), ...recording]);
+    for (const p of batch) p.msg.ack();
+    await this.flushAcks();
+  }
+
+  private fail(e: unknown): void {
+    this.failure ??= e;
+    for (const l of this.listeners) l();
+  }
+}
+
+const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+export type { Lane };

@@ -1,0 +1,30 @@
+// The `runs` table: one row per live or replay run, so runs can be listed and compared with SQL.
+import type { Database } from "../engine/duckdb/database.ts";
+import type { RunSummary } from "../engine/run.ts";
+import { createTableSql, RUNS_LAYOUT } from "../sinks/recordingTables.ts";
+import { DuckDBTimestampNanosecondsValue } from "@duckdb/node-api";
+
+export async function startRunRecord(db: Database, r: { runId: string; pipeline: string; mode: "live" | "replay"; startedAt: bigint; params?: unknown }): Promise<void> {
+  await db.run(createTableSql(RUNS_LAYOUT));
+  await db.run(`INSERT OR REPLACE INTO runs (run_id, pipeline, mode, started_at, status, params) VALUES ($1, $2, $3, $4, 'running', $5)`, [
+    r.runId,
+    r.pipeline,
+    r.mode,
+    new DuckDBTimestampNanosecondsValue(r.startedAt),
+    JSON.stringify(r.params ?? {}),
+  ]);
+}
+
+export async function finishRunRecord(db: Database, s: RunSummary, finishedAt: bigint, status: "finished" | "stopped" | "failed"): Promise<void> {
+  const outputs = Object.values(s.counters.outputs).reduce((a, b) => a + b, 0);
+  await db.run(`UPDATE runs SET finished_at = $1, status = $2, inputs = $3, outputs = $4, dead_letters = $5, late = $6, digest = $7 WHERE run_id = $8`, [
+    new DuckDBTimestampNanosecondsValue(finishedAt),
+    status,
+    BigInt(s.counters.inputs),
+    BigInt(outputs),
+    BigInt(s.counters.deadLetters),
+    BigInt(s.counters.late),
+    s.digest,
+    s.runId,
+  ]);
+}

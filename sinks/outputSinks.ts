@@ -1,0 +1,85 @@
+// The output sinks a pipeline declaration can name: duckdb (recorded per run), nats (published), console.
+import type { DeadLetterSink, OutputSink } from "../engine/run.ts";
+import { KINDS, publishSubject, type Kind } from "../engine/pipeline/kinds.ts";
+import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
+import type { Signal } from "../schemas/signal.ts";
+import { barId } from "../schemas/bar.ts";
+import { nsToIso } from "../schemas/time.ts";
+import type { DuckDbSink } from "./duckDbSink.ts";
+import type { AnyMessageType } from "./recordingTables.ts";
+import type { JetStreamPublisher } from "./jetStreamPublisher.ts";
+
+export class DuckDbOutputSink implements OutputSink {
+  readonly name = "duckdb";
+  constructor(private readonly sink: DuckDbSink, private readonly runId: string) {}
+  async write(_node: string, kind: Kind, items: readonly unknown[], firstSeq: bigint): Promise<void> {
+    await this.sink.writeOutputs(KINDS[kind] as AnyMessageType, this.runId, items as never[], firstSeq);
+  }
+}
+
+/** Message id of a published item: its own id, or the bar's natural key. */
+export function messageIdOf(kind: Kind, item: unknown): string {
+  if (kind === "bar") return barId(item as never);
+  const id = (item as { id?: unknown }).id;
+  if (typeof id !== "string") throw new Error(`cannot publish a ${kind} item without an id`);
+  return id;
+}
+
+export class NatsOutputSink implements OutputSink {
+  readonly name = "nats";
+  constructor(private readonly publisher: JetStreamPublisher, private readonly runId: string) {}
+  async write(_node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
+    const type = KINDS[kind];
+    await this.publisher.publishAll(
+      items.map((item) => ({
+        subject: publishSubject(kind, item as never),
+        data: type.encodeBytes(item as never),
+        msgID: messageIdOf(kind, item),
+        headers: { "Tickflow-Run": this.runId },
+      })),
+    );
+  }
+}
+
+export function formatSignal(s: Signal): string {
+  const arrow = s.action === "buy" ? "BUY " : s.action === "sell" ? "SELL" : "FLAT";
+  return `${nsToIso(s.tsEvent).slice(0, 19)}Z  ${arrow} ${s.symbol.padEnd(6)} strength ${s.strength.toFixed(2)}  ${s.reason}`;
+}
+
+export class ConsoleOutputSink implements OutputSink {
+  readonly name = "console";
+  constructor(private readonly print: (line: string) => void) {}
+  async write(node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
+    for (const item of items) this.print(kind === "signal" ? formatSignal(item as Signal) : `${node}: ${JSON.stringify(KINDS[kind].encode(item as never))}`);
+  }
+}
+
+/** Dead letters go to dlq.<stage> (reason in the Tickflow-Reason header) and to the dead_letters table. */
+export class DeadLetterOutput implements DeadLetterSink {
+  constructor(
+    private readonly runId: string,
+    private readonly record?: DuckDbSink,
+    private readonly publisher?: JetStreamPublisher,
+    private readonly firstSeq = { n: 0n },
+  ) {}
+  async write(letters: readonly DeadLetter[]): Promise<void> {
+    const tasks: Promise<unknown>[] = [];
+    if (this.record) {
+      tasks.push(this.record.writeOutputs(DeadLetterMessage, this.runId, letters, this.firstSeq.n));
+      this.firstSeq.n += BigInt(letters.length);
+    }
+    if (this.publisher) {
+      tasks.push(
+        this.publisher.publishAll(
+          letters.map((l) => ({
+            subject: `dlq.${l.stage.replace(/[^A-Za-z0-9_-]/g, "_")}`,
+            data: DeadLetterMessage.encodeBytes(l),
+            msgID: `dlq:${l.stage}:${l.ref}`,
+            headers: { "Tickflow-Reason": l.reason.replace(/[\r\n]+/g, " ").slice(0, 1024), "Tickflow-Run": this.runId },
+          })),
+        ),
+      );
+    }
+    await Promise.all(tasks);
+  }
+}

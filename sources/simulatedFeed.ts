@@ -1,0 +1,56 @@
+// Publishes the simulator's messages to JetStream, optionally paced to a wall-clock rate.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { simulate, type SimulatorOptions } from "./simulator.ts";
+import { JetStreamPublisher, type OutgoingMessage } from "../sinks/jetStreamPublisher.ts";
+import { NewsMessage } from "../schemas/news.ts";
+import { TradeMessage } from "../schemas/trade.ts";
+
+export interface FeedOptions extends SimulatorOptions {
+  /** Messages to publish; undefined: until `durationNs` of event time, or forever. */
+  readonly count?: number;
+  /** Event-time span to publish. */
+  readonly durationNs?: bigint;
+  /** Wall-clock pace in messages per second; undefined: as fast as the server acks. */
+  readonly rate?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (published: number) => void;
+}
+
+export function toOutgoing(m: ReturnType<typeof simulate> extends Generator<infer T> ? T : never): OutgoingMessage {
+  return m.kind === "trade"
+    ? { subject: `md.trades.${m.msg.symbol}`, data: TradeMessage.encodeBytes(m.msg), msgID: m.msg.id }
+    : { subject: `news.${m.msg.source}`, data: NewsMessage.encodeBytes(m.msg), msgID: m.msg.id };
+}
+
+/** Publishes the feed; resolves with the number of messages published. */
+export async function publishSimulatedFeed(nc: NatsConnection, o: FeedOptions): Promise<number> {
+  const publisher = new JetStreamPublisher(nc, { inFlight: 512 });
+  const gen = simulate(o);
+  const end = o.durationNs === undefined ? undefined : o.startNs + o.durationNs;
+  const tickMs = 50;
+  const perTick = o.rate === undefined ? 4096 : Math.max(1, Math.round((o.rate * tickMs) / 1000));
+  let published = 0;
+  let next = Date.now();
+  for (;;) {
+    if (o.signal?.aborted) break;
+    const batch: OutgoingMessage[] = [];
+    let finished = false;
+    while (batch.length < perTick) {
+      if (o.count !== undefined && published + batch.length >= o.count) { finished = true; break; }
+      const m = gen.next().value!;
+      if (end !== undefined && m.msg.tsEvent >= end) { finished = true; break; }
+      batch.push(toOutgoing(m));
+    }
+    await publisher.publishAll(batch);
+    published += batch.length;
+    o.onProgress?.(published);
+    if (finished) break;
+    if (o.rate !== undefined) {
+      next += tickMs;
+      const wait = next - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      else next = Date.now();
+    }
+  }
+  return published;
+}
