@@ -7,14 +7,14 @@ import { register as run } from "./commands/run.ts";
 import { register as replay } from "./commands/replay.ts";
 import { register as sql } from "./commands/sql.ts";
 import { register as start } from "./commands/start.ts";
-import { register as extra } from "./commands/extra.ts";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("tickflow")
     .description("Stream-processing dataflow engine for trading: NATS JetStream in, RxJS pipelines, DuckDB recording, deterministic replay")
+    .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [start, up, simulate, importCmd, run, replay, sql, extra]) reg(program);
+  for (const reg of [start, up, simulate, importCmd, run, replay, sql]) reg(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

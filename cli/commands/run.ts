@@ -1,0 +1,50 @@
+// `tickflow run PIPELINE`: a long-running live pipeline process, until Ctrl-C.
+import type { Command } from "commander";
+import { config, connectNats, ensureLocalNats, onInterrupt, openDatabase } from "../context.ts";
+import { loadPipeline } from "../../engine/pipeline/load.ts";
+import { LiveRun } from "../../engine/liveRun.ts";
+import type { RunSummary } from "../../engine/run.ts";
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("run a pipeline live on the JetStream feeds until Ctrl-C; records inputs and outputs in DuckDB")
+    .argument("<pipeline>", "pipeline declaration (YAML or JSON)")
+    .option("--run-id <id>", "run id for the recorded outputs (default: live-<pipeline>-<time>)")
+    .option("--consumer <prefix>", "durable consumer prefix: the same prefix resumes, a new one starts from the first stored message")
+    .option("--quiet", "do not print console sinks")
+    .action(async (file: string, o: { runId?: string; consumer?: string; quiet?: boolean }) => {
+      const summary = await runLive(file, o);
+      printSummary(summary);
+    });
+}
+
+export async function runLive(file: string, o: { runId?: string; consumer?: string; quiet?: boolean; onStarted?: (stop: () => Promise<void>) => void } = {}): Promise<RunSummary> {
+  const pipeline = loadPipeline(file);
+  const cfg = config();
+  await ensureLocalNats(cfg);
+  const nc = await connectNats(cfg);
+  const db = await openDatabase(cfg);
+  const runId = o.runId ?? `live-${pipeline.decl.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  const live = new LiveRun({ pipeline, nc, db, runId, consumerPrefix: o.consumer, print: o.quiet ? () => {} : undefined });
+  let resolveStop!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStop = r));
+  const off = onInterrupt(async () => resolveStop());
+  try {
+    await live.start();
+    process.stderr.write(`running ${pipeline.decl.name} (run ${runId}); Ctrl-C to stop\n`);
+    o.onStarted?.(async () => resolveStop());
+    await Promise.race([stopped, live.waitFor(() => false, 2 ** 31 - 1).catch((e) => { if (live.failed) throw e; })]);
+    return await live.stop();
+  } finally {
+    off();
+    await nc.drain().catch(() => undefined);
+    await db.close();
+  }
+}
+
+export function printSummary(s: RunSummary): void {
+  const outs = Object.entries(s.counters.outputs).map(([k, v]) => `${k} ${v}`).join(", ");
+  console.log(`run ${s.runId}: ${s.counters.inputs} inputs, outputs: ${outs}; ${s.counters.deadLetters} dead letters, ${s.counters.late} late`);
+  console.log(`digest: ${s.digest}`);
+}

@@ -1,0 +1,33 @@
+// `tickflow sql "QUERY"`: SQL over the recorded DuckDB database.
+import type { Command } from "commander";
+import { config, openDatabase } from "../context.ts";
+
+export function register(program: Command): void {
+  program
+    .command("sql")
+    .description("run SQL over the recording (tables: trades, bars, news, signals, features, runs, dead_letters ...)")
+    .argument("<query>", "SQL query")
+    .option("--format <f>", "table | csv | json", "table")
+    .action(async (query: string, o: { format: string }) => {
+      const db = await openDatabase(config());
+      try {
+        const { columns, rows } = await db.queryText(query);
+        console.log(formatRows(columns, rows, o.format));
+      } finally {
+        await db.close();
+      }
+    });
+}
+
+export function formatRows(columns: string[], rows: string[][], format: string): string {
+  if (format === "json") return JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))), null, 1);
+  if (format === "csv") {
+    const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+    return [columns.map(q).join(","), ...rows.map((r) => r.map(q).join(","))].join("\n");
+  }
+  if (format !== "table") throw new Error(`--format ${format}: expected table, csv or json`);
+  const widths = columns.map((c, i) => Math.min(60, Math.max(c.length, ...rows.map((r) => r[i]!.length))));
+  const cut = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
+  const line = (cells: string[]) => cells.map((c, i) => cut(c, widths[i]!)).join(" | ");
+  return [line(columns), widths.map((w) => "-".repeat(w)).join("-+-"), ...rows.map(line), `(${rows.length} row${rows.length === 1 ? "" : "s"})`].join("\n");
+}
