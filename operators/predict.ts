@@ -1,0 +1,71 @@
+// predict: feature rows → the same rows plus the model's probability and version, scored one batch per chunk.
+import type { OperatorFunction } from "rxjs";
+import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import type { ModelSlot } from "../models/modelSlot.ts";
+import type { FeatureRow } from "../schemas/features.ts";
+
+export interface PredictOptions {
+  /** Where the serving model comes from (installed by the deployment watcher, read once per chunk). */
+  readonly slot: ModelSlot;
+  /** Feature name for the probability. Default "p_up". */
+  readonly output?: string;
+  /** Feature name for the model version number. Default "model.version". */
+  readonly versionField?: string;
+  /** Called for a row whose output is NaN/±Inf; the row passes through unscored. */
+  readonly onNonFinite?: (row: FeatureRow, reason: string) => void;
+}
+
+/**
+ * Scores each chunk's complete rows in one call of the slot's model and adds `<output>` and `<versionField>`.
+ * Rows missing one of the model's features (indicator warm-up), and every row while no model is installed, pass
+ * through unchanged. Each row depends only on itself and the model, so the output does not depend on chunking.
+ *
+ * @example rows$.pipe(predict({ slot })) // { ..., values: { ..., p_up: 0.61, "model.version": 3 } }
+ * @param options.slot the injected model handle
+ */
+export function predict(options: PredictOptions): OperatorFunction<Chunk<FeatureRow>, Chunk<FeatureRow>> {
+  const output = options.output ?? "p_up";
+  const versionField = options.versionField ?? "model.version";
+  const { slot } = options;
+  return chunkOperator<FeatureRow, FeatureRow>(() => ({
+    onItems(rows, out) {
+      const model = slot.current;
+      if (model === undefined) {
+        slot.counters.noModel += rows.length;
+        for (const row of rows) out.push(row);
+        return;
+      }
+      const names = model.featureNames;
+      const f = names.length;
+      const complete: number[] = [];
+      const X = new Float64Array(rows.length * f);
+      rows.forEach((row, i) => {
+        const k = complete.length;
+        for (let j = 0; j < f; j++) {
+          const x = row.values[names[j]!];
+          if (x === undefined || !Number.isFinite(x)) return;
+          X[k * f + j] = x;
+        }
+        complete.push(i);
+      });
+      const p = complete.length > 0 ? model.score(X.subarray(0, complete.length * f), complete.length) : new Float64Array(0);
+      let next = 0;
+      rows.forEach((row, i) => {
+        if (complete[next] !== i) {
+          slot.counters.warmUp++;
+          out.push(row);
+          return;
+        }
+        const prob = p[next++]!;
+        if (!Number.isFinite(prob)) {
+          slot.counters.nonFinite++;
+          options.onNonFinite?.(row, `model ${model.id} gave ${prob} for this row; passed through unscored`);
+          out.push(row);
+          return;
+        }
+        slot.counters.scored++;
+        out.push({ ...row, values: { ...row.values, [output]: prob, [versionField]: model.version } });
+      });
+    },
+  }));
+}
