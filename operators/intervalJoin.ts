@@ -1,0 +1,165 @@
+// intervalJoin: pairs of same-key events from two streams whose event times lie within [lower, upper] of each other.
+import { Observable } from "rxjs";
+import { WATERMARK_END, WATERMARK_START, type Chunk } from "../engine/chunk.ts";
+import type { Timed } from "./windowAggregates.ts";
+
+export interface IntervalJoinOptions<L extends Timed, R extends Timed, O> {
+  readonly leftKey: (l: L) => string;
+  readonly rightKey: (r: R) => string;
+  /** A pair matches when lowerNs <= right.tsEvent − left.tsEvent <= upperNs (lower may be negative). */
+  readonly lowerNs: bigint;
+  readonly upperNs: bigint;
+  /** Builds the output of one matching pair; its event time should be the later of the two. */
+  readonly combine: (left: L, right: R) => O;
+  /** Most events kept per key on each side; the oldest is dropped first (default: no bound beyond time). */
+  readonly maxPerKey?: number;
+  /** Receives an event older than the join's watermark (it could no longer meet its partners in order). */
+  readonly onLate: (item: L | R, side: "left" | "right", reason: string) => void;
+}
+
+interface Entry<T> {
+  readonly item: T;
+  readonly ts: bigint;
+  readonly key: string;
+}
+
+/** One side's joinable events: per key in processing (= event-time) order, plus one queue for eviction. */
+class SideState<T> {
+  readonly byKey = new Map<string, Entry<T>[]>();
+  private queue: Entry<T>[] = [];
+  private head = 0;
+  constructor(private readonly maxPerKey: number) {}
+
+  /**
+   * Keeps `e`. Entries of its key that can no longer match are dropped first, so the maxPerKey cap counts only
+   * live entries and its effect does not depend on when the watermark happened to evict.
+   */
+  add(e: Entry<T>, expired: (ts: bigint) => boolean): void {
+    let list = this.byKey.get(e.key);
+    if (list === undefined) {
+      list = [];
+      this.byKey.set(e.key, list);
+    }
+    while (list.length > 0 && expired(list[0]!.ts)) list.shift();
+    list.push(e);
+    if (list.length > this.maxPerKey) list.shift();
+    this.queue.push(e);
+  }
+
+  /** Drops entries (oldest first) while `expired(ts)`. */
+  evict(expired: (ts: bigint) => boolean): void {
+    while (this.head < this.queue.length && expired(this.queue[this.head]!.ts)) {
+      const e = this.queue[this.head++]!;
+      const list = this.byKey.get(e.key);
+      if (list !== undefined && list[0] === e) {
+        list.shift();
+        if (list.length === 0) this.byKey.delete(e.key);
+      }
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** Splits off the items with ts < w, stably sorted by event time; the rest stay in arrival order. */
+function release<T extends Timed>(buf: T[], w: bigint): { ready: T[]; rest: T[] } {
+  const ready: T[] = [];
+  const rest: T[] = [];
+  for (const x of buf) (x.tsEvent < w ? ready : rest).push(x);
+  ready.sort((a, b) => (a.tsEvent < b.tsEvent ? -1 : a.tsEvent > b.tsEvent ? 1 : 0));
+  return { ready, rest };
+}
+
+/**
+ * Interval join by event time. Both inputs are buffered until the smaller of their watermarks passes them,
+ * then processed in event-time order (left before right at equal times, arrival order otherwise): each event is
+ * matched against the other side's kept events of the same key, so every pair is emitted exactly once, when its
+ * later event is processed. Kept events are evicted once the watermark shows no future partner can match
+ * (left after t + upper, right after t − lower), and capped by maxPerKey. The output is a function of the two
+ * input sequences alone, however they were batched or interleaved. Output watermark: min of the inputs'.
+ *
+ * @example
+ * intervalJoin(quotes$, trades$, { leftKey: (q) => q.symbol, rightKey: (t) => t.symbol, lowerNs: 0n, upperNs: SECOND,
+ *   combine: (q, t) => ({ ...t, spreadAtTrade: q.ask - q.bid }), onLate })
+ */
+export function intervalJoin<L extends Timed, R extends Timed, O>(left$: Observable<Chunk<L>>, right$: Observable<Chunk<R>>, options: IntervalJoinOptions<L, R, O>): Observable<Chunk<O>> {
+  const { lowerNs: lower, upperNs: upper, combine } = options;
+  if (lower > upper) throw new RangeError(`intervalJoin: lowerNs (${lower}) must be <= upperNs (${upper})`);
+  const maxPerKey = options.maxPerKey ?? Number.POSITIVE_INFINITY;
+  if (!(maxPerKey >= 1)) throw new RangeError(`intervalJoin: maxPerKey must be >= 1, got ${maxPerKey}`);
+  return new Observable<Chunk<O>>((subscriber) => {
+    let leftBuf: L[] = [];
+    let rightBuf: R[] = [];
+    let leftW = WATERMARK_START;
+    let rightW = WATERMARK_START;
+    let emittedW = WATERMARK_START;
+    const lefts = new SideState<L>(maxPerKey);
+    const rights = new SideState<R>(maxPerKey);
+    let done = 0;
+
+    const processLeft = (l: L, out: O[]): void => {
+      const e: Entry<L> = { item: l, ts: l.tsEvent, key: options.leftKey(l) };
+      const partners = rights.byKey.get(e.key);
+      if (partners) for (const r of partners) { const d = r.ts - e.ts; if (d >= lower && d <= upper) out.push(combine(l, r.item)); }
+      if (upper >= 0n) lefts.add(e, (ts) => ts + upper < e.ts); // a later-processed right has ts >= l's, so it can only match if upper >= 0
+    };
+    const processRight = (r: R, out: O[]): void => {
+      const e: Entry<R> = { item: r, ts: r.tsEvent, key: options.rightKey(r) };
+      const partners = lefts.byKey.get(e.key);
+      if (partners) for (const l of partners) { const d = e.ts - l.ts; if (d >= lower && d <= upper) out.push(combine(l.item, r)); }
+      if (lower < 0n) rights.add(e, (ts) => ts - lower < e.ts); // a later-processed left has a strictly later ts (ties go left first), so r − l < 0
+    };
+
+    const flush = (): void => {
+      const w = leftW < rightW ? leftW : rightW;
+      if (w <= emittedW) return;
+      emittedW = w;
+      const L1 = release(leftBuf, w);
+      const R1 = release(rightBuf, w);
+      leftBuf = L1.rest;
+      rightBuf = R1.rest;
+      const out: O[] = [];
+      let li = 0;
+      let ri = 0;
+      while (li < L1.ready.length || ri < R1.ready.length) {
+        if (ri >= R1.ready.length || (li < L1.ready.length && L1.ready[li]!.tsEvent <= R1.ready[ri]!.tsEvent)) processLeft(L1.ready[li++]!, out);
+        else processRight(R1.ready[ri++]!, out);
+      }
+      // Future events have ts >= w.
+      lefts.evict((ts) => ts + upper < w);
+      rights.evict((ts) => ts - lower < w);
+      subscriber.next({ items: out, watermark: w });
+    };
+
+    const accept = <T extends Timed>(side: "left" | "right", buf: T[], items: readonly T[]): void => {
+      for (const x of items) {
+        if (x.tsEvent < emittedW) options.onLate(x as unknown as L | R, side, `${side} event at ${x.tsEvent} is behind the join watermark ${emittedW}; its partners were already processed`);
+        else buf.push(x);
+      }
+    };
+    const guard = (f: () => void): void => {
+      try { f(); } catch (e) { subscriber.error(e); }
+    };
+    const onDone = (): void => {
+      if (++done < 2) return;
+      guard(() => { leftW = rightW = WATERMARK_END; flush(); }); // completion: nothing more can arrive
+      subscriber.complete();
+    };
+    const subL = left$.subscribe({
+      next: (c) => guard(() => { accept("left", leftBuf, c.items); if (c.watermark > leftW) leftW = c.watermark; flush(); }),
+      error: (e) => subscriber.error(e),
+      complete: onDone,
+    });
+    const subR = right$.subscribe({
+      next: (c) => guard(() => { accept("right", rightBuf, c.items); if (c.watermark > rightW) rightW = c.watermark; flush(); }),
+      error: (e) => subscriber.error(e),
+      complete: onDone,
+    });
+    return () => {
+      subL.unsubscribe();
+      subR.unsubscribe();
+    };
+  });
+}
