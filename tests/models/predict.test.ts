@@ -1,0 +1,123 @@
+import { describe, expect, test } from "vitest";
+import { firstValueFrom, from, toArray } from "rxjs";
+import { map } from "rxjs/operators";
+import type { Chunk } from "../../engine/chunk.ts";
+import { ModelSlot } from "../../models/modelSlot.ts";
+import type { ServingModel } from "../../models/servingModel.ts";
+import { FeatureMismatchError } from "../../models/onnxScorer.ts";
+import { predict } from "../../operators/predict.ts";
+import { probabilityRule } from "../../operators/probabilityRule.ts";
+import type { FeatureRow } from "../../schemas/features.ts";
+import type { Signal } from "../../schemas/signal.ts";
+
+/** A stand-in model: p = sigmoid(k·(a - b)); counts its score calls to show one call per chunk. */
+function fakeModel(version: number, k: number, calls: number[] = []): ServingModel {
+  return {
+    id: `m-v${version}`, name: "m", version, kind: "logreg", featureNames: ["a", "b"], sha256: "0".repeat(64),
+    score(X, n) {
+      calls.push(n);
+      return Float64Array.from({ length: n }, (_, i) => 1 / (1 + Math.exp(-k * (X[2 * i]! - X[2 * i + 1]!))));
+    },
+  };
+}
+
+function rows(n: number): FeatureRow[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `S:1m:${i}`, symbol: i % 2 ? "AAA" : "BBB", tsEvent: BigInt(i + 1), timeframe: "1m",
+    // every 5th row is still warming up (no "b")
+    values: i % 5 === 0 ? { a: i, close: 100 + i } : { a: Math.sin(i), b: Math.cos(i), close: 100 + i, sentiment: (i % 7) / 7 - 0.5 },
+  }));
+}
+
+function chunked<T>(items: readonly T[], size: number): Chunk<T>[] {
+  const out: Chunk<T>[] = [];
+  for (let i = 0; i < items.length; i += size) out.push({ items: items.slice(i, i + size), watermark: BigInt(Math.min(i + size, items.length) + 1) });
+  return out;
+}
+
+async function run<O>(chunks: Chunk<FeatureRow>[], op: (s: ReturnType<typeof from<Chunk<FeatureRow>[]>>) => import("rxjs").Observable<Chunk<O>>): Promise<O[]> {
+  const out = await firstValueFrom(op(from(chunks)).pipe(map((c) => c.items), toArray()));
+  return out.flat();
+}
+
+describe("predict", () => {
+  test("scores each chunk's complete rows in one call; warm-up rows pass through; output independent of chunking", async () => {
+    const input = rows(40);
+    const results: FeatureRow[][] = [];
+    for (const size of [1, 3, 40]) {
+      const calls: number[] = [];
+      const slot = new ModelSlot(["a", "b"]);
+      slot.install(fakeModel(2, 3, calls));
+      results.push(await run(chunked(input, size), (s) => s.pipe(predict({ slot }))));
+      expect(calls.length).toBe({ 1: 32, 3: 14, 40: 1 }[size]); // one call per chunk that has a complete row
+      expect(calls.reduce((a, b) => a + b, 0)).toBe(32);
+      expect(slot.counters).toEqual({ scored: 32, warmUp: 8, noModel: 0, nonFinite: 0 });
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[2]).toEqual(results[0]);
+    const out = results[0]!;
+    expect(out).toHaveLength(40);
+    expect(out[0]).toBe(input[0]); // warm-up: unchanged
+    expect(out[1]!.values).toMatchObject({ p_up: expect.any(Number), "model.version": 2, a: input[1]!.values.a });
+    expect(input[1]!.values.p_up).toBeUndefined(); // inputs are never mutated
+  });
+
+  test("a model installed between two chunks scores every later row; each row is scored by exactly one version", async () => {
+    const slot = new ModelSlot(["a", "b"]);
+    slot.install(fakeModel(1, 1));
+    const input = rows(30).filter((r) => r.values.b !== undefined);
+    const chunks = chunked(input, 4);
+    const seen: FeatureRow[] = [];
+    await new Promise<void>((resolve, reject) => {
+      from(chunks).pipe(predict({ slot })).subscribe({
+        next: (c) => {
+          seen.push(...c.items);
+          if (seen.length === 8) slot.install(fakeModel(2, 5)); // what the deployment watcher does between chunks
+        },
+        complete: resolve,
+        error: reject,
+      });
+    });
+    expect(seen.map((r) => r.id)).toEqual(input.map((r) => r.id));
+    const versions = seen.map((r) => r.values["model.version"]);
+    expect(versions).toEqual([...Array(8).fill(1), ...Array(input.length - 8).fill(2)]);
+  });
+
+  test("no model yet: rows pass through and are counted; a model with other features is refused by the slot", async () => {
+    const slot = new ModelSlot(["b", "a"]);
+    const out = await run(chunked(rows(5), 2), (s) => s.pipe(predict({ slot })));
+    expect(out.every((r) => r.values.p_up === undefined)).toBe(true);
+    expect(slot.counters.noModel).toBe(5);
+    expect(() => slot.install(fakeModel(1, 1))).toThrow(FeatureMismatchError);
+    expect(slot.current).toBeUndefined();
+  });
+
+  test("a non-finite output passes the row through unscored and reports it", async () => {
+    const slot = new ModelSlot();
+    slot.install({ ...fakeModel(1, 1), score: (_X, n) => new Float64Array(n).fill(Number.NaN) });
+    const reasons: string[] = [];
+    const out = await run(chunked(rows(3), 3), (s) => s.pipe(predict({ slot, onNonFinite: (_r, why) => reasons.push(why) })));
+    expect(out.every((r) => r.values.p_up === undefined)).toBe(true);
+    expect(reasons).toEqual(["model m-v1 gave NaN for this row; passed through unscored", "model m-v1 gave NaN for this row; passed through unscored"]);
+  });
+});
+
+describe("probabilityRule", () => {
+  test("thresholds, sentiment gate, and the model version on every signal", async () => {
+    const mk = (i: number, p: number | undefined, sentiment = 0): FeatureRow => ({
+      id: `X:${i}`, symbol: "X", tsEvent: BigInt(i), values: p === undefined ? { close: 1 } : { p_up: p, "model.version": 3, sentiment, close: 1 },
+    });
+    const input = [mk(1, undefined), mk(2, 0.7), mk(3, 0.72), mk(4, 0.5), mk(5, 0.2, 0.9), mk(6, 0.2, 0), mk(7, 0.8, -0.9)];
+    const signals = await run<Signal>(chunked(input, 2), (s) =>
+      s.pipe(probabilityRule({ pipeline: "p", node: "sig", probability: "p_up", versionField: "model.version", model: "mom", buyAbove: 0.6, sellBelow: 0.4, sentiment: "sentiment", sentimentGate: 0.5, emit: "change" })),
+    );
+    expect(signals.map((s) => [s.tsEvent, s.action, s.modelVersion])).toEqual([
+      [2n, "buy", "mom-v3"],
+      [4n, "flat", "mom-v3"],
+      [6n, "sell", "mom-v3"], // row 5 vetoed by positive sentiment: still flat, no change
+      [7n, "flat", "mom-v3"], // buy vetoed by negative sentiment
+    ]);
+    expect(signals[0]!.strength).toBeCloseTo(0.4, 12);
+    expect(signals[0]!.id).toBe("p:sig:X:2");
+  });
+});
