@@ -29,8 +29,10 @@ export interface ResampleBarsOptions {
   readonly session?: TradingSession;
   /** How long after the watermark passes a bucket's end it still accepts bars (default 0). */
   readonly allowedLatenessNs?: bigint;
-  /** Receives bars that cannot be placed: late, outside the session, or crossing a bucket boundary. */
+  /** Receives bars that cannot be placed: late, or crossing a bucket boundary (and outside the session, by default). */
   readonly onLate: LateHandler<Bar>;
+  /** Receives bars outside the trading session (pre-/after-market); default `onLate`. */
+  readonly onOutsideSession?: LateHandler<Bar>;
 }
 
 interface Acc {
@@ -88,7 +90,7 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
         for (const b of items) {
           const bucket = bucketOf(b);
           if (typeof bucket === "string") {
-            options.onLate(b, bucket);
+            (options.onOutsideSession ?? options.onLate)(b, bucket);
             continue;
           }
           const [start, end] = bucket;
