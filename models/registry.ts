@@ -42,6 +42,11 @@ export interface ModelRegistration {
   readonly metrics: Record<string, unknown>;
 }
 
+/** Something that runs one operation at a time on a connection, e.g. engine/duckdb/database.ts's Database. */
+export interface SerialConnection {
+  exclusive<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T>;
+}
+
 export interface ModelFilter {
   readonly name?: string;
   readonly pipeline?: string;
@@ -81,20 +86,25 @@ export class ModelRegistry {
   /** One DuckDB connection must never run two statements at once; every call goes through this chain. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly directory: string;
+  /** Set when the registry shares a serialised connection (a Database) instead of owning one. */
+  private connection!: DuckDBConnection;
 
   private constructor(
-    private readonly connection: DuckDBConnection,
+    private readonly target: DuckDBConnection | SerialConnection,
     directory: string,
     private readonly clock: RegistryClock,
   ) {
     this.directory = resolve(directory);
   }
 
-  /** Creates the table (if needed) and the file directory. */
-  static async open(connection: DuckDBConnection, options: { directory: string; clock: RegistryClock }): Promise<ModelRegistry> {
-    const registry = new ModelRegistry(connection, options.directory, options.clock);
+  /**
+   * Creates the table (if needed) and the file directory. `target`: a connection the registry alone uses, or a
+   * SerialConnection (a Database) whose queue it then shares with everything else on that file.
+   */
+  static async open(target: DuckDBConnection | SerialConnection, options: { directory: string; clock: RegistryClock }): Promise<ModelRegistry> {
+    const registry = new ModelRegistry(target, options.directory, options.clock);
     await mkdir(registry.directory, { recursive: true });
-    await registry.exclusive(() => connection.run(CREATE_TABLE));
+    await registry.exclusive(() => registry.connection.run(CREATE_TABLE));
     return registry;
   }
 
@@ -203,6 +213,13 @@ export class ModelRegistry {
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if ("exclusive" in this.target) {
+      return this.target.exclusive((c) => {
+        this.connection = c;
+        return fn();
+      });
+    }
+    this.connection = this.target;
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;

@@ -1,0 +1,127 @@
+// Reads the feature rows a pipeline run recorded (table `features`, written by its duckdb sink) and labels them by SQL,
+// so training sees exactly what the operators computed live or in replay and never recomputes a feature.
+import type { DuckDBValue } from "@duckdb/node-api";
+
+/** Runs a query and returns plain rows; engine/duckdb/database.ts's Database fits. */
+export interface QueryRunner {
+  query<T = Record<string, unknown>>(sql: string, params?: DuckDBValue[]): Promise<T[]>;
+}
+
+/** `fwd_return:<bars>[:<threshold>]`: 1 when close[t+bars]/close[t] - 1 > threshold (default 0), else 0. */
+export interface ForwardReturnLabelSpec {
+  readonly kind: "fwd_return";
+  readonly horizon: number;
+  readonly threshold: number;
+}
+
+/** Parses `fwd_return:5` or `fwd_return:5:0.001`. */
+export function parseLabelSpec(text: string): ForwardReturnLabelSpec {
+  const m = /^fwd_return:(\d+)(?::(-?\d*\.?\d+(?:e-?\d+)?))?$/.exec(text.trim());
+  if (!m || Number(m[1]) < 1) throw new Error(`label "${text}": expected fwd_return:<bars>[:<threshold>], e.g. fwd_return:5 or fwd_return:5:0.001`);
+  return { kind: "fwd_return", horizon: Number(m[1]), threshold: m[2] === undefined ? 0 : Number(m[2]) };
+}
+
+export interface RecordedFeaturesRequest {
+  readonly runId: string;
+  readonly label: ForwardReturnLabelSpec;
+  /** Features to use, in this order. Default: every feature present in at least 90% of the rows, except model outputs. */
+  readonly features?: readonly string[];
+  /** Feature holding the bar close the label is computed from. Default "close". */
+  readonly closeFeature?: string;
+  /** Features never chosen by default (model outputs). Default p_up, model.version. */
+  readonly exclude?: readonly string[];
+}
+
+/** Complete, labelled rows in (time, symbol) order; arrays are aligned. */
+export interface RecordedFeatures {
+  readonly featureNames: readonly string[];
+  /** Row-major rows × featureNames.length. */
+  readonly X: Float64Array;
+  /** 0/1. */
+  readonly y: Float64Array;
+  readonly timestamps: BigInt64Array;
+  readonly symbols: readonly string[];
+  /** close[t+1]/close[t] - 1: what holding one bar after the row earned (for the signal backtest). */
+  readonly nextReturn: Float64Array;
+  readonly symbolCount: number;
+  /** Rows recorded for the run, rows dropped for a missing feature (warm-up), rows dropped with no label yet (last bars). */
+  readonly rowsRead: number;
+  readonly droppedIncomplete: number;
+  readonly droppedUnlabeled: number;
+}
+
+/**
+ * Labels with window functions over each symbol's rows in time order: the label reads only bars after the row
+ * (LEAD), and rows whose horizon runs past the recording get no label. Rows are returned ordered by time.
+ * @example const data = await loadRecordedFeatures(db, { runId: "r1", label: parseLabelSpec("fwd_return:5") });
+ */
+export async function loadRecordedFeatures(db: QueryRunner, req: RecordedFeaturesRequest): Promise<RecordedFeatures> {
+  const close = req.closeFeature ?? "close";
+  const closeExpr = `TRY_CAST(json_extract_string("values", ${sqlString(jsonPath(close))}) AS DOUBLE)`;
+  const sql = `
+WITH f AS (
+  SELECT symbol, ts_event, out_seq, "values" AS v, ${closeExpr} AS c
+  FROM features WHERE run_id = $1
+), l AS (
+  SELECT *, LEAD(c, ${req.label.horizon}) OVER w AS c_h, LEAD(c, 1) OVER w AS c_1
+  FROM f WINDOW w AS (PARTITION BY symbol ORDER BY ts_event, out_seq)
+)
+SELECT symbol, epoch_ns(ts_event) AS ts, v,
+  CASE WHEN c_h IS NULL OR c IS NULL OR c = 0 THEN NULL WHEN c_h / c - 1 > $2 THEN 1 ELSE 0 END AS label,
+  CASE WHEN c_1 IS NULL OR c IS NULL OR c = 0 THEN 0 ELSE c_1 / c - 1 END AS next_return
+FROM l ORDER BY ts_event, symbol, out_seq`;
+  let rows: { symbol: string; ts: bigint; v: string; label: number | null; next_return: number }[];
+  try {
+    rows = await db.query(sql, [req.runId, req.label.threshold]);
+  } catch (e) {
+    if (/Table with name features does not exist/i.test((e as Error).message)) {
+      throw new Error(`no table "features" in the recording: run the pipeline with a duckdb sink on its feature node (e.g. { type: duckdb, in: joined }) first`, { cause: e });
+    }
+    throw e;
+  }
+  if (rows.length === 0) throw new Error(`run ${req.runId} recorded no feature rows; check the run id (SELECT run_id, count(*) FROM features GROUP BY 1)`);
+  const parsed = rows.map((r) => JSON.parse(r.v) as Record<string, number>);
+  const featureNames = req.features ?? defaultFeatures(parsed, req.exclude ?? ["p_up", "model.version"]);
+  if (featureNames.length === 0) throw new Error(`run ${req.runId}: no feature is present in 90% of the rows; pass --features`);
+  const present = new Set(parsed.flatMap((p) => Object.keys(p)));
+  const unknown = featureNames.filter((n) => !present.has(n));
+  if (unknown.length) throw new Error(`run ${req.runId}: feature(s) ${unknown.join(", ")} never recorded; recorded features are ${[...present].sort().join(", ")}`);
+
+  const f = featureNames.length;
+  const keep: number[] = [];
+  let droppedIncomplete = 0;
+  let droppedUnlabeled = 0;
+  rows.forEach((r, i) => {
+    if (!featureNames.every((n) => Number.isFinite(parsed[i]![n]))) droppedIncomplete++;
+    else if (r.label === null) droppedUnlabeled++;
+    else keep.push(i);
+  });
+  const X = new Float64Array(keep.length * f);
+  const y = new Float64Array(keep.length);
+  const timestamps = new BigInt64Array(keep.length);
+  const nextReturn = new Float64Array(keep.length);
+  const symbols: string[] = [];
+  keep.forEach((i, k) => {
+    for (let j = 0; j < f; j++) X[k * f + j] = parsed[i]![featureNames[j]!]!;
+    y[k] = Number(rows[i]!.label);
+    timestamps[k] = BigInt(rows[i]!.ts);
+    nextReturn[k] = Number(rows[i]!.next_return);
+    symbols.push(rows[i]!.symbol);
+  });
+  return { featureNames, X, y, timestamps, symbols, nextReturn, symbolCount: new Set(rows.map((r) => r.symbol)).size, rowsRead: rows.length, droppedIncomplete, droppedUnlabeled };
+}
+
+function defaultFeatures(rows: readonly Record<string, number>[], exclude: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const r of rows) for (const k of Object.keys(r)) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return [...counts].filter(([k, c]) => c >= 0.9 * rows.length && !exclude.includes(k)).map(([k]) => k).sort();
+}
+
+/** JSON path for a key that may contain dots (e.g. sentiment.ageSeconds). */
+function jsonPath(key: string): string {
+  return `$."${key.replace(/"/g, '\\"')}"`;
+}
+
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}

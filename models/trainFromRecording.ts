@@ -1,0 +1,80 @@
+// What `tickflow train` does: recorded features → SQL labels → walk-forward training with an embargo → ONNX export
+// verified against the TypeScript model → registry → held-out metrics and a signal backtest.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { GradientBoostedTreesParams } from "./gradientBoostedTrees.ts";
+import type { LogisticRegressionParams } from "./logisticRegression.ts";
+import type { ModelKind } from "./model.ts";
+import { loadRecordedFeatures, type ForwardReturnLabelSpec, type QueryRunner, type RecordedFeatures } from "./recordedFeatures.ts";
+import { modelId, type ModelRecord, type ModelRegistry } from "./registry.ts";
+import { backtestSignal, type SignalBacktest } from "./signalBacktest.ts";
+import { trainAndEvaluate, type TrainResult } from "./train.ts";
+
+export interface TrainFromRecordingOptions {
+  /** Pipeline the model is for (its name: the deployment key). */
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly label: ForwardReturnLabelSpec;
+  readonly kind: ModelKind;
+  readonly features?: readonly string[];
+  /** Bars removed from the end of each training range (times the number of symbols, since rows interleave symbols). Default: the label horizon. */
+  readonly embargoBars?: number;
+  /** Model name in the registry. Default: `<pipeline>-<kind>`. */
+  readonly name?: string;
+  /** Walk-forward: `trainFrac` (default 0.7) or `folds`. */
+  readonly trainFrac?: number;
+  readonly folds?: number;
+  readonly params?: LogisticRegressionParams | GradientBoostedTreesParams;
+  /** Stage names as they start: read, train, export, register. */
+  readonly onStage?: (stage: TrainStage, detail: string) => void;
+}
+
+export type TrainStage = "read" | "train" | "register" | "done";
+
+export interface TrainFromRecordingResult {
+  readonly record: ModelRecord;
+  readonly result: TrainResult;
+  readonly data: Omit<RecordedFeatures, "X" | "y" | "timestamps" | "symbols" | "nextReturn"> & { readonly rows: number };
+  readonly embargoRows: number;
+  readonly backtest: SignalBacktest;
+}
+
+/**
+ * @example const r = await trainFromRecording(db, registry, { pipeline: "momentum-bars", runId, label: parseLabelSpec("fwd_return:5"), kind: "logreg" });
+ * @throws OnnxVerificationError when the export differs from the TS model by more than 1e-6 (nothing is registered)
+ */
+export async function trainFromRecording(db: QueryRunner, registry: ModelRegistry, o: TrainFromRecordingOptions): Promise<TrainFromRecordingResult> {
+  o.onStage?.("read", `features of run ${o.runId}`);
+  const data = await loadRecordedFeatures(db, { runId: o.runId, label: o.label, ...(o.features ? { features: o.features } : {}) });
+  if (data.y.length < 50) throw new Error(`run ${o.runId}: only ${data.y.length} complete labelled rows; record a longer run`);
+  const embargoRows = (o.embargoBars ?? o.label.horizon) * data.symbolCount;
+  const name = o.name ?? `${o.pipeline}-${o.kind}`;
+  const version = await registry.nextVersion(name);
+  const id = modelId(name, version);
+  const dir = await mkdtemp(join(tmpdir(), "tickflow-train-"));
+  try {
+    o.onStage?.("train", `${o.kind} on ${data.y.length} rows × ${data.featureNames.length} features`);
+    const split = o.folds !== undefined ? { folds: o.folds, embargo: { rows: embargoRows } } : { trainFrac: o.trainFrac ?? 0.7, embargo: { rows: embargoRows } };
+    const common = {
+      X: data.X, y: data.y, timestamps: data.timestamps, featureNames: data.featureNames, split,
+      export: { path: join(dir, `${id}.onnx`), meta: { modelId: id, name, version, pipeline: o.pipeline } },
+    };
+    const result = o.kind === "logreg"
+      ? await trainAndEvaluate({ ...common, kind: "logreg", params: o.params as LogisticRegressionParams })
+      : await trainAndEvaluate({ ...common, kind: "gbt", params: o.params as GradientBoostedTreesParams });
+    const test = result.folds[result.folds.length - 1]!.test;
+    const backtest = backtestSignal(result.heldOut.predictions, data.symbols.slice(test.start, test.end), data.nextReturn.subarray(test.start, test.end));
+    o.onStage?.("register", id);
+    const registration = result.registration!;
+    const record = await registry.register({
+      ...registration,
+      metrics: { ...registration.metrics, runId: o.runId, label: `fwd_return:${o.label.horizon}:${o.label.threshold}`, embargoRows, backtest },
+    });
+    o.onStage?.("done", id);
+    const { X: _x, y: _y, timestamps: _t, symbols: _s, nextReturn: _n, ...summary } = data;
+    return { record, result, data: { ...summary, rows: data.y.length }, embargoRows, backtest };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
