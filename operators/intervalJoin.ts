@@ -31,8 +31,8 @@ class SideState<T> {
   constructor(private readonly maxPerKey: number) {}
 
   /**
-   * Keeps `e`. Entries of its key that can no longer match are dropped first, so the maxPerKey cap counts only
-   * live entries and its effect does not depend on when the watermark happened to evict.
+   * Keeps `e`, first dropping its key's entries that can no longer match (always the oldest, so the cap below
+   * keeps the same live entries whether or not the watermark already evicted them).
    */
   add(e: Entry<T>, expired: (ts: bigint) => boolean): void {
     let list = this.byKey.get(e.key);
