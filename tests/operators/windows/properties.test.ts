@@ -86,7 +86,7 @@ describe("window determinism under random chunking", () => {
     fc.assert(fc.property(fc.array(barArb, { maxLength: 50 }), cuts, fc.constantFrom("5m", "15m", "1h", "1d"), fc.boolean(), (raw, cp, tf, withSession) => {
       const bars: Bar[] = raw.map((r) => ({ symbol: r.symbol, timeframe: "1m", tsOpen: BigInt(r.minute) * MIN, tsEvent: BigInt(r.minute + 1) * MIN, open: r.price, high: r.price + 1, low: r.price - 1, close: r.price, volume: r.volume, vwap: r.price, trades: 1 }));
       const session = withSession ? { timezone: "UTC", open: "01:00", close: "03:30" } : undefined;
-      sameOutputWhateverTheChunks(() => (c) => flat(runChunks(resampleBars({ timeframe: tf, session, onLate: (b, r) => { if (!/outside the trading session/.test(r)) throw new Error(r); } }), c).out), bars, cp);
+      sameOutputWhateverTheChunks(() => (c) => flat(runChunks(resampleBars({ timeframe: tf, session, onLate: (_b, r) => { if (!/outside the trading session/.test(r)) throw new Error(r); } }), c).out), bars, cp);
     }), RUNS);
   });
 });
