@@ -219,18 +219,17 @@ export class ModelDeployment {
       this.log(`pipeline ${this.name}: serving model ${deployment.modelId} (revision ${revision}; probe ${probeRows} rows, onnx vs ts max abs diff ${maxAbsDiff.toExponential(1)})`);
       this.emit({ type: "installed", revision, modelId: deployment.modelId, version: deployment.version, probeRows, maxAbsDiff });
     } catch (error) {
-      this.breaker.recordFailure();
-      this.reject(e, deployment.modelId, (error as Error).message, error, false);
+      this.reject(e, deployment.modelId, (error as Error).message, error, true);
     }
   }
 
   private reject(e: KvEntry, modelId: string | undefined, reason: string, error: unknown, countFailure: boolean): void {
-    if (countFailure) this.breaker.recordFailure();
     const serving = this.current?.id;
     const message = `${reason}; ${serving === undefined ? "no model is serving" : `model ${serving} keeps serving`}`;
     this.log(`pipeline ${this.name}: rejected deployment revision ${e.revision}: ${message}`);
     this.o.deadLetter?.(this.letter(e, modelId, message));
     this.emit({ type: "rejected", revision: e.revision, ...(modelId !== undefined ? { modelId } : {}), reason: message, error });
+    if (countFailure) this.breaker.recordFailure();
   }
 
   private letter(e: KvEntry, modelId: string | undefined, reason: string): DeadLetter {

@@ -35,8 +35,9 @@ sinks:
   - { type: duckdb, in: signals }
 `;
 
-export function modelPipeline(): CompiledPipeline {
-  return parsePipeline(MODEL_PIPELINE, "sim-model.yaml");
+/** @param maxDelay live sequencing slack (event time), e.g. "30m" so a news lane a little behind is not late */
+export function modelPipeline(maxDelay?: string): CompiledPipeline {
+  return parsePipeline(maxDelay === undefined ? MODEL_PIPELINE : `${MODEL_PIPELINE}\nsequencing: { maxDelay: ${maxDelay} }\n`, "sim-model.yaml");
 }
 
 export const SIM_START_NS = 1_704_205_800_000_000_000n;
