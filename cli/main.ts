@@ -7,6 +7,8 @@ import { register as run } from "./commands/run.ts";
 import { register as replay } from "./commands/replay.ts";
 import { register as sql } from "./commands/sql.ts";
 import { register as start } from "./commands/start.ts";
+import { register as train } from "./commands/train.ts";
+import { register as models } from "./commands/models.ts";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("tickflow")
@@ -14,7 +16,7 @@ export async function main(argv: string[]): Promise<number> {
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [start, up, simulate, importCmd, run, replay, sql]) reg(program);
+  for (const reg of [start, up, simulate, importCmd, run, replay, sql, train, models]) reg(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -25,7 +25,7 @@ function rows(n: number): FeatureRow[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `S:1m:${i}`, symbol: i % 2 ? "AAA" : "BBB", tsEvent: BigInt(i + 1), timeframe: "1m",
     // every 5th row is still warming up (no "b")
-    values: i % 5 === 0 ? { a: i, close: 100 + i } : { a: Math.sin(i), b: Math.cos(i), close: 100 + i, sentiment: (i % 7) / 7 - 0.5 },
+    values: (i % 5 === 0 ? { a: i, close: 100 + i } : { a: Math.sin(i), b: Math.cos(i), close: 100 + i, sentiment: (i % 7) / 7 - 0.5 }) as Record<string, number>,
   }));
 }
 
