@@ -6,6 +6,8 @@ import { PipelineDeclarationError } from "../../../engine/pipeline/declaration.t
 import { PipelineRun, type OutputSink } from "../../../engine/run.ts";
 import { KINDS, type Kind } from "../../../engine/pipeline/kinds.ts";
 import type { DeadLetter } from "../../../schemas/deadLetter.ts";
+import { parse as parseYaml } from "yaml";
+import { WINDOW_OPERATORS } from "../../../engine/pipeline/ops/windows.ts";
 
 const YAML = `
 name: windows-demo
@@ -128,5 +130,16 @@ describe("window operators in a declared pipeline", () => {
     expect(() => parsePipeline(slide, "bad.yaml")).toThrow(/nodes\.barStats\.params\.window\.slide: slide must not exceed size/);
     const zone = YAML.replace("America/New_York", "America/Gotham");
     expect(() => parsePipeline(zone, "bad.yaml")).toThrow(/nodes\.daily\.params: .*"America\/Gotham" is not a known IANA zone/);
+  });
+
+  it("every catalog entry's example has valid parameters and its input kinds", () => {
+    expect(WINDOW_OPERATORS.map((o) => o.name)).toEqual(["resample", "windowStats", "tradeWindowStats", "intervalJoin", "keyedJoin"]);
+    for (const op of WINDOW_OPERATORS) {
+      const ex = parseYaml(op.example) as { op: string; in: string | string[]; params?: unknown };
+      expect(ex.op).toBe(op.name);
+      expect([ex.in].flat()).toHaveLength(op.inputs.length);
+      const parsed = op.params.safeParse(ex.params ?? {});
+      expect(parsed.success, `${op.name}: ${parsed.error?.message}`).toBe(true);
+    }
   });
 });
