@@ -44,10 +44,14 @@ export class LiveRun {
   private scheduled = false;
   private idleTimer?: NodeJS.Timeout;
   private readonly lastMessageAt: number[] = [];
-  private failure?: unknown;
+  private failureCause?: unknown;
   private readonly listeners = new Set<() => void>();
+  private rejectFailure!: (e: unknown) => void;
+  /** Rejects when the run fails (a consumer or sink error); never resolves. */
+  readonly failure: Promise<never> = new Promise<never>((_, reject) => (this.rejectFailure = reject));
 
   constructor(private readonly o: LiveRunOptions) {
+    this.failure.catch(() => undefined); // observed by callers that race on it
     const p = o.pipeline;
     this.recorder = new DuckDbSink(o.db);
     this.publisher = new JetStreamPublisher(o.nc);
@@ -98,7 +102,7 @@ export class LiveRun {
   async waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
-      if (this.failure) throw this.failure;
+      if (this.failureCause) throw this.failureCause;
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the live run (${JSON.stringify(this.run.counters)})`);
       await new Promise<void>((r) => {
         this.listeners.add(r);
@@ -108,7 +112,7 @@ export class LiveRun {
   }
 
   get failed(): unknown {
-    return this.failure;
+    return this.failureCause;
   }
 
   /** Stops consuming, processes what is buffered, flushes open windows, closes the run record. */
@@ -120,7 +124,7 @@ export class LiveRun {
     if (rest.entries.length) await this.processReleased(rest.entries.map((e) => e.item), rest.watermark);
     const summary = await this.run.finish();
     await this.flushAcks();
-    await finishRunRecord(this.o.db, summary, (this.o.now ?? wallNs)(), this.failure ? "failed" : "stopped");
+    await finishRunRecord(this.o.db, summary, (this.o.now ?? wallNs)(), this.failureCause ? "failed" : "stopped");
     return summary;
   }
 
@@ -187,7 +191,8 @@ export class LiveRun {
   }
 
   private fail(e: unknown): void {
-    this.failure ??= e;
+    if (this.failureCause === undefined) this.rejectFailure(e);
+    this.failureCause ??= e;
     for (const l of this.listeners) l();
   }
 }

@@ -34,7 +34,7 @@ export async function runLive(file: string, o: { runId?: string; consumer?: stri
     await live.start();
     process.stderr.write(`running ${pipeline.decl.name} (run ${runId}); Ctrl-C to stop\n`);
     o.onStarted?.(async () => resolveStop());
-    await Promise.race([stopped, live.waitFor(() => false, 2 ** 31 - 1).catch((e) => { if (live.failed) throw e; })]);
+    await Promise.race([stopped, live.failure]);
     return await live.stop();
   } finally {
     off();
