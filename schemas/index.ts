@@ -8,3 +8,8 @@ export { BarMessage, barId, type Bar } from "./bar.ts";
 export { NewsMessage, ScoredNewsMessage, type News, type ScoredNews } from "./news.ts";
 export { SignalMessage, type Signal } from "./signal.ts";
 export { DeadLetterMessage, type DeadLetter } from "./deadLetter.ts";
+export { FeatureRowMessage, type FeatureRow } from "./features.ts";
+export { OrderMessage, type Order } from "./order.ts";
+export { FillMessage, type Fill } from "./fill.ts";
+export { PositionMessage, EquityMessage, type PositionSnapshot, type EquitySnapshot } from "./position.ts";
+export { OrderEventMessage, type OrderEvent } from "./orderEvent.ts";

@@ -4,6 +4,11 @@ import { BarMessage } from "./bar.ts";
 import { NewsMessage, ScoredNewsMessage } from "./news.ts";
 import { SignalMessage } from "./signal.ts";
 import { DeadLetterMessage } from "./deadLetter.ts";
+import { FeatureRowMessage } from "./features.ts";
+import { OrderMessage } from "./order.ts";
+import { FillMessage } from "./fill.ts";
+import { PositionMessage, EquityMessage } from "./position.ts";
+import { OrderEventMessage } from "./orderEvent.ts";
 import type { MessageType } from "./message.ts";
 import type { AnyField } from "./field.ts";
 
@@ -14,4 +19,10 @@ export const MESSAGE_TYPES: readonly MessageType<Record<string, AnyField>>[] = [
   ScoredNewsMessage,
   SignalMessage,
   DeadLetterMessage,
+  FeatureRowMessage,
+  OrderMessage,
+  FillMessage,
+  PositionMessage,
+  EquityMessage,
+  OrderEventMessage,
 ] as unknown as MessageType<Record<string, AnyField>>[];

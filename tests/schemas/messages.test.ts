@@ -12,7 +12,7 @@ describe("TradeMessage", () => {
   });
 
   it("names the message and field of a non-positive price", () => {
-    const err = (() => { try { TradeMessage.decode({ ...trade, price: -3 }, "md.trades.AAPL #4412"); } catch (e) { return e; } })();
+    const err = (() => { try { TradeMessage.decode({ ...trade, price: -3 }, "md.trades.AAPL #4412"); return undefined; } catch (e) { return e; } })();
     expect(err).toBeInstanceOf(MessageValidationError);
     expect((err as MessageValidationError).field).toBe("price");
     expect((err as Error).message).toBe('trade message md.trades.AAPL #4412: field "price" must be a positive finite number, got -3');
