@@ -1,5 +1,6 @@
-// Model benchmarks: training time per kind on 50k × 12 rows, and onnxruntime scoring throughput and latency per
-// micro-batch size (one session.run per batch, single intra-op thread as in the pipeline).
+// Model benchmarks: training time per kind on 50k × 12 rows, onnxruntime scoring throughput and latency per
+// micro-batch size (one session.run per batch, single intra-op thread as in the pipeline), the synchronous TypeScript
+// evaluator the pipeline serves with, and the `predict` operator's cost inside a bars → indicators pipeline.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,11 @@ import type { TrainedModel } from "../models/model.ts";
 import { exportOnnx } from "../models/onnxExport.ts";
 import { OnnxScorer } from "../models/onnxScorer.ts";
 import { mulberry32, normalFrom } from "../models/prng.ts";
+import { loadServingModel, type ServingModel } from "../models/servingModel.ts";
+import { withFixedModel } from "../engine/modelDeployment.ts";
+import { PipelineInstance, type CompiledPipeline } from "../engine/pipeline/graph.ts";
+import { parsePipeline } from "../engine/pipeline/load.ts";
+import type { Bar } from "../schemas/bar.ts";
 import type { BenchRow } from "./types.ts";
 
 const ROWS = 50_000;
@@ -40,7 +46,10 @@ export async function run(): Promise<BenchRow[]> {
       } finally {
         await scorer.release();
       }
+      const serving = (await loadServingModel(file, { featureNames })).model;
+      for (const batch of BATCH_SIZES) rows.push(evaluatorBench(serving, kind, X, batch));
     }
+    rows.push(...(await pipelineBench(dir)));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -84,4 +93,75 @@ function syntheticFeatures(n: number, f: number, seed: number): { X: Float64Arra
     y[i] = rand() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
   }
   return { X, y, featureNames: Array.from({ length: f }, (_, j) => `feature_${j}`) };
+}
+
+/** The synchronous TypeScript evaluator (what `predict` calls once per chunk) on the same rows and batch sizes. */
+function evaluatorBench(model: ServingModel, kind: string, X: Float64Array, batch: number): BenchRow {
+  const f = model.featureNames.length;
+  let calls = 0;
+  let offset = 0;
+  const start = performance.now();
+  while (performance.now() - start < SCORE_BUDGET_MS / 2) {
+    if (offset + batch > ROWS) offset = 0;
+    model.score(X.subarray(offset * f, (offset + batch) * f), batch);
+    offset += batch;
+    calls++;
+  }
+  const elapsed = performance.now() - start;
+  return { group: "models", name: `${kind} ts-eval batch=${batch} throughput`, value: (calls * batch) / (elapsed / 1000), unit: "rows/s", note: `${calls} calls, sync` };
+}
+
+const BENCH_PIPELINE = (withModel: boolean): string => `
+name: bench-model
+sources: { bars: { type: bar } }
+nodes:
+  indicators:
+    op: indicators
+    in: bars
+    params: { set: [{ id: rsi, name: rsi, period: 14 }, { id: roc5, name: roc, period: 5 }, { id: z20, name: zscore, period: 20 }] }
+${withModel ? `  scored: { op: predict, in: indicators, params: { features: [ret, rsi, roc5, z20] } }
+  signals: { op: probabilityRule, in: scored, params: { emit: change } }` : `  signals: { op: momentumRule, in: indicators, params: { fast: roc5, slow: z20, emit: change } }`}
+sinks: [{ type: console, in: signals }]
+`;
+
+/** Bars/s through bars → indicators → (predict → probabilityRule | momentumRule), 8192 bars per push like replay. */
+async function pipelineBench(dir: string): Promise<BenchRow[]> {
+  const SYMBOLS = 10;
+  const BARS = 300_000;
+  const names = ["ret", "rsi", "roc5", "z20"];
+  const data = syntheticFeatures(5_000, names.length, 7);
+  const file = join(dir, "pipeline-logreg.onnx");
+  await exportOnnx(trainLogisticRegression(data.X, data.y, 5_000, names), file, { modelId: "bench-model-v1", name: "bench-model", version: 1, pipeline: "bench-model" });
+  const bars: Bar[] = [];
+  const normal = normalFrom(mulberry32(99));
+  const price = new Float64Array(SYMBOLS).fill(100);
+  const t0 = 1_704_205_800_000_000_000n;
+  for (let i = 0; i < BARS; i++) {
+    const s = i % SYMBOLS;
+    const open = price[s]!;
+    const close = open * Math.exp(0.002 * normal());
+    price[s] = close;
+    const tsOpen = t0 + BigInt(Math.floor(i / SYMBOLS)) * 60_000_000_000n;
+    bars.push({ symbol: `S${s}`, timeframe: "1m", tsOpen, tsEvent: tsOpen + 60_000_000_000n, open, high: Math.max(open, close), low: Math.min(open, close), close, volume: 100, vwap: (open + close) / 2, trades: 1 });
+  }
+  const measure = (pipeline: CompiledPipeline): number => {
+    const instance = new PipelineInstance(pipeline, () => undefined);
+    const start = performance.now();
+    for (let i = 0; i < BARS; i += 8192) {
+      const chunk = bars.slice(i, i + 8192);
+      instance.push("bars", chunk, chunk[chunk.length - 1]!.tsEvent);
+      instance.takeOutputs();
+    }
+    instance.finish();
+    instance.dispose();
+    return BARS / ((performance.now() - start) / 1000);
+  };
+  const base = measure(parsePipeline(BENCH_PIPELINE(false), "bench.yaml"));
+  const bound = await withFixedModel(parsePipeline(BENCH_PIPELINE(true), "bench.yaml"), file);
+  const scored = measure(bound.pipeline);
+  const c = bound.slots.get("scored")!.counters;
+  return [
+    { group: "models", name: "pipeline indicators → momentumRule", value: base, unit: "bars/s", note: `${BARS / 1000}k bars × ${SYMBOLS} symbols, 8192 per push` },
+    { group: "models", name: "pipeline indicators → predict(logreg) → probabilityRule", value: scored, unit: "bars/s", note: `${c.scored} scored, ${c.warmUp} warm-up` },
+  ];
 }
