@@ -9,6 +9,9 @@ import { predict } from "../../operators/predict.ts";
 import { probabilityRule } from "../../operators/probabilityRule.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import type { Signal } from "../../schemas/signal.ts";
+import { parsePipeline } from "../../engine/pipeline/load.ts";
+import { PipelineInstance } from "../../engine/pipeline/graph.ts";
+import { bindModelSlots, declaredFeatures, predictNodes } from "../../engine/pipeline/ops/models.ts";
 
 /** A stand-in model: p = sigmoid(k·(a - b)); counts its score calls to show one call per chunk. */
 function fakeModel(version: number, k: number, calls: number[] = []): ServingModel {
@@ -119,5 +122,28 @@ describe("probabilityRule", () => {
     ]);
     expect(signals[0]!.strength).toBeCloseTo(0.4, 12);
     expect(signals[0]!.id).toBe("p:sig:X:2");
+  });
+});
+
+describe("catalog entries", () => {
+  const text = (rule: string) => `
+name: p
+sources: { bars: { type: bar } }
+nodes:
+  ind: { op: indicators, in: bars, params: { set: [{ id: rsi, name: rsi, period: 14 }] } }
+  scored: { op: predict, in: ind, params: { features: [ret, rsi] } }
+  signals: { op: probabilityRule, in: scored, params: ${rule} }
+sinks: [{ type: console, in: signals }]
+`;
+  test("a predict node without a bound slot fails at start, saying how to bind it", () => {
+    const p = parsePipeline(text("{ buyAbove: 0.6 }"), "p.yaml");
+    expect(() => new PipelineInstance(p, () => undefined)).toThrow(/predict node "scored" has no model slot; start the run through bindModelSlots/);
+    expect(predictNodes(p).map((n) => [n.name, declaredFeatures(n)])).toEqual([["scored", ["ret", "rsi"]]]);
+    const bound = bindModelSlots(p, new Map([["scored", new ModelSlot(["ret", "rsi"])]]));
+    expect(() => new PipelineInstance(bound, () => undefined).dispose()).not.toThrow();
+  });
+
+  test("contradictory thresholds are rejected at load with the path", () => {
+    expect(() => parsePipeline(text("{ buyAbove: 0.4, sellBelow: 0.6 }"), "p.yaml")).toThrow(/p\.yaml:7:\d+: at nodes\.signals\.params\.sellBelow: sellBelow must be below buyAbove/);
   });
 });
