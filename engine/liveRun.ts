@@ -4,7 +4,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
 import { JetStreamSource, type DecodedMessage, type Lane } from "../sources/jetstreamSource.ts";
 import { Sequencer } from "../sources/sequencer.ts";
-import { PipelineRun, type OutputSink, type RunSummary } from "./run.ts";
+import { PipelineRun, type OutputSink, type RunMetrics, type RunSummary } from "./run.ts";
 import type { CompiledPipeline } from "./pipeline/graph.ts";
 import { KINDS } from "./pipeline/kinds.ts";
 import { parseDurationNs } from "../schemas/time.ts";
@@ -26,6 +26,16 @@ export interface LiveRunOptions {
   readonly print?: (line: string) => void;
   /** Wall-clock source for the run record only (never for operators). */
   readonly now?: () => bigint;
+  /** Instrumentation (ops/metrics.ts); absent: nothing is measured. */
+  readonly metrics?: LiveRunMetrics;
+}
+
+/** What a live run reports beyond a PipelineRun: measured here, in the I/O layer, never in operators. */
+export interface LiveRunMetrics extends RunMetrics {
+  late(): void;
+  /** After each released batch is committed and acked: its wall time, the watermark, inputs still buffered. */
+  batchProcessed(seconds: number, watermark: bigint, buffered: number): void;
+  consumerPending(consumer: string, pending: number): void;
 }
 
 interface Pending {
@@ -45,6 +55,7 @@ export class LiveRun {
   private idleTimer?: NodeJS.Timeout;
   private readonly lastMessageAt: number[] = [];
   private failureCause?: unknown;
+  private buffered = 0;
   private readonly listeners = new Set<() => void>();
   private rejectFailure!: (e: unknown) => void;
   /** Rejects when the run fails (a consumer or sink error); never resolves. */
@@ -60,7 +71,7 @@ export class LiveRun {
     const nats = new NatsOutputSink(this.publisher, o.runId);
     const cons = new ConsoleOutputSink(o.print ?? ((l) => process.stdout.write(l + "\n")));
     for (const s of p.sinks) outSinks.push({ sink: s.type === "duckdb" ? duck : s.type === "nats" ? nats : cons, input: s.input });
-    this.run = new PipelineRun(p, o.runId, outSinks, new DeadLetterOutput(o.runId, this.recorder, this.publisher));
+    this.run = new PipelineRun(p, o.runId, outSinks, new DeadLetterOutput(o.runId, this.recorder, this.publisher), o.metrics);
     const lanes = p.sources.reduce((n, s) => n + s.subjects.length, 0);
     this.sequencer = new Sequencer<Pending>(lanes, parseDurationNs(p.decl.sequencing.maxDelay));
   }
@@ -72,7 +83,9 @@ export class LiveRun {
     this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix ?? p.decl.name);
     for (const lane of this.source.lanes) {
       this.lastMessageAt[lane.index] = Date.now();
-      if ((await this.source.pending(lane)) === 0) this.sequencer.setIdle(lane.index, true);
+      const pending = await this.source.pending(lane);
+      this.o.metrics?.consumerPending(lane.durable, pending);
+      if (pending === 0) this.sequencer.setIdle(lane.index, true);
     }
     await this.source.start({
       onMessage: (m, pending) => this.onMessage(m, pending),
@@ -131,9 +144,12 @@ export class LiveRun {
   private onMessage(m: DecodedMessage, pending: number): void {
     this.lastMessageAt[m.lane] = Date.now();
     const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item }, `${m.msg.info.stream}:${m.msg.seq}`);
-    if (r === "duplicate") m.msg.ack();
+    this.o.metrics?.consumerPending(this.source!.lanes[m.lane]!.durable, pending);
+    if (r === "accepted") this.buffered++;
+    else if (r === "duplicate") m.msg.ack();
     else if (r === "late") {
       this.run.counters.late++;
+      this.o.metrics?.late();
       this.run.deadLetter({ stage: "late", subject: m.msg.subject, ref: `${m.msg.subject} #${m.msg.seq}`, reason: `event time ${m.item.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`, field: "tsEvent", payload: new TextDecoder().decode(m.msg.data) });
       this.afterCommit(() => m.msg.ack());
     }
@@ -173,6 +189,7 @@ export class LiveRun {
   }
 
   private async processReleased(batch: readonly Pending[], watermark: bigint): Promise<void> {
+    const t0 = performance.now();
     const lanes = this.source!.lanes;
     const sources = batch.map((p) => lanes[p.lane]!.source.rank);
     const items = batch.map((p) => p.item);
@@ -188,6 +205,8 @@ export class LiveRun {
     await Promise.all([this.run.process(sources, items, watermark), ...recording]);
     for (const p of batch) p.msg.ack();
     await this.flushAcks();
+    this.buffered -= batch.length;
+    this.o.metrics?.batchProcessed((performance.now() - t0) / 1000, watermark, this.buffered);
   }
 
   private fail(e: unknown): void {

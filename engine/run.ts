@@ -25,6 +25,18 @@ export interface RunCounters {
   batches: number;
 }
 
+/**
+ * Optional instrumentation a run calls (ops/metrics.ts implements it). Calls must be cheap and must not throw;
+ * `items` are the emitted (immutable) outputs, handed over for observers such as a dashboard.
+ */
+export interface RunMetrics {
+  inputs(sourceKind: string, count: number): void;
+  outputs(node: string, kind: Kind, items: readonly unknown[]): void;
+  deadLetter(letter: DeadLetter): void;
+  /** Wall time from handing a batch to a sink until it committed it. */
+  sinkCommitted(sink: string, seconds: number): void;
+}
+
 export interface RunSummary {
   readonly runId: string;
   readonly pipeline: string;
@@ -51,6 +63,7 @@ export class PipelineRun {
     readonly runId: string,
     private readonly sinks: readonly { sink: OutputSink; input: string }[],
     private readonly deadLetters?: DeadLetterSink,
+    private readonly metrics?: RunMetrics,
   ) {
     this.counters = { inputs: 0, outputs: Object.fromEntries(pipeline.outputs.map((o) => [o, 0])), deadLetters: 0, late: 0, batches: 0 };
     for (const o of pipeline.outputs) {
@@ -66,6 +79,7 @@ export class PipelineRun {
   deadLetter(letter: DeadLetter): void {
     this.pendingDead.push(letter);
     this.counters.deadLetters++;
+    this.metrics?.deadLetter(letter);
   }
 
   /**
@@ -80,6 +94,7 @@ export class PipelineRun {
         // Inputs before the next run's first item are all delivered.
         const w = i === items.length ? watermark : items[i]!.tsEvent;
         this.instance.push(names[sources[start]!]!.name, items.slice(start, i), w < watermark ? w : watermark);
+        this.metrics?.inputs(names[sources[start]!]!.kind, i - start);
         start = i;
       }
     }
@@ -124,14 +139,22 @@ export class PipelineRun {
       const first = this.seqs.get(node)!;
       this.seqs.set(node, first + BigInt(items.length));
       this.counters.outputs[node] = (this.counters.outputs[node] ?? 0) + items.length;
-      for (const { sink, input } of this.sinks) if (input === node) writes.push(sink.write(node, kind, items, first));
+      this.metrics?.outputs(node, kind, items);
+      for (const { sink, input } of this.sinks) if (input === node) writes.push(this.timed(sink.name, sink.write(node, kind, items, first)));
     }
     if (this.pendingDead.length && this.deadLetters) {
       const dead = this.pendingDead;
       this.pendingDead = [];
-      writes.push(this.deadLetters.write(dead));
+      writes.push(this.timed("dead_letters", this.deadLetters.write(dead)));
     }
     await Promise.all(writes);
+  }
+
+  private timed(sink: string, write: Promise<void>): Promise<void> {
+    const m = this.metrics;
+    if (!m) return write;
+    const t0 = performance.now();
+    return write.then(() => m.sinkCommitted(sink, (performance.now() - t0) / 1000));
   }
 }
 
