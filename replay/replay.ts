@@ -29,7 +29,7 @@ export async function replay(o: ReplayOptions): Promise<RunSummary> {
   const recorder = new DuckDbSink(o.db);
   const sinks: { sink: OutputSink; input: string }[] = [];
   if (record) {
-    const duck = new DuckDbOutputSink(recorder, o.runId);
+    const duck = new DuckDbOutputSink(recorder, o.runId, 100_000);
     for (const s of o.pipeline.sinks) if (s.type === "duckdb") sinks.push({ sink: duck, input: s.input });
   }
   sinks.push(...(o.extraSinks ?? []));

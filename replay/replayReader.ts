@@ -1,5 +1,6 @@
 // Reads the recorded inputs of a pipeline's sources from DuckDB in the order live sequencing uses
 // (event time, then source rank, then stream sequence), chunk by chunk, with bounded memory.
+import type { DuckDBDataChunk } from "@duckdb/node-api";
 import type { Database } from "../engine/duckdb/database.ts";
 import type { CompiledSource } from "../engine/pipeline/graph.ts";
 import { KINDS } from "../engine/pipeline/kinds.ts";
@@ -29,6 +30,78 @@ export function subjectRegex(filter: string): string {
   return "^" + filter.split(".").map((t) => (t === "*" ? "[^.]+" : t === ">" ? ".+" : t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("\\.") + "$";
 }
 
+/** Decodes one DuckDB chunk into messages. */
+type ChunkDecoder = (chunk: DuckDBDataChunk) => Timed[];
+
+/** Column access without per-item calls: DuckDB numeric vectors keep their values in a typed array. */
+function numbers(chunk: DuckDBDataChunk, col: number): ArrayLike<number> {
+  const v = chunk.getColumnVector(col) as unknown as { items?: Float64Array; getItem(i: number): number | null };
+  if (v.items instanceof Float64Array) return v.items;
+  return Array.from({ length: chunk.rowCount }, (_, i) => v.getItem(i) ?? NaN);
+}
+function bigints(chunk: DuckDBDataChunk, col: number): ArrayLike<bigint> {
+  const v = chunk.getColumnVector(col) as unknown as { items?: BigInt64Array; getItem(i: number): bigint | null };
+  if (v.items instanceof BigInt64Array) return v.items;
+  return Array.from({ length: chunk.rowCount }, (_, i) => v.getItem(i) ?? 0n);
+}
+function strings(chunk: DuckDBDataChunk, col: number): { getItem(i: number): string | null } {
+  return chunk.getColumnVector(col) as unknown as { getItem(i: number): string | null };
+}
+
+/**
+ * A trade read back from the recording. Its id is decoded from the DuckDB vector only when read (most
+ * operators never read trade ids, and decoding long strings dominates replay time); toJSON includes it.
+ */
+class RecordedTrade {
+  constructor(
+    readonly symbol: string,
+    readonly tsEvent: bigint,
+    readonly price: number,
+    readonly size: number,
+    readonly side: "buy" | "sell" | undefined,
+    private readonly ids: { getItem(i: number): string | null },
+    private readonly row: number,
+  ) {}
+  get id(): string {
+    return this.ids.getItem(this.row)!;
+  }
+  toJSON(): Record<string, unknown> {
+    return { id: this.id, symbol: this.symbol, tsEvent: this.tsEvent.toString(), price: this.price, size: this.size, side: this.side };
+  }
+}
+
+const SIDES = [undefined, "buy", "sell"] as const;
+
+/** Trades: `SELECT id, symbol code, ts ns, price, size, side code` with symbols interned through a dictionary. */
+function tradeDecoder(symbols: readonly string[]): ChunkDecoder {
+  return (chunk) => {
+    const n = chunk.rowCount;
+    const ids = strings(chunk, 0);
+    const sym = numbers(chunk, 1);
+    const ts = bigints(chunk, 2);
+    const price = numbers(chunk, 3);
+    const size = numbers(chunk, 4);
+    const side = numbers(chunk, 5);
+    const out = new Array<Timed>(n);
+    for (let r = 0; r < n; r++) out[r] = new RecordedTrade(symbols[sym[r]!]!, ts[r]!, price[r]!, size[r]!, SIDES[side[r]!], ids, r);
+    return out;
+  };
+}
+
+function genericDecoder(type: AnyMessageType): ChunkDecoder {
+  return (chunk) => {
+    const n = chunk.rowCount;
+    const cols = type.columns.map((_c: unknown, i: number) => chunk.getColumnVector(i));
+    const items = new Array<Timed>(n);
+    const row = new Array<unknown>(cols.length);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < cols.length; c++) row[c] = cols[c]!.getItem(r);
+      items[r] = type.fromRow(row) as unknown as Timed;
+    }
+    return items;
+  };
+}
+
 class SourceCursor {
   items: Timed[] = [];
   pos = 0;
@@ -37,7 +110,7 @@ class SourceCursor {
 
   constructor(
     readonly rank: number,
-    private readonly type: AnyMessageType,
+    private readonly decode: ChunkDecoder,
     private readonly sql: string,
   ) {}
 
@@ -56,15 +129,7 @@ class SourceCursor {
         this.pos = 0;
         return;
       }
-      const n = chunk.rowCount;
-      const cols = this.type.columns.map((_c: unknown, i: number) => chunk.getColumnVector(i));
-      const items = new Array<Timed>(n);
-      const row = new Array<unknown>(cols.length);
-      for (let r = 0; r < n; r++) {
-        for (let c = 0; c < cols.length; c++) row[c] = cols[c]!.getItem(r);
-        items[r] = this.type.fromRow(row) as unknown as Timed;
-      }
-      this.items = items;
+      this.items = this.decode(chunk);
       this.pos = 0;
     }
   }
@@ -86,12 +151,22 @@ export async function* readRecording(db: Database, sources: readonly CompiledSou
       const layout = inputLayout(type);
       const exists = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = '${layout.name}'`);
       if (exists[0]!.n === 0n) continue;
-      const select = type.columns.map((c: { name: string; type: string }) => (c.type === "TIMESTAMP_NS" ? `epoch_ns("${c.name}")` : `"${c.name}"`)).join(", ");
       const where = [`(${s.subjects.map((f) => `regexp_matches(subject, '${subjectRegex(f).replace(/'/g, "''")}')`).join(" OR ")})`];
       if (range.fromNs !== undefined) where.push(`ts_event >= make_timestamp_ns(${range.fromNs})`);
       if (range.toNs !== undefined) where.push(`ts_event < make_timestamp_ns(${range.toNs})`);
+      let select: string;
+      let decode: ChunkDecoder;
+      if (s.kind === "trade") {
+        const dict = (await db.query<{ symbol: string }>(`SELECT DISTINCT symbol FROM trades WHERE ${where.join(" AND ")} ORDER BY symbol`)).map((r) => r.symbol);
+        const list = `[${dict.map((d) => `'${d.replace(/'/g, "''")}'`).join(", ")}]`;
+        select = `id, (list_position(${list}, symbol) - 1)::DOUBLE, epoch_ns(ts_event), price, size, (CASE side WHEN 'buy' THEN 1 WHEN 'sell' THEN 2 ELSE 0 END)::DOUBLE`;
+        decode = tradeDecoder(dict);
+      } else {
+        select = type.columns.map((c: { name: string; type: string }) => (c.type === "TIMESTAMP_NS" ? `epoch_ns("${c.name}")` : `"${c.name}"`)).join(", ");
+        decode = genericDecoder(type);
+      }
       const sql = `SELECT ${select} FROM "${layout.name}" WHERE ${where.join(" AND ")} ORDER BY ts_event, stream_seq`;
-      const cur = new SourceCursor(s.rank, type, sql);
+      const cur = new SourceCursor(s.rank, decode, sql);
       await cur.open(db);
       cursors.push(cur);
     }

@@ -41,10 +41,10 @@ export class DuckDbSink {
     return this.write(layout, cols);
   }
 
-  /** Records messages a run emitted; `firstSeq` numbers them in emission order within the run. */
-  writeOutputs<F extends Record<string, AnyField>>(type: MessageType<F>, runId: string, messages: readonly MessageOf<F>[], firstSeq: bigint): Promise<WriteResult> {
+  /** Records messages a run's `node` emitted; `firstSeq` numbers them in emission order within that node. */
+  writeOutputs<F extends Record<string, AnyField>>(type: MessageType<F>, runId: string, messages: readonly MessageOf<F>[], firstSeq: bigint, node: string = type.table): Promise<WriteResult> {
     const layout = outputLayout(type);
-    const cols = toColumns(type, messages, [() => runId, (i) => firstSeq + BigInt(i)], []);
+    const cols = toColumns(type, messages, [() => runId, () => node, (i) => firstSeq + BigInt(i)], []);
     return this.write(layout, cols);
   }
 

@@ -9,11 +9,42 @@ import type { DuckDbSink } from "./duckDbSink.ts";
 import type { AnyMessageType } from "./recordingTables.ts";
 import type { JetStreamPublisher } from "./jetStreamPublisher.ts";
 
+/**
+ * Records a run's outputs. With `bufferRows` > 0 (replay), rows are kept until that many are buffered or the
+ * run ends, so a replay writes few large batches; live runs commit each batch before its inputs are acked.
+ */
 export class DuckDbOutputSink implements OutputSink {
   readonly name = "duckdb";
-  constructor(private readonly sink: DuckDbSink, private readonly runId: string) {}
-  async write(_node: string, kind: Kind, items: readonly unknown[], firstSeq: bigint): Promise<void> {
-    await this.sink.writeOutputs(KINDS[kind] as AnyMessageType, this.runId, items as never[], firstSeq);
+  private readonly buffered = new Map<string, { kind: Kind; items: unknown[]; firstSeq: bigint }>();
+  private count = 0;
+
+  constructor(
+    private readonly sink: DuckDbSink,
+    private readonly runId: string,
+    private readonly bufferRows = 0,
+  ) {}
+
+  async write(node: string, kind: Kind, items: readonly unknown[], firstSeq: bigint): Promise<void> {
+    if (this.bufferRows <= 0) {
+      await this.sink.writeOutputs(KINDS[kind] as AnyMessageType, this.runId, items as never[], firstSeq, node);
+      return;
+    }
+    const b = this.buffered.get(node) ?? this.buffered.set(node, { kind, items: [], firstSeq }).get(node)!;
+    for (const x of items) b.items.push(x);
+    this.count += items.length;
+    if (this.count >= this.bufferRows) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    for (const [node, b] of this.buffered) {
+      await this.sink.writeOutputs(KINDS[b.kind] as AnyMessageType, this.runId, b.items as never[], b.firstSeq, node);
+      this.buffered.delete(node);
+    }
+    this.count = 0;
+  }
+
+  close(): Promise<void> {
+    return this.flush();
   }
 }
 

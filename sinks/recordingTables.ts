@@ -49,8 +49,14 @@ export function outputLayout(type: AnyMessageType): TableLayout {
   const hasId = type.columns.some((c) => c.name === "id");
   return {
     name: outputTableName(type),
-    columns: [{ name: "run_id", type: "VARCHAR", nullable: false }, { name: "out_seq", type: "BIGINT", nullable: false }, ...type.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable }))],
-    key: hasId ? ["run_id", "id"] : ["run_id", "out_seq"],
+    columns: [
+      { name: "run_id", type: "VARCHAR", nullable: false },
+      // The pipeline node that emitted the row: two nodes of one kind in one run stay apart.
+      { name: "node", type: "VARCHAR", nullable: false },
+      { name: "out_seq", type: "BIGINT", nullable: false },
+      ...type.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
+    ],
+    key: hasId ? ["run_id", "node", "id"] : ["run_id", "node", "out_seq"],
   };
 }
 
