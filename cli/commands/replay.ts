@@ -7,6 +7,9 @@ import { parseTimeNs, nsToIso } from "../../schemas/time.ts";
 import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
 import { printSummary } from "./run.ts";
+import { openRegistry } from "./train.ts";
+import { withFixedModel } from "../../engine/modelDeployment.ts";
+import { predictNodes } from "../../engine/pipeline/ops/models.ts";
 import type { Database } from "../../engine/duckdb/database.ts";
 import type { CompiledPipeline } from "../../engine/pipeline/graph.ts";
 
@@ -21,8 +24,20 @@ export function register(program: Command): void {
     .option("--batch <n>", "inputs per batch", "8192")
     .option("--print", "print console sinks (signals) as they are produced")
     .option("--no-record", "do not record outputs (digest only)")
-    .action(async (file: string, o: { from?: string; to?: string; runId?: string; batch: string; print?: boolean; record: boolean }) => {
-      const pipeline = loadPipeline(file);
+    .option("--model <id>", "registered model for the pipeline's predict nodes (see `tickflow models`)")
+    .action(async (file: string, o: { from?: string; to?: string; runId?: string; batch: string; print?: boolean; record: boolean; model?: string }) => {
+      let pipeline = loadPipeline(file);
+      if (predictNodes(pipeline).length) {
+        if (!o.model) throw new Error(`pipeline ${pipeline.decl.name} has a predict node: give --model ID (registered models: tickflow models)`);
+        const { registry, close } = await openRegistry(config().dataDir);
+        try {
+          const record = await registry.get(o.model);
+          if (!record) throw new Error(`no model ${o.model} in the registry (tickflow models lists them)`);
+          pipeline = (await withFixedModel(pipeline, record.filePath, record.sha256)).pipeline;
+        } finally {
+          await close();
+        }
+      }
       const range = { fromNs: time(o.from, "--from"), toNs: time(o.to, "--to") };
       const db = await openDatabase(config());
       try {

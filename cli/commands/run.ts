@@ -4,6 +4,8 @@ import { config, connectNats, ensureLocalNats, onInterrupt, openDatabase } from 
 import { loadPipeline } from "../../engine/pipeline/load.ts";
 import { LiveRun } from "../../engine/liveRun.ts";
 import type { RunSummary } from "../../engine/run.ts";
+import { ModelDeployment } from "../../engine/modelDeployment.ts";
+import { predictNodes } from "../../engine/pipeline/ops/models.ts";
 
 export function register(program: Command): void {
   program
@@ -26,7 +28,10 @@ export async function runLive(file: string, o: { runId?: string; consumer?: stri
   const nc = await connectNats(cfg);
   const db = await openDatabase(cfg);
   const runId = o.runId ?? `live-${pipeline.decl.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-  const live = new LiveRun({ pipeline, nc, db, runId, consumerPrefix: o.consumer, print: o.quiet ? () => {} : undefined });
+  // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
+  let live: LiveRun | undefined;
+  const deployment = predictNodes(pipeline).length ? await ModelDeployment.start({ nc, pipeline, deadLetter: (l) => live?.run.deadLetter(l) }) : undefined;
+  live = new LiveRun({ pipeline: deployment?.pipeline ?? pipeline, nc, db, runId, consumerPrefix: o.consumer, print: o.quiet ? () => {} : undefined });
   let resolveStop!: () => void;
   const stopped = new Promise<void>((r) => (resolveStop = r));
   const off = onInterrupt(async () => resolveStop());
@@ -38,6 +43,7 @@ export async function runLive(file: string, o: { runId?: string; consumer?: stri
     return await live.stop();
   } finally {
     off();
+    await deployment?.stop();
     await nc.drain().catch(() => undefined);
     await db.close();
   }
