@@ -76,7 +76,7 @@ export function defineMessage<F extends Record<string, AnyField>>(spec: MessageS
   const entries = names.map((n) => [n, spec.fields[n]!] as const);
   const wireSchema = z
     .object({
-      v: z.literal(spec.version).describe("wire version of this message type"),
+      v: z.literal(spec.version, { error: `must be ${spec.version} (this reader understands ${spec.type} wire version ${spec.version})` }).describe("wire version of this message type"),
       type: z.literal(spec.type),
       ...Object.fromEntries(entries.map(([n, f]) => [n, f.wire])),
     })
@@ -164,6 +164,7 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
 
 function describeValue(v: unknown): string {
   if (v === undefined) return "nothing (field missing)";
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

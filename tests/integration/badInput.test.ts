@@ -1,0 +1,83 @@
+// Bad input never crashes a pipeline and is never lost silently: it goes to dlq.<stage> with the reason
+// in a header, is recorded in dead_letters, is counted, and the pipeline goes on.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { jetstream } from "@nats-io/jetstream";
+import { LiveRun } from "../../engine/liveRun.ts";
+import { loadPipeline } from "../../engine/pipeline/load.ts";
+import { Database } from "../../engine/duckdb/database.ts";
+import { TradeMessage, BarMessage } from "../../schemas/index.ts";
+import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
+import { tempDir } from "../helpers/duckdb.ts";
+
+const T0 = 1_704_205_800_000_000_000n;
+const trade = (i: number) => TradeMessage.encode({ id: `good-${i}`, symbol: "AAPL", tsEvent: T0 + BigInt(i) * 10_000_000_000n, price: 100 + (i % 7), size: 10 });
+
+describe("bad input goes to the dead-letter stream (real nats-server, real DuckDB)", () => {
+  let nats: NatsFixture;
+  let db: Database;
+  let cleanup: () => void;
+  const dlq: { subject: string; reason: string; body: Record<string, unknown> }[] = [];
+  let run: LiveRun;
+
+  beforeAll(async () => {
+    nats = await startNats();
+    const tmp = tempDir();
+    cleanup = tmp.cleanup;
+    db = await Database.open(join(tmp.dir, "rec.duckdb"));
+    const sub = nats.nc.subscribe("dlq.>");
+    void (async () => {
+      for await (const m of sub) dlq.push({ subject: m.subject, reason: m.headers?.get("Tickflow-Reason") ?? "", body: m.json() });
+    })();
+    run = new LiveRun({ pipeline: loadPipeline(join(import.meta.dirname, "../../pipelines/momentum-sentiment.yaml")), nc: nats.nc, db, runId: "bad-1", print: () => {} });
+    await run.start();
+  });
+
+  afterAll(async () => {
+    await run?.stop().catch(() => undefined);
+    await db?.close();
+    await stopNats(nats);
+    cleanup?.();
+  });
+
+  it("rejects each bad message with a reason naming message and field, and keeps processing good ones", async () => {
+    const js = jetstream(nats.nc);
+    const pub = (subject: string, body: string, id: string) => js.publish(subject, body, { msgID: id });
+    await pub("md.trades.AAPL", JSON.stringify(trade(0)), "g0");
+    await pub("md.trades.AAPL", "{not json", "bad-json");
+    await pub("md.trades.AAPL", JSON.stringify({ ...trade(1), price: -5 }), "bad-price");
+    await pub("md.trades.AAPL", JSON.stringify(trade(2)).replace(/"price":[0-9.]+/, '"price":1e999'), "bad-inf"); // parses to Infinity
+    await pub("md.trades.AAPL", JSON.stringify({ ...trade(3), size: undefined }), "bad-size");
+    await pub("md.trades.AAPL", JSON.stringify({ ...trade(4), v: 9 }), "bad-version");
+    await pub("news.wire", JSON.stringify({ v: 1, type: "news", id: "n1", source: "wire", tsEvent: "x", headline: "h", symbols: [] }), "bad-news-ts");
+    for (let i = 5; i < 40; i++) await pub("md.trades.AAPL", JSON.stringify(trade(i)), `g${i}`);
+    await run.waitFor(() => run.run.counters.inputs >= 36 && run.run.counters.deadLetters >= 6, 30_000);
+    for (let i = 0; i < 100 && dlq.length < 6; i++) await new Promise((r) => setTimeout(r, 50));
+
+    expect(run.failed).toBeUndefined();
+    expect(run.run.counters.inputs).toBe(36);
+    expect(run.run.counters.deadLetters).toBe(6);
+    const reasons = dlq.map((d) => d.reason).sort();
+    expect(dlq.every((d) => d.subject === "dlq.decode")).toBe(true);
+    expect(reasons).toHaveLength(6);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^trade message md\.trades\.AAPL #\d+: is not valid JSON/),
+        expect.stringMatching(/^trade message md\.trades\.AAPL #\d+: field "price" must be a positive finite number, got -5/),
+        expect.stringMatching(/^trade message md\.trades\.AAPL #\d+: field "price" must be a finite number, got Infinity/),
+        expect.stringMatching(/^trade message md\.trades\.AAPL #\d+: field "size" .*got nothing \(field missing\)/),
+        expect.stringMatching(/^trade message md\.trades\.AAPL #\d+: field "v" must be 1 \(this reader understands trade wire version 1\), got 9/),
+        expect.stringMatching(/^news message news\.wire #\d+: field "tsEvent" must be integer nanoseconds/),
+      ]),
+    );
+    expect(dlq.find((d) => d.reason.includes('"price" must be a positive'))!.body.payload).toContain('"price":-5');
+    const rows = await db.query<{ stage: string; field: string | null; n: bigint }>("SELECT stage, field, count(*) n FROM dead_letters WHERE run_id = 'bad-1' GROUP BY ALL ORDER BY field");
+    expect(rows.reduce((a, r) => a + Number(r.n), 0)).toBe(6);
+    expect(rows.map((r) => r.field)).toEqual(expect.arrayContaining(["price", "size", "v", "tsEvent"]));
+  });
+
+  it("rejects a bar with an unknown timeframe", () => {
+    const bar = { v: 1, type: "bar", symbol: "AAPL", timeframe: "7x", tsOpen: "0", tsEvent: "60000000000", open: 1, high: 1, low: 1, close: 1, volume: 1, vwap: 1, trades: 1 };
+    expect(() => BarMessage.decode(bar, "md.bars.7x.AAPL #1")).toThrow('bar message md.bars.7x.AAPL #1: field "timeframe" must be a timeframe like 15s, 1m, 1h or 1d, got "7x"');
+  });
+});
