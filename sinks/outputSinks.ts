@@ -8,6 +8,7 @@ import { nsToIso } from "../schemas/time.ts";
 import type { DuckDbSink } from "./duckDbSink.ts";
 import type { AnyMessageType } from "./recordingTables.ts";
 import type { JetStreamPublisher } from "./jetStreamPublisher.ts";
+import { orderStateId, signatureHeaders } from "./orderSigning.ts";
 
 /**
  * Records a run's outputs. With `bufferRows` > 0 (replay), rows are kept until that many are buffered or the
@@ -51,6 +52,7 @@ export class DuckDbOutputSink implements OutputSink {
 /** Message id of a published item: its own id, or the bar's natural key. */
 export function messageIdOf(kind: Kind, item: unknown): string {
   if (kind === "bar") return barId(item as never);
+  if (kind === "order") return orderStateId(item as never);
   const id = (item as { id?: unknown }).id;
   if (typeof id !== "string") throw new Error(`cannot publish a ${kind} item without an id`);
   return id;
@@ -62,12 +64,11 @@ export class NatsOutputSink implements OutputSink {
   async write(_node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
     const type = KINDS[kind];
     await this.publisher.publishAll(
-      items.map((item) => ({
-        subject: publishSubject(kind, item as never),
-        data: type.encodeBytes(item as never),
-        msgID: messageIdOf(kind, item),
-        headers: { "Tickflow-Run": this.runId },
-      })),
+      items.map((item) => {
+        const data = type.encodeBytes(item as never);
+        // Orders, fills and order events carry an HMAC-SHA256 signature over `data` (sinks/orderSigning.ts).
+        return { subject: publishSubject(kind, item as never), data, msgID: messageIdOf(kind, item), headers: { "Tickflow-Run": this.runId, ...signatureHeaders(kind, data) } };
+      }),
     );
   }
 }

@@ -45,8 +45,11 @@ export function outputTableName(type: AnyMessageType): string {
   return INPUT_TABLES.has(type.table) ? `out_${type.table}` : type.table;
 }
 
+/** Output tables whose rows are successive states of one id (an order's accepted, filled, ...): keyed by out_seq. */
+const STATE_TABLES = new Set(["orders"]);
+
 export function outputLayout(type: AnyMessageType): TableLayout {
-  const hasId = type.columns.some((c) => c.name === "id");
+  const hasId = type.columns.some((c) => c.name === "id") && !STATE_TABLES.has(type.table);
   return {
     name: outputTableName(type),
     columns: [

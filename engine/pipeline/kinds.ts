@@ -4,6 +4,11 @@ import { FeatureRowMessage } from "../../schemas/features.ts";
 import { NewsMessage, ScoredNewsMessage } from "../../schemas/news.ts";
 import { SignalMessage } from "../../schemas/signal.ts";
 import { TradeMessage } from "../../schemas/trade.ts";
+import { OrderMessage } from "../../schemas/order.ts";
+import { FillMessage } from "../../schemas/fill.ts";
+import { EquityMessage, PositionMessage } from "../../schemas/position.ts";
+import { OrderEventMessage } from "../../schemas/orderEvent.ts";
+import { BrokerEventMessage } from "../../trading/brokerEventMessage.ts";
 import type { AnyMessageType } from "../../sinks/recordingTables.ts";
 
 export const KINDS = {
@@ -13,6 +18,13 @@ export const KINDS = {
   scoredNews: ScoredNewsMessage,
   features: FeatureRowMessage,
   signal: SignalMessage,
+  // Trading (issue 5): a broker node emits brokerEvent; the orders/fills/positions/equity/orderEvents selectors split it.
+  brokerEvent: BrokerEventMessage,
+  order: OrderMessage,
+  fill: FillMessage,
+  position: PositionMessage,
+  equity: EquityMessage,
+  orderEvent: OrderEventMessage,
 } as const satisfies Record<string, AnyMessageType>;
 
 export type Kind = keyof typeof KINDS;
@@ -30,14 +42,17 @@ export const DEFAULT_SUBJECTS: Record<SourceKind, string[]> = {
 };
 
 /** The subject a published item of a kind goes to (only kinds with a stream can be published). */
-export function publishSubject(kind: Kind, item: { symbol?: string; timeframe?: string; source?: string }): string {
+export function publishSubject(kind: Kind, item: { symbol?: string; timeframe?: string; source?: string; account?: string }): string {
   switch (kind) {
     case "signal": return `signals.${item.symbol}`;
     case "bar": return `md.bars.${item.timeframe}.${item.symbol}`;
     case "trade": return `md.trades.${item.symbol}`;
     case "news": return `news.${item.source}`;
-    default: throw new Error(`items of kind "${kind}" have no NATS subject; publish signals, bars, trades or news`);
+    case "order": return `orders.${item.symbol}`;
+    case "fill": return `fills.${item.symbol}`;
+    case "orderEvent": return `orders.events.${item.account}`;
+    default: throw new Error(`items of kind "${kind}" have no NATS subject; publish ${PUBLISHABLE_KINDS.join(", ")} items`);
   }
 }
 
-export const PUBLISHABLE_KINDS: readonly Kind[] = ["signal", "bar", "trade", "news"];
+export const PUBLISHABLE_KINDS: readonly Kind[] = ["signal", "bar", "trade", "news", "order", "fill", "orderEvent"];
