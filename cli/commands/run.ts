@@ -6,6 +6,7 @@ import { LiveRun } from "../../engine/liveRun.ts";
 import type { RunSummary } from "../../engine/run.ts";
 import { ModelDeployment } from "../../engine/modelDeployment.ts";
 import { predictNodes } from "../../engine/pipeline/ops/models.ts";
+import { LiveOps, resolveHttpPort } from "../../ops/liveOps.ts";
 
 export function register(program: Command): void {
   program
@@ -15,34 +16,40 @@ export function register(program: Command): void {
     .option("--run-id <id>", "run id for the recorded outputs (default: live-<pipeline>-<time>)")
     .option("--consumer <prefix>", "durable consumer prefix: the same prefix resumes, a new one starts from the first stored message")
     .option("--quiet", "do not print console sinks")
-    .action(async (file: string, o: { runId?: string; consumer?: string; quiet?: boolean }) => {
+    .option("--http-port <n>", "dashboard, /metrics, /healthz, /readyz on 127.0.0.1 (default TICKFLOW_HTTP_PORT or 9464; 0 = off)")
+    .action(async (file: string, o: { runId?: string; consumer?: string; quiet?: boolean; httpPort?: string }) => {
       const summary = await runLive(file, o);
       printSummary(summary);
     });
 }
 
-export async function runLive(file: string, o: { runId?: string; consumer?: string; quiet?: boolean; onStarted?: (stop: () => Promise<void>) => void } = {}): Promise<RunSummary> {
+export async function runLive(file: string, o: { runId?: string; consumer?: string; quiet?: boolean; httpPort?: string; onStarted?: (stop: () => Promise<void>) => void } = {}): Promise<RunSummary> {
   const pipeline = loadPipeline(file);
   const cfg = config();
+  const httpPort = resolveHttpPort(o.httpPort);
   await ensureLocalNats(cfg);
   const nc = await connectNats(cfg);
   const db = await openDatabase(cfg);
   const runId = o.runId ?? `live-${pipeline.decl.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
   let live: LiveRun | undefined;
-  const deployment = predictNodes(pipeline).length ? await ModelDeployment.start({ nc, pipeline, deadLetter: (l) => live?.run.deadLetter(l) }) : undefined;
-  live = new LiveRun({ pipeline: deployment?.pipeline ?? pipeline, nc, db, runId, consumerPrefix: o.consumer, print: o.quiet ? () => {} : undefined });
+  const ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, options: { consumer: o.consumer } });
+  const deployment = predictNodes(pipeline).length ? await ModelDeployment.start({ nc, pipeline, deadLetter: (l) => live?.run.deadLetter(l), onEvent: (e) => ops.auditDeployment(e) }) : undefined;
+  live = new LiveRun({ pipeline: deployment?.pipeline ?? pipeline, nc, db, runId, consumerPrefix: o.consumer, print: o.quiet ? () => {} : undefined, metrics: ops.hooks });
+  ops.attach(live);
   let resolveStop!: () => void;
   const stopped = new Promise<void>((r) => (resolveStop = r));
   const off = onInterrupt(async () => resolveStop());
   try {
     await live.start();
-    process.stderr.write(`running ${pipeline.decl.name} (run ${runId}); Ctrl-C to stop\n`);
+    await ops.running();
+    process.stderr.write(`running ${pipeline.decl.name} (run ${runId})${ops.url ? `; dashboard ${ops.url}` : ""}; Ctrl-C to stop\n`);
     o.onStarted?.(async () => resolveStop());
     await Promise.race([stopped, live.failure]);
     return await live.stop();
   } finally {
     off();
+    await ops.close();
     await deployment?.stop();
     await nc.drain().catch(() => undefined);
     await db.close();
