@@ -1,7 +1,7 @@
 // Pipeline declarations: the YAML/JSON file format, validated at load with errors that name the
 // file, the line and the path inside it, and say what was expected.
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
 import { SOURCE_KINDS } from "./kinds.ts";
 
@@ -66,16 +66,22 @@ export class PipelineDeclarationError extends Error {
 /** Source positions of the parsed file, to point errors at a line. */
 export interface DeclarationSource {
   readonly file: string;
-  locate(path: readonly (string | number)[]): { line: number; col: number } | undefined;
+  /** Position of the value at `path`, or of its key when `key` is set (an unknown key's value may start a line later). */
+  locate(path: readonly (string | number)[], key?: boolean): { line: number; col: number } | undefined;
 }
 
-export function declarationError(src: DeclarationSource, path: readonly (string | number)[], reason: string): PipelineDeclarationError {
+export function declarationError(src: DeclarationSource, path: readonly (string | number)[], reason: string, opts: { key?: boolean } = {}): PipelineDeclarationError {
   // Point at the deepest existing node on the path.
   for (let n = path.length; n >= 0; n--) {
-    const pos = src.locate(path.slice(0, n));
+    const pos = src.locate(path.slice(0, n), opts.key && n === path.length);
     if (pos) return new PipelineDeclarationError(src.file, path, reason, pos.line, pos.col);
   }
   return new PipelineDeclarationError(src.file, path, reason);
+}
+
+/** The issue to report: an unknown key first, since a misspelt key also shows up as the missing one it meant. */
+export function firstIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue {
+  return issues.find((i) => i.code === "unrecognized_keys") ?? issues[0]!;
 }
 
 export function zodIssueReason(issue: z.core.$ZodIssue): string {
@@ -89,7 +95,16 @@ export function parseDeclaration(text: string, file: string): { decl: PipelineDe
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false });
   const source: DeclarationSource = {
     file,
-    locate(path) {
+    locate(path, key) {
+      if (key && path.length > 0) {
+        const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+        const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]) : undefined;
+        const range = isScalar(pair?.key) ? pair.key.range : undefined;
+        if (range) {
+          const p = lineCounter.linePos(range[0]);
+          return { line: p.line, col: p.col };
+        }
+      }
       const node = path.length === 0 ? doc.contents : doc.getIn(path, true);
       const range = (node as { range?: [number, number, number] } | undefined)?.range;
       if (!range) return undefined;
@@ -104,10 +119,10 @@ export function parseDeclaration(text: string, file: string): { decl: PipelineDe
   }
   const parsed = PipelineDeclSchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = firstIssue(parsed.error.issues);
     const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
     const extra = issue.code === "unrecognized_keys" ? [issue.keys[0]!] : [];
-    throw declarationError(source, [...path, ...extra], zodIssueReason(issue));
+    throw declarationError(source, [...path, ...extra], zodIssueReason(issue), { key: extra.length > 0 });
   }
   return { decl: parsed.data, source };
 }

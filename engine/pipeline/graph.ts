@@ -2,7 +2,7 @@
 // orders nodes topologically, and wires RxJS operators between per-source subjects and sink buffers.
 import { Subject, share, type Observable, type Subscription } from "rxjs";
 import { WATERMARK_END, type Chunk } from "../chunk.ts";
-import { declarationError, type DeclarationSource, type PipelineDecl, zodIssueReason } from "./declaration.ts";
+import { declarationError, firstIssue, type DeclarationSource, type PipelineDecl, zodIssueReason } from "./declaration.ts";
 import { findOperator, OPERATORS, type OperatorContext, type OperatorDef } from "./catalog.ts";
 import { IndicatorSpecError } from "./indicatorSpecs.ts";
 import { DEFAULT_SUBJECTS, PUBLISHABLE_KINDS, type Kind, type SourceKind } from "./kinds.ts";
@@ -50,7 +50,7 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource): Com
   // Resolve operators and parameters first, so errors come in file order.
   const pending = new Map<string, { op: OperatorDef<unknown>; params: unknown; inputs: string[] }>();
   for (const [name, n] of Object.entries(decl.nodes)) {
-    if (kinds.has(name)) throw declarationError(src, ["nodes", name], `"${name}" is already the name of a source`);
+    if (kinds.has(name)) throw declarationError(src, ["nodes", name], `"${name}" is already the name of a source`, { key: true });
     const op = findOperator(n.op);
     if (!op) throw declarationError(src, ["nodes", name, "op"], `unknown operator "${n.op}"; known operators: ${OPERATORS.map((o) => o.name).join(", ")}`);
     const inputs = Array.isArray(n.in) ? n.in : [n.in];
@@ -59,10 +59,10 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource): Com
     }
     const parsed = op.params.safeParse(n.params);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
+      const issue = firstIssue(parsed.error.issues);
       const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
       const extra = issue.code === "unrecognized_keys" ? [issue.keys[0]!] : [];
-      throw declarationError(src, ["nodes", name, "params", ...path, ...extra], `${zodIssueReason(issue)} (operator ${op.name}; example: ${op.example})`);
+      throw declarationError(src, ["nodes", name, "params", ...path, ...extra], `${zodIssueReason(issue)} (operator ${op.name}; example: ${op.example})`, { key: extra.length > 0 });
     }
     try {
       op.build(parsed.data, { pipeline: decl.name, node: name, deadLetter: () => undefined }); // validates nested specs
@@ -83,7 +83,7 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource): Com
     visiting.add(name);
     p.inputs.forEach((input, i) => {
       if (!kinds.has(input) && !pending.has(input)) {
-        throw declarationError(src, ["nodes", name, "in", ...(p.inputs.length > 1 ? [i] : [])], `unknown input "${input}"; sources and nodes are: ${[...kinds.keys(), ...pending.keys()].join(", ")}`);
+        throw declarationError(src, ["nodes", name, "in", ...(p.inputs.length > 1 ? [i] : [])], `unknown input "${input}"; sources and nodes are: ${[...new Set([...kinds.keys(), ...pending.keys()])].join(", ")}`);
       }
       visit(input, [...trail, name]);
       const want = p.op.inputs[i]!.kind;
