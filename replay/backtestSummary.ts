@@ -144,3 +144,15 @@ export async function summarizeCollected(db: Database, p: CompiledPipeline, rec:
   const market = await marketContext(db, symbols, rec.equity[0]!.tsEvent, rec.equity.at(-1)!.tsEvent);
   return summarizeBacktest(rec, market, { instruments: pipelineInstruments(p) });
 }
+
+/** The `tickflow replay` hook: extra sinks that collect the trading outputs, and a printer for the table. */
+export function backtestHook(p: CompiledPipeline): { sinks: { sink: OutputSink; input: string }[]; print(db: Database, line: (s: string) => void): Promise<void> } {
+  const collector = new TradingCollector();
+  return {
+    sinks: tradingOutputs(p).map((input) => ({ sink: collector, input })),
+    async print(db, line) {
+      const s = await summarizeCollected(db, p, collector.record);
+      if (s) line(formatStatsTable(s));
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { parseTimeNs, nsToIso } from "../../schemas/time.ts";
 import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
 import { printSummary } from "./run.ts";
+import { backtestHook } from "../../replay/backtestSummary.ts";
 import { openRegistry } from "./train.ts";
 import { withFixedModel } from "../../engine/modelDeployment.ts";
 import { predictNodes } from "../../engine/pipeline/ops/models.ts";
@@ -43,6 +44,7 @@ export function register(program: Command): void {
       try {
         const total = await countInputs(db, pipeline, range);
         const bar = progressBar("replay", total, "events");
+        const backtest = backtestHook(pipeline); // trading pipelines: statistics before the digest line
         const runId = o.runId ?? `replay-${pipeline.decl.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
         const t0 = performance.now();
         const summary = await replay({
@@ -52,12 +54,13 @@ export function register(program: Command): void {
           range,
           batchSize: Number(o.batch),
           record: o.record,
-          extraSinks: o.print ? pipeline.sinks.filter((s) => s.type === "console").map((s) => ({ sink: new ConsoleOutputSink((l) => console.log(l)), input: s.input })) : [],
+          extraSinks: [...(o.print ? pipeline.sinks.filter((s) => s.type === "console").map((s) => ({ sink: new ConsoleOutputSink((l) => console.log(l)), input: s.input })) : []), ...backtest.sinks],
           onProgress: (n, ts) => bar.update(n, total, { info: nsToIso(ts).slice(0, 19) }),
         });
         bar.stop();
         const secs = (performance.now() - t0) / 1000;
         console.log(`replayed ${summary.counters.inputs} events in ${secs.toFixed(2)} s (${Math.round(summary.counters.inputs / Math.max(secs, 1e-6)).toLocaleString("en-US")} events/s)`);
+        await backtest.print(db, (l) => console.log(l));
         printSummary(summary);
       } finally {
         await db.close();
