@@ -9,6 +9,8 @@ import { register as sql } from "./commands/sql.ts";
 import { register as start } from "./commands/start.ts";
 import { register as train } from "./commands/train.ts";
 import { register as models } from "./commands/models.ts";
+import { register as jobs } from "./commands/jobs.ts";
+import { register as audit } from "./commands/audit.ts";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("tickflow")
@@ -17,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride();
   for (const reg of [start, up, simulate, importCmd, run, replay, sql, train, models]) reg(program);
+  for (const reg of [jobs, audit]) reg(program); // operations: ops/
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
