@@ -1,6 +1,6 @@
 // bars: trades → OHLCV bars per symbol over event-time tumbling intervals aligned to the epoch.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, WATERMARK_START, type Chunk } from "../engine/chunk.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
@@ -8,7 +8,7 @@ import { timeframeNs } from "../schemas/timeframe.ts";
 export interface BarsOptions {
   /** Bar length, e.g. "1m" (see schemas/timeframe.ts). */
   readonly timeframe: string;
-  /** Receives a trade older than its symbol's open bar (out of order beyond what the sequencer allowed). */
+  /** Receives a trade older than its symbol's open bar, or in a bar the watermark already closed (out of order beyond what the sequencer allowed). */
   readonly onLate?: (trade: Trade, reason: string) => void;
 }
 
@@ -41,6 +41,7 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
     const open = new Map<string, OpenBar>();
     const done: OpenBar[] = []; // closed by a later trade, waiting for the watermark
     let minEnd: bigint | undefined;
+    let watermark = WATERMARK_START; // bars ending at or before it have been emitted
 
     const toBar = (b: OpenBar): Bar => ({
       symbol: b.symbol,
@@ -67,24 +68,29 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
       onItems(items) {
         for (const t of items) {
           const b = open.get(t.symbol);
-          if (b === undefined) {
+          const end = t.tsEvent - (((t.tsEvent % tf) + tf) % tf) + tf;
+          if (b !== undefined && t.tsEvent < b.start) {
+            options.onLate?.(t, `trade at ${t.tsEvent} is before the open ${timeframe} bar of ${t.symbol} starting at ${b.start}`);
+          } else if (end <= watermark) {
+            // Its bar was already emitted (or would have been): aggregating it would emit that bar twice.
+            options.onLate?.(t, `trade at ${t.tsEvent} is in a ${timeframe} bar of ${t.symbol} that closed at ${end} (watermark ${watermark})`);
+          } else if (b === undefined) {
             open.set(t.symbol, start(t));
-          } else if (t.tsEvent >= b.start && t.tsEvent < b.end) {
+          } else if (t.tsEvent < b.end) {
             if (t.price > b.high) b.high = t.price;
             if (t.price < b.low) b.low = t.price;
             b.close = t.price;
             b.volume += t.size;
             b.notional += t.price * t.size;
             b.trades++;
-          } else if (t.tsEvent >= b.end) {
+          } else {
             done.push(b);
             open.set(t.symbol, start(t));
-          } else {
-            options.onLate?.(t, `trade at ${t.tsEvent} is before the open ${timeframe} bar of ${t.symbol} starting at ${b.start}`);
           }
         }
       },
-      onWatermark(watermark, out) {
+      onWatermark(w, out) {
+        watermark = w;
         if (minEnd === undefined || watermark < minEnd) return;
         const ready: OpenBar[] = [];
         let next: bigint | undefined;
