@@ -1,0 +1,48 @@
+// `tickflow check lookahead PIPELINE`: replays prefixes of the recording and fails when an output at time t
+// changes once the data after t is removed (replay/lookahead.ts).
+import type { Command } from "commander";
+import { config, openDatabase } from "../context.ts";
+import { loadPipeline } from "../../engine/pipeline/load.ts";
+import { checkLookahead, formatLookahead } from "../../replay/lookahead.ts";
+import { parseTimeNs, nsToIso } from "../../schemas/time.ts";
+import { progressBar } from "../progress.ts";
+
+export function register(program: Command): void {
+  const check = program.command("check").description("checks a pipeline against the recording");
+  check
+    .command("lookahead")
+    .description("replay prefixes of the recording cut at several event times t; fail if any output at time <= t changes when data after t is removed")
+    .argument("<pipeline>", "pipeline declaration (YAML or JSON)")
+    .option("--cuts <n>", "number of cut points (cost: one full replay plus prefixes averaging half of it each)", "5")
+    .option("--from <time>", "first event time (ISO-8601, inclusive)")
+    .option("--to <time>", "last event time (ISO-8601, exclusive)")
+    .action(async (file: string, o: { cuts: string; from?: string; to?: string }) => {
+      const cuts = Number(o.cuts);
+      if (!Number.isInteger(cuts) || cuts < 1) throw new Error(`--cuts must be a positive integer, got ${JSON.stringify(o.cuts)}`);
+      const pipeline = loadPipeline(file);
+      const db = await openDatabase(config());
+      try {
+        const bar = progressBar("lookahead", cuts + 1, "replays");
+        const report = await checkLookahead({
+          pipeline,
+          db,
+          cuts,
+          range: { fromNs: time(o.from, "--from"), toNs: time(o.to, "--to") },
+          onReplay: (done, total, cut) => bar.update(done, total, { info: cut === undefined ? "full" : `cut ${nsToIso(cut).slice(0, 19)}` }),
+        });
+        bar.stop();
+        if (report.inputs === 0) throw new Error(`no recorded inputs for ${pipeline.decl.name}'s sources (${pipeline.sources.map((s) => s.subjects.join(" ")).join(", ")}); import or record data first`);
+        console.log(formatLookahead(report));
+        if (report.difference) process.exitCode = 1;
+      } finally {
+        await db.close();
+      }
+    });
+}
+
+function time(s: string | undefined, flag: string): bigint | undefined {
+  if (s === undefined) return undefined;
+  const t = parseTimeNs(s);
+  if (t === undefined) throw new Error(`${flag} ${JSON.stringify(s)} is not an ISO-8601 time`);
+  return t;
+}
