@@ -36,7 +36,7 @@ export class TickflowMetrics implements LiveRunMetrics {
   constructor(o: TickflowMetricsOptions = {}) {
     const registers = [this.registry];
     if (o.defaultLabels) this.registry.setDefaultLabels({ ...o.defaultLabels });
-    if (o.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: "tickflow_process_" });
+    if (o.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: "tickflow_" });
     const nowNs = o.nowNs ?? (() => BigInt(Date.now()) * 1_000_000n);
     this.inputsTotal = new Counter({ name: "tickflow_inputs_total", help: "Inputs processed by the pipeline, by source kind", labelNames: ["source_kind"], registers });
     this.outputsTotal = new Counter({ name: "tickflow_outputs_total", help: "Items emitted by output nodes", labelNames: ["node"], registers });
