@@ -24,6 +24,9 @@ export function parseTimeNs(text: string): bigint | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(s);
   if (!m) return undefined;
   const [, date, hh = "00", mm = "00", ss = "00", frac = "", zone = "Z"] = m;
+  // Date.parse rolls impossible days over (2006-02-30 → March 2); reject them instead.
+  const [y, mo, d] = date!.split("-").map(Number) as [number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;
   const ms = Date.parse(`${date}T${hh}:${mm}:${ss}${zone === "Z" ? "Z" : zone}`);
   if (!Number.isFinite(ms)) return undefined;
   return BigInt(ms) * NS_PER_MS + BigInt(frac.padEnd(9, "0") || "0");

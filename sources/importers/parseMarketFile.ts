@@ -57,9 +57,12 @@ export function parseMarketFile(text: string, opts: { symbol: string; file: stri
   if ([cols.open, cols.high, cols.low, cols.close].some((i) => i < 0)) {
     throw new Error(`${opts.file}:1: header ${JSON.stringify(lines[0])} has no Open/High/Low/Close columns; expected e.g. Date,Open,High,Low,Close,Volume`);
   }
-  // Date and time split in two columns under one "Date" header (first data row has one field more).
-  const first = (lines[1] ?? "").split(",");
-  const split = first.length === header.length + 1 && /^\d{1,2}:\d{2}(:\d{2})?$/.test(first[1]?.trim() ?? "");
+  // Date and time split in two columns under one "Date" header (data rows have one field more). Looks at a
+  // few rows, so that one malformed first row does not turn every other row into an error.
+  const split = lines.slice(1, 11).some((l) => {
+    const f = l.split(",");
+    return f.length === header.length + 1 && /^\d{1,2}:\d{2}(:\d{2})?$/.test(f[1]?.trim() ?? "");
+  });
   const c: Columns = split
     ? { time: 0, timeOfDay: 1, open: cols.open + 1, high: cols.high + 1, low: cols.low + 1, close: cols.close + 1, volume: cols.volume < 0 ? -1 : cols.volume + 1 }
     : cols;
@@ -104,7 +107,7 @@ export function parseMarketFile(text: string, opts: { symbol: string; file: stri
         errors.push({ line: r.line, reason: reasonOf(e), text: r.text });
       }
     }
-    return { kind: "trade", layout: "ticks", trades, errors };
+    return { kind: "trade", layout: "ticks", trades, errors: inFileOrder(errors) };
   }
 
   const timeframe = opts.timeframe ?? inferTimeframe(rows.map((r) => r.ts));
@@ -120,7 +123,7 @@ export function parseMarketFile(text: string, opts: { symbol: string; file: stri
       errors.push({ line: r.line, reason: reasonOf(e), text: r.text });
     }
   }
-  return { kind: "bar", layout, timeframe, bars, errors };
+  return { kind: "bar", layout, timeframe, bars, errors: inFileOrder(errors) };
 }
 
 /** The most common gap between consecutive times, rounded to a standard timeframe. */
@@ -144,6 +147,9 @@ function parseTf(tf: string): bigint {
   if (!m) throw new Error(`unknown timeframe "${tf}": expected e.g. 1m, 1h, 1d`);
   return BigInt(m[1]!) * { s: NS_PER_SECOND, m: 60n * NS_PER_SECOND, h: 3600n * NS_PER_SECOND, d: DAY }[m[2] as "s"];
 }
+
+// Rows failing the message checks are found after the parse errors; report all in file order.
+const inFileOrder = (errors: RowError[]): RowError[] => errors.sort((a, b) => a.line - b.line);
 
 function reasonOf(e: unknown): string {
   if (e instanceof MessageValidationError) return `field "${e.field}" ${e.reason}`;

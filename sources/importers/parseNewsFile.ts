@@ -18,6 +18,10 @@ export function parseNewsJsonl(text: string, file: string): { news: News[]; erro
       errors.push({ line, reason: `not valid JSON (${(e as Error).message})`, text: raw });
       return;
     }
+    if (typeof o !== "object" || o === null || Array.isArray(o)) {
+      errors.push({ line, reason: `not a JSON object (got ${o === null ? "null" : Array.isArray(o) ? "an array" : typeof o})`, text: raw });
+      return;
+    }
     const tsText = String(o.tsEvent ?? o.ts ?? "");
     const ts = parseTimeNs(tsText);
     if (ts === undefined) {
