@@ -12,6 +12,7 @@ import { register as models } from "./commands/models.ts";
 import { register as jobs } from "./commands/jobs.ts";
 import { register as audit } from "./commands/audit.ts";
 import { register as check } from "./commands/check.ts";
+import { register as report } from "./commands/report.ts";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("tickflow")
@@ -21,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
   for (const reg of [start, up, simulate, importCmd, run, replay, sql, train, models]) reg(program);
   for (const reg of [jobs, audit]) reg(program); // operations: ops/
-  check(program); // trading: tickflow check lookahead
+  for (const reg of [check, report]) reg(program); // trading: check lookahead, report
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
