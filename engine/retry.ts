@@ -33,8 +33,10 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOpti
   const random = o.random ?? Math.random;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let last: unknown;
+  let made = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
+      made = attempt;
       return await fn(attempt);
     } catch (e) {
       last = e;
@@ -44,5 +46,6 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOpti
       await sleep(delay);
     }
   }
-  throw new RetriesExhaustedError(attempts, last);
+  // The attempts actually made: fewer than `attempts` when a non-retryable error stopped early.
+  throw new RetriesExhaustedError(made, last);
 }
