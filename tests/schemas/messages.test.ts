@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { BarMessage, MessageValidationError, NewsMessage, SignalMessage, TradeMessage, nsToIso, parseTimeNs, timeframeNs } from "../../schemas/index.ts";
+import { BarMessage, FeatureRowMessage, MessageValidationError, NewsMessage, SignalMessage, TradeMessage, nsToIso, parseTimeNs, timeframeNs } from "../../schemas/index.ts";
 
 const trade = { v: 1, type: "trade", id: "t1", symbol: "AAPL", tsEvent: "1704205800123456789", price: 187.5, size: 100 };
 
@@ -42,6 +42,58 @@ describe("BarMessage", () => {
     expect(BarMessage.decode(bar, "b").high).toBe(12);
     expect(() => BarMessage.decode({ ...bar, high: 8 }, "b")).toThrow(/field "high" must be >= low/);
     expect(() => BarMessage.decode({ ...bar, timeframe: "7x" }, "b")).toThrow(/field "timeframe" must be a timeframe/);
+  });
+});
+
+describe("NewsMessage", () => {
+  const news = { id: "n1", source: "reuters", tsEvent: 1704205800123456789n, headline: "Apple beats estimates", symbols: ["AAPL"] };
+  it("keeps an absent body absent on the wire and in DuckDB (NULL), and a present one as is", () => {
+    const n = NewsMessage.create(news);
+    expect("body" in n).toBe(false);
+    expect("body" in NewsMessage.encode(n)).toBe(false);
+    const row = NewsMessage.toRow(n);
+    expect(row[NewsMessage.columns.findIndex((c) => c.field === "body")]).toBeNull();
+    expect(NewsMessage.fromRow(row)).toEqual(n);
+    const withBody = NewsMessage.create({ ...news, body: "Long text." });
+    expect(NewsMessage.decodeBytes(NewsMessage.encodeBytes(withBody), "rt")).toEqual(withBody);
+    expect(NewsMessage.fromRow(NewsMessage.toRow(withBody))).toEqual(withBody);
+  });
+  it("rejects an upper-case source and a lower-case tagged symbol", () => {
+    expect(() => NewsMessage.create({ ...news, source: "Reuters" })).toThrow(/field "source" must be a lower-case source name/);
+    expect(() => NewsMessage.create({ ...news, symbols: ["aapl"] })).toThrow(/field "symbols\.0" must be an upper-case symbol/);
+  });
+});
+
+describe("SignalMessage", () => {
+  const signal = { id: "p:signals:AAPL:1", pipeline: "p", symbol: "AAPL", tsEvent: 1n, action: "buy" as const, strength: 0.8, reason: "emaFast > emaSlow", inputs: { rsi: 25.5, trend: "up", gated: false, sentiment: null } };
+  it("round-trips the inputs record of scalars through bytes and a DuckDB row (JSON text)", () => {
+    const s = SignalMessage.create(signal);
+    expect(SignalMessage.decodeBytes(SignalMessage.encodeBytes(s), "rt")).toEqual(s);
+    const row = SignalMessage.toRow(s);
+    expect(row[SignalMessage.columns.findIndex((c) => c.field === "inputs")]).toBe('{"rsi":25.5,"trend":"up","gated":false,"sentiment":null}');
+    expect(SignalMessage.fromRow(row)).toEqual(s);
+  });
+  it("rejects nested or non-finite inputs, an unknown action and a strength outside [0, 1]", () => {
+    expect(() => SignalMessage.decode({ ...SignalMessage.encode(SignalMessage.create(signal)), inputs: { a: { b: 1 } } }, "x")).toThrow(/field "inputs\.a"/);
+    expect(() => SignalMessage.create({ ...signal, inputs: { rsi: Number.NaN } })).toThrow(/field "inputs\.rsi"/);
+    expect(() => SignalMessage.create({ ...signal, action: "hold" as "buy" })).toThrow(/field "action" .*"buy"\|"sell"\|"flat"/);
+    expect(() => SignalMessage.create({ ...signal, strength: 1.5 })).toThrow(/field "strength"/);
+  });
+});
+
+describe("FeatureRowMessage", () => {
+  const row = { id: "AAPL:1m:60", symbol: "AAPL", tsEvent: 60n, timeframe: "1m", values: { close: 10, rsi: 55.5 } };
+  it("requires every value to be a finite number", () => {
+    expect(FeatureRowMessage.create(row).values).toEqual({ close: 10, rsi: 55.5 });
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(() => FeatureRowMessage.create({ ...row, values: { ...row.values, ema: bad } })).toThrow(/field "values\.ema"/);
+    }
+    // NaN becomes null in JSON: a subscriber must not read it back as a value.
+    expect(() => FeatureRowMessage.decodeBytes('{"v":1,"type":"features","id":"a","symbol":"A","tsEvent":"1","values":{"x":null}}', "r")).toThrow(/field "values\.x"/);
+  });
+  it("keeps values through a DuckDB row", () => {
+    const f = FeatureRowMessage.create(row);
+    expect(FeatureRowMessage.fromRow(FeatureRowMessage.toRow(f))).toEqual(f);
   });
 });
 
