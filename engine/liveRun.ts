@@ -54,6 +54,8 @@ export class LiveRun {
   private scheduled = false;
   private idleTimer?: NodeJS.Timeout;
   private readonly lastMessageAt: number[] = [];
+  /** Per lane: messages handed to this process and not yet acked (or termed). */
+  private readonly held: number[] = [];
   private failureCause?: unknown;
   private buffered = 0;
   private readonly listeners = new Set<() => void>();
@@ -89,26 +91,43 @@ export class LiveRun {
     }
     await this.source.start({
       onMessage: (m, pending) => this.onMessage(m, pending),
-      onReject: ({ source, error, msg }) => {
+      onReject: ({ lane, error, msg }) => {
+        this.held[lane] = (this.held[lane] ?? 0) + 1;
         this.run.deadLetter({ stage: "decode", subject: msg.subject, ref: `${msg.subject} #${msg.seq}`, reason: error.message, field: error.field || undefined, payload: new TextDecoder().decode(msg.data) });
-        this.afterCommit(() => msg.term()); // term(): a 2.9 server ignores a reason argument
-        void source;
+        this.afterCommit(() => this.ack(lane, msg, true)); // term(): a 2.9 server ignores a reason argument
         this.schedule();
       },
       onError: (lane, e) => this.fail(new Error(`consumer ${lane.durable} on ${lane.subject} failed: ${(e as Error).message}`, { cause: e })),
     });
     const idleMs = Number(parseDurationNs(p.decl.sequencing.idleAfter) / 1_000_000n);
+    // A lane quiet for `idleAfter` stops holding the watermark back, but only once the server confirms it is
+    // caught up: nothing left to deliver, and nothing delivered that this process has not yet handled. (A busy
+    // event loop can starve a lane's iterator for longer than idleAfter; a wall-clock rule alone would then
+    // release other lanes past its undelivered messages and make them late.)
+    let checking = false;
     this.idleTimer = setInterval(() => {
-      const now = Date.now();
-      let changed = false;
-      for (const lane of this.source!.lanes) {
-        if (now - this.lastMessageAt[lane.index]! >= idleMs) {
+      if (checking) return;
+      checking = true;
+      void this.checkIdle(idleMs).finally(() => (checking = false));
+    }, Math.max(10, idleMs));
+  }
+
+  private async checkIdle(idleMs: number): Promise<void> {
+    const now = Date.now();
+    let changed = false;
+    for (const lane of this.source!.lanes) {
+      if (now - this.lastMessageAt[lane.index]! < idleMs) continue;
+      try {
+        const b = await this.source!.backlog(lane);
+        if (b.pending === 0 && b.ackPending <= this.held[lane.index]!) {
           this.sequencer.setIdle(lane.index, true);
           changed = true;
         }
+      } catch {
+        // Server unreachable: leave the lane as it is; the client reconnects.
       }
-      if (changed) this.schedule();
-    }, Math.max(10, idleMs));
+    }
+    if (changed) this.schedule();
   }
 
   /** Resolves when the pipeline has processed (and committed) everything delivered so far and `predicate` holds. */
@@ -143,18 +162,25 @@ export class LiveRun {
 
   private onMessage(m: DecodedMessage, pending: number): void {
     this.lastMessageAt[m.lane] = Date.now();
+    this.held[m.lane] = (this.held[m.lane] ?? 0) + 1;
     const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item }, `${m.msg.info.stream}:${m.msg.seq}`);
     this.o.metrics?.consumerPending(this.source!.lanes[m.lane]!.durable, pending);
     if (r === "accepted") this.buffered++;
-    else if (r === "duplicate") m.msg.ack();
+    else if (r === "duplicate") this.ack(m.lane, m.msg);
     else if (r === "late") {
       this.run.counters.late++;
       this.o.metrics?.late();
       this.run.deadLetter({ stage: "late", subject: m.msg.subject, ref: `${m.msg.subject} #${m.msg.seq}`, reason: `event time ${m.item.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`, field: "tsEvent", payload: new TextDecoder().decode(m.msg.data) });
-      this.afterCommit(() => m.msg.ack());
+      this.afterCommit(() => this.ack(m.lane, m.msg));
     }
     if (pending === 0) this.sequencer.setIdle(m.lane, true);
     this.schedule();
+  }
+
+  private ack(lane: number, msg: JsMsg, term = false): void {
+    if (term) msg.term();
+    else msg.ack();
+    this.held[lane] = (this.held[lane] ?? 1) - 1;
   }
 
   private readonly ackQueue: (() => void)[] = [];
@@ -203,7 +229,7 @@ export class LiveRun {
       this.recorder.writeInputs(KINDS[kind as "trade"] as AnyMessageType, ps.map((p) => p.item) as never[], ps.map((p) => ({ subject: p.msg.subject, streamSeq: BigInt(p.msg.seq) }))),
     );
     await Promise.all([this.run.process(sources, items, watermark), ...recording]);
-    for (const p of batch) p.msg.ack();
+    for (const p of batch) this.ack(p.lane, p.msg);
     await this.flushAcks();
     this.buffered -= batch.length;
     this.o.metrics?.batchProcessed((performance.now() - t0) / 1000, watermark, this.buffered);

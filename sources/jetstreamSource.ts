@@ -15,6 +15,7 @@ export interface DecodedMessage {
 }
 
 export interface RejectedMessage {
+  readonly lane: number;
   readonly source: CompiledSource;
   readonly error: MessageValidationError;
   readonly msg: JsMsg;
@@ -81,9 +82,14 @@ export class JetStreamSource {
 
   /** Messages waiting for a lane's consumer (0: caught up). */
   async pending(lane: Lane): Promise<number> {
+    return (await this.backlog(lane)).pending;
+  }
+
+  /** Not yet delivered (`pending`) and delivered but not yet acked (`ackPending`) messages of a lane's consumer. */
+  async backlog(lane: Lane): Promise<{ pending: number; ackPending: number }> {
     const jsm = await jetstreamManager(this.nc);
     const info = await jsm.consumers.info(lane.stream, lane.durable);
-    return info.num_pending;
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
   }
 
   /**
@@ -104,7 +110,7 @@ export class JetStreamSource {
         try {
           for await (const msg of it) {
             const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
-            if ("error" in r) handlers.onReject({ source: lane.source, error: r.error, msg });
+            if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
             else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
           }
         } catch (e) {
