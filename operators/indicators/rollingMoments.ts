@@ -21,6 +21,8 @@ export interface RollingMomentsState {
  * ring wraps (every `size` pushes: O(1) amortised), the anchor moved to a value inside the window. Between wraps the running sums gain one rounding per update.
  */
 const NOISE_ULPS = 8;
+/** A variance below this fraction of the largest square in the sums has lost most of its digits. */
+const CANCELLATION = 1e-6;
 
 export class RollingMoments {
   readonly size: number;
@@ -62,7 +64,8 @@ export class RollingMoments {
   }
 
   private resync(): void {
-    const { values, size } = this;
+    const { values } = this;
+    const size = this.count; // the ring fills from index 0, so before it is full the values are [0, count)
     // Anchor on a value of the window (the oldest): as close to the mean as the window's own range, and exact
     // for a flat window, so a constant series gives a variance of exactly 0.
     const anchor = values[0]!;
@@ -95,8 +98,15 @@ export class RollingMoments {
    * flat reads as flat instead of as noise.
    */
   get variance(): number {
-    const m = this.s1 / this.count;
-    const v = this.s2 / this.count - m * m;
+    let m = this.s1 / this.count;
+    let v = this.s2 / this.count - m * m;
+    // Severe cancellation (the sums still carry squares far larger than the window's spread, e.g. after a
+    // price level change): recompute the sums from the window itself, once; the new peak is the window's own.
+    if (v < CANCELLATION * this.peak && this.peak > 0) {
+      this.resync();
+      m = this.s1 / this.count;
+      v = this.s2 / this.count - m * m;
+    }
     return v > NOISE_ULPS * Number.EPSILON * this.peak ? v : 0;
   }
 
