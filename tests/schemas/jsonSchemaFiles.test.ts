@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { JSON_SCHEMA_DIR, jsonSchemaFiles } from "../../schemas/jsonSchemaFiles.ts";
+import { SignalMessage } from "../../schemas/index.ts";
+
+describe("JSON Schema files", () => {
+  it("are committed for every message type and match the declarations (run `npm run schemas` after a change)", () => {
+    const expected = jsonSchemaFiles();
+    expect(readdirSync(JSON_SCHEMA_DIR).sort()).toEqual([...expected.keys()].sort());
+    for (const [name, text] of expected) expect(readFileSync(join(JSON_SCHEMA_DIR, name), "utf8"), name).toBe(text);
+  });
+
+  it("describe the wire form a subscriber receives", () => {
+    const schema = JSON.parse(readFileSync(join(JSON_SCHEMA_DIR, "signal.v1.schema.json"), "utf8")) as { properties: Record<string, { const?: unknown; enum?: unknown[] }>; required: string[] };
+    expect(schema.properties.v!.const).toBe(1);
+    expect(schema.properties.action!.enum).toEqual(["buy", "sell", "flat"]);
+    const wire = SignalMessage.encode(SignalMessage.create({ id: "p:n:AAPL:1", pipeline: "p", symbol: "AAPL", tsEvent: 1n, action: "buy", strength: 1, reason: "r", inputs: {} }));
+    for (const k of schema.required) expect(wire).toHaveProperty(k);
+  });
+});
