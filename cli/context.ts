@@ -8,6 +8,7 @@ import { loadConfig, type Config } from "../engine/config.ts";
 import { ensureNatsServerInstalled, waitForPort } from "../engine/nats/natsServer.ts";
 import { ensureStreams } from "../engine/nats/streams.ts";
 import { Database } from "../engine/duckdb/database.ts";
+import { parseTimeNs } from "../schemas/time.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -111,4 +112,17 @@ export function onInterrupt(onStop: () => Promise<void>): () => void {
 
 export function parseSymbols(s: string): string[] {
   return s.split(",").map((x) => x.trim().toUpperCase()).filter(Boolean);
+}
+
+/** Parses a `--from`/`--to` style option: ISO-8601 (to nanoseconds) or integer nanoseconds. */
+export function parseTimeOption(s: string | undefined, flag: string): bigint | undefined {
+  if (s === undefined) return undefined;
+  const t = parseTimeNs(s);
+  if (t === undefined) throw new Error(`${flag} ${JSON.stringify(s)} is not an ISO-8601 time or integer nanoseconds`);
+  return t;
+}
+
+/** Run ids name the mode, the pipeline and the wall-clock start, e.g. live-momentum-sentiment-2026-11-29T19-40-00-000Z. */
+export function defaultRunId(mode: "live" | "replay", pipeline: string): string {
+  return `${mode}-${pipeline}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
 }

@@ -24,6 +24,8 @@ export interface LiveRunOptions {
   readonly consumerPrefix?: string;
   /** Where console sinks print. Default: stdout. */
   readonly print?: (line: string) => void;
+  /** New consumers start at the first stored message ("all", default) or at messages published from now on ("new"). */
+  readonly deliver?: "all" | "new";
   /** Wall-clock source for the run record only (never for operators). */
   readonly now?: () => bigint;
   /** Instrumentation (ops/metrics.ts); absent: nothing is measured. */
@@ -54,6 +56,8 @@ export class LiveRun {
   private scheduled = false;
   private idleTimer?: NodeJS.Timeout;
   private readonly lastMessageAt: number[] = [];
+  /** All lanes have been quiet for idleAfter: the sequencer may release everything it holds. */
+  private flushDue = false;
   /** Per lane: messages handed to this process and not yet acked (or termed). */
   private readonly held: number[] = [];
   private failureCause?: unknown;
@@ -82,7 +86,7 @@ export class LiveRun {
     const p = this.o.pipeline;
     await this.recorder.ensureRecording(p.sources.map((s) => KINDS[s.kind] as AnyMessageType));
     await startRunRecord(this.o.db, { runId: this.o.runId, pipeline: p.decl.name, mode: "live", startedAt: (this.o.now ?? wallNs)() });
-    this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix ?? p.decl.name);
+    this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix ?? p.decl.name, this.o.deliver);
     for (const lane of this.source.lanes) {
       this.lastMessageAt[lane.index] = Date.now();
       const pending = await this.source.pending(lane);
@@ -115,6 +119,12 @@ export class LiveRun {
   private async checkIdle(idleMs: number): Promise<void> {
     const now = Date.now();
     let changed = false;
+    // Every lane quiet for idleAfter: release what the out-of-orderness allowance still holds back.
+    const quiet = this.source!.lanes.every((l) => now - this.lastMessageAt[l.index]! >= idleMs);
+    if (quiet !== this.flushDue) {
+      this.flushDue = quiet;
+      changed = quiet;
+    }
     for (const lane of this.source!.lanes) {
       if (now - this.lastMessageAt[lane.index]! < idleMs) continue;
       try {
@@ -162,6 +172,7 @@ export class LiveRun {
 
   private onMessage(m: DecodedMessage, pending: number): void {
     this.lastMessageAt[m.lane] = Date.now();
+    this.flushDue = false;
     this.held[m.lane] = (this.held[m.lane] ?? 0) + 1;
     const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item }, `${m.msg.info.stream}:${m.msg.seq}`);
     this.o.metrics?.consumerPending(this.source!.lanes[m.lane]!.durable, pending);
@@ -202,7 +213,7 @@ export class LiveRun {
 
   private async pump(): Promise<void> {
     for (;;) {
-      const rel = this.sequencer.release();
+      const rel = this.sequencer.release(this.flushDue);
       if (!rel) break;
       await this.processReleased(rel.entries.map((e) => e.item), rel.watermark);
     }

@@ -53,9 +53,10 @@ export class JetStreamSource {
 
   /**
    * Creates (or reuses) the durable consumers. `consumerPrefix` names them: the same prefix resumes
-   * where the last run acked; a new prefix starts from the first stored message.
+   * where the last run acked; a new prefix starts from the first stored message (`deliver: "all"`) or from
+   * messages published after it was created (`deliver: "new"`).
    */
-  static async open(nc: NatsConnection, sources: readonly CompiledSource[], consumerPrefix: string): Promise<JetStreamSource> {
+  static async open(nc: NatsConnection, sources: readonly CompiledSource[], consumerPrefix: string, deliver: "all" | "new" = "all"): Promise<JetStreamSource> {
     const jsm = await jetstreamManager(nc);
     const lanes: Lane[] = [];
     for (const source of sources) {
@@ -68,7 +69,7 @@ export class JetStreamSource {
           await jsm.consumers.add(stream, {
             durable_name: durable,
             ack_policy: AckPolicy.Explicit,
-            deliver_policy: DeliverPolicy.All,
+            deliver_policy: deliver === "new" ? DeliverPolicy.New : DeliverPolicy.All,
             filter_subject: subject,
             max_ack_pending: 50_000,
             ack_wait: 60_000_000_000,

@@ -63,8 +63,18 @@ export class Sequencer<T> {
     this.idle[source] = idle;
   }
 
-  /** Releases, in order, every buffered input the watermark allows; undefined when nothing can move. */
-  release(): Released<T> | undefined {
+  /** True when every source is idle (caught up). */
+  get allIdle(): boolean {
+    return this.idle.every(Boolean);
+  }
+
+  /**
+   * Releases, in order, every buffered input the watermark allows; undefined when nothing can move.
+   * When every source is idle, the newest `maxDelay` of event time still waits (a source that just went
+   * idle may deliver something slightly older next), unless `flush` is set: the caller says the sources
+   * have been quiet long enough (wall time) for everything to go.
+   */
+  release(flush = false): Released<T> | undefined {
     let w: bigint | undefined;
     let allIdle = true;
     for (let s = 0; s < this.sourceCount; s++) {
@@ -75,10 +85,12 @@ export class Sequencer<T> {
     }
     let bufferedMax = MIN;
     for (const b of this.buffers) for (const e of b) if (e.ts > bufferedMax) bufferedMax = e.ts;
-    // All sources idle: everything buffered can go; the watermark stays at the newest time released,
-    // since more inputs at that same time may still come.
-    const limit = allIdle ? undefined : w!;
-    const next = allIdle ? bufferedMax : w!;
+    // All sources idle and flushing (or no delay allowed): everything buffered can go; the watermark stays at
+    // the newest time released, since more inputs at that same time may still come.
+    const releaseAll = allIdle && (flush || this.maxDelayNs === 0n);
+    if (allIdle && !releaseAll) w = bufferedMax === MIN ? MIN : bufferedMax - this.maxDelayNs;
+    const limit = releaseAll ? undefined : w!;
+    const next = releaseAll ? bufferedMax : w!;
     const out: Sequenced<T>[] = [];
     for (let s = 0; s < this.sourceCount; s++) {
       const b = this.buffers[s]!;

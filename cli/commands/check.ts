@@ -1,10 +1,10 @@
 // `tickflow check lookahead PIPELINE`: replays prefixes of the recording and fails when an output at time t
 // changes once the data after t is removed (replay/lookahead.ts).
 import type { Command } from "commander";
-import { config, openDatabase } from "../context.ts";
+import { config, openDatabase, parseTimeOption } from "../context.ts";
 import { loadPipeline } from "../../engine/pipeline/load.ts";
 import { checkLookahead, formatLookahead } from "../../replay/lookahead.ts";
-import { parseTimeNs, nsToIso } from "../../schemas/time.ts";
+import { nsToIso } from "../../schemas/time.ts";
 import { progressBar } from "../progress.ts";
 
 export function register(program: Command): void {
@@ -27,7 +27,7 @@ export function register(program: Command): void {
           pipeline,
           db,
           cuts,
-          range: { fromNs: time(o.from, "--from"), toNs: time(o.to, "--to") },
+          range: { fromNs: parseTimeOption(o.from, "--from"), toNs: parseTimeOption(o.to, "--to") },
           onReplay: (done, total, cut) => bar.update(done, total, { info: cut === undefined ? "full" : `cut ${nsToIso(cut).slice(0, 19)}` }),
         });
         bar.stop();
@@ -40,9 +40,3 @@ export function register(program: Command): void {
     });
 }
 
-function time(s: string | undefined, flag: string): bigint | undefined {
-  if (s === undefined) return undefined;
-  const t = parseTimeNs(s);
-  if (t === undefined) throw new Error(`${flag} ${JSON.stringify(s)} is not an ISO-8601 time`);
-  return t;
-}

@@ -1,9 +1,9 @@
 // `tickflow replay PIPELINE`: the recorded inputs through the same pipeline, as fast as it can, into a run of its own.
 import type { Command } from "commander";
-import { config, openDatabase } from "../context.ts";
+import { config, defaultRunId, openDatabase, parseTimeOption } from "../context.ts";
 import { loadPipeline } from "../../engine/pipeline/load.ts";
 import { replay } from "../../replay/replay.ts";
-import { parseTimeNs, nsToIso } from "../../schemas/time.ts";
+import { nsToIso } from "../../schemas/time.ts";
 import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
 import { printSummary } from "./run.ts";
@@ -39,13 +39,13 @@ export function register(program: Command): void {
           await close();
         }
       }
-      const range = { fromNs: time(o.from, "--from"), toNs: time(o.to, "--to") };
+      const range = { fromNs: parseTimeOption(o.from, "--from"), toNs: parseTimeOption(o.to, "--to") };
       const db = await openDatabase(config());
       try {
         const total = await countInputs(db, pipeline, range);
         const bar = progressBar("replay", total, "events");
         const backtest = backtestHook(pipeline); // trading pipelines: statistics before the digest line
-        const runId = o.runId ?? `replay-${pipeline.decl.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+        const runId = o.runId ?? defaultRunId("replay", pipeline.decl.name);
         const t0 = performance.now();
         const summary = await replay({
           pipeline,
@@ -68,12 +68,6 @@ export function register(program: Command): void {
     });
 }
 
-function time(s: string | undefined, flag: string): bigint | undefined {
-  if (s === undefined) return undefined;
-  const t = parseTimeNs(s);
-  if (t === undefined) throw new Error(`${flag} ${JSON.stringify(s)} is not an ISO-8601 time`);
-  return t;
-}
 
 async function countInputs(db: Database, p: CompiledPipeline, range: { fromNs?: bigint; toNs?: bigint }): Promise<number> {
   let n = 0;

@@ -210,3 +210,21 @@ describe("Sequencer", () => {
     });
   });
 });
+
+describe("Sequencer with every source idle", () => {
+  it("still holds back the newest maxDelay of event time until the caller flushes", () => {
+    const seq = new Sequencer<string>(2, 5n);
+    seq.add(0, 10n, 1n, "a10");
+    seq.add(0, 20n, 2n, "a20");
+    seq.setIdle(0, true);
+    seq.setIdle(1, true);
+    const first = seq.release()!;
+    expect(first.entries.map((e) => e.item)).toEqual(["a10"]);
+    expect(first.watermark).toBe(15n);
+    expect(seq.add(1, 17n, 1n, "b17")).toBe("accepted"); // within the allowance: not late
+    seq.setIdle(1, true);
+    const flushed = seq.release(true)!;
+    expect(flushed.entries.map((e) => e.item)).toEqual(["b17", "a20"]);
+    expect(flushed.watermark).toBe(20n);
+  });
+});
