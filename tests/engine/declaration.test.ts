@@ -164,7 +164,7 @@ describe("shipped pipelines", () => {
     expect(p.nodes.map((n) => `${n.name}:${n.kind}`)).toEqual(["bars:bar", "indicators:features", "sentiment:scoredNews", "joined:features", "signals:signal"]);
     expect(p.outputs).toEqual(["signals", "joined"]);
     expect(p.sinks.map((s) => `${s.type}:${s.input}`)).toEqual(["nats:signals", "duckdb:signals", "duckdb:joined", "console:signals"]);
-    expect(p.decl.sequencing).toEqual({ maxDelay: "0s", idleAfter: "250ms" });
+    expect(p.decl.sequencing).toEqual({ maxDelay: "5s", idleAfter: "250ms" });
   });
 
   it("momentum-bars loads on bar inputs", () => {
