@@ -20,11 +20,16 @@ export class DuckDbSink {
 
   constructor(readonly db: Database) {}
 
-  /** Creates the table (and its staging twin) once per sink. */
+  /**
+   * Creates the table and its staging twin once per sink. The staging table holds timestamps as BIGINT
+   * nanoseconds (appending plain bigints is much cheaper than building a timestamp value per cell); the
+   * INSERT converts them with make_timestamp_ns.
+   */
   async ensure(layout: TableLayout): Promise<void> {
     if (this.prepared.has(layout.name)) return;
     await this.db.run(createTableSql(layout));
-    await this.db.run(`CREATE TEMP TABLE IF NOT EXISTS "stage_${layout.name}" AS SELECT * FROM "${layout.name}" LIMIT 0`);
+    const stageCols = layout.columns.map((c) => `"${c.name}" ${c.type === "TIMESTAMP_NS" ? "BIGINT" : c.type}`);
+    await this.db.run(`CREATE OR REPLACE TEMP TABLE "stage_${layout.name}" (${stageCols.join(", ")})`);
     this.prepared.add(layout.name);
   }
 
@@ -53,9 +58,10 @@ export class DuckDbSink {
     if (offered === 0) return { offered, inserted: 0 };
     await this.ensure(layout);
     const stage = `stage_${layout.name}`;
-    await this.db.appendColumns(stage, layout.columns.map((c) => c.type), columns, "main", "temp");
+    await this.db.appendColumns(stage, layout.columns.map((c) => (c.type === "TIMESTAMP_NS" ? "BIGINT" : c.type)), columns, "main", "temp");
+    const select = layout.columns.map((c) => (c.type === "TIMESTAMP_NS" ? `make_timestamp_ns("${c.name}")` : `"${c.name}"`)).join(", ");
     const rows = await this.db.exclusive(async (c) => {
-      const r = await c.run(`INSERT OR IGNORE INTO "${layout.name}" SELECT * FROM temp."${stage}"`);
+      const r = await c.run(`INSERT OR IGNORE INTO "${layout.name}" SELECT ${select} FROM temp."${stage}"`);
       await c.run(`DELETE FROM temp."${stage}"`);
       return r.rowsChanged;
     });
