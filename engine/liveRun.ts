@@ -38,6 +38,8 @@ export interface LiveRunMetrics extends RunMetrics {
   /** After each released batch is committed and acked: its wall time, the watermark, inputs still buffered. */
   batchProcessed(seconds: number, watermark: bigint, buffered: number): void;
   consumerPending(consumer: string, pending: number): void;
+  /** A JetStream publish (signals, orders, dead letters) was retried. */
+  publishRetried?(): void;
 }
 
 interface Pending {
@@ -71,7 +73,7 @@ export class LiveRun {
     this.failure.catch(() => undefined); // observed by callers that race on it
     const p = o.pipeline;
     this.recorder = new DuckDbSink(o.db);
-    this.publisher = new JetStreamPublisher(o.nc);
+    this.publisher = new JetStreamPublisher(o.nc, { onRetry: () => o.metrics?.publishRetried?.() });
     const outSinks: { sink: OutputSink; input: string }[] = [];
     const duck = new DuckDbOutputSink(this.recorder, o.runId);
     const nats = new NatsOutputSink(this.publisher, o.runId);

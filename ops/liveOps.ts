@@ -68,6 +68,7 @@ function tee(metrics: TickflowMetrics, feed: LiveFeed, onWatermark: (w: bigint) 
       onWatermark(w);
     },
     consumerPending: (c, n) => metrics.consumerPending(c, n),
+    publishRetried: () => metrics.publishRetried(),
   };
 }
 
