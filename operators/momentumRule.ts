@@ -1,6 +1,7 @@
 // momentumRule: feature rows → buy/sell/flat signals from an EMA trend, an RSI filter and a sentiment gate.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import type { Chunk } from "../engine/chunk.ts";
+import { signalRule, type SignalAction } from "./signalRule.ts";
 import type { FeatureRow } from "../schemas/features.ts";
 import type { Signal } from "../schemas/signal.ts";
 
@@ -22,8 +23,6 @@ export interface MomentumRuleOptions {
   readonly emit: "change" | "every";
 }
 
-type Action = Signal["action"];
-
 /**
  * Trend-following rule with filters. Buy: fast > slow, rsi < overbought and sentiment ≥ -gate.
  * Sell: fast < slow, rsi > oversold and sentiment ≤ gate. Otherwise flat. Rows still in warm-up
@@ -34,49 +33,31 @@ type Action = Signal["action"];
  *   sentiment: "sentiment", overbought: 70, oversold: 30, sentimentGate: 0.3, emit: "change" }))
  */
 export function momentumRule(o: MomentumRuleOptions): OperatorFunction<Chunk<FeatureRow>, Chunk<Signal>> {
-  return chunkOperator<FeatureRow, Signal>(() => {
-    const last = new Map<string, Action>();
+  return signalRule(o, (row) => {
+    const v = row.values;
+    const fast = v[o.fast];
+    const slow = v[o.slow];
+    const rsi = v[o.rsi];
+    if (fast === undefined || slow === undefined || rsi === undefined) return undefined;
+    const sentiment = v[o.sentiment] ?? 0;
+    const trend = `${o.fast} ${fmt(fast)} ${fast > slow ? ">" : fast < slow ? "<" : "="} ${o.slow} ${fmt(slow)}`;
+    let action: SignalAction = "flat";
+    let reason: string;
+    if (fast > slow && rsi < o.overbought && sentiment >= -o.sentimentGate) {
+      action = "buy";
+      reason = `${trend}, ${o.rsi} ${fmt(rsi)} < ${o.overbought}, ${o.sentiment} ${fmt(sentiment)} >= ${-o.sentimentGate}`;
+    } else if (fast < slow && rsi > o.oversold && sentiment <= o.sentimentGate) {
+      action = "sell";
+      reason = `${trend}, ${o.rsi} ${fmt(rsi)} > ${o.oversold}, ${o.sentiment} ${fmt(sentiment)} <= ${o.sentimentGate}`;
+    } else {
+      reason = `no rule fired: ${trend}, ${o.rsi} ${fmt(rsi)}, ${o.sentiment} ${fmt(sentiment)}`;
+    }
+    const spread = slow !== 0 ? Math.abs(fast - slow) / Math.abs(slow) : 0;
     return {
-      onItems(rows, out) {
-        for (const row of rows) {
-          const v = row.values;
-          const fast = v[o.fast];
-          const slow = v[o.slow];
-          const rsi = v[o.rsi];
-          if (fast === undefined || slow === undefined || rsi === undefined) continue;
-          const sentiment = v[o.sentiment] ?? 0;
-          let action: Action = "flat";
-          let reason: string;
-          const trend = `${o.fast} ${fmt(fast)} ${fast > slow ? ">" : fast < slow ? "<" : "="} ${o.slow} ${fmt(slow)}`;
-          if (fast > slow && rsi < o.overbought && sentiment >= -o.sentimentGate) {
-            action = "buy";
-            reason = `${trend}, ${o.rsi} ${fmt(rsi)} < ${o.overbought}, ${o.sentiment} ${fmt(sentiment)} >= ${-o.sentimentGate}`;
-          } else if (fast < slow && rsi > o.oversold && sentiment <= o.sentimentGate) {
-            action = "sell";
-            reason = `${trend}, ${o.rsi} ${fmt(rsi)} > ${o.oversold}, ${o.sentiment} ${fmt(sentiment)} <= ${o.sentimentGate}`;
-          } else {
-            reason = `no rule fired: ${trend}, ${o.rsi} ${fmt(rsi)}, ${o.sentiment} ${fmt(sentiment)}`;
-          }
-          if (o.emit === "change" && last.get(row.symbol) === action) continue;
-          if (o.emit === "change" && !last.has(row.symbol) && action === "flat") {
-            last.set(row.symbol, action);
-            continue;
-          }
-          last.set(row.symbol, action);
-          const spread = slow !== 0 ? Math.abs(fast - slow) / Math.abs(slow) : 0;
-          const strength = action === "flat" ? 0 : Math.min(1, spread * 100);
-          out.push({
-            id: `${o.pipeline}:${o.node}:${row.symbol}:${row.tsEvent}`,
-            pipeline: o.pipeline,
-            symbol: row.symbol,
-            tsEvent: row.tsEvent,
-            action,
-            strength,
-            reason,
-            inputs: { [o.fast]: fast, [o.slow]: slow, [o.rsi]: rsi, [o.sentiment]: sentiment, close: v.close ?? null },
-          });
-        }
-      },
+      action,
+      strength: Math.min(1, spread * 100),
+      reason,
+      inputs: { [o.fast]: fast, [o.slow]: slow, [o.rsi]: rsi, [o.sentiment]: sentiment, close: v.close ?? null },
     };
   });
 }

@@ -1,7 +1,8 @@
 // probabilityRule: feature rows carrying a model probability → buy/sell/flat signals, optionally gated by sentiment;
 // each signal records the model version that produced the probability.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import type { Chunk } from "../engine/chunk.ts";
+import { signalRule, type SignalAction } from "./signalRule.ts";
 import type { FeatureRow } from "../schemas/features.ts";
 import type { Signal } from "../schemas/signal.ts";
 
@@ -27,8 +28,6 @@ export interface ProbabilityRuleOptions {
   readonly emit: "change" | "every";
 }
 
-type Action = Signal["action"];
-
 /**
  * Buy when p ≥ buyAbove, sell when p ≤ sellBelow, else flat; strength is |p − ½|·2. Rows without a probability
  * (warm-up, no model deployed) emit nothing.
@@ -38,47 +37,31 @@ type Action = Signal["action"];
  */
 export function probabilityRule(o: ProbabilityRuleOptions): OperatorFunction<Chunk<FeatureRow>, Chunk<Signal>> {
   if (!(o.sellBelow < o.buyAbove)) throw new Error(`probabilityRule: sellBelow (${o.sellBelow}) must be below buyAbove (${o.buyAbove})`);
-  return chunkOperator<FeatureRow, Signal>(() => {
-    const last = new Map<string, Action>();
+  return signalRule(o, (row) => {
+    const v = row.values;
+    const p = v[o.probability];
+    if (p === undefined) return undefined;
+    const version = v[o.versionField];
+    const sentiment = v[o.sentiment] ?? 0;
+    const gate = o.sentimentGate;
+    let action: SignalAction = "flat";
+    let reason: string;
+    if (p >= o.buyAbove && (gate === undefined || sentiment >= -gate)) {
+      action = "buy";
+      reason = `${o.probability} ${fmt(p)} >= ${o.buyAbove}${gate === undefined ? "" : `, ${o.sentiment} ${fmt(sentiment)} >= ${-gate}`}`;
+    } else if (p <= o.sellBelow && (gate === undefined || sentiment <= gate)) {
+      action = "sell";
+      reason = `${o.probability} ${fmt(p)} <= ${o.sellBelow}${gate === undefined ? "" : `, ${o.sentiment} ${fmt(sentiment)} <= ${gate}`}`;
+    } else {
+      reason = `no rule fired: ${o.probability} ${fmt(p)} between ${o.sellBelow} and ${o.buyAbove}${gate === undefined ? "" : ` or vetoed by ${o.sentiment} ${fmt(sentiment)}`}`;
+    }
+    const modelVersion = version === undefined ? undefined : o.model !== undefined ? `${o.model}-v${version}` : `v${version}`;
     return {
-      onItems(rows, out) {
-        for (const row of rows) {
-          const v = row.values;
-          const p = v[o.probability];
-          const version = v[o.versionField];
-          if (p === undefined) continue;
-          const sentiment = v[o.sentiment] ?? 0;
-          const gate = o.sentimentGate;
-          let action: Action = "flat";
-          let reason: string;
-          if (p >= o.buyAbove && (gate === undefined || sentiment >= -gate)) {
-            action = "buy";
-            reason = `${o.probability} ${fmt(p)} >= ${o.buyAbove}${gate === undefined ? "" : `, ${o.sentiment} ${fmt(sentiment)} >= ${-gate}`}`;
-          } else if (p <= o.sellBelow && (gate === undefined || sentiment <= gate)) {
-            action = "sell";
-            reason = `${o.probability} ${fmt(p)} <= ${o.sellBelow}${gate === undefined ? "" : `, ${o.sentiment} ${fmt(sentiment)} <= ${gate}`}`;
-          } else {
-            reason = `no rule fired: ${o.probability} ${fmt(p)} between ${o.sellBelow} and ${o.buyAbove}${gate === undefined ? "" : ` or vetoed by ${o.sentiment} ${fmt(sentiment)}`}`;
-          }
-          if (o.emit === "change") {
-            const before = last.get(row.symbol);
-            last.set(row.symbol, action);
-            if (before === action || (before === undefined && action === "flat")) continue;
-          }
-          const modelVersion = version === undefined ? undefined : o.model !== undefined ? `${o.model}-v${version}` : `v${version}`;
-          out.push({
-            id: `${o.pipeline}:${o.node}:${row.symbol}:${row.tsEvent}`,
-            pipeline: o.pipeline,
-            symbol: row.symbol,
-            tsEvent: row.tsEvent,
-            action,
-            strength: action === "flat" ? 0 : Math.min(1, Math.abs(p - 0.5) * 2),
-            reason,
-            inputs: { [o.probability]: p, [o.sentiment]: sentiment, close: v.close ?? null },
-            ...(modelVersion !== undefined ? { modelVersion } : {}),
-          });
-        }
-      },
+      action,
+      strength: Math.min(1, Math.abs(p - 0.5) * 2),
+      reason,
+      inputs: { [o.probability]: p, [o.sentiment]: sentiment, close: v.close ?? null },
+      ...(modelVersion !== undefined ? { modelVersion } : {}),
     };
   });
 }
