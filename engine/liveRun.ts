@@ -46,6 +46,8 @@ interface Pending {
   readonly msg: JsMsg;
   readonly lane: number;
   readonly item: { readonly tsEvent: bigint };
+  /** Dedupe key: lane, stream and stream sequence. */
+  readonly key: string;
 }
 
 export class LiveRun {
@@ -63,6 +65,10 @@ export class LiveRun {
   /** Per lane: messages handed to this process and not yet acked (or termed). */
   private readonly held: number[] = [];
   private failureCause?: unknown;
+  /** stop() has begun: no new batch is started. */
+  private stopping = false;
+  /** Dedupe keys of messages handed to the pipeline but not yet committed (a redelivery of one is not acked). */
+  private readonly uncommitted = new Set<string>();
   private buffered = 0;
   private readonly listeners = new Set<() => void>();
   private rejectFailure!: (e: unknown) => void;
@@ -130,8 +136,10 @@ export class LiveRun {
     for (const lane of this.source!.lanes) {
       if (now - this.lastMessageAt[lane.index]! < idleMs) continue;
       try {
+        const asked = Date.now();
         const b = await this.source!.backlog(lane);
-        if (b.pending === 0 && b.ackPending <= this.held[lane.index]!) {
+        // A message that arrived while we asked makes the answer stale.
+        if (this.lastMessageAt[lane.index]! < asked && b.pending === 0 && b.ackPending <= this.held[lane.index]!) {
           this.sequencer.setIdle(lane.index, true);
           changed = true;
         }
@@ -161,14 +169,23 @@ export class LiveRun {
 
   /** Stops consuming, processes what is buffered, flushes open windows, closes the run record. */
   async stop(): Promise<RunSummary> {
+    this.stopping = true;
     if (this.idleTimer) clearInterval(this.idleTimer);
     await this.source?.stop();
+    await new Promise((r) => setImmediate(r)); // a pump scheduled just before stop joins the chain
     await this.pumping;
-    const rest = this.sequencer.drain();
-    if (rest.entries.length) await this.processReleased(rest.entries.map((e) => e.item), rest.watermark);
-    const summary = await this.run.finish();
-    await this.flushAcks();
-    await finishRunRecord(this.o.db, summary, (this.o.now ?? wallNs)(), this.failureCause ? "failed" : "stopped");
+    if (this.failureCause === undefined) {
+      const rest = this.sequencer.drain();
+      if (rest.entries.length) await this.processReleased(rest.entries.map((e) => e.item), rest.watermark);
+      const summary = await this.run.finish();
+      await this.flushAcks();
+      await finishRunRecord(this.o.db, summary, (this.o.now ?? wallNs)(), "stopped");
+      return summary;
+    }
+    // Failed: nothing more is acked; what was not committed is redelivered to the next run.
+    this.ackQueue.length = 0;
+    const summary = this.run.summary();
+    await finishRunRecord(this.o.db, summary, (this.o.now ?? wallNs)(), "failed").catch(() => undefined);
     return summary;
   }
 
@@ -176,10 +193,19 @@ export class LiveRun {
     this.lastMessageAt[m.lane] = Date.now();
     this.flushDue = false;
     this.held[m.lane] = (this.held[m.lane] ?? 0) + 1;
-    const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item }, `${m.msg.info.stream}:${m.msg.seq}`);
+    const key = `${m.lane}:${m.msg.info.stream}:${m.msg.seq}`;
+    const rank = this.source!.lanes[m.lane]!.source.rank;
+    const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item, key }, key, rank);
     this.o.metrics?.consumerPending(this.source!.lanes[m.lane]!.durable, pending);
-    if (r === "accepted") this.buffered++;
-    else if (r === "duplicate") this.ack(m.lane, m.msg);
+    if (r === "accepted") {
+      this.buffered++;
+      this.uncommitted.add(key);
+    }
+    else if (r === "duplicate") {
+      // A redelivery: ack it only if the first delivery was committed; otherwise the first one's ack covers it.
+      if (this.uncommitted.has(key)) this.held[m.lane]!--;
+      else this.ack(m.lane, m.msg);
+    }
     else if (r === "late") {
       this.run.counters.late++;
       this.o.metrics?.late();
@@ -205,7 +231,7 @@ export class LiveRun {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.failureCause !== undefined || this.stopping) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -215,13 +241,15 @@ export class LiveRun {
 
   private async pump(): Promise<void> {
     for (;;) {
+      if (this.failureCause !== undefined) return;
       const rel = this.sequencer.release(this.flushDue);
       if (!rel) break;
       await this.processReleased(rel.entries.map((e) => e.item), rel.watermark);
     }
-    if (this.ackQueue.length) {
-      await this.run.process([], [], this.sequencer.watermark); // commits queued dead letters
-      await this.flushAcks();
+    if (this.ackQueue.length && this.failureCause === undefined) {
+      const acks = this.ackQueue.splice(0);
+      await this.run.process([], [], this.sequencer.watermark); // commits the queued dead letters
+      for (const f of acks) f();
     }
     for (const l of this.listeners) l();
     this.listeners.clear();
@@ -241,9 +269,15 @@ export class LiveRun {
     const recording = [...byKind].map(([kind, ps]) =>
       this.recorder.writeInputs(KINDS[kind as "trade"] as AnyMessageType, ps.map((p) => p.item) as never[], ps.map((p) => ({ subject: p.msg.subject, streamSeq: BigInt(p.msg.seq) }))),
     );
+    // Acks queued so far belong to dead letters that this batch's commit writes; ones queued while it awaits
+    // wait for the next commit.
+    const deadLetterAcks = this.ackQueue.splice(0);
     await Promise.all([this.run.process(sources, items, watermark), ...recording]);
-    for (const p of batch) this.ack(p.lane, p.msg);
-    await this.flushAcks();
+    for (const p of batch) {
+      this.ack(p.lane, p.msg);
+      this.uncommitted.delete(p.key);
+    }
+    for (const f of deadLetterAcks) f();
     this.buffered -= batch.length;
     this.o.metrics?.batchProcessed((performance.now() - t0) / 1000, watermark, this.buffered);
   }

@@ -10,6 +10,8 @@ export interface BarsOptions {
   readonly timeframe: string;
   /** Receives a trade older than its symbol's open bar, or in a bar the watermark already closed (out of order beyond what the sequencer allowed). */
   readonly onLate?: (trade: Trade, reason: string) => void;
+  /** Receives a trade that would make its bar's volume or notional overflow to a non-finite number. */
+  readonly onReject?: (trade: Trade, reason: string, field: string) => void;
 }
 
 interface OpenBar {
@@ -69,7 +71,13 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
         for (const t of items) {
           const b = open.get(t.symbol);
           const end = t.tsEvent - (((t.tsEvent % tf) + tf) % tf) + tf;
-          if (b !== undefined && t.tsEvent < b.start) {
+          const inOpenBar = b !== undefined && t.tsEvent >= b.start && t.tsEvent < b.end;
+          const volume = (inOpenBar ? b.volume : 0) + t.size;
+          const notional = (inOpenBar ? b.notional : 0) + t.price * t.size;
+          if (!Number.isFinite(volume) || !Number.isFinite(notional)) {
+            // Finite prices and sizes can still overflow a sum; such a bar could not be published or indicated.
+            options.onReject?.(t, `trade ${t.id} would make the ${timeframe} bar of ${t.symbol} overflow (volume ${volume}, notional ${notional})`, "size");
+          } else if (b !== undefined && t.tsEvent < b.start) {
             options.onLate?.(t, `trade at ${t.tsEvent} is before the open ${timeframe} bar of ${t.symbol} starting at ${b.start}`);
           } else if (end <= watermark) {
             // Its bar was already emitted (or would have been): aggregating it would emit that bar twice.
@@ -80,8 +88,8 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
             if (t.price > b.high) b.high = t.price;
             if (t.price < b.low) b.low = t.price;
             b.close = t.price;
-            b.volume += t.size;
-            b.notional += t.price * t.size;
+            b.volume = volume;
+            b.notional = notional;
             b.trades++;
           } else {
             done.push(b);

@@ -20,6 +20,11 @@ export interface ComputeIndicatorsOptions {
   readonly indicators: readonly IndicatorSpec[];
   /** Symbols idle for longer than this (event time, ns) lose their indicator state. Default: never. */
   readonly evictIdleNs?: bigint;
+  /**
+   * Receives a bar an indicator refused (e.g. a non-finite field); the bar emits no row. Without it the
+   * error ends the stream.
+   */
+  readonly onError?: (bar: Bar, reason: string) => void;
 }
 
 /**
@@ -50,11 +55,17 @@ export function computeIndicators(options: ComputeIndicatorsOptions): OperatorFu
             vwap: bar.vwap,
           };
           if (Number.isFinite(s.lastClose)) values.ret = bar.close / s.lastClose - 1;
-          for (let i = 0; i < s.ind.length; i++) {
-            const v = s.ind[i]!.update(bar);
-            if (v === undefined) continue;
-            const n = names[i]!;
-            for (let k = 0; k < n.length; k++) if (Number.isFinite(v[k]!)) values[n[k]!] = v[k]!;
+          try {
+            for (let i = 0; i < s.ind.length; i++) {
+              const v = s.ind[i]!.update(bar);
+              if (v === undefined) continue;
+              const n = names[i]!;
+              for (let k = 0; k < n.length; k++) if (Number.isFinite(v[k]!)) values[n[k]!] = v[k]!;
+            }
+          } catch (e) {
+            if (!options.onError) throw e;
+            options.onError(bar, `bar ${bar.symbol} ${bar.timeframe} at ${bar.tsEvent}: ${(e as Error).message}`);
+            continue;
           }
           s.lastClose = bar.close;
           s.lastTs = bar.tsEvent;

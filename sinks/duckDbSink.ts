@@ -28,6 +28,17 @@ export class DuckDbSink {
   async ensure(layout: TableLayout): Promise<void> {
     if (this.prepared.has(layout.name)) return;
     await this.db.run(createTableSql(layout));
+    const existing = await this.db.query<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = '${layout.name}' AND table_schema = 'main' ORDER BY ordinal_position`,
+    );
+    const have = existing.map((c) => c.column_name).join(", ");
+    const want = layout.columns.map((c) => c.name).join(", ");
+    if (have !== want) {
+      throw new Error(
+        `${this.db.path}: table ${layout.name} has columns (${have}) but this version records (${want}); ` +
+          `it was written by another tickflow version: record into a new file (TICKFLOW_DB) or rename the table`,
+      );
+    }
     const stageCols = layout.columns.map((c) => `"${c.name}" ${c.type === "TIMESTAMP_NS" ? "BIGINT" : c.type}`);
     await this.db.run(`CREATE OR REPLACE TEMP TABLE "stage_${layout.name}" (${stageCols.join(", ")})`);
     this.prepared.add(layout.name);
@@ -61,9 +72,13 @@ export class DuckDbSink {
     await this.db.appendColumns(stage, layout.columns.map((c) => (c.type === "TIMESTAMP_NS" ? "BIGINT" : c.type)), columns, "main", "temp");
     const select = layout.columns.map((c) => (c.type === "TIMESTAMP_NS" ? `make_timestamp_ns("${c.name}")` : `"${c.name}"`)).join(", ");
     const rows = await this.db.exclusive(async (c) => {
-      const r = await c.run(`INSERT OR IGNORE INTO "${layout.name}" SELECT ${select} FROM temp."${stage}"`);
-      await c.run(`DELETE FROM temp."${stage}"`);
-      return r.rowsChanged;
+      try {
+        const r = await c.run(`INSERT OR IGNORE INTO "${layout.name}" SELECT ${select} FROM temp."${stage}"`);
+        return r.rowsChanged;
+      } finally {
+        // Always empty the staging table: rows left by a failed insert would fail every later write.
+        await c.run(`DELETE FROM temp."${stage}"`);
+      }
     });
     return { offered, inserted: rows };
   }

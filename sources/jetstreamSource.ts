@@ -1,6 +1,6 @@
 // The JetStream side of a live run: one durable pull consumer per source subject, messages decoded at the
 // boundary (bad ones become dead letters), then handed to the caller; acks are the caller's, after commit.
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { streamForSubject } from "../engine/nats/streams.ts";
 import { KINDS } from "../engine/pipeline/kinds.ts";
@@ -44,6 +44,7 @@ export function decodeSourceMessage(source: CompiledSource, subject: string, seq
 
 export class JetStreamSource {
   private readonly iterators: ConsumerMessages[] = [];
+  private readonly loops: Promise<void>[] = [];
   private stopped = false;
 
   private constructor(
@@ -63,17 +64,29 @@ export class JetStreamSource {
       for (const subject of source.subjects) {
         const stream = streamForSubject(subject);
         const durable = durableName(consumerPrefix, source.name, String(lanes.length));
+        const config = {
+          durable_name: durable,
+          ack_policy: AckPolicy.Explicit,
+          filter_subject: subject,
+          max_ack_pending: 50_000,
+          ack_wait: 60_000_000_000,
+        };
+        let info: ConsumerInfo | undefined;
         try {
-          await jsm.consumers.info(stream, durable);
-        } catch {
-          await jsm.consumers.add(stream, {
-            durable_name: durable,
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: deliver === "new" ? DeliverPolicy.New : DeliverPolicy.All,
-            filter_subject: subject,
-            max_ack_pending: 50_000,
-            ack_wait: 60_000_000_000,
-          });
+          info = await jsm.consumers.info(stream, durable);
+        } catch (e) {
+          if (!/not found/i.test((e as Error).message)) throw e;
+        }
+        if (info === undefined) {
+          await jsm.consumers.add(stream, { ...config, deliver_policy: deliver === "new" ? DeliverPolicy.New : DeliverPolicy.All });
+        } else if (info.config.filter_subject !== subject) {
+          throw new Error(`consumer ${durable} on ${stream} filters ${info.config.filter_subject ?? "(nothing)"}, but the pipeline reads ${subject}: use another --consumer prefix`);
+        } else if (info.num_ack_pending > 0) {
+          // A previous process stopped with messages delivered but not acked. Left alone, the server redelivers
+          // them only after ack_wait, behind newer messages, where they would be late. Our acks go in stream
+          // order, so restarting the consumer just above its ack floor delivers exactly those again, in order.
+          await jsm.consumers.delete(stream, durable);
+          await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info.ack_floor.stream_seq + 1 });
         }
         lanes.push({ index: lanes.length, source, subject, stream, durable });
       }
@@ -107,9 +120,14 @@ export class JetStreamSource {
       const consumer = await js.consumers.get(lane.stream, lane.durable);
       const it = await consumer.consume({ max_messages: 2000 });
       this.iterators.push(it);
-      void (async () => {
+      this.loops.push((async () => {
         try {
           for await (const msg of it) {
+            // Messages the client already held still arrive after stop(): hand them back for immediate redelivery.
+            if (this.stopped) {
+              msg.nak();
+              continue;
+            }
             const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
             if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
             else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
@@ -117,12 +135,14 @@ export class JetStreamSource {
         } catch (e) {
           if (!this.stopped) handlers.onError(lane, e);
         }
-      })();
+      })());
     }
   }
 
+  /** Stops every consumer and waits (up to 5 s) until no message can reach the handlers any more. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const it of this.iterators) it.stop();
+    await Promise.race([Promise.allSettled(this.loops), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 }

@@ -4,6 +4,8 @@
 
 export interface Sequenced<T> {
   readonly source: number;
+  /** Tie-break between sources at equal event time: the source's rank in the declaration (replay's order). */
+  readonly rank: number;
   readonly ts: bigint;
   readonly seq: bigint;
   readonly item: T;
@@ -46,13 +48,13 @@ export class Sequencer<T> {
     return this.released;
   }
 
-  add(source: number, ts: bigint, seq: bigint, item: T, dedupeKey = `${source}:${seq}`): AddResult {
+  add(source: number, ts: bigint, seq: bigint, item: T, dedupeKey = `${source}:${seq}`, rank = source): AddResult {
     if (this.seen.has(dedupeKey)) return "duplicate";
     this.seen.add(dedupeKey);
     this.seenOrder.push(dedupeKey);
     if (this.seenOrder.length > this.dedupeWindow) this.seen.delete(this.seenOrder.shift()!);
     if (ts < this.released) return "late";
-    this.buffers[source]!.push({ source, ts, seq, item });
+    this.buffers[source]!.push({ source, rank, ts, seq, item });
     if (ts > this.maxSeen[source]!) this.maxSeen[source] = ts;
     this.idle[source] = false;
     return "accepted";
@@ -117,6 +119,6 @@ export class Sequencer<T> {
 
 export function compareSequenced(a: Sequenced<unknown>, b: Sequenced<unknown>): number {
   if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
-  if (a.source !== b.source) return a.source - b.source;
+  if (a.rank !== b.rank) return a.rank - b.rank;
   return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0;
 }

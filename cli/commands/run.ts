@@ -60,8 +60,16 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     await ops.running();
     process.stderr.write(`tickflow: running ${pipeline.decl.name} (run ${runId}, NATS ${cfg.natsUrl}, DuckDB ${cfg.dbPath})${ops.url ? `; dashboard ${ops.url}` : ""}; Ctrl-C to stop\n`);
     const extra = o.onStarted?.({ stop: () => resolveStop(), banner: (line) => void process.stderr.write(`tickflow: ${line}\n`) });
-    await Promise.race([stopped, live.failure, ...(extra ? [extra] : [])]);
-    return await live.stop();
+    let error: unknown;
+    try {
+      await Promise.race([stopped, live.failure, ...(extra ? [extra] : [])]);
+    } catch (e) {
+      error = e;
+    }
+    // Always stop: clears timers and consumers; after a failure it acks nothing more and records "failed".
+    const summary = await live.stop();
+    if (error !== undefined) throw error;
+    return summary;
   } finally {
     off();
     await ops.close();

@@ -194,11 +194,8 @@ export class PipelineInstance {
     for (const s of this.subscriptions) s.unsubscribe();
   }
 
+  /** An operator that errored has ended its stream: the instance stays failed (later pushes would do nothing). */
   private throwIfFailed(): void {
-    if (this.failure !== undefined) {
-      const e = this.failure;
-      this.failure = undefined;
-      throw e;
-    }
+    if (this.failure !== undefined) throw this.failure;
   }
 }

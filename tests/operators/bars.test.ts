@@ -166,3 +166,24 @@ describe("bars (marble)", () => {
     expect(second.map((b) => [b.open, b.close, b.trades])).toEqual([[20, 20, 1]]);
   });
 });
+
+describe("bars with trades that would overflow", () => {
+  it("rejects a trade whose size would make the bar's volume or notional non-finite, and keeps the bar", () => {
+    const t0 = 1_704_205_800_000_000_000n;
+    const rejected: string[] = [];
+    const out: Bar[] = [];
+    const trades: Trade[] = [
+      { id: "ok", symbol: "AAPL", tsEvent: t0, price: 100, size: 10 },
+      { id: "huge", symbol: "AAPL", tsEvent: t0 + 1n, price: 1e200, size: 1e200 },
+      { id: "ok2", symbol: "AAPL", tsEvent: t0 + 2n, price: 101, size: 5 },
+    ];
+    of({ items: trades, watermark: t0 + 10n }, { items: [], watermark: t0 + 120_000_000_000n })
+      .pipe(bars({ timeframe: "1m", onReject: (t, reason, field) => rejected.push(`${t.id} ${field} ${reason}`) }))
+      .subscribe((c) => out.push(...c.items));
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatch(/^huge size trade huge would make the 1m bar of AAPL overflow/);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ volume: 15, high: 101, trades: 2, close: 101 });
+    expect(out[0]!.vwap).toBeCloseTo((100 * 10 + 101 * 5) / 15, 12);
+  });
+});

@@ -29,7 +29,9 @@ describe("Sequencer", () => {
     s.add(0, 5n, 2n, "second");
     s.add(0, 6n, 4n, "later");
     expect(keys(s.release())).toEqual(["first", "second", "third"]);
-    expect(compareSequenced({ source: 0, ts: 1n, seq: 9n, item: 0 }, { source: 1, ts: 1n, seq: 1n, item: 0 })).toBeLessThan(0);
+    expect(compareSequenced({ source: 0, rank: 0, ts: 1n, seq: 9n, item: 0 }, { source: 1, rank: 1, ts: 1n, seq: 1n, item: 0 })).toBeLessThan(0);
+    // Ties break on the rank given at add (the declaration order replay uses), not on the lane.
+    expect(compareSequenced({ source: 3, rank: 0, ts: 1n, seq: 9n, item: 0 }, { source: 1, rank: 1, ts: 1n, seq: 1n, item: 0 })).toBeLessThan(0);
   });
 
   it("never lowers the watermark", () => {
@@ -177,7 +179,7 @@ describe("Sequencer", () => {
         const k = step.source;
         const seq = BigInt(next[k]!);
         const ts = sources[k]![next[k]!++]!;
-        const e = { source: k, ts, seq, item: `${k}:${seq}` };
+        const e = { source: k, rank: k, ts, seq, item: `${k}:${seq}` };
         const res = s.add(k, ts, seq, e.item);
         if (res === "accepted") accepted.push(e);
         else if (res === "late") late++;
@@ -191,7 +193,7 @@ describe("Sequencer", () => {
         fc.property(streams, fc.array(fc.nat(), { minLength: 1, maxLength: 50 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }), (sources, picks, rel) => {
           const { out, accepted, late } = run(sources, picks, rel, 0n);
           expect(late).toBe(0);
-          const all = sources.flatMap((ts, k) => ts.map((t, j) => ({ source: k, ts: t, seq: BigInt(j), item: `${k}:${j}` })));
+          const all = sources.flatMap((ts, k) => ts.map((t, j) => ({ source: k, rank: k, ts: t, seq: BigInt(j), item: `${k}:${j}` })));
           expect(accepted.length).toBe(all.length);
           expect(out.map((e) => e.item)).toEqual([...all].sort(compareSequenced).map((e) => e.item));
         }),

@@ -26,7 +26,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     }),
     example: "{ op: bars, in: trades, params: { timeframe: 1m } }",
     build: (p, ctx) => ([trades]) =>
-      (trades as Observable<Chunk<never>>).pipe(bars({ timeframe: p.timeframe, onLate: (t, reason) => ctx.deadLetter(t, reason, "tsEvent") })) as Observable<Chunk<unknown>>,
+      (trades as Observable<Chunk<never>>).pipe(bars({ timeframe: p.timeframe, onLate: (t, reason) => ctx.deadLetter(t, reason, "tsEvent"), onReject: (t, reason, field) => ctx.deadLetter(t, reason, field) })) as Observable<Chunk<unknown>>,
   }),
   def({
     name: "indicators",
@@ -40,10 +40,10 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
       evictIdle: duration.optional(),
     }),
     example: "{ op: indicators, in: bars, params: { set: [{ id: emaFast, name: ema, period: 12 }, { id: rsi, name: rsi, period: 14 }] } }",
-    build: (p) => {
+    build: (p, ctx) => {
       const specs: IndicatorSpec[] = p.set.map((s, i) => indicatorSpec(s, ["params", "set", i]));
       return ([input]) =>
-        (input as Observable<Chunk<never>>).pipe(computeIndicators({ indicators: specs, evictIdleNs: p.evictIdle ? parseDurationNs(p.evictIdle) : undefined })) as Observable<Chunk<unknown>>;
+        (input as Observable<Chunk<never>>).pipe(computeIndicators({ indicators: specs, evictIdleNs: p.evictIdle ? parseDurationNs(p.evictIdle) : undefined, onError: (bar, reason) => ctx.deadLetter(bar, reason) })) as Observable<Chunk<unknown>>;
     },
   }),
   def({
