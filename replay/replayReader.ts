@@ -107,6 +107,7 @@ class SourceCursor {
   pos = 0;
   done = false;
   private cursor?: Awaited<ReturnType<Database["cursor"]>>;
+  private ahead?: Promise<DuckDBDataChunk | null>;
 
   constructor(
     readonly rank: number,
@@ -122,7 +123,9 @@ class SourceCursor {
   /** Loads the next DuckDB chunk when the current one is used up. */
   async fill(): Promise<void> {
     while (this.pos >= this.items.length && !this.done) {
-      const chunk = await this.cursor!.next();
+      // One chunk ahead: DuckDB produces the next chunk while this one goes through the pipeline.
+      const chunk = await (this.ahead ?? this.cursor!.next());
+      this.ahead = chunk ? this.cursor!.next() : undefined;
       if (!chunk) {
         this.done = true;
         this.items = [];
@@ -135,7 +138,8 @@ class SourceCursor {
   }
 
   close(): void {
-    this.cursor?.close();
+    // Let a fetch in flight settle before the connection closes under it.
+    void (this.ahead ?? Promise.resolve()).finally(() => this.cursor?.close()).catch(() => undefined);
   }
 }
 
