@@ -1,19 +1,14 @@
 // sessionWindow: keyed event-time windows that close after a gap of inactivity, one result per session.
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../engine/chunk.ts";
-import { compareKeys, lagWatermark, symbolKey, type LateHandler, type MergeableWindowAggregate, type Timed } from "./windowAggregates.ts";
+import { compareKeys, lagWatermark, symbolKey, type KeyedWindowOptions, type MergeableWindowAggregate, type Timed } from "./windowAggregates.ts";
 
-export interface SessionWindowOptions<I extends Timed, A, O> {
+/** Lateness here: an event more than allowedLatenessNs behind the watermark goes to `onLate`. */
+export interface SessionWindowOptions<I extends Timed, A, O> extends KeyedWindowOptions<I, A, O> {
   /** A session ends when a key has no event for this long (nanoseconds). */
   readonly gapNs: bigint;
-  /** Window key (default: the item's `symbol`). */
-  readonly key?: (item: I) => string;
-  /** How far behind the watermark an event may still be (default 0). */
-  readonly allowedLatenessNs?: bigint;
   /** The reducer; `merge` joins two sessions that an out-of-order event bridges. */
   readonly aggregate: MergeableWindowAggregate<I, A, O>;
-  /** Receives each event more than allowedLateness behind the watermark (the side output). */
-  readonly onLate: LateHandler<I>;
 }
 
 interface Session<A> {

@@ -1,22 +1,15 @@
 // slidingWindow: keyed event-time hopping windows (size, slide), one result per (window, key).
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../engine/chunk.ts";
-import { alignDown, lagWatermark, symbolKey, WindowStore, type LateHandler, type Timed, type WindowAggregate } from "./windowAggregates.ts";
+import { alignDown, lagWatermark, symbolKey, WindowStore, type KeyedWindowOptions, type Timed } from "./windowAggregates.ts";
 
-export interface SlidingWindowOptions<I extends Timed, A, O> {
+export interface SlidingWindowOptions<I extends Timed, A, O> extends KeyedWindowOptions<I, A, O> {
   /** Window length in nanoseconds. */
   readonly sizeNs: bigint;
   /** Distance between window starts; 0 < slide <= size (slide = size is a tumbling window). */
   readonly slideNs: bigint;
   /** Windows start at offsetNs + k × slideNs (default 0: aligned to the epoch, UTC). */
   readonly offsetNs?: bigint;
-  /** Window key (default: the item's `symbol`). */
-  readonly key?: (item: I) => string;
-  /** How long after the watermark passes a window's end it still accepts events (default 0). */
-  readonly allowedLatenessNs?: bigint;
-  readonly aggregate: WindowAggregate<I, A, O>;
-  /** Receives each event that can no longer join every window it belongs to (the side output). */
-  readonly onLate: LateHandler<I>;
 }
 
 /**

@@ -28,6 +28,17 @@ export interface MergeableWindowAggregate<I, A, O> extends WindowAggregate<I, A,
 /** Receives an event that arrived after the window(s) it belongs to were emitted. */
 export type LateHandler<I> = (item: I, reason: string) => void;
 
+/** Options every keyed window operator takes. */
+export interface KeyedWindowOptions<I extends Timed, A, O> {
+  /** Window key (default: the item's `symbol`). */
+  readonly key?: (item: I) => string;
+  /** How long after the watermark passes a window's end it still accepts events (default 0). */
+  readonly allowedLatenessNs?: bigint;
+  readonly aggregate: WindowAggregate<I, A, O>;
+  /** Receives each event that arrives too late for its window(s): the side output. */
+  readonly onLate: LateHandler<I>;
+}
+
 /** Reads `item.symbol`, the default window key. */
 export function symbolKey(item: unknown): string {
   const s = (item as { symbol?: unknown }).symbol;
