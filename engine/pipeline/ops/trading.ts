@@ -17,6 +17,7 @@ import { RuleStrategy } from "../../../trading/RuleStrategy.ts";
 import { parseStrategyRules, RuleEvaluator, type Row, type StrategyRules } from "../../../trading/strategyRules.ts";
 import type { BrokerEvent, PaperBrokerConfig } from "../../../trading/PaperBroker.ts";
 import type { Kind } from "../kinds.ts";
+import { innerOf } from "../../../trading/brokerEventMessage.ts";
 import { def, type OperatorContext, type OperatorDef } from "../operatorDef.ts";
 
 /** Parameters every broker node takes: the account, the one named fill policy, costs and risk limits. */
@@ -64,16 +65,7 @@ function selector(name: string, output: Kind, pick: BrokerEvent["type"], summary
     example: `{ op: ${name}, in: broker }`,
     build: () => ([events]) =>
       (events as Observable<Chunk<BrokerEvent>>).pipe(
-        mapItems<BrokerEvent, unknown>(() => (e) => {
-          if (e.type !== pick) return undefined;
-          switch (e.type) {
-            case "order": return e.order;
-            case "fill": return e.fill;
-            case "position": return e.position;
-            case "equity": return e.equity;
-            case "orderEvent": return e.event;
-          }
-        }),
+        mapItems<BrokerEvent, unknown>(() => (e) => (e.type === pick ? innerOf(e) : undefined)),
       ) as Observable<Chunk<unknown>>,
   });
 }
