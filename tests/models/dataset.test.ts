@@ -34,6 +34,9 @@ describe("walkForwardSplit", () => {
         fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: 0, max: 8 }),
         (n, folds, embargoRows) => {
+          // Feasible splits only: every fold needs train rows left after the embargo (empty folds are
+          // rejected with a reason; the next test checks that).
+          fc.pre(Math.floor(n / (folds + 1)) > embargoRows + 1);
           const ts = minuteStamps(n);
           const split = walkForwardSplit(ts, { folds, embargo: { rows: embargoRows } });
           expect(split).toHaveLength(folds);
