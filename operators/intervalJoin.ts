@@ -1,6 +1,7 @@
 // intervalJoin: pairs of same-key events from two streams whose event times lie within [lower, upper] of each other.
-import { Observable } from "rxjs";
-import { WATERMARK_END, WATERMARK_START, type Chunk } from "../engine/chunk.ts";
+import type { Observable } from "rxjs";
+import type { Chunk } from "../engine/chunk.ts";
+import { mergeByWatermark } from "../engine/mergeByWatermark.ts";
 import type { Timed } from "./windowAggregates.ts";
 
 export interface IntervalJoinOptions<L extends Timed, R extends Timed, O> {
@@ -64,14 +65,6 @@ class SideState<T> {
 }
 
 /** Splits off the items with ts < w, stably sorted by event time; the rest stay in arrival order. */
-function release<T extends Timed>(buf: T[], w: bigint): { ready: T[]; rest: T[] } {
-  const ready: T[] = [];
-  const rest: T[] = [];
-  for (const x of buf) (x.tsEvent < w ? ready : rest).push(x);
-  ready.sort((a, b) => (a.tsEvent < b.tsEvent ? -1 : a.tsEvent > b.tsEvent ? 1 : 0));
-  return { ready, rest };
-}
-
 /**
  * Interval join by event time. Both inputs are buffered until the smaller of their watermarks passes them,
  * then processed in event-time order (left before right at equal times, arrival order otherwise): each event is
@@ -89,77 +82,27 @@ export function intervalJoin<L extends Timed, R extends Timed, O>(left$: Observa
   if (lower > upper) throw new RangeError(`intervalJoin: lowerNs (${lower}) must be <= upperNs (${upper})`);
   const maxPerKey = options.maxPerKey ?? Number.POSITIVE_INFINITY;
   if (!(maxPerKey >= 1)) throw new RangeError(`intervalJoin: maxPerKey must be >= 1, got ${maxPerKey}`);
-  return new Observable<Chunk<O>>((subscriber) => {
-    let leftBuf: L[] = [];
-    let rightBuf: R[] = [];
-    let leftW = WATERMARK_START;
-    let rightW = WATERMARK_START;
-    let emittedW = WATERMARK_START;
+  return mergeByWatermark<L, R, O>(left$, right$, { first: "left", onLate: options.onLate }, () => {
     const lefts = new SideState<L>(maxPerKey);
     const rights = new SideState<R>(maxPerKey);
-    let done = 0;
-
-    const processLeft = (l: L, out: O[]): void => {
-      const e: Entry<L> = { item: l, ts: l.tsEvent, key: options.leftKey(l) };
-      const partners = rights.byKey.get(e.key);
-      if (partners) for (const r of partners) { const d = r.ts - e.ts; if (d >= lower && d <= upper) out.push(combine(l, r.item)); }
-      if (upper >= 0n) lefts.add(e, (ts) => ts + upper < e.ts); // a later-processed right has ts >= l's, so it can only match if upper >= 0
-    };
-    const processRight = (r: R, out: O[]): void => {
-      const e: Entry<R> = { item: r, ts: r.tsEvent, key: options.rightKey(r) };
-      const partners = lefts.byKey.get(e.key);
-      if (partners) for (const l of partners) { const d = e.ts - l.ts; if (d >= lower && d <= upper) out.push(combine(l.item, r)); }
-      if (lower < 0n) rights.add(e, (ts) => ts - lower < e.ts); // a later-processed left has a strictly later ts (ties go left first), so r − l < 0
-    };
-
-    const flush = (): void => {
-      const w = leftW < rightW ? leftW : rightW;
-      if (w <= emittedW) return;
-      emittedW = w;
-      const L1 = release(leftBuf, w);
-      const R1 = release(rightBuf, w);
-      leftBuf = L1.rest;
-      rightBuf = R1.rest;
-      const out: O[] = [];
-      let li = 0;
-      let ri = 0;
-      while (li < L1.ready.length || ri < R1.ready.length) {
-        if (ri >= R1.ready.length || (li < L1.ready.length && L1.ready[li]!.tsEvent <= R1.ready[ri]!.tsEvent)) processLeft(L1.ready[li++]!, out);
-        else processRight(R1.ready[ri++]!, out);
-      }
-      // Future events have ts >= w.
-      lefts.evict((ts) => ts + upper < w);
-      rights.evict((ts) => ts - lower < w);
-      subscriber.next({ items: out, watermark: w });
-    };
-
-    const accept = <T extends Timed>(side: "left" | "right", buf: T[], items: readonly T[]): void => {
-      for (const x of items) {
-        if (x.tsEvent < emittedW) options.onLate(x as unknown as L | R, side, `${side} event at ${x.tsEvent} is behind the join watermark ${emittedW}; its partners were already processed`);
-        else buf.push(x);
-      }
-    };
-    const guard = (f: () => void): void => {
-      try { f(); } catch (e) { subscriber.error(e); }
-    };
-    const onDone = (): void => {
-      if (++done < 2) return;
-      guard(() => { leftW = rightW = WATERMARK_END; flush(); }); // completion: nothing more can arrive
-      subscriber.complete();
-    };
-    const subL = left$.subscribe({
-      next: (c) => guard(() => { accept("left", leftBuf, c.items); if (c.watermark > leftW) leftW = c.watermark; flush(); }),
-      error: (e) => subscriber.error(e),
-      complete: onDone,
-    });
-    const subR = right$.subscribe({
-      next: (c) => guard(() => { accept("right", rightBuf, c.items); if (c.watermark > rightW) rightW = c.watermark; flush(); }),
-      error: (e) => subscriber.error(e),
-      complete: onDone,
-    });
-    return () => {
-      subL.unsubscribe();
-      subR.unsubscribe();
+    return {
+      onLeft(l, out) {
+        const e: Entry<L> = { item: l, ts: l.tsEvent, key: options.leftKey(l) };
+        const partners = rights.byKey.get(e.key);
+        if (partners) for (const r of partners) { const d = r.ts - e.ts; if (d >= lower && d <= upper) out.push(combine(l, r.item)); }
+        if (upper >= 0n) lefts.add(e, (ts) => ts + upper < e.ts); // a later-processed right has ts >= l's, so it can only match if upper >= 0
+      },
+      onRight(r, out) {
+        const e: Entry<R> = { item: r, ts: r.tsEvent, key: options.rightKey(r) };
+        const partners = lefts.byKey.get(e.key);
+        if (partners) for (const l of partners) { const d = e.ts - l.ts; if (d >= lower && d <= upper) out.push(combine(l.item, r)); }
+        if (lower < 0n) rights.add(e, (ts) => ts - lower < e.ts); // a later-processed left has a strictly later ts (ties go left first), so r − l < 0
+      },
+      onWatermark(w) {
+        // Future events have ts >= w.
+        lefts.evict((ts) => ts + upper < w);
+        rights.evict((ts) => ts - lower < w);
+      },
     };
   });
 }

@@ -72,12 +72,13 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
       halfLife: duration.optional(),
     }),
     example: "{ op: sentimentAsOf, in: [indicators, sentiment], params: { maxStaleness: 4h, halfLife: 1h } }",
-    build: (p) => {
+    build: (p, ctx) => {
       const halfLifeNs = p.halfLife ? Number(parseDurationNs(p.halfLife)) : undefined;
       return ([rows, news]) =>
         asofJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, {
           leftKey: (r) => r.symbol,
           rightKey: (n) => n.symbol,
+          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
           maxStalenessNs: parseDurationNs(p.maxStaleness),
           combine: (row, n, age): FeatureRow => {
             if (n === undefined || age === undefined) return { ...row, values: { ...row.values, [p.as]: 0 } };

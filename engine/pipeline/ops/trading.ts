@@ -94,6 +94,7 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
       return ([bars, rows]) =>
         paperBroker(bars as Observable<Chunk<Bar>>, rows as Observable<Chunk<FeatureRow>>, {
           broker: config,
+          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
           strategy: () => {
             const strategy = new RuleStrategy(rules);
             return (row, broker, bar) => {
@@ -129,6 +130,7 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
       return ([bars, signals]) =>
         paperBroker(bars as Observable<Chunk<Bar>>, signals as Observable<Chunk<Signal>>, {
           broker: config,
+          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
           strategy: () => {
             const strategy = new RuleStrategy(rules);
             return (signal, broker, bar) => {
