@@ -136,13 +136,23 @@ export class Scheduler {
       {
         timezone: this.o.timezone,
         unref: true,
-        protect: () => void this.track(this.record(job, { job: job.name, startedAtMs: this.clock.nowMs(), durationMs: 0, status: "skipped", attempts: 0, error: "the previous run was still working" })),
+        protect: () =>
+          void this.track(this.record(job, { job: job.name, startedAtMs: this.clock.nowMs(), durationMs: 0, status: "skipped", attempts: 0, error: "the previous run was still working" })).catch((e) =>
+            this.reportFailure(job, e),
+          ),
       },
+      // croner does not await or catch the callback: a failure to record a run must not become an unhandled
+      // rejection (which ends the process).
       async () => {
-        await this.track(this.execute(job));
+        await this.track(this.execute(job)).catch((e) => this.reportFailure(job, e));
       },
     );
     this.crons.set(job.name, cron);
+  }
+
+  /** A job run that could not even be recorded: said once on stderr, never thrown into croner. */
+  private reportFailure(job: JobDefinition, e: unknown): void {
+    process.stderr.write(`tickflow: job ${job.name}: could not run or record the run: ${(e as Error)?.message ?? String(e)}\n`);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -173,7 +183,10 @@ export class Scheduler {
   }
 
   private async record(job: JobDefinition, r: JobRun): Promise<JobRun> {
-    this.tableReady ??= this.o.db.run(JOB_RUNS_SQL);
+    this.tableReady ??= this.o.db.run(JOB_RUNS_SQL).catch((e) => {
+      this.tableReady = undefined; // try again next time rather than caching the failure
+      throw e;
+    });
     await this.tableReady;
     await this.o.db.run(`INSERT INTO job_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
       r.job, new DuckDBTimestampNanosecondsValue(BigInt(r.startedAtMs) * 1_000_000n), r.durationMs, r.status, r.attempts, canonicalJson(job.params ?? {}), r.result ?? null, r.error ?? null,

@@ -93,7 +93,13 @@ export function summarizeBacktest(rec: TradingRecord, market: MarketContext, opt
   const trades = tradesFromFills(rec.fills, opts.instruments);
   const timeframe = market.timeframe ?? "1d";
   const riskFreeRate = opts.riskFreeRate ?? 0;
-  const stats = backtestStats({ equity: curve, trades, periodsPerYear: periodsPerYear(timeframe), riskFreeRate, buyAndHold: market.buyAndHold });
+  // Statistics assume one equity point per bar. A run that snapshots only on fills has far fewer points: annualise
+  // by elapsed time then (points per year actually observed), or CAGR and Sharpe come out inflated.
+  const nominal = periodsPerYear(timeframe);
+  const years = Number(curve[curve.length - 1]!.tsEvent - curve[0]!.tsEvent) / (365.25 * 86_400e9);
+  const n = curve.length - 1;
+  const ppy = years > 0 && n < 0.8 * nominal * years ? n / years : nominal;
+  const stats = backtestStats({ equity: curve, trades, periodsPerYear: ppy, riskFreeRate, buyAndHold: market.buyAndHold });
   return { stats, curve, trades, timeframe, riskFreeRate };
 }
 

@@ -124,11 +124,16 @@ export class MatchingEngine {
   /** Cancels every working order (of one symbol, or all), e.g. when the kill switch trips. */
   cancelAll(ts: bigint, reason: string, symbol?: string): EngineEvent[] {
     const out: EngineEvent[] = [];
+    const touched = new Set<string>();
     for (const w of this.s.working) {
       if (symbol !== undefined && w.order.symbol !== symbol) continue;
+      touched.add(w.order.id);
       if (!isTerminal(w.order)) this.finish(w, "cancelled", ts, reason, out);
     }
-    for (const id of Object.keys(this.s.brackets)) delete this.s.brackets[id];
+    // Only the brackets of the cancelled orders go: other symbols' groups keep protecting their entries.
+    for (const [id, g] of Object.entries(this.s.brackets)) {
+      if (symbol === undefined || touched.has(g.entryId) || g.legIds.some((l) => touched.has(l))) delete this.s.brackets[id];
+    }
     this.compact();
     return out;
   }
