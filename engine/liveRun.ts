@@ -12,7 +12,7 @@ import type { Database } from "./duckdb/database.ts";
 import { DuckDbSink } from "../sinks/duckDbSink.ts";
 import { JetStreamPublisher } from "../sinks/jetStreamPublisher.ts";
 import { ConsoleOutputSink, DeadLetterOutput, DuckDbOutputSink, NatsOutputSink } from "../sinks/outputSinks.ts";
-import { finishRunRecord, startRunRecord } from "../replay/runs.ts";
+import { finishRunRecord, pipelineInstruments, startRunRecord } from "../replay/runs.ts";
 import type { AnyMessageType } from "../sinks/recordingTables.ts";
 
 export interface LiveRunOptions {
@@ -93,7 +93,7 @@ export class LiveRun {
   async start(): Promise<void> {
     const p = this.o.pipeline;
     await this.recorder.ensureRecording(p.sources.map((s) => KINDS[s.kind] as AnyMessageType));
-    await startRunRecord(this.o.db, { runId: this.o.runId, pipeline: p.decl.name, mode: "live", startedAt: (this.o.now ?? wallNs)() });
+    await startRunRecord(this.o.db, { runId: this.o.runId, pipeline: p.decl.name, mode: "live", startedAt: (this.o.now ?? wallNs)(), params: { instruments: pipelineInstruments(p) } });
     this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix ?? p.decl.name, this.o.deliver);
     for (const lane of this.source.lanes) {
       this.lastMessageAt[lane.index] = Date.now();

@@ -38,9 +38,8 @@ export function tradingOutputs(p: CompiledPipeline): string[] {
 }
 
 /** Instruments declared on the pipeline's broker nodes (multipliers matter for round-trip returns). */
-export function pipelineInstruments(p: CompiledPipeline): InstrumentInput[] {
-  return p.nodes.flatMap((n) => ((n.params as { instruments?: InstrumentInput[] }).instruments ?? []));
-}
+import { pipelineInstruments } from "./runs.ts";
+export { pipelineInstruments };
 
 /** Round-trip trades rebuilt from fills by the same Portfolio the broker books them with. */
 export function tradesFromFills(fills: readonly Fill[], instruments: readonly InstrumentInput[] = []): ClosedTrade[] {

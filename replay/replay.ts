@@ -4,7 +4,7 @@ import type { CompiledPipeline } from "../engine/pipeline/graph.ts";
 import { PipelineRun, type OutputSink, type RunSummary } from "../engine/run.ts";
 import { DuckDbSink } from "../sinks/duckDbSink.ts";
 import { DeadLetterOutput, DuckDbOutputSink } from "../sinks/outputSinks.ts";
-import { finishRunRecord, startRunRecord } from "./runs.ts";
+import { finishRunRecord, pipelineInstruments, startRunRecord } from "./runs.ts";
 import { readRecording, type ReplayRange } from "./replayReader.ts";
 
 export interface ReplayOptions {
@@ -34,7 +34,7 @@ export async function replay(o: ReplayOptions): Promise<RunSummary> {
   }
   sinks.push(...(o.extraSinks ?? []));
   const run = new PipelineRun(o.pipeline, o.runId, sinks, record ? new DeadLetterOutput(o.runId, recorder) : undefined);
-  if (record) await startRunRecord(o.db, { runId: o.runId, pipeline: o.pipeline.decl.name, mode: "replay", startedAt: now(), params: { range: { from: o.range?.fromNs?.toString(), to: o.range?.toNs?.toString() } } });
+  if (record) await startRunRecord(o.db, { runId: o.runId, pipeline: o.pipeline.decl.name, mode: "replay", startedAt: now(), params: { range: { from: o.range?.fromNs?.toString(), to: o.range?.toNs?.toString() }, instruments: pipelineInstruments(o.pipeline) } });
   let status: "finished" | "failed" = "failed";
   try {
     for await (const batch of readRecording(o.db, o.pipeline.sources, o.range, o.batchSize)) {

@@ -1,6 +1,7 @@
 // `tickflow report`: loads a trading run (equity, positions, fills, orders and the bars it traded on) from the
 // recording and computes its statistics; replay/reportHtml.ts turns one or two of these into the HTML page.
 import type { Database } from "../engine/duckdb/database.ts";
+import { runInstruments } from "./runs.ts";
 import { BarMessage, type Bar } from "../schemas/bar.ts";
 import { FillMessage } from "../schemas/fill.ts";
 import { OrderMessage } from "../schemas/order.ts";
@@ -75,6 +76,8 @@ export async function loadReportRun(db: Database, runId: string, opts: { riskFre
   const from = equity[0]!.tsEvent;
   const to = equity.at(-1)!.tsEvent;
   const market = await marketContext(db, symbols, from, to);
-  const summary = summarizeBacktest(record, market, { riskFreeRate: opts.riskFreeRate })!;
+  // The run's own instrument specs, so trade P&L uses the same multipliers as the replay that produced it.
+  const instruments = (await tableExists(db, "runs")) ? await runInstruments(db, runId) : [];
+  const summary = summarizeBacktest(record, market, { riskFreeRate: opts.riskFreeRate, instruments })!;
   return { runId, pipeline: meta[0]?.pipeline ?? "?", mode: meta[0]?.mode ?? "?", record, summary, bars: await barsOf(db, symbols, from, to) };
 }

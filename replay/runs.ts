@@ -1,8 +1,22 @@
 // The `runs` table: one row per live or replay run, so runs can be listed and compared with SQL.
 import type { Database } from "../engine/duckdb/database.ts";
 import type { RunSummary } from "../engine/run.ts";
+import type { CompiledPipeline } from "../engine/pipeline/graph.ts";
+import type { InstrumentInput } from "../trading/instrument.ts";
 import { createTableSql, RUNS_LAYOUT } from "../sinks/recordingTables.ts";
 import { DuckDBTimestampNanosecondsValue } from "@duckdb/node-api";
+
+/** Instrument specs (multiplier, margin ...) declared by a pipeline's broker nodes: kept with each run. */
+export function pipelineInstruments(p: CompiledPipeline): InstrumentInput[] {
+  return p.nodes.flatMap((n) => (n.params as { instruments?: InstrumentInput[] }).instruments ?? []);
+}
+
+/** The instruments a run recorded with it (empty for runs recorded before they were kept). */
+export async function runInstruments(db: Database, runId: string): Promise<InstrumentInput[]> {
+  const rows = await db.query<{ params: string | null }>(`SELECT params FROM runs WHERE run_id = $1`, [runId]);
+  const params = rows[0]?.params ? (JSON.parse(rows[0].params) as { instruments?: InstrumentInput[] }) : {};
+  return params.instruments ?? [];
+}
 
 export async function startRunRecord(db: Database, r: { runId: string; pipeline: string; mode: "live" | "replay"; startedAt: bigint; params?: unknown }): Promise<void> {
   await db.run(createTableSql(RUNS_LAYOUT));
