@@ -16,5 +16,3 @@ export function timeframeNs(tf: string): bigint {
   if (!m) throw new UnknownTimeframeError(tf);
   return BigInt(m[1]!) * UNIT_NS[m[2] as keyof typeof UNIT_NS];
 }
-
-export const isTimeframe = (tf: string): boolean => TIMEFRAME_PATTERN.test(tf);

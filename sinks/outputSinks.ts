@@ -88,17 +88,19 @@ export class ConsoleOutputSink implements OutputSink {
 
 /** Dead letters go to dlq.<stage> (reason in the Tickflow-Reason header) and to the dead_letters table. */
 export class DeadLetterOutput implements DeadLetterSink {
+  /** Numbers the run's dead letters in the order they were written. */
+  private nextSeq = 0n;
+
   constructor(
     private readonly runId: string,
     private readonly record?: DuckDbSink,
     private readonly publisher?: JetStreamPublisher,
-    private readonly firstSeq = { n: 0n },
   ) {}
   async write(letters: readonly DeadLetter[]): Promise<void> {
     const tasks: Promise<unknown>[] = [];
     if (this.record) {
-      tasks.push(this.record.writeOutputs(DeadLetterMessage, this.runId, letters, this.firstSeq.n));
-      this.firstSeq.n += BigInt(letters.length);
+      tasks.push(this.record.writeOutputs(DeadLetterMessage, this.runId, letters, this.nextSeq));
+      this.nextSeq += BigInt(letters.length);
     }
     if (this.publisher) {
       tasks.push(

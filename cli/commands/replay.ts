@@ -7,6 +7,7 @@ import { nsToIso } from "../../schemas/time.ts";
 import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
 import { printSummary } from "./run.ts";
+import { KINDS } from "../../engine/pipeline/kinds.ts";
 import { backtestHook } from "../../replay/backtestSummary.ts";
 import { openRegistry } from "./train.ts";
 import { withFixedModel } from "../../engine/modelDeployment.ts";
@@ -74,7 +75,7 @@ async function countInputs(db: Database, p: CompiledPipeline, range: { fromNs?: 
   const tables = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables");
   const have = new Set(tables.map((t) => t.table_name));
   for (const s of p.sources) {
-    const table = s.kind === "trade" ? "trades" : s.kind === "bar" ? "bars" : "news";
+    const table = KINDS[s.kind].table;
     if (!have.has(table)) continue;
     const where = [range.fromNs !== undefined ? `ts_event >= make_timestamp_ns(${range.fromNs})` : "true", range.toNs !== undefined ? `ts_event < make_timestamp_ns(${range.toNs})` : "true"];
     const r = await db.query<{ n: bigint }>(`SELECT count(*) n FROM "${table}" WHERE ${where.join(" AND ")}`);

@@ -102,31 +102,6 @@ export class Database {
     });
   }
 
-  /**
-   * Streams a query chunk by chunk on a connection of its own (so `onChunk` may write through this
-   * Database meanwhile). `onChunk` may be async: the next chunk is fetched only after it resolves,
-   * so memory stays bounded however large the result.
-   */
-  async streamChunks(sql: string, onChunk: (chunk: DuckDBDataChunk) => void | Promise<void>, params?: DuckDBValue[]): Promise<number> {
-    if (this.closed) throw new Error(`DuckDB ${this.path} is closed`);
-    const reader = await this.instance.connect();
-    this.readers.add(reader);
-    try {
-      const result = await reader.stream(sql, params);
-      let rows = 0;
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0) break;
-        rows += chunk.rowCount;
-        await onChunk(chunk);
-      }
-      return rows;
-    } finally {
-      this.readers.delete(reader);
-      reader.closeSync();
-    }
-  }
-
   /** A pull cursor over a query on a connection of its own; call close() when done. */
   async cursor(sql: string, params?: DuckDBValue[]): Promise<{ next(): Promise<DuckDBDataChunk | null>; close(): void }> {
     if (this.closed) throw new Error(`DuckDB ${this.path} is closed`);

@@ -28,7 +28,6 @@ export const KINDS = {
 } as const satisfies Record<string, AnyMessageType>;
 
 export type Kind = keyof typeof KINDS;
-export const KIND_NAMES = Object.keys(KINDS) as Kind[];
 
 /** Kinds a source can read from JetStream (and replay from the recording). */
 export const SOURCE_KINDS = ["trade", "bar", "news"] as const;
