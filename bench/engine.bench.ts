@@ -5,21 +5,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import type { BenchRow } from "./types.ts";
-import { Database } from "../engine/duckdb/database.ts";
+import { Database } from "../io/duckdb/database.ts";
 import { DuckDbSink } from "../sinks/duckDbSink.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../sources/simulator.ts";
 import { NewsMessage, TradeMessage, type News, type Trade } from "../schemas/index.ts";
-import { loadPipeline } from "../engine/pipeline/load.ts";
+import { loadPipeline } from "../pipeline/load.ts";
 import { replay } from "../replay/replay.ts";
-import { startTempNatsServer } from "../engine/nats/natsServer.ts";
-import { ensureStreams } from "../engine/nats/streams.ts";
+import { startTempNatsServer } from "../io/nats/natsServer.ts";
+import { ensureStreams } from "../io/nats/streams.ts";
 import { publishSimulatedFeed } from "../sources/simulatedFeed.ts";
-import { LiveRun } from "../engine/liveRun.ts";
+import { LiveRun } from "../app/liveRun.ts";
+import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 
 const REPLAY_EVENTS = Number(process.env.TICKFLOW_BENCH_EVENTS ?? 1_200_000);
 const NATS_MESSAGES = Number(process.env.TICKFLOW_BENCH_NATS ?? 100_000);
 const SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "META", "GOOGL", "JPM", "XOM", "KO"];
-const pipelineFile = join(import.meta.dirname, "../pipelines/momentum-sentiment.yaml");
+const pipelineFile = join(PACKAGE_ROOT, "pipelines", "momentum-sentiment.yaml");
 const mib = (kib: number) => kib / 1024;
 
 export async function run(): Promise<BenchRow[]> {

@@ -8,7 +8,7 @@ export async function main(args: string[]): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const only = args.filter((a) => !a.startsWith("-"));
   const files = readdirSync(here)
-    .filter((f) => f.endsWith(".bench.ts"))
+    .filter((f) => /\.bench\.(ts|js)$/.test(f))
     .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
     .sort();
   const rows: BenchRow[] = [];

@@ -11,9 +11,9 @@ import { exportOnnx } from "../models/onnxExport.ts";
 import { OnnxScorer } from "../models/onnxScorer.ts";
 import { mulberry32, normalFrom } from "../models/prng.ts";
 import { loadServingModel, type ServingModel } from "../models/servingModel.ts";
-import { withFixedModel } from "../engine/modelDeployment.ts";
-import { PipelineInstance, type CompiledPipeline } from "../engine/pipeline/graph.ts";
-import { parsePipeline } from "../engine/pipeline/load.ts";
+import { withFixedModel } from "../app/modelDeployment.ts";
+import { PipelineInstance, type CompiledPipeline } from "../pipeline/graph.ts";
+import { parsePipeline } from "../pipeline/load.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { BenchRow } from "./types.ts";
 

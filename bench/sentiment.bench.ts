@@ -1,6 +1,7 @@
 // Sentiment: accuracy and macro-F1 of plain AFINN vs the finance scorer on the held-out test split, and throughput.
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import Sentiment from "sentiment";
 import { createTextScorer } from "../operators/sentiment/scoreText.ts";
 import { decayedSentiment } from "../operators/sentiment/decayedSentiment.ts";
@@ -25,7 +26,7 @@ export interface Evaluation {
 const LABELS: readonly SentimentLabel[] = ["positive", "negative", "neutral"];
 
 export function loadLabelled(split?: "dev" | "test"): LabelledSentence[] {
-  const path = fileURLToPath(new URL("../tests/fixtures/sentiment/labelled.jsonl", import.meta.url));
+  const path = join(PACKAGE_ROOT, "tests", "fixtures", "sentiment", "labelled.jsonl");
   return readFileSync(path, "utf8")
     .split("\n")
     .filter((l) => l.trim())

@@ -1,7 +1,7 @@
 // Window, resample and join operators: events/s over ~1e6 synthetic trades/bars (100 symbols, chunks of 1,000
 // with in-band watermarks, as replay feeds them), and the heap held by open windows of 10,000 symbols.
 import { Subject, type Observable, type OperatorFunction } from "rxjs";
-import { WATERMARK_END, type Chunk } from "../engine/chunk.ts";
+import { WATERMARK_END, type Chunk } from "../core/chunk.ts";
 import { tumblingWindow } from "../operators/tumblingWindow.ts";
 import { slidingWindow } from "../operators/slidingWindow.ts";
 import { sessionWindow } from "../operators/sessionWindow.ts";

@@ -1,16 +1,16 @@
 // Shared plumbing for commands: configuration, the local NATS server, connections, the DuckDB file, progress.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { loadConfig, type Config } from "../engine/config.ts";
-import { ensureNatsServerInstalled, waitForPort } from "../engine/nats/natsServer.ts";
-import { ensureStreams } from "../engine/nats/streams.ts";
-import { Database } from "../engine/duckdb/database.ts";
+import { loadConfig, type Config } from "../io/config.ts";
+import { PACKAGE_ROOT } from "../io/packageRoot.ts";
+import { ensureNatsServerInstalled, waitForPort } from "../io/nats/natsServer.ts";
+import { ensureStreams } from "../io/nats/streams.ts";
+import { Database } from "../io/duckdb/database.ts";
 import { parseTimeNs } from "../schemas/time.ts";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const REPO_ROOT = PACKAGE_ROOT;
 
 export function config(): Config {
   return loadConfig();

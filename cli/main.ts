@@ -1,28 +1,43 @@
-// tickflow command line: one file per command under cli/commands/, registered here.
+// tickflow command line: one file per command under cli/commands/. Only the invoked command's module is loaded
+// (each pulls in DuckDB, NATS, onnxruntime... as it needs them), so `tickflow --help` starts in a fraction of a second.
 import { Command, CommanderError } from "commander";
-import { register as up } from "./commands/up.ts";
-import { register as simulate } from "./commands/simulate.ts";
-import { register as importCmd } from "./commands/import.ts";
-import { register as run } from "./commands/run.ts";
-import { register as replay } from "./commands/replay.ts";
-import { register as sql } from "./commands/sql.ts";
-import { register as start } from "./commands/start.ts";
-import { register as train } from "./commands/train.ts";
-import { register as models } from "./commands/models.ts";
-import { register as jobs } from "./commands/jobs.ts";
-import { register as audit } from "./commands/audit.ts";
-import { register as check } from "./commands/check.ts";
-import { register as report } from "./commands/report.ts";
 
-export async function main(argv: string[]): Promise<number> {
-  const program = new Command("tickflow")
+type Register = (program: Command) => void;
+
+/** Every command: its one-line summary (the same text as its own description; a test keeps them equal) and its module. */
+export const COMMANDS: readonly { readonly name: string; readonly summary: string; load(): Promise<{ register: Register }> }[] = [
+  { name: "start", summary: "the demo: start NATS, simulate a market + news feed, run the reference pipeline and print signals until Ctrl-C", load: () => import("./commands/start.ts") },
+  { name: "up", summary: "start the local nats-server with JetStream (unless NATS_URL names a running one) and create/update the streams", load: () => import("./commands/up.ts") },
+  { name: "down", summary: "stop the local nats-server that `tickflow up` started", load: () => import("./commands/up.ts") },
+  { name: "simulate", summary: "publish a seeded synthetic feed (GBM trades with jumps, news that moves prices); same seed and start, same messages", load: () => import("./commands/simulate.ts") },
+  { name: "import", summary: "import a recorded file: OHLCV bars (daily/intraday CSV layouts), trade ticks, or news as JSONL", load: () => import("./commands/import.ts") },
+  { name: "run", summary: "run a pipeline live on the JetStream feeds until Ctrl-C; records inputs and outputs in DuckDB", load: () => import("./commands/run.ts") },
+  { name: "replay", summary: "replay the recorded inputs through a pipeline; prints a summary ending with `digest: <hex>`", load: () => import("./commands/replay.ts") },
+  { name: "sql", summary: "run SQL over the recording (tables: trades, bars, news, signals, features, runs, dead_letters ...)", load: () => import("./commands/sql.ts") },
+  { name: "train", summary: "train a model on the features a run recorded (labels by SQL, walk-forward with embargo), export ONNX, verify, register", load: () => import("./commands/train.ts") },
+  { name: "models", summary: "list registered models, or deploy one to running pipelines", load: () => import("./commands/models.ts") },
+  { name: "schemas", summary: "list the JSON Schema file of every message type (for subscribers in any language); --write writes them", load: () => import("./commands/schemas.ts") },
+  { name: "jobs", summary: "scheduled jobs (compact, retention, reports): list them, or run one now", load: () => import("./commands/jobs.ts") },
+  { name: "audit", summary: "show the audit trail; --verify checks its hash chain", load: () => import("./commands/audit.ts") },
+  { name: "check", summary: "checks a pipeline against the recording", load: () => import("./commands/check.ts") },
+  { name: "report", summary: "write a self-contained HTML report of a trading run: equity, drawdown, positions, trades on price, statistics, trade list", load: () => import("./commands/report.ts") },
+];
+
+export function newProgram(): Command {
+  return new Command("tickflow")
     .description("Stream-processing dataflow engine for trading: NATS JetStream in, RxJS pipelines, DuckDB recording, deterministic replay")
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [start, up, simulate, importCmd, run, replay, sql, train, models]) reg(program);
-  for (const reg of [jobs, audit]) reg(program); // operations: ops/
-  for (const reg of [check, report]) reg(program); // trading: check lookahead, report
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = newProgram();
+  const name = argv[2] === "help" ? argv[3] : argv[2];
+  const invoked = COMMANDS.find((c) => c.name === name);
+  if (invoked) (await invoked.load()).register(program);
+  // No (known) command: the overview lists every command by its summary without loading any of them.
+  else for (const c of COMMANDS) program.command(c.name).description(c.summary).helpOption(false);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

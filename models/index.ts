@@ -15,7 +15,8 @@ export { accuracy, auc, logLoss, confusionCounts, classificationMetrics } from "
 export type { ClassificationMetrics, ConfusionCounts } from "./metrics.ts";
 export { buildOnnxModel, encodeOnnxModel, exportOnnx, verifyOnnx, OnnxVerificationError, ONNX_INPUT, ONNX_OUTPUT, ONNX_TOLERANCE } from "./onnxExport.ts";
 export type { OnnxModelMetadata, OnnxVerification } from "./onnxExport.ts";
-export { OnnxScorer, readOnnxModelInfo, checkFeatureOrder, ModelLoadError, FeatureMismatchError, NonFiniteOutputError } from "./onnxScorer.ts";
+export { OnnxScorer, readOnnxModelInfo, ModelLoadError, NonFiniteOutputError } from "./onnxScorer.ts";
+export { checkFeatureOrder, FeatureMismatchError } from "./featureOrder.ts";
 export type { OnnxModelInfo, OnnxScorerOptions } from "./onnxScorer.ts";
 export { MicroBatcher, realScheduler, BatchResultCountError } from "./microBatcher.ts";
 export type { BatchScheduler, BatchCut, MicroBatcherOptions } from "./microBatcher.ts";

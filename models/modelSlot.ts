@@ -1,6 +1,6 @@
 // The handle through which a running pipeline's `predict` operator sees the model it should score with. The
 // deployment watcher (I/O, outside the operator) puts a loaded, checked model in; the operator reads it once per chunk.
-import { checkFeatureOrder } from "./onnxScorer.ts";
+import { checkFeatureOrder } from "./featureOrder.ts";
 import type { ServingModel } from "./servingModel.ts";
 
 /** Rows the operator handled, by outcome; for logs and tests (bounded: no per-model labels). */

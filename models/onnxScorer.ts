@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
+import { checkFeatureOrder } from "./featureOrder.ts";
 import { METADATA_KEYS, ONNX_INPUT, ONNX_OUTPUT } from "./onnxExport.ts";
 
 const { onnx } = onnxProto;
@@ -31,17 +32,6 @@ export class ModelLoadError extends Error {
   }
 }
 
-/** The model's declared features differ from what the caller will supply. */
-export class FeatureMismatchError extends Error {
-  override readonly name = "FeatureMismatchError";
-  constructor(
-    message: string,
-    /** Position of the first difference. */
-    readonly index: number,
-  ) {
-    super(message);
-  }
-}
 
 /** The model produced NaN or ±Infinity for some row. */
 export class NonFiniteOutputError extends Error {
@@ -105,22 +95,6 @@ export function readOnnxModelInfo(bytes: Uint8Array, source: string): OnnxModelI
   };
 }
 
-/**
- * Throws FeatureMismatchError naming the first position where `supplied` differs from `declared`.
- * @example checkFeatureOrder("m1", ["a", "b"], ["a", "c"]) // feature 1: model expects "b", caller supplies "c"
- */
-export function checkFeatureOrder(modelId: string, declared: readonly string[], supplied: readonly string[]): void {
-  const n = Math.max(declared.length, supplied.length);
-  for (let i = 0; i < n; i++) {
-    if (declared[i] === supplied[i]) continue;
-    const expects = declared[i] === undefined ? "nothing (it has only " + declared.length + " features)" : `"${declared[i]}"`;
-    const gets = supplied[i] === undefined ? "nothing (only " + supplied.length + " supplied)" : `"${supplied[i]}"`;
-    throw new FeatureMismatchError(
-      `model ${modelId}: feature ${i} differs: model expects ${expects}, caller supplies ${gets}; the pipeline's feature list must match the model's order`,
-      i,
-    );
-  }
-}
 
 /**
  * An onnxruntime session over one exported model.

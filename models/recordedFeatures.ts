@@ -2,7 +2,7 @@
 // so training sees exactly what the operators computed live or in replay and never recomputes a feature.
 import type { DuckDBValue } from "@duckdb/node-api";
 
-/** Runs a query and returns plain rows; engine/duckdb/database.ts's Database fits. */
+/** Runs a query and returns plain rows; io/duckdb/database.ts's Database fits. */
 export interface QueryRunner {
   query<T = Record<string, unknown>>(sql: string, params?: DuckDBValue[]): Promise<T[]>;
 }

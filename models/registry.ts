@@ -42,7 +42,7 @@ export interface ModelRegistration {
   readonly metrics: Record<string, unknown>;
 }
 
-/** Something that runs one operation at a time on a connection, e.g. engine/duckdb/database.ts's Database. */
+/** Something that runs one operation at a time on a connection, e.g. io/duckdb/database.ts's Database. */
 export interface SerialConnection {
   exclusive<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T>;
 }

@@ -1,7 +1,7 @@
 // asofJoin: each left event joined with the latest right event of the same key at or before its event time.
 import type { Observable } from "rxjs";
-import type { Chunk } from "../engine/chunk.ts";
-import { mergeByWatermark, type Timed } from "../engine/mergeByWatermark.ts";
+import type { Chunk } from "../core/chunk.ts";
+import { mergeByWatermark, type Timed } from "../core/mergeByWatermark.ts";
 
 export interface AsofJoinOptions<L extends Timed, R extends Timed, O> {
   readonly leftKey: (l: L) => string;

@@ -1,6 +1,6 @@
 // bars: trades → OHLCV bars per symbol over event-time tumbling intervals aligned to the epoch.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, WATERMARK_START, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, WATERMARK_START, type Chunk } from "../core/chunk.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";

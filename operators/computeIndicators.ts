@@ -1,6 +1,6 @@
 // computeIndicators: bars → feature rows holding the bar's fields plus indicator values, per symbol.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { FeatureRow } from "../schemas/features.ts";
 

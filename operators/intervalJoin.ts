@@ -1,7 +1,7 @@
 // intervalJoin: pairs of same-key events from two streams whose event times lie within [lower, upper] of each other.
 import type { Observable } from "rxjs";
-import type { Chunk } from "../engine/chunk.ts";
-import { mergeByWatermark } from "../engine/mergeByWatermark.ts";
+import type { Chunk } from "../core/chunk.ts";
+import { mergeByWatermark } from "../core/mergeByWatermark.ts";
 import type { Timed } from "./windowAggregates.ts";
 
 export interface IntervalJoinOptions<L extends Timed, R extends Timed, O> {

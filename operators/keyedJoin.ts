@@ -1,6 +1,6 @@
 // keyedJoin: keyed stream-stream inner join whose state is bounded by an event-time TTL and a per-key cap.
 import type { Observable } from "rxjs";
-import type { Chunk } from "../engine/chunk.ts";
+import type { Chunk } from "../core/chunk.ts";
 import { intervalJoin } from "./intervalJoin.ts";
 import type { Timed } from "./windowAggregates.ts";
 

@@ -1,6 +1,6 @@
 // momentumRule: feature rows → buy/sell/flat signals from an EMA trend, an RSI filter and a sentiment gate.
 import type { OperatorFunction } from "rxjs";
-import type { Chunk } from "../engine/chunk.ts";
+import type { Chunk } from "../core/chunk.ts";
 import { signalRule, type SignalAction } from "./signalRule.ts";
 import type { FeatureRow } from "../schemas/features.ts";
 import type { Signal } from "../schemas/signal.ts";

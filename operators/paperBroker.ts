@@ -1,10 +1,11 @@
 // paperBroker: bars × decisions (feature rows or signals) → PaperBroker events, one broker per subscription.
 // The same operator runs live and in replay; its only clock is the event time of its inputs.
 import type { Observable } from "rxjs";
-import type { Chunk } from "../engine/chunk.ts";
-import { mergeByWatermark } from "../engine/mergeByWatermark.ts";
+import type { Chunk } from "../core/chunk.ts";
+import { mergeByWatermark } from "../core/mergeByWatermark.ts";
 import type { Bar } from "../schemas/bar.ts";
-import { PaperBroker, type BrokerEvent, type PaperBrokerConfig } from "../trading/PaperBroker.ts";
+import { PaperBroker, type PaperBrokerConfig } from "../trading/PaperBroker.ts";
+import type { BrokerEvent } from "../schemas/brokerEvent.ts";
 
 export interface Decision {
   readonly symbol: string;

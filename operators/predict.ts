@@ -1,6 +1,6 @@
 // predict: feature rows → the same rows plus the model's probability and version, scored one batch per chunk.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { ModelSlot } from "../models/modelSlot.ts";
 import type { FeatureRow } from "../schemas/features.ts";
 

@@ -1,7 +1,7 @@
 // probabilityRule: feature rows carrying a model probability → buy/sell/flat signals, optionally gated by sentiment;
 // each signal records the model version that produced the probability.
 import type { OperatorFunction } from "rxjs";
-import type { Chunk } from "../engine/chunk.ts";
+import type { Chunk } from "../core/chunk.ts";
 import { signalRule, type SignalAction } from "./signalRule.ts";
 import type { FeatureRow } from "../schemas/features.ts";
 import type { Signal } from "../schemas/signal.ts";

@@ -1,6 +1,6 @@
 // resampleBars: bars → coarser bars (1m → 5m, 1h → 1d), optionally bounded by a daily trading session.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { Bar } from "../schemas/bar.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
 import { alignDown, lagWatermark, WindowStore, type LateHandler } from "./windowAggregates.ts";

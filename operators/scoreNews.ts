@@ -1,6 +1,6 @@
 // scoreNews: news items → one scored item per symbol each is about (chunk operator for pipelines).
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { News, ScoredNews } from "../schemas/news.ts";
 import { createTextScorer } from "./sentiment/scoreText.ts";
 import { createEntityLinker } from "./sentiment/linkEntities.ts";

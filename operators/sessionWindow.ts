@@ -1,6 +1,6 @@
 // sessionWindow: keyed event-time windows that close after a gap of inactivity, one result per session.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import { compareKeys, lagWatermark, symbolKey, type KeyedWindowOptions, type MergeableWindowAggregate, type Timed } from "./windowAggregates.ts";
 
 /** Lateness here: an event more than allowedLatenessNs behind the watermark goes to `onLate`. */

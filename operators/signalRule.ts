@@ -1,7 +1,7 @@
 // signalRule: the shared shape of rule operators — feature rows → signals, with per-symbol "emit on change"
 // state and ids derived from the input. A concrete rule supplies only its decision.
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { FeatureRow } from "../schemas/features.ts";
 import type { Signal } from "../schemas/signal.ts";
 

@@ -1,6 +1,6 @@
 // slidingWindow: keyed event-time hopping windows (size, slide), one result per (window, key).
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import { alignDown, lagWatermark, symbolKey, WindowStore, type KeyedWindowOptions, type Timed } from "./windowAggregates.ts";
 
 export interface SlidingWindowOptions<I extends Timed, A, O> extends KeyedWindowOptions<I, A, O> {

@@ -1,6 +1,6 @@
 // tumblingWindow: keyed event-time windows of fixed size, aligned to the epoch, one result per (window, key).
 import type { OperatorFunction } from "rxjs";
-import { chunkOperator, type Chunk } from "../engine/chunk.ts";
+import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import { alignDown, lagWatermark, symbolKey, WindowStore, type KeyedWindowOptions, type Timed } from "./windowAggregates.ts";
 
 export interface TumblingWindowOptions<I extends Timed, A, O> extends KeyedWindowOptions<I, A, O> {

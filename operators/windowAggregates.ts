@@ -1,7 +1,7 @@
 // What the window operators share: the reducer interface, the store of open windows released in canonical
 // (end, key) order, the output-watermark lag that allowed lateness implies, and ready-made reducers.
 import { map, type OperatorFunction } from "rxjs";
-import { WATERMARK_END, WATERMARK_START, type Chunk } from "../engine/chunk.ts";
+import { WATERMARK_END, WATERMARK_START, type Chunk } from "../core/chunk.ts";
 
 export interface Timed {
   readonly tsEvent: bigint;

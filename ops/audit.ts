@@ -2,7 +2,7 @@
 // the row before it, so editing, deleting or reordering rows breaks the chain and `verifyAuditChain` says where.
 import { createHash } from "node:crypto";
 import { DuckDBTimestampNanosecondsValue } from "@duckdb/node-api";
-import type { Database } from "../engine/duckdb/database.ts";
+import type { Database } from "../io/duckdb/database.ts";
 
 export const AUDIT_TABLE = "audit_log";
 /** prev_hash of the first row. */

@@ -4,16 +4,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import type { TickflowMetrics } from "./metrics.ts";
 import type { FeedEvent, LiveFeed } from "./liveFeed.ts";
 import { checkReadiness, type ReadinessProbe } from "./readiness.ts";
 import { KeyedRateLimiter } from "./rateLimiter.ts";
+import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 
 export const DEFAULT_HTTP_PORT = 9464;
 
-const DASHBOARD_DIR = join(dirname(fileURLToPath(import.meta.url)), "dashboard");
+const DASHBOARD_DIR = join(PACKAGE_ROOT, "ops", "dashboard");
 const LIGHTWEIGHT_CHARTS = join(dirname(createRequire(import.meta.url).resolve("lightweight-charts/package.json")), "dist", "lightweight-charts.standalone.production.js");
 
 /** URL path → file and content type. A fixed table: nothing else on disk is reachable. */

@@ -6,4 +6,3 @@ export { compactJob, retentionJob, reportJob, registerReport, defaultJobs } from
 export { TickflowMetrics } from "./metrics.ts";
 export { LiveFeed } from "./liveFeed.ts";
 export { startOpsServer, DEFAULT_HTTP_PORT, type OpsServer } from "./httpServer.ts";
-export { LiveOps, resolveHttpPort } from "./liveOps.ts";

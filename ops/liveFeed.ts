@@ -1,7 +1,7 @@
 // What the dashboard and the JSON API show of a live run: the latest signals (a bounded ring), recent prices per
 // symbol, recent dead letters; fed by the run's metric hooks, pushed to subscribers (the SSE endpoint).
 // Bounded everywhere: a run over many symbols or a long day keeps a fixed amount of memory.
-import type { Kind } from "../engine/pipeline/kinds.ts";
+import type { Kind } from "../schemas/kinds.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
 import { SignalMessage, type Signal } from "../schemas/signal.ts";
 import type { Bar } from "../schemas/bar.ts";

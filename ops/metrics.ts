@@ -2,8 +2,8 @@
 // tests and several runs in one process stay isolated), fed by the engine's LiveRunMetrics hooks.
 // Labels are bounded by the pipeline declaration: source kinds, node names, stages, sink types, consumers.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { LiveRunMetrics } from "../engine/liveRun.ts";
-import type { Kind } from "../engine/pipeline/kinds.ts";
+import type { LiveRunMetrics } from "../runtime/pipelineRun.ts";
+import type { Kind } from "../schemas/kinds.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
 
 export interface TickflowMetricsOptions {

@@ -1,6 +1,6 @@
 // Readiness probes for /readyz: each names one dependency and says, when it is not ready, why.
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Database } from "../engine/duckdb/database.ts";
+import type { Database } from "../io/duckdb/database.ts";
 
 export interface ReadinessProbe {
   readonly name: string;

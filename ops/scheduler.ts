@@ -1,10 +1,10 @@
 // Scheduled jobs (croner): each declared job has a cron expression, a name and params. A run that throws is
-// retried with backoff (engine/retry.ts), then recorded as failed; a run due while the previous one still works
+// retried with backoff (core/retry.ts), then recorded as failed; a run due while the previous one still works
 // is skipped (croner `protect`) and recorded as skipped. Every run lands in `job_runs` and in the audit trail.
 import { Cron } from "croner";
 import { DuckDBTimestampNanosecondsValue } from "@duckdb/node-api";
-import type { Database } from "../engine/duckdb/database.ts";
-import { retry, type RetryOptions } from "../engine/retry.ts";
+import type { Database } from "../io/duckdb/database.ts";
+import { retry, type RetryOptions } from "../core/retry.ts";
 import { canonicalJson, type AuditLog } from "./audit.ts";
 
 export type JobParams = Readonly<Record<string, unknown>>;

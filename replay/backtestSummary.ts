@@ -1,9 +1,9 @@
 // Backtest statistics of a trading run: collected from a run's equity/fill outputs (in memory, while replaying)
 // or loaded from the recording (for `tickflow report`), turned into trading/stats.ts numbers and a text table.
-import type { OutputSink } from "../engine/run.ts";
-import type { Kind } from "../engine/pipeline/kinds.ts";
-import type { CompiledPipeline } from "../engine/pipeline/graph.ts";
-import type { Database } from "../engine/duckdb/database.ts";
+import type { OutputSink } from "../runtime/pipelineRun.ts";
+import type { Kind } from "../schemas/kinds.ts";
+import type { CompiledPipeline } from "../pipeline/graph.ts";
+import type { Database } from "../io/duckdb/database.ts";
 import type { Fill } from "../schemas/fill.ts";
 import type { EquitySnapshot, PositionSnapshot } from "../schemas/position.ts";
 import type { Order } from "../schemas/order.ts";

@@ -2,14 +2,14 @@
 // output with tsEvent <= t differs from the full replay's. An operator that used data from after t to produce an
 // output stamped <= t (a peek at the next bar, a centred window, a fill at a price not yet known) shows up here,
 // named by node, output id and field. One full replay, then one replay per cut, each only as long as its prefix.
-import type { Database } from "../engine/duckdb/database.ts";
-import type { CompiledPipeline } from "../engine/pipeline/graph.ts";
-import { KINDS, type Kind } from "../engine/pipeline/kinds.ts";
-import { PipelineRun, type OutputSink } from "../engine/run.ts";
+import type { Database } from "../io/duckdb/database.ts";
+import type { CompiledPipeline } from "../pipeline/graph.ts";
+import { KINDS, type Kind } from "../schemas/kinds.ts";
+import { PipelineRun, type OutputSink } from "../runtime/pipelineRun.ts";
 import { barId } from "../schemas/bar.ts";
 import { nsToIso } from "../schemas/time.ts";
-import { innerOf } from "../trading/brokerEventMessage.ts";
-import type { BrokerEvent } from "../trading/PaperBroker.ts";
+import { innerOf } from "../schemas/brokerEvent.ts";
+import type { BrokerEvent } from "../schemas/brokerEvent.ts";
 import { readRecording, type ReplayRange } from "./replayReader.ts";
 
 export interface LookaheadOptions {

@@ -1,7 +1,7 @@
 // `tickflow replay`: drives a pipeline over the recorded inputs, as fast as it can, into a run of its own.
-import type { Database } from "../engine/duckdb/database.ts";
-import type { CompiledPipeline } from "../engine/pipeline/graph.ts";
-import { PipelineRun, type OutputSink, type RunSummary } from "../engine/run.ts";
+import type { Database } from "../io/duckdb/database.ts";
+import type { CompiledPipeline } from "../pipeline/graph.ts";
+import { PipelineRun, type OutputSink, type RunSummary } from "../runtime/pipelineRun.ts";
 import { DuckDbSink } from "../sinks/duckDbSink.ts";
 import { DeadLetterOutput, DuckDbOutputSink } from "../sinks/outputSinks.ts";
 import { finishRunRecord, pipelineInstruments, startRunRecord } from "./runs.ts";

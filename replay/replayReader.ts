@@ -1,11 +1,12 @@
 // Reads the recorded inputs of a pipeline's sources from DuckDB in the order live sequencing uses
 // (event time, then source rank, then stream sequence), chunk by chunk, with bounded memory.
 import type { DuckDBDataChunk } from "@duckdb/node-api";
-import type { Database } from "../engine/duckdb/database.ts";
-import type { CompiledSource } from "../engine/pipeline/graph.ts";
-import { KINDS } from "../engine/pipeline/kinds.ts";
-import { inputLayout, type AnyMessageType } from "../sinks/recordingTables.ts";
-import { WATERMARK_END } from "../engine/chunk.ts";
+import type { Database } from "../io/duckdb/database.ts";
+import type { CompiledSource } from "../pipeline/graph.ts";
+import { KINDS } from "../schemas/kinds.ts";
+import { inputLayout } from "../sinks/recordingTables.ts";
+import type { AnyMessageType } from "../schemas/message.ts";
+import { WATERMARK_END } from "../core/chunk.ts";
 
 interface Timed {
   readonly tsEvent: bigint;

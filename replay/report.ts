@@ -1,12 +1,13 @@
 // `tickflow report`: loads a trading run (equity, positions, fills, orders and the bars it traded on) from the
 // recording and computes its statistics; replay/reportHtml.ts turns one or two of these into the HTML page.
-import type { Database } from "../engine/duckdb/database.ts";
+import type { Database } from "../io/duckdb/database.ts";
 import { runInstruments } from "./runs.ts";
 import { BarMessage, type Bar } from "../schemas/bar.ts";
 import { FillMessage } from "../schemas/fill.ts";
 import { OrderMessage } from "../schemas/order.ts";
 import { EquityMessage, PositionMessage } from "../schemas/position.ts";
-import { outputTableName, type AnyMessageType } from "../sinks/recordingTables.ts";
+import { outputTableName } from "../sinks/recordingTables.ts";
+import type { AnyMessageType } from "../schemas/message.ts";
 import { marketContext, summarizeBacktest, type BacktestSummary, type TradingRecord } from "./backtestSummary.ts";
 
 export interface ReportRun {

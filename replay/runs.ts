@@ -1,7 +1,7 @@
 // The `runs` table: one row per live or replay run, so runs can be listed and compared with SQL.
-import type { Database } from "../engine/duckdb/database.ts";
-import type { RunSummary } from "../engine/run.ts";
-import type { CompiledPipeline } from "../engine/pipeline/graph.ts";
+import type { Database } from "../io/duckdb/database.ts";
+import type { RunSummary } from "../runtime/pipelineRun.ts";
+import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { InstrumentInput } from "../trading/instrument.ts";
 import { createTableSql, RUNS_LAYOUT } from "../sinks/recordingTables.ts";
 import { DuckDBTimestampNanosecondsValue } from "@duckdb/node-api";

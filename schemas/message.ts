@@ -66,6 +66,9 @@ export interface MessageType<F extends Record<string, AnyField>> extends Message
   create(m: MessageOf<F>): MessageOf<F>;
 }
 
+/** Any declared message type (where its field types do not matter, e.g. to a table layout). */
+export type AnyMessageType = MessageType<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

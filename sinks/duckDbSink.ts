@@ -1,10 +1,10 @@
 // DuckDbSink: records inputs and outputs as columnar batches (data chunks + appender) into one table per
 // message type. Writes go to a staging table and then INSERT OR IGNORE, so a redelivered or re-imported
 // message is stored once, whoever records it.
-import type { Database, CellValue } from "../engine/duckdb/database.ts";
+import type { Database, CellValue } from "../io/duckdb/database.ts";
 import type { AnyField } from "../schemas/field.ts";
-import type { MessageOf, MessageType } from "../schemas/message.ts";
-import { createTableSql, inputLayout, outputLayout, RUNS_LAYOUT, toColumns, type AnyMessageType, type InputMeta, type TableLayout } from "./recordingTables.ts";
+import type { AnyMessageType, MessageOf, MessageType } from "../schemas/message.ts";
+import { createTableSql, inputLayout, outputLayout, RUNS_LAYOUT, toColumns, type InputMeta, type TableLayout } from "./recordingTables.ts";
 import { DeadLetterMessage } from "../schemas/deadLetter.ts";
 
 

@@ -2,7 +2,7 @@
 // a bounded number in flight, and retries with backoff and jitter on timeouts.
 import { jetstream, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import { retry } from "../engine/retry.ts";
+import { retry } from "../core/retry.ts";
 
 export interface OutgoingMessage {
   readonly subject: string;

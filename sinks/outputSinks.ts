@@ -1,12 +1,12 @@
 // The output sinks a pipeline declaration can name: duckdb (recorded per run), nats (published), console.
-import type { DeadLetterSink, OutputSink } from "../engine/run.ts";
-import { KINDS, publishSubject, type Kind } from "../engine/pipeline/kinds.ts";
+import type { DeadLetterSink, OutputSink } from "../runtime/pipelineRun.ts";
+import { KINDS, publishSubject, type Kind } from "../schemas/kinds.ts";
 import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
 import type { Signal } from "../schemas/signal.ts";
 import { barId } from "../schemas/bar.ts";
 import { nsToIso } from "../schemas/time.ts";
 import type { DuckDbSink } from "./duckDbSink.ts";
-import type { AnyMessageType } from "./recordingTables.ts";
+import type { AnyMessageType } from "../schemas/message.ts";
 import type { JetStreamPublisher } from "./jetStreamPublisher.ts";
 import { orderStateId, signatureHeaders } from "./orderSigning.ts";
 

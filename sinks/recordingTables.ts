@@ -1,8 +1,8 @@
 // DuckDB table layouts of the recording: input tables (feeds, keyed by message id, with subject and
 // stream sequence) and output tables (one row per emitted message per run). Columns come from schemas/.
 import type { DuckColumnType } from "../schemas/field.ts";
-import type { MessageType } from "../schemas/message.ts";
-import type { CellValue } from "../engine/duckdb/database.ts";
+import type { AnyMessageType } from "../schemas/message.ts";
+import type { CellValue } from "../io/duckdb/database.ts";
 
 export interface TableColumn {
   readonly name: string;
@@ -17,8 +17,6 @@ export interface TableLayout {
   readonly key: readonly string[];
 }
 
-/** Any declared message type (its field types do not matter to the layout). */
-export type AnyMessageType = MessageType<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Input tables are named after the message table (trades, bars, news); these never hold run outputs. */
 export const INPUT_TABLES = new Set(["trades", "bars", "news"]);

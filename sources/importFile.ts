@@ -12,8 +12,8 @@ import { BarMessage, barId, type Bar } from "../schemas/bar.ts";
 import { TradeMessage, type Trade } from "../schemas/trade.ts";
 import { NewsMessage, type News } from "../schemas/news.ts";
 import { DeadLetterMessage } from "../schemas/deadLetter.ts";
-import type { Database } from "../engine/duckdb/database.ts";
-import type { AnyMessageType } from "../sinks/recordingTables.ts";
+import type { Database } from "../io/duckdb/database.ts";
+import type { AnyMessageType } from "../schemas/message.ts";
 
 export interface ImportOptions {
   readonly file: string;

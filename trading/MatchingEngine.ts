@@ -4,12 +4,12 @@ import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import type { Fill } from "../schemas/fill.ts";
 import type { Order, OrderStatus } from "../schemas/order.ts";
+import type { EngineEvent } from "../schemas/brokerEvent.ts";
 import { sessionDay, slipped, type FillPolicy } from "./fillPolicy.ts";
 import { fillPriceOnBar, fillPriceOnTrade, type FillPrice, type Match } from "./fillPrice.ts";
 import { commissionFor, roundDownToLot, type Instrument } from "./instrument.ts";
 import { bracketLegs, orderFromRequest, requestProblem, type OrderRequest } from "./orderRequest.ts";
 
-export type EngineEvent = { readonly type: "order"; readonly order: Order } | { readonly type: "fill"; readonly fill: Fill };
 
 /** One working order and what the engine remembers about it. Plain data (bigints included). */
 export interface WorkingOrder {

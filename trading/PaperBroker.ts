@@ -4,20 +4,14 @@
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import type { Order } from "../schemas/order.ts";
-import type { EquitySnapshot, PositionSnapshot } from "../schemas/position.ts";
-import type { OrderEvent } from "../schemas/orderEvent.ts";
+import type { EquitySnapshot } from "../schemas/position.ts";
 import { fillPolicy, sessionDay, type FillPolicy, type FillPolicyInput } from "./fillPolicy.ts";
 import { InstrumentSchema, type Commission, type Instrument, type InstrumentInput } from "./instrument.ts";
-import { MatchingEngine, type EngineEvent, type MatchingEngineState, type ReplaceChanges } from "./MatchingEngine.ts";
+import type { BrokerEvent, EngineEvent } from "../schemas/brokerEvent.ts";
+import { MatchingEngine, type MatchingEngineState, type ReplaceChanges } from "./MatchingEngine.ts";
 import { Portfolio, type ClosedTrade, type PortfolioState } from "./Portfolio.ts";
 import { RiskGuard, RiskLimitsSchema, type RiskGuardState, type RiskLimits } from "./RiskGuard.ts";
 import { rejectedOrder, type OrderRequest } from "./orderRequest.ts";
-
-export type BrokerEvent =
-  | EngineEvent
-  | { readonly type: "position"; readonly position: PositionSnapshot }
-  | { readonly type: "equity"; readonly equity: EquitySnapshot }
-  | { readonly type: "orderEvent"; readonly event: OrderEvent };
 
 export interface PaperBrokerConfig {
   /** Account name on snapshots. Default "paper". */

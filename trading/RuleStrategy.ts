@@ -3,7 +3,8 @@
 // stamped bar.tsEvent, so under next_open it can only fill on the following bar.
 import type { Bar } from "../schemas/bar.ts";
 import type { Signal } from "../schemas/signal.ts";
-import type { BrokerEvent, PaperBroker } from "./PaperBroker.ts";
+import type { PaperBroker } from "./PaperBroker.ts";
+import type { BrokerEvent } from "../schemas/brokerEvent.ts";
 import { RuleEvaluator, parseStrategyRules, type Row, type Side, type StrategyRules } from "./strategyRules.ts";
 import { unitsFor } from "./sizing.ts";
 

@@ -3,11 +3,12 @@ export { FillPolicySchema, SlippageSchema, fillPolicy, NEXT_OPEN, sessionDay, sl
 export { fillPriceOnBar, fillPriceOnTrade, type FillPrice, type Match, type PriceOrder } from "./fillPrice.ts";
 export { InstrumentSchema, CommissionSchema, commissionFor, defaultInstrument, isMargined, type Instrument, type InstrumentInput, type Commission } from "./instrument.ts";
 export { requestProblem, type OrderRequest, type BracketRequest } from "./orderRequest.ts";
-export { MatchingEngine, isTerminal, type EngineEvent, type MatchingEngineState, type ReplaceChanges } from "./MatchingEngine.ts";
+export type { BrokerEvent, EngineEvent } from "../schemas/brokerEvent.ts";
+export { MatchingEngine, isTerminal, type MatchingEngineState, type ReplaceChanges } from "./MatchingEngine.ts";
 export { Portfolio, type ClosedTrade, type PortfolioState, type PositionState } from "./Portfolio.ts";
 export { RiskGuard, RiskLimitsSchema, type RiskLimits, type RiskGuardState } from "./RiskGuard.ts";
 export { SizingSchema, unitsFor, type Sizing, type SizingInput } from "./sizing.ts";
-export { PaperBroker, type BrokerEvent, type PaperBrokerConfig, type PaperBrokerState } from "./PaperBroker.ts";
+export { PaperBroker, type PaperBrokerConfig, type PaperBrokerState } from "./PaperBroker.ts";
 export {
   ConditionSchema,
   StrategyRulesSchema,

@@ -2,7 +2,7 @@
 // Undefined ratios (no variance, no trades, no drawdown) are NaN, never a made-up 0.
 import { timeframeNs } from "../schemas/timeframe.ts";
 import type { Bar } from "../schemas/bar.ts";
-import type { BrokerEvent } from "./PaperBroker.ts";
+import type { BrokerEvent } from "../schemas/brokerEvent.ts";
 import type { ClosedTrade } from "./Portfolio.ts";
 
 export interface EquityPoint {

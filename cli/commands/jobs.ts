@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { config, openDatabase } from "../context.ts";
 import { AuditLog } from "../../ops/audit.ts";
 import { defaultJobs } from "../../ops/builtinJobs.ts";
-import { cliActor } from "../../ops/liveOps.ts";
+import { cliActor } from "../../app/liveOps.ts";
 import { readJobRuns, Scheduler } from "../../ops/scheduler.ts";
 
 export function register(program: Command): void {

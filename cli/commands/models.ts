@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { config, connectNats } from "../context.ts";
 import { openRegistry, pipelineName } from "./train.ts";
-import { deploymentOf, publishDeployment, readDeployment, DEPLOYMENT_BUCKET } from "../../engine/modelDeployment.ts";
+import { deploymentOf, publishDeployment, readDeployment, DEPLOYMENT_BUCKET } from "../../app/modelDeployment.ts";
 import { nsToIso } from "../../schemas/time.ts";
 
 export function register(program: Command): void {

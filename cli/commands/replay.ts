@@ -1,19 +1,19 @@
 // `tickflow replay PIPELINE`: the recorded inputs through the same pipeline, as fast as it can, into a run of its own.
 import type { Command } from "commander";
 import { config, defaultRunId, openDatabase, parseTimeOption } from "../context.ts";
-import { loadPipeline } from "../../engine/pipeline/load.ts";
+import { loadPipeline } from "../../pipeline/load.ts";
 import { replay } from "../../replay/replay.ts";
 import { nsToIso } from "../../schemas/time.ts";
 import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
 import { printSummary } from "./run.ts";
-import { KINDS } from "../../engine/pipeline/kinds.ts";
+import { KINDS } from "../../schemas/kinds.ts";
 import { backtestHook } from "../../replay/backtestSummary.ts";
 import { openRegistry } from "./train.ts";
-import { withFixedModel } from "../../engine/modelDeployment.ts";
-import { predictNodes } from "../../engine/pipeline/ops/models.ts";
-import type { Database } from "../../engine/duckdb/database.ts";
-import type { CompiledPipeline } from "../../engine/pipeline/graph.ts";
+import { withFixedModel } from "../../app/modelDeployment.ts";
+import { predictNodes } from "../../pipeline/catalog/models.ts";
+import type { Database } from "../../io/duckdb/database.ts";
+import type { CompiledPipeline } from "../../pipeline/graph.ts";
 
 export function register(program: Command): void {
   program

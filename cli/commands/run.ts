@@ -1,12 +1,12 @@
 // `tickflow run PIPELINE`: a long-running live pipeline process, until Ctrl-C.
 import type { Command } from "commander";
 import { config, connectNats, defaultRunId, ensureLocalNats, onInterrupt, openDatabase } from "../context.ts";
-import { loadPipeline } from "../../engine/pipeline/load.ts";
-import { LiveRun } from "../../engine/liveRun.ts";
-import type { RunSummary } from "../../engine/run.ts";
-import { ModelDeployment } from "../../engine/modelDeployment.ts";
-import { predictNodes } from "../../engine/pipeline/ops/models.ts";
-import { LiveOps, resolveHttpPort } from "../../ops/liveOps.ts";
+import { loadPipeline } from "../../pipeline/load.ts";
+import { LiveRun } from "../../app/liveRun.ts";
+import type { RunSummary } from "../../runtime/pipelineRun.ts";
+import { ModelDeployment } from "../../app/modelDeployment.ts";
+import { predictNodes } from "../../pipeline/catalog/models.ts";
+import { LiveOps, resolveHttpPort } from "../../app/liveOps.ts";
 
 export function register(program: Command): void {
   program

@@ -1,7 +1,6 @@
 // The finance lexicon layered on AFINN-165 (the `sentiment` package's word list): word overrides, phrases,
 // "direction × quantity" rules ("profit rose", "cuts guidance", "growth slows"), negators and intensifiers.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import afinn165 from "sentiment/languages/en/labels.json" with { type: "json" };
 
 /** Weights are on AFINN's scale: -5 (very negative) .. +5 (very positive). */
 export type Weight = number;
@@ -208,15 +207,11 @@ export const financeLexicon: FinanceLexicon = {
 let afinnCache: ReadonlyMap<string, number> | undefined;
 
 /**
- * AFINN-165 as shipped in `sentiment`, read once from the package's JSON file. We read the file rather than
- * the module `sentiment` itself uses, because `Sentiment#analyze(text, { extras })` writes the extras into that
- * shared table for the rest of the process.
+ * AFINN-165 as shipped in `sentiment`, imported as a JSON module (static data, no file read at run time). It is
+ * a copy apart from the table `sentiment` itself requires, which `Sentiment#analyze(text, { extras })` mutates
+ * for the rest of the process.
  */
 export function afinnLabels(): ReadonlyMap<string, number> {
-  if (afinnCache === undefined) {
-    const path = createRequire(import.meta.url).resolve("sentiment/languages/en/labels.json");
-    const table = JSON.parse(readFileSync(path, "utf8")) as Record<string, number>;
-    afinnCache = new Map(Object.entries(table));
-  }
+  afinnCache ??= new Map(Object.entries(afinn165 as Record<string, number>));
   return afinnCache;
 }

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database } from "../../engine/duckdb/database.ts";
+import { Database } from "../../io/duckdb/database.ts";
 
 export function tempDir(prefix = "tickflow-test-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -1,7 +1,7 @@
 // Test helper: a real nats-server on a free port with a temporary store, plus a connection to it.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { startTempNatsServer, type LocalNatsServer } from "../../engine/nats/natsServer.ts";
-import { ensureStreams } from "../../engine/nats/streams.ts";
+import { startTempNatsServer, type LocalNatsServer } from "../../io/nats/natsServer.ts";
+import { ensureStreams } from "../../io/nats/streams.ts";
 
 export interface NatsFixture {
   server: LocalNatsServer;

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
-import { LiveRun } from "../../engine/liveRun.ts";
-import { loadPipeline } from "../../engine/pipeline/load.ts";
-import { Database } from "../../engine/duckdb/database.ts";
+import { LiveRun } from "../../app/liveRun.ts";
+import { loadPipeline } from "../../pipeline/load.ts";
+import { Database } from "../../io/duckdb/database.ts";
 import { TradeMessage, BarMessage } from "../../schemas/index.ts";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir } from "../helpers/duckdb.ts";

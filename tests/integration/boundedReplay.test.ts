@@ -4,11 +4,11 @@ import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Database } from "../../engine/duckdb/database.ts";
+import { Database } from "../../io/duckdb/database.ts";
 import { DuckDbSink } from "../../sinks/duckDbSink.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";
 import { NewsMessage, TradeMessage, type News, type Trade } from "../../schemas/index.ts";
-import { loadPipeline } from "../../engine/pipeline/load.ts";
+import { loadPipeline } from "../../pipeline/load.ts";
 import { replay } from "../../replay/replay.ts";
 import { tempDir } from "../helpers/duckdb.ts";
 

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { Database } from "../../engine/duckdb/database.ts";
+import { Database } from "../../io/duckdb/database.ts";
 import { importFile } from "../../sources/importFile.ts";
-import { loadPipeline } from "../../engine/pipeline/load.ts";
+import { loadPipeline } from "../../pipeline/load.ts";
 import { replay } from "../../replay/replay.ts";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir } from "../helpers/duckdb.ts";

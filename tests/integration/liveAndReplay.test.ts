@@ -2,9 +2,9 @@
 // then replay of the recording, twice: same digest as each other and as the live run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { LiveRun } from "../../engine/liveRun.ts";
-import { loadPipeline } from "../../engine/pipeline/load.ts";
-import { Database } from "../../engine/duckdb/database.ts";
+import { LiveRun } from "../../app/liveRun.ts";
+import { loadPipeline } from "../../pipeline/load.ts";
+import { Database } from "../../io/duckdb/database.ts";
 import { replay } from "../../replay/replay.ts";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
 import { DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";

@@ -2,9 +2,9 @@
 // pipeline stay unacked, and a run resuming the same durable consumers processes exactly the rest.
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { LiveRun } from "../../engine/liveRun.ts";
-import { loadPipeline } from "../../engine/pipeline/load.ts";
-import { Database } from "../../engine/duckdb/database.ts";
+import { LiveRun } from "../../app/liveRun.ts";
+import { loadPipeline } from "../../pipeline/load.ts";
+import { Database } from "../../io/duckdb/database.ts";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
 import { DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";
 import { withNats } from "../helpers/nats.ts";

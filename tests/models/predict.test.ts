@@ -1,17 +1,17 @@
 import { describe, expect, test } from "vitest";
 import { firstValueFrom, from, toArray } from "rxjs";
 import { map } from "rxjs/operators";
-import type { Chunk } from "../../engine/chunk.ts";
+import type { Chunk } from "../../core/chunk.ts";
 import { ModelSlot } from "../../models/modelSlot.ts";
 import type { ServingModel } from "../../models/servingModel.ts";
-import { FeatureMismatchError } from "../../models/onnxScorer.ts";
+import { FeatureMismatchError } from "../../models/featureOrder.ts";
 import { predict } from "../../operators/predict.ts";
 import { probabilityRule } from "../../operators/probabilityRule.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import type { Signal } from "../../schemas/signal.ts";
-import { parsePipeline } from "../../engine/pipeline/load.ts";
-import { PipelineInstance } from "../../engine/pipeline/graph.ts";
-import { bindModelSlots, declaredFeatures, predictNodes } from "../../engine/pipeline/ops/models.ts";
+import { parsePipeline } from "../../pipeline/load.ts";
+import { PipelineInstance } from "../../pipeline/graph.ts";
+import { bindModelSlots, declaredFeatures, predictNodes } from "../../pipeline/catalog/models.ts";
 
 /** A stand-in model: p = sigmoid(k·(a - b)); counts its score calls to show one call per chunk. */
 function fakeModel(version: number, k: number, calls: number[] = []): ServingModel {

@@ -1,13 +1,13 @@
 // Test fixture: a seeded simulated market recorded to DuckDB, and a pipeline with a predict node that records its
 // feature rows (table `features`) and signals, so model tests train from what the operators actually produced.
-import type { Database } from "../../engine/duckdb/database.ts";
-import { parsePipeline } from "../../engine/pipeline/load.ts";
-import type { CompiledPipeline } from "../../engine/pipeline/graph.ts";
+import type { Database } from "../../io/duckdb/database.ts";
+import { parsePipeline } from "../../pipeline/load.ts";
+import type { CompiledPipeline } from "../../pipeline/graph.ts";
 import { simulate } from "../../sources/simulator.ts";
 import { DuckDbSink } from "../../sinks/duckDbSink.ts";
 import { TradeMessage, type Trade } from "../../schemas/trade.ts";
 import { NewsMessage, type News } from "../../schemas/news.ts";
-import type { AnyMessageType } from "../../sinks/recordingTables.ts";
+import type { AnyMessageType } from "../../schemas/message.ts";
 
 export const FEATURES = ["ret", "rsi", "roc5", "z20", "sentiment"] as const;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { TestScheduler } from "rxjs/testing";
 import { of, Subject } from "rxjs";
 import { bars } from "../../operators/bars.ts";
-import { WATERMARK_END, type Chunk } from "../../engine/chunk.ts";
+import { WATERMARK_END, type Chunk } from "../../core/chunk.ts";
 import type { Bar } from "../../schemas/bar.ts";
 import type { Trade } from "../../schemas/trade.ts";
 

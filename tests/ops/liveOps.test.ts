@@ -7,15 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { withDatabase } from "../helpers/duckdb.ts";
-import { parsePipeline } from "../../engine/pipeline/load.ts";
-import { LiveRun } from "../../engine/liveRun.ts";
-import { freePort } from "../../engine/nats/natsServer.ts";
+import { parsePipeline } from "../../pipeline/load.ts";
+import { LiveRun } from "../../app/liveRun.ts";
+import { freePort } from "../../io/nats/natsServer.ts";
 import { JetStreamPublisher } from "../../sinks/jetStreamPublisher.ts";
 import { toOutgoing } from "../../sources/simulatedFeed.ts";
 import { simulate } from "../../sources/simulator.ts";
-import { LiveOps } from "../../ops/liveOps.ts";
+import { LiveOps } from "../../app/liveOps.ts";
 import { readAuditLog, verifyAuditChain } from "../../ops/audit.ts";
-import type { Config } from "../../engine/config.ts";
+import type { Config } from "../../io/config.ts";
 
 const PIPELINE = `
 name: ops-test

@@ -6,7 +6,7 @@ import { withDatabase } from "../helpers/duckdb.ts";
 import { AuditLog, readAuditLog, verifyAuditChain } from "../../ops/audit.ts";
 import { readJobRuns, Scheduler, type JobDefinition } from "../../ops/scheduler.ts";
 import { compactJob, retentionJob } from "../../ops/builtinJobs.ts";
-import type { Database } from "../../engine/duckdb/database.ts";
+import type { Database } from "../../io/duckdb/database.ts";
 
 const fakeClock = { nowMs: () => Date.now() }; // Date is faked below
 

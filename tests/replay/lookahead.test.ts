@@ -9,12 +9,12 @@ import { withDatabase } from "../helpers/duckdb.ts";
 import { DuckDbSink } from "../../sinks/duckDbSink.ts";
 import { BarMessage, type Bar } from "../../schemas/bar.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
-import { chunkOperator, WATERMARK_END, type Chunk } from "../../engine/chunk.ts";
-import { loadPipeline, parsePipeline } from "../../engine/pipeline/load.ts";
-import type { CompiledPipeline } from "../../engine/pipeline/graph.ts";
-import { def } from "../../engine/pipeline/operatorDef.ts";
+import { chunkOperator, WATERMARK_END, type Chunk } from "../../core/chunk.ts";
+import { loadPipeline, parsePipeline } from "../../pipeline/load.ts";
+import type { CompiledPipeline } from "../../pipeline/graph.ts";
+import { def } from "../../pipeline/operatorDef.ts";
 import { checkLookahead, cutTimes, firstDifference, formatLookahead } from "../../replay/lookahead.ts";
-import type { Database } from "../../engine/duckdb/database.ts";
+import type { Database } from "../../io/duckdb/database.ts";
 import { orclBars } from "../trading/pipelineHelpers.ts";
 
 const pipelineFile = (name: string) => fileURLToPath(new URL(`../../pipelines/${name}`, import.meta.url));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { JSON_SCHEMA_DIR, jsonSchemaFiles } from "../../schemas/jsonSchemaFiles.ts";
+import { jsonSchemaFiles } from "../../schemas/jsonSchemaFiles.ts";
+import { JSON_SCHEMA_DIR } from "../../cli/commands/schemas.ts";
 import { SignalMessage } from "../../schemas/index.ts";
 
 describe("JSON Schema files", () => {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Bar } from "../../schemas/bar.ts";
 import type { Fill } from "../../schemas/fill.ts";
 import type { Order } from "../../schemas/order.ts";
-import type { BrokerEvent } from "../../trading/PaperBroker.ts";
+import type { BrokerEvent } from "../../schemas/brokerEvent.ts";
 
 export const MIN = 60_000_000_000n;
 export const DAY = 86_400_000_000_000n;

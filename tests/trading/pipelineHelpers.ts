@@ -3,11 +3,11 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseMarketFile } from "../../sources/importers/parseMarketFile.ts";
-import { PipelineRun, type OutputSink, type RunSummary } from "../../engine/run.ts";
-import type { CompiledPipeline } from "../../engine/pipeline/graph.ts";
-import type { Kind } from "../../engine/pipeline/kinds.ts";
+import { PipelineRun, type OutputSink, type RunSummary } from "../../runtime/pipelineRun.ts";
+import type { CompiledPipeline } from "../../pipeline/graph.ts";
+import type { Kind } from "../../schemas/kinds.ts";
 import type { Bar } from "../../schemas/bar.ts";
-import { WATERMARK_END } from "../../engine/chunk.ts";
+import { WATERMARK_END } from "../../core/chunk.ts";
 
 export const ORCL_FIXTURE = fileURLToPath(new URL("../fixtures/trading/orcl-1995-daily.csv", import.meta.url));
 

@@ -3,7 +3,7 @@
 import { Subject, type Observable, type OperatorFunction } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
 import { expect } from "vitest";
-import { WATERMARK_END, type Chunk } from "../../../engine/chunk.ts";
+import { WATERMARK_END, type Chunk } from "../../../core/chunk.ts";
 import type { WindowAggregate } from "../../../operators/windowAggregates.ts";
 
 export interface Ev {

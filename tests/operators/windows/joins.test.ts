@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Observable } from "rxjs";
 import { intervalJoin, type IntervalJoinOptions } from "../../../operators/intervalJoin.ts";
 import { keyedJoin } from "../../../operators/keyedJoin.ts";
-import type { Chunk } from "../../../engine/chunk.ts";
+import type { Chunk } from "../../../core/chunk.ts";
 import { chunk, END, flat, runJoin, scheduler } from "./helpers.ts";
 
 interface E {

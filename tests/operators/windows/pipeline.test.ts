@@ -1,13 +1,13 @@
 // Declaration test: a YAML pipeline naming the window, resample and join operators loads through parsePipeline
 // and runs through PipelineRun; outputs validate against their message types and late trades reach the DLQ.
 import { describe, expect, it } from "vitest";
-import { parsePipeline } from "../../../engine/pipeline/load.ts";
-import { PipelineDeclarationError } from "../../../engine/pipeline/declaration.ts";
-import { PipelineRun, type OutputSink } from "../../../engine/run.ts";
-import { KINDS, type Kind } from "../../../engine/pipeline/kinds.ts";
+import { parsePipeline } from "../../../pipeline/load.ts";
+import { PipelineDeclarationError } from "../../../pipeline/declaration.ts";
+import { PipelineRun, type OutputSink } from "../../../runtime/pipelineRun.ts";
+import { KINDS, type Kind } from "../../../schemas/kinds.ts";
 import type { DeadLetter } from "../../../schemas/deadLetter.ts";
 import { parse as parseYaml } from "yaml";
-import { WINDOW_OPERATORS } from "../../../engine/pipeline/ops/windows.ts";
+import { WINDOW_OPERATORS } from "../../../pipeline/catalog/windows.ts";
 
 const YAML = `
 name: windows-demo

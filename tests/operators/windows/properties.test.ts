@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { Observable } from "rxjs";
-import type { Chunk } from "../../../engine/chunk.ts";
+import type { Chunk } from "../../../core/chunk.ts";
 import { tumblingWindow } from "../../../operators/tumblingWindow.ts";
 import { slidingWindow } from "../../../operators/slidingWindow.ts";
 import { sessionWindow } from "../../../operators/sessionWindow.ts";

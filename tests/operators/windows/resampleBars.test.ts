@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resampleBars, sessionLocator } from "../../../operators/resampleBars.ts";
 import type { Bar } from "../../../schemas/bar.ts";
 import { chunk, END, flat, runChunks, scheduler } from "./helpers.ts";
-import type { Chunk } from "../../../engine/chunk.ts";
+import type { Chunk } from "../../../core/chunk.ts";
 
 const MIN = 60_000_000_000n;
 const at = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { slidingWindow } from "../../../operators/slidingWindow.ts";
 import { chunk, collectTimes, END, ev, runChunks, scheduler, seen, type Ev, type Seen } from "./helpers.ts";
-import type { Chunk } from "../../../engine/chunk.ts";
+import type { Chunk } from "../../../core/chunk.ts";
 
 const opts = (extra: { allowedLatenessNs?: bigint; onLate?: (e: Ev, r: string) => void } = {}) => ({ sizeNs: 10n, slideNs: 5n, aggregate: collectTimes(), onLate: () => undefined, ...extra });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { tumblingWindow } from "../../../operators/tumblingWindow.ts";
 import { chunk, collectTimes, END, ev, runChunks, scheduler, seen, type Ev, type Seen } from "./helpers.ts";
-import type { Chunk } from "../../../engine/chunk.ts";
+import type { Chunk } from "../../../core/chunk.ts";
 
 const lateLog = () => {
   const late: { ts: number; reason: string }[] = [];

@@ -1,0 +1,182 @@
+// The operations layer of one long-running process (`tickflow run`, `tickflow start`): metrics and the live feed
+// hooked into the LiveRun, the HTTP server, the audit trail (config, run start/stop) and the scheduled jobs.
+import { hostname, userInfo } from "node:os";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Database } from "../io/duckdb/database.ts";
+import type { LiveRun } from "./liveRun.ts";
+import type { LiveRunMetrics } from "../runtime/pipelineRun.ts";
+import type { CompiledPipeline } from "../pipeline/graph.ts";
+import type { Config } from "../io/config.ts";
+import type { DeploymentEvent } from "./modelDeployment.ts";
+import { nsToIso } from "../schemas/time.ts";
+import { TickflowMetrics } from "../ops/metrics.ts";
+import { LiveFeed } from "../ops/liveFeed.ts";
+import { AuditLog } from "../ops/audit.ts";
+import { Scheduler, type JobDefinition } from "../ops/scheduler.ts";
+import { defaultJobs } from "../ops/builtinJobs.ts";
+import { DEFAULT_HTTP_PORT, startOpsServer, type OpsServer } from "../ops/httpServer.ts";
+import { consumersProbe, databaseProbe, natsProbe, type ConsumerState } from "../ops/readiness.ts";
+
+export interface LiveOpsOptions {
+  readonly nc: NatsConnection;
+  readonly db: Database;
+  readonly pipeline: CompiledPipeline;
+  readonly runId: string;
+  readonly config: Config;
+  /** 0: no HTTP server. */
+  readonly httpPort: number;
+  readonly httpHost?: string;
+  /** Jobs to schedule. Default: compact, retention and registered reports. */
+  readonly jobs?: readonly JobDefinition[];
+  /** What else to record with the configuration at start (command options). */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+/** `--http-port` if given, else TICKFLOW_HTTP_PORT, else 9464; 0 turns the server off. */
+export function resolveHttpPort(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  const [raw, from] = flag !== undefined ? [flag, "--http-port"] : env.TICKFLOW_HTTP_PORT !== undefined ? [env.TICKFLOW_HTTP_PORT, "TICKFLOW_HTTP_PORT"] : [String(DEFAULT_HTTP_PORT), "default"];
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${from}: expected a port from 1 to 65535, or 0 to turn the dashboard off; got ${JSON.stringify(raw)}`);
+  return port;
+}
+
+export function cliActor(): string {
+  let user = "unknown";
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep "unknown"
+  }
+  return `cli:${user}@${hostname()}`;
+}
+
+/** Forwards every hook to the metrics and to the dashboard feed; keeps the watermark for /api/status. */
+function tee(metrics: TickflowMetrics, feed: LiveFeed, onWatermark: (w: bigint) => void): LiveRunMetrics {
+  return {
+    inputs: (k, n) => metrics.inputs(k, n),
+    outputs: (node, kind, items) => {
+      metrics.outputs(node, kind, items);
+      feed.outputs(node, kind, items);
+    },
+    deadLetter: (l) => {
+      metrics.deadLetter(l);
+      feed.deadLetter(l);
+    },
+    sinkCommitted: (s, sec) => metrics.sinkCommitted(s, sec),
+    late: () => metrics.late(),
+    batchProcessed: (sec, w, b) => {
+      metrics.batchProcessed(sec, w, b);
+      onWatermark(w);
+    },
+    consumerPending: (c, n) => metrics.consumerPending(c, n),
+    publishRetried: () => metrics.publishRetried(),
+  };
+}
+
+const MIN_WATERMARK = -(2n ** 62n);
+
+export class LiveOps {
+  readonly metrics = new TickflowMetrics({ processMetrics: true });
+  readonly feed = new LiveFeed();
+  /** Hand these to `new LiveRun({ metrics })`. */
+  readonly hooks: LiveRunMetrics;
+  private server?: OpsServer;
+  private live?: LiveRun;
+  private state: ConsumerState = "starting";
+  private watermark?: bigint;
+  private readonly startedAtMs = Date.now();
+
+  private constructor(
+    private readonly o: LiveOpsOptions,
+    readonly audit: AuditLog,
+    readonly scheduler: Scheduler,
+  ) {
+    this.hooks = tee(this.metrics, this.feed, (w) => {
+      if (w > MIN_WATERMARK) this.watermark = w;
+    });
+  }
+
+  /** Audits the configuration, declares the jobs (not started yet) and starts the HTTP server unless the port is 0. */
+  static async start(o: LiveOpsOptions): Promise<LiveOps> {
+    const audit = await AuditLog.open(o.db, { actor: cliActor() });
+    await audit.audit("config.start", o.runId, {
+      pipeline: o.pipeline.decl,
+      natsUrl: o.config.natsUrl,
+      dbPath: o.config.dbPath,
+      dataDir: o.config.dataDir,
+      httpPort: o.httpPort,
+      node: process.version,
+      options: o.options ?? {},
+    });
+    const scheduler = new Scheduler({ db: o.db, audit });
+    for (const j of o.jobs ?? defaultJobs()) scheduler.register(j);
+    const ops = new LiveOps(o, audit, scheduler);
+    if (o.httpPort !== 0) {
+      ops.server = await startOpsServer({
+        port: o.httpPort,
+        host: o.httpHost,
+        metrics: ops.metrics,
+        feed: ops.feed,
+        status: () => ops.status(),
+        readiness: [natsProbe(o.nc), databaseProbe(o.db), consumersProbe(() => ops.consumerState())],
+      });
+    }
+    return ops;
+  }
+
+  /** The dashboard's URL, when the HTTP server runs. */
+  get url(): string | undefined {
+    return this.server?.url;
+  }
+
+  /** Call before `live.start()`. */
+  attach(live: LiveRun): void {
+    this.live = live;
+  }
+
+  /** Call once `live.start()` resolved: consumers run, jobs get scheduled, the start is audited. */
+  async running(): Promise<void> {
+    this.state = "running";
+    this.scheduler.start();
+    await this.audit.audit("run.start", this.o.runId, { pipeline: this.o.pipeline.decl.name, mode: "live", ...(this.url ? { dashboard: this.url } : {}) });
+  }
+
+  /** Stops jobs and the server, audits the stop with the run's counters. Never throws: shutdown goes on. */
+  async close(): Promise<void> {
+    this.state = this.live?.failed ? "failed" : "stopped";
+    this.scheduler.stop();
+    await this.scheduler.settled();
+    await this.server?.close().catch(() => undefined);
+    if (this.live) {
+      const s = this.live.run.summary();
+      const failed = this.live.failed;
+      await this.audit
+        .audit("run.stop", this.o.runId, { status: this.state, counters: s.counters, digest: s.digest, ...(failed ? { error: (failed as Error).message ?? String(failed) } : {}) })
+        .catch(() => undefined);
+    }
+  }
+
+  /** Records a model deployment event of the run's ModelDeployment (installed, rejected, refused, breaker). */
+  auditDeployment(e: DeploymentEvent): void {
+    const details = "error" in e ? { ...e, error: (e.error as Error)?.message ?? String(e.error) } : e;
+    void this.audit.audit(`model.${e.type}`, this.o.pipeline.decl.name, details).catch(() => undefined);
+  }
+
+  consumerState(): { state: ConsumerState; failure?: unknown } {
+    if (this.live?.failed) return { state: "failed", failure: this.live.failed };
+    return { state: this.state };
+  }
+
+  status(): Record<string, unknown> {
+    const w = this.watermark;
+    return {
+      runId: this.o.runId,
+      pipeline: this.o.pipeline.decl.name,
+      state: this.consumerState().state,
+      startedAt: new Date(this.startedAtMs).toISOString(),
+      counters: this.live?.run.counters ?? null,
+      watermark: w === undefined ? null : { ns: w.toString(), iso: nsToIso(w) },
+      lagSeconds: w === undefined ? null : (Date.now() - Number(w / 1_000_000n)) / 1000,
+    };
+  }
+}

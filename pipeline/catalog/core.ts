@@ -1,0 +1,111 @@
+// Core operators: bars, indicators, sentiment scoring, the as-of sentiment join and the momentum rule.
+import type { Observable } from "rxjs";
+import { z } from "zod";
+import type { Chunk } from "../../core/chunk.ts";
+import { parseDurationNs } from "../../schemas/time.ts";
+import { TIMEFRAME_PATTERN } from "../../schemas/timeframe.ts";
+import { bars } from "../../operators/bars.ts";
+import { computeIndicators, type IndicatorSpec } from "../../operators/computeIndicators.ts";
+import { asofJoin } from "../../operators/asofJoin.ts";
+import { momentumRule } from "../../operators/momentumRule.ts";
+import { scoreNews } from "../../operators/scoreNews.ts";
+import { indicatorSpec } from "../indicatorSpecs.ts";
+import type { FeatureRow } from "../../schemas/features.ts";
+import type { ScoredNews } from "../../schemas/news.ts";
+import { def, duration, featureName, type OperatorDef } from "../operatorDef.ts";
+
+export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
+  def({
+    name: "bars",
+    summary: "Trades → OHLCV+VWAP bars per symbol over event-time intervals aligned to the epoch.",
+    inputs: [{ name: "trades", kind: "trade" }],
+    output: "bar",
+    params: z.strictObject({
+      /** Bar length: a count and s|m|h|d. */
+      timeframe: z.string().regex(TIMEFRAME_PATTERN, "must be a timeframe like 15s, 1m, 5m, 1h or 1d"),
+    }),
+    example: "{ op: bars, in: trades, params: { timeframe: 1m } }",
+    build: (p, ctx) => ([trades]) =>
+      (trades as Observable<Chunk<never>>).pipe(bars({ timeframe: p.timeframe, onLate: (t, reason) => ctx.deadLetter(t, reason, "tsEvent"), onReject: (t, reason, field) => ctx.deadLetter(t, reason, field) })) as Observable<Chunk<unknown>>,
+  }),
+  def({
+    name: "indicators",
+    summary: "Bars → feature rows: the bar's fields, ret, and each listed indicator per symbol.",
+    inputs: [{ name: "bars", kind: "bar" }],
+    output: "features",
+    params: z.strictObject({
+      /** Indicators to compute: `{ id, name, ...params }`, e.g. `{ id: rsi, name: rsi, period: 14 }`. */
+      set: z.array(z.looseObject({ id: featureName, name: z.string().min(1) })).min(1),
+      /** Drop a symbol's state after this much event time without a bar (default: keep). */
+      evictIdle: duration.optional(),
+    }),
+    example: "{ op: indicators, in: bars, params: { set: [{ id: emaFast, name: ema, period: 12 }, { id: rsi, name: rsi, period: 14 }] } }",
+    build: (p, ctx) => {
+      const specs: IndicatorSpec[] = p.set.map((s, i) => indicatorSpec(s, ["params", "set", i]));
+      return ([input]) =>
+        (input as Observable<Chunk<never>>).pipe(computeIndicators({ indicators: specs, evictIdleNs: p.evictIdle ? parseDurationNs(p.evictIdle) : undefined, onError: (bar, reason) => ctx.deadLetter(bar, reason) })) as Observable<Chunk<unknown>>;
+    },
+  }),
+  def({
+    name: "scoreSentiment",
+    summary: "News → one scored item per symbol it is about (finance lexicon on top of AFINN, entity linking).",
+    inputs: [{ name: "news", kind: "news" }],
+    output: "scoredNews",
+    params: z.strictObject({
+      /** Extra company-name → symbol links, e.g. `{ ACME: [Acme Corp, Acme] }`. */
+      companies: z.record(z.string(), z.array(z.string())).default({}),
+    }),
+    example: "{ op: scoreSentiment, in: news }",
+    build: (p) => ([input]) => (input as Observable<Chunk<never>>).pipe(scoreNews({ companies: p.companies })) as Observable<Chunk<unknown>>,
+  }),
+  def({
+    name: "sentimentAsOf",
+    summary: "Feature rows × scored news → rows with the symbol's latest sentiment at or before the row time, decayed by age.",
+    inputs: [{ name: "rows", kind: "features" }, { name: "sentiment", kind: "scoredNews" }],
+    output: "features",
+    params: z.strictObject({
+      /** Feature name to write. */
+      as: featureName.default("sentiment"),
+      /** News older than this is ignored (value 0, `<as>.age` absent). */
+      maxStaleness: duration.default("4h"),
+      /** The score halves every `halfLife` of age (default: no decay). */
+      halfLife: duration.optional(),
+    }),
+    example: "{ op: sentimentAsOf, in: [indicators, sentiment], params: { maxStaleness: 4h, halfLife: 1h } }",
+    build: (p, ctx) => {
+      const halfLifeNs = p.halfLife ? Number(parseDurationNs(p.halfLife)) : undefined;
+      return ([rows, news]) =>
+        asofJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, {
+          leftKey: (r) => r.symbol,
+          rightKey: (n) => n.symbol,
+          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
+          maxStalenessNs: parseDurationNs(p.maxStaleness),
+          combine: (row, n, age): FeatureRow => {
+            if (n === undefined || age === undefined) return { ...row, values: { ...row.values, [p.as]: 0 } };
+            const decay = halfLifeNs ? Math.pow(0.5, Number(age) / halfLifeNs) : 1;
+            return { ...row, values: { ...row.values, [p.as]: n.score * decay, [`${p.as}.ageSeconds`]: Number(age) / 1e9 } };
+          },
+        }) as Observable<Chunk<unknown>>;
+    },
+  }),
+  def({
+    name: "momentumRule",
+    summary: "Feature rows → buy/sell/flat signals: EMA trend, RSI filter, sentiment gate; reason and inputs attached.",
+    inputs: [{ name: "rows", kind: "features" }],
+    output: "signal",
+    params: z.strictObject({
+      fast: featureName.default("emaFast"),
+      slow: featureName.default("emaSlow"),
+      rsi: featureName.default("rsi"),
+      sentiment: featureName.default("sentiment"),
+      overbought: z.number().min(0).max(100).default(70),
+      oversold: z.number().min(0).max(100).default(30),
+      sentimentGate: z.number().min(0).max(1).default(0.3),
+      /** change: only when a symbol's action changes; every: on every row. */
+      emit: z.enum(["change", "every"]).default("change"),
+    }).refine((p) => p.oversold < p.overbought, { message: "oversold must be below overbought", path: ["oversold"] }),
+    example: "{ op: momentumRule, in: joined, params: { overbought: 70, oversold: 30, sentimentGate: 0.3 } }",
+    build: (p, ctx) => ([rows]) => (rows as Observable<Chunk<FeatureRow>>).pipe(momentumRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,
+  }),
+];
+

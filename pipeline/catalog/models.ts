@@ -1,0 +1,94 @@
+// Model operators: `predict` (scores feature rows with the deployed model) and `probabilityRule` (probabilities →
+// signals). The model reaches a predict node through a ModelSlot bound to the compiled pipeline before the run starts
+// (see app/modelDeployment.ts); the operator itself does no I/O.
+import type { Observable } from "rxjs";
+import { z } from "zod";
+import type { Chunk } from "../../core/chunk.ts";
+import type { CompiledNode, CompiledPipeline } from "../graph.ts";
+import { ModelSlot } from "../../models/modelSlot.ts";
+import { predict } from "../../operators/predict.ts";
+import { probabilityRule } from "../../operators/probabilityRule.ts";
+import type { FeatureRow } from "../../schemas/features.ts";
+import { def, featureName, type OperatorDef } from "../operatorDef.ts";
+
+/** Key under which bindModelSlots puts a node's slot into its (already validated) parameters. */
+const MODEL_SLOT: unique symbol = Symbol("tickflow.modelSlot");
+
+const PredictParams = z.strictObject({
+  /** The model's feature list, in order; a deployed model with another list is refused. Default: the model's own. */
+  features: z.array(featureName).min(1).optional(),
+  /** Feature name written with the probability. */
+  as: featureName.default("p_up"),
+  /** Feature name written with the model version number. */
+  versionAs: featureName.default("model.version"),
+});
+type PredictParams = z.infer<typeof PredictParams> & { [MODEL_SLOT]?: ModelSlot };
+
+export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
+  def<PredictParams>({
+    name: "predict",
+    summary: "Feature rows → the same rows plus P(up) and the model version, from the model deployed for this pipeline (one batch per chunk).",
+    inputs: [{ name: "rows", kind: "features" }],
+    output: "features",
+    params: PredictParams,
+    example: "{ op: predict, in: joined, params: { features: [ret, rsi, sentiment], as: p_up } }",
+    build: (p, ctx) => ([rows]) => {
+      const slot = p[MODEL_SLOT];
+      if (slot === undefined) {
+        throw new Error(`pipeline ${ctx.pipeline}: predict node "${ctx.node}" has no model slot; start the run through bindModelSlots (app/modelDeployment.ts) so deployments reach it`);
+      }
+      return (rows as Observable<Chunk<FeatureRow>>).pipe(
+        predict({ slot, output: p.as, versionField: p.versionAs, onNonFinite: (row, reason) => ctx.deadLetter(row, reason, p.as) }),
+      ) as Observable<Chunk<unknown>>;
+    },
+  }),
+  def({
+    name: "probabilityRule",
+    summary: "Feature rows with a model probability → buy/sell/flat signals (thresholds, optional sentiment gate); each signal records the model version.",
+    inputs: [{ name: "rows", kind: "features" }],
+    output: "signal",
+    params: z
+      .strictObject({
+        probability: featureName.default("p_up"),
+        versionField: featureName.default("model.version"),
+        /** Model name, so signals record `<model>-v<version>` (default `v<version>`). */
+        model: z.string().min(1).optional(),
+        buyAbove: z.number().min(0).max(1).default(0.55),
+        sellBelow: z.number().min(0).max(1).default(0.45),
+        sentiment: featureName.default("sentiment"),
+        /** Buy is vetoed when sentiment < -gate, sell when sentiment > gate. Default: no gate. */
+        sentimentGate: z.number().min(0).max(1).optional(),
+        /** change: only when a symbol's action changes; every: on every scored row. */
+        emit: z.enum(["change", "every"]).default("change"),
+      })
+      .refine((p) => p.sellBelow < p.buyAbove, { message: "sellBelow must be below buyAbove", path: ["sellBelow"] }),
+    example: "{ op: probabilityRule, in: scored, params: { buyAbove: 0.55, sellBelow: 0.45, sentimentGate: 0.3 } }",
+    build: (p, ctx) => ([rows]) => (rows as Observable<Chunk<FeatureRow>>).pipe(probabilityRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,
+  }),
+];
+
+/** The pipeline's predict nodes, in topological order. */
+export function predictNodes(pipeline: CompiledPipeline): CompiledNode[] {
+  return pipeline.nodes.filter((n) => n.op.name === "predict");
+}
+
+/** The feature list a predict node declares (undefined: it takes the model's). */
+export function declaredFeatures(node: CompiledNode): readonly string[] | undefined {
+  return (node.params as PredictParams).features;
+}
+
+/**
+ * A copy of `pipeline` whose predict nodes score through the given slots (one per node). Bind once per run; the
+ * slot is where the deployment watcher installs models.
+ * @example const slots = new Map(predictNodes(p).map((n) => [n.name, new ModelSlot(declaredFeatures(n))]));
+ *          const bound = bindModelSlots(p, slots);
+ */
+export function bindModelSlots(pipeline: CompiledPipeline, slots: ReadonlyMap<string, ModelSlot>): CompiledPipeline {
+  const nodes = pipeline.nodes.map((n) => {
+    if (n.op.name !== "predict") return n;
+    const slot = slots.get(n.name);
+    if (slot === undefined) throw new Error(`bindModelSlots: no slot for predict node "${n.name}" of pipeline ${pipeline.decl.name}`);
+    return { ...n, params: { ...(n.params as PredictParams), [MODEL_SLOT]: slot } };
+  });
+  return { ...pipeline, nodes };
+}

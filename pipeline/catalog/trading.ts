@@ -1,0 +1,153 @@
+// Strategy, broker and portfolio operators (issue 5). A broker node (paperBroker on feature rows with inline
+// rules, or signalBroker on signals) emits `brokerEvent` items; the selectors orders / fills / positions /
+// equity / orderEvents split them into the message kinds that sinks publish and record.
+import type { Observable } from "rxjs";
+import { z } from "zod";
+import type { Chunk } from "../../core/chunk.ts";
+import { mapItems } from "../../core/chunk.ts";
+import type { Bar } from "../../schemas/bar.ts";
+import type { FeatureRow } from "../../schemas/features.ts";
+import type { Signal } from "../../schemas/signal.ts";
+import { paperBroker } from "../../operators/paperBroker.ts";
+import { FillPolicySchema } from "../../trading/fillPolicy.ts";
+import { CommissionSchema, InstrumentSchema } from "../../trading/instrument.ts";
+import { RiskLimitsSchema } from "../../trading/RiskGuard.ts";
+import { SizingSchema } from "../../trading/sizing.ts";
+import { RuleStrategy } from "../../trading/RuleStrategy.ts";
+import { parseStrategyRules, RuleEvaluator, type Row, type StrategyRules } from "../../trading/strategyRules.ts";
+import type { PaperBrokerConfig } from "../../trading/PaperBroker.ts";
+import type { BrokerEvent } from "../../schemas/brokerEvent.ts";
+import type { Kind } from "../../schemas/kinds.ts";
+import { innerOf } from "../../schemas/brokerEvent.ts";
+import { def, type OperatorContext, type OperatorDef } from "../operatorDef.ts";
+
+/** Parameters every broker node takes: the account, the one named fill policy, costs and risk limits. */
+const brokerParams = {
+  /** Account name on snapshots and kill-switch events. */
+  account: z.string().min(1).default("paper"),
+  startingCash: z.number().positive(),
+  /** The fill policy object (trading/fillPolicy.ts); live paper trading and replay use the same one. */
+  policy: FillPolicySchema,
+  /** Commission of symbols not listed in `instruments`. Default none. */
+  commission: CommissionSchema.partial().optional(),
+  /** Instruments with a multiplier, tick/lot size, margin or their own commission. */
+  instruments: z.array(InstrumentSchema).default([]),
+  risk: RiskLimitsSchema.default({}),
+  /** every_event: a position and equity snapshot after each bar; on_fill: only after fills. */
+  snapshots: z.enum(["every_event", "on_fill"]).default("every_event"),
+};
+
+type BrokerParams = z.infer<z.ZodObject<typeof brokerParams>>;
+
+function brokerConfig(p: BrokerParams): PaperBrokerConfig {
+  return { account: p.account, startingCash: p.startingCash, policy: p.policy, defaultCommission: p.commission, instruments: p.instruments, risk: p.risk, snapshots: p.snapshots };
+}
+
+/** A signal strategy as rules: buy → long, sell → short (long_short) or flat, flat → flat (RuleStrategy.onSignal). */
+function signalRules(s: { name: string; direction: "long_only" | "long_short"; sizing: z.infer<typeof SizingSchema>; price: string }): StrategyRules {
+  const long = { above: ["signal", 0] };
+  const short = { below: ["signal", 0] };
+  const flat = { when: "signal == 0" };
+  return parseStrategyRules(
+    s.direction === "long_only"
+      ? { ...s, enterLong: long, exitLong: { any: [short, flat] } }
+      : { ...s, enterLong: long, enterShort: short, exitLong: flat, exitShort: flat },
+    "signalBroker.strategy",
+  );
+}
+
+function selector(name: string, output: Kind, pick: BrokerEvent["type"], summary: string): OperatorDef<unknown> {
+  return def({
+    name,
+    summary,
+    inputs: [{ name: "events", kind: "brokerEvent" }],
+    output,
+    params: z.strictObject({}),
+    example: `{ op: ${name}, in: broker }`,
+    build: () => ([events]) =>
+      (events as Observable<Chunk<BrokerEvent>>).pipe(
+        mapItems<BrokerEvent, unknown>(() => (e) => (e.type === pick ? innerOf(e) : undefined)),
+      ) as Observable<Chunk<unknown>>,
+  });
+}
+
+function noBar(ctx: OperatorContext, item: { symbol: string }, what: string): [] {
+  ctx.deadLetter(item, `no ${item.symbol} bar at or before this ${what}: nothing to price or size the order with (is the symbol in the bars input?)`, "symbol");
+  return [];
+}
+
+export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
+  def({
+    name: "paperBroker",
+    summary: "Bars × feature rows → broker events: inline strategy rules decide on each row; a PaperBroker fills, marks and risk-checks.",
+    inputs: [{ name: "bars", kind: "bar" }, { name: "rows", kind: "features" }],
+    output: "brokerEvent",
+    params: z.strictObject({
+      ...brokerParams,
+      /** Strategy rules as data (trading/strategyRules.ts): name, direction, enterLong/exitLong/enterShort/exitShort, sizing, price. */
+      strategy: z.record(z.string(), z.unknown()),
+    }),
+    example: "{ op: paperBroker, in: [bars, indicators], params: { startingCash: 100000, policy: { name: next-open-5bps, slippage: { bps: 5 } }, strategy: { name: sma, direction: long_short, enterLong: { crossAbove: [close, sma] }, enterShort: { crossBelow: [close, sma] }, sizing: { kind: fixed_units, units: 100 } } } }",
+    build: (p, ctx) => {
+      const rules = parseStrategyRules(p.strategy, "strategy");
+      new RuleEvaluator(rules); // compiles the conditions now, so a bad rule fails at load
+      const config = brokerConfig(p);
+      return ([bars, rows]) =>
+        paperBroker(bars as Observable<Chunk<Bar>>, rows as Observable<Chunk<FeatureRow>>, {
+          broker: config,
+          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
+          strategy: () => {
+            const strategy = new RuleStrategy(rules);
+            return (row, broker, bar) => {
+              if (!bar) return noBar(ctx, row, "feature row");
+              // Orders are stamped with the row's time, never an earlier bar's.
+              return strategy.onBar(bar.tsEvent === row.tsEvent ? bar : { ...bar, tsEvent: row.tsEvent }, row.values, broker);
+            };
+          },
+        }) as Observable<Chunk<unknown>>;
+    },
+  }),
+  def({
+    name: "signalBroker",
+    summary: "Bars × signals → broker events: buy/sell/flat signals become target positions sized by the rule; a PaperBroker fills them.",
+    inputs: [{ name: "bars", kind: "bar" }, { name: "signals", kind: "signal" }],
+    output: "brokerEvent",
+    params: z.strictObject({
+      ...brokerParams,
+      strategy: z.strictObject({
+        /** Strategy name: the prefix of order ids. */
+        name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name of letters, digits, '_' or '-'"),
+        /** long_only: sell means flat; long_short: sell means short. */
+        direction: z.enum(["long_only", "long_short"]).default("long_only"),
+        sizing: SizingSchema,
+        /** Row value used as the price for sizing (the latest bar's fields and the signal's numeric inputs). */
+        price: z.string().default("close"),
+      }),
+    }),
+    example: "{ op: signalBroker, in: [bars, signals], params: { startingCash: 100000, policy: { name: next-open }, strategy: { name: momentum, direction: long_only, sizing: { kind: percent_equity, percent: 20 } } } }",
+    build: (p, ctx) => {
+      const rules = signalRules(p.strategy);
+      const config = brokerConfig(p);
+      return ([bars, signals]) =>
+        paperBroker(bars as Observable<Chunk<Bar>>, signals as Observable<Chunk<Signal>>, {
+          broker: config,
+          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
+          strategy: () => {
+            const strategy = new RuleStrategy(rules);
+            return (signal, broker, bar) => {
+              if (!bar) return noBar(ctx, signal, "signal");
+              const row: Record<string, number | undefined> = {};
+              for (const [k, v] of Object.entries(signal.inputs)) if (typeof v === "number") row[k] = v;
+              Object.assign(row, { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume });
+              return strategy.onSignal(signal, row as Row, broker);
+            };
+          },
+        }) as Observable<Chunk<unknown>>;
+    },
+  }),
+  selector("orders", "order", "order", "Broker events → order states (accepted, rejected with its reason, filled, cancelled, ...); publish on orders.<SYMBOL>."),
+  selector("fills", "fill", "fill", "Broker events → fills; publish on fills.<SYMBOL>."),
+  selector("positions", "position", "position", "Broker events → position snapshots (record with a duckdb sink)."),
+  selector("equity", "equity", "equity", "Broker events → account equity snapshots (record with a duckdb sink; replay prints statistics from them)."),
+  selector("orderEvents", "orderEvent", "orderEvent", "Broker events → kill-switch tripped/reset events; publish on orders.events.<ACCOUNT>."),
+];

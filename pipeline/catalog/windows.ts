@@ -1,0 +1,209 @@
+// Window, resampling and join operators (issue 3): event-time windows over trades and bars giving feature rows,
+// bar resampling with trading sessions, and interval/keyed stream-stream joins. Late events go to dlq.<node>.
+import { map, type Observable, type OperatorFunction } from "rxjs";
+import { z } from "zod";
+import { WATERMARK_END, WATERMARK_START, type Chunk } from "../../core/chunk.ts";
+import { parseDurationNs } from "../../schemas/time.ts";
+import { TIMEFRAME_PATTERN } from "../../schemas/timeframe.ts";
+import type { Bar } from "../../schemas/bar.ts";
+import type { FeatureRow } from "../../schemas/features.ts";
+import type { ScoredNews } from "../../schemas/news.ts";
+import type { Trade } from "../../schemas/trade.ts";
+import { resampleBars } from "../../operators/resampleBars.ts";
+import { tumblingWindow } from "../../operators/tumblingWindow.ts";
+import { slidingWindow } from "../../operators/slidingWindow.ts";
+import { sessionWindow } from "../../operators/sessionWindow.ts";
+import { intervalJoin } from "../../operators/intervalJoin.ts";
+import { keyedJoin } from "../../operators/keyedJoin.ts";
+import { priceStats, type PricePoint, type PriceStats } from "../../operators/windowAggregates.ts";
+import { def, duration, featureName, type OperatorContext, type OperatorDef } from "../operatorDef.ts";
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a local time HH:MM, e.g. 09:30");
+
+/** A window shape: `{ type: tumbling, size }`, `{ type: sliding, size, slide }` or `{ type: session, gap }`. */
+const windowSpec = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("tumbling"), size: duration }),
+  z.strictObject({ type: z.literal("sliding"), size: duration, slide: duration }),
+  z.strictObject({ type: z.literal("session"), gap: duration }),
+]);
+type WindowSpec = z.infer<typeof windowSpec>;
+
+const windowStatsParams = z.strictObject({
+  /** The window shape (required). */
+  window: windowSpec,
+  /** How long after the watermark passes a window's end it still accepts events; later ones go to dlq.<node>. */
+  allowedLateness: duration.default("0s"),
+  /** Prefix for every feature name, e.g. "w5m." (default none). */
+  prefix: z.string().default(""),
+}).refine((p) => p.window.type !== "sliding" || parseDurationNs(p.window.slide) <= parseDurationNs(p.window.size), { message: "slide must not exceed size", path: ["window", "slide"] });
+
+type Point = PricePoint & { readonly src: unknown };
+
+function windowLabel(w: WindowSpec): string {
+  return w.type === "tumbling" ? w.size : w.type === "sliding" ? `${w.size}/${w.slide}` : `session(${w.gap})`;
+}
+
+/** The window operator of a spec over price points, giving feature rows labelled with the window shape. */
+function priceWindow(p: z.infer<typeof windowStatsParams>, ctx: OperatorContext): OperatorFunction<Chunk<Point>, Chunk<FeatureRow>> {
+  const w = p.window;
+  const common = {
+    allowedLatenessNs: parseDurationNs(p.allowedLateness),
+    aggregate: priceStats(p.prefix),
+    onLate: (pt: Point, reason: string) => ctx.deadLetter(pt.src, reason, "tsEvent"),
+  };
+  const op: OperatorFunction<Chunk<Point>, Chunk<PriceStats>> =
+    w.type === "tumbling" ? tumblingWindow({ ...common, sizeNs: parseDurationNs(w.size) })
+    : w.type === "sliding" ? slidingWindow({ ...common, sizeNs: parseDurationNs(w.size), slideNs: parseDurationNs(w.slide) })
+    : sessionWindow({ ...common, gapNs: parseDurationNs(w.gap) });
+  const label = windowLabel(w);
+  return (source) =>
+    source.pipe(
+      op,
+      map((c) => ({ watermark: c.watermark, items: c.items.map((s): FeatureRow => ({ id: `${s.symbol}:${label}:${s.end}`, symbol: s.symbol, tsEvent: s.end, timeframe: label, values: s.values })) })),
+    );
+}
+
+/**
+ * A bar covers [tsOpen, tsEvent); as a point it sits at its last instant (tsEvent − 1 ns), so a 5m window
+ * [09:30, 09:35) holds the five 1m bars that end by 09:35. The watermark shifts by the same 1 ns.
+ */
+function barPoints(): OperatorFunction<Chunk<Bar>, Chunk<Point>> {
+  return map((c) => ({
+    watermark: c.watermark === WATERMARK_END || c.watermark === WATERMARK_START ? c.watermark : c.watermark - 1n,
+    items: c.items.map((b): Point => ({ symbol: b.symbol, tsEvent: b.tsEvent - 1n, price: b.close, volume: b.volume, notional: b.vwap * b.volume, src: b })),
+  }));
+}
+
+function tradePoints(): OperatorFunction<Chunk<Trade>, Chunk<Point>> {
+  return map((c) => ({ watermark: c.watermark, items: c.items.map((t): Point => ({ symbol: t.symbol, tsEvent: t.tsEvent, price: t.price, volume: t.size, notional: t.price * t.size, src: t })) }));
+}
+
+const STATS_FEATURES = "count, volume, vwap, open, high, low, close, ret (close/open − 1), retMean and retStd (population) of event-to-event returns";
+
+export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
+  def({
+    name: "resample",
+    summary: "Bars → coarser bars (1m → 5m, 1h → 1d): OHLCV, VWAP and trade count; with a session, buckets follow the trading day.",
+    inputs: [{ name: "bars", kind: "bar" }],
+    output: "bar",
+    params: z.strictObject({
+      /** Target timeframe, a multiple of the input's: a count and s|m|h|d. */
+      timeframe: z.string().regex(TIMEFRAME_PATTERN, "must be a timeframe like 5m, 1h or 1d"),
+      /** Local trading session; without it buckets are epoch-aligned in UTC. */
+      session: z.strictObject({
+        /** IANA zone (e.g. America/New_York), UTC, or a fixed offset like +05:30. */
+        timezone: z.string().min(1),
+        open: hhmm,
+        close: hhmm,
+      }).refine((s) => s.close > s.open, { message: "close must be after open (sessions spanning midnight are not supported)", path: ["close"] }).optional(),
+      /** How long after a bucket's end it still accepts bars. */
+      allowedLateness: duration.default("0s"),
+      /** Bars outside the session: deadLetter (to dlq.<node>, default) or skip (for feeds with extended hours you do not want). */
+      outsideSession: z.enum(["deadLetter", "skip"]).default("deadLetter"),
+    }),
+    example: "{ op: resample, in: bars, params: { timeframe: 1d, session: { timezone: America/New_York, open: \"09:30\", close: \"16:00\" } } }",
+    build: (p, ctx) => {
+      const op = resampleBars({
+        timeframe: p.timeframe,
+        session: p.session,
+        allowedLatenessNs: parseDurationNs(p.allowedLateness),
+        onLate: (b, reason) => ctx.deadLetter(b, reason, "tsOpen"),
+        onOutsideSession: p.outsideSession === "skip" ? () => undefined : undefined,
+      });
+      return ([bars]) => (bars as Observable<Chunk<Bar>>).pipe(op) as Observable<Chunk<unknown>>;
+    },
+  }),
+  def({
+    name: "windowStats",
+    summary: `Bars → one feature row per symbol and event-time window (tumbling, sliding or session): ${STATS_FEATURES} of the closes.`,
+    inputs: [{ name: "bars", kind: "bar" }],
+    output: "features",
+    params: windowStatsParams,
+    example: "{ op: windowStats, in: bars, params: { window: { type: sliding, size: 15m, slide: 5m }, prefix: w15m. } }",
+    build: (p, ctx) => {
+      const op = priceWindow(p, ctx);
+      return ([bars]) => (bars as Observable<Chunk<Bar>>).pipe(barPoints(), op) as Observable<Chunk<unknown>>;
+    },
+  }),
+  def({
+    name: "tradeWindowStats",
+    summary: `Trades → one feature row per symbol and event-time window (tumbling, sliding or session): ${STATS_FEATURES} of the prices.`,
+    inputs: [{ name: "trades", kind: "trade" }],
+    output: "features",
+    params: windowStatsParams,
+    example: "{ op: tradeWindowStats, in: trades, params: { window: { type: tumbling, size: 1m }, allowedLateness: 2s } }",
+    build: (p, ctx) => {
+      const op = priceWindow(p, ctx);
+      return ([trades]) => (trades as Observable<Chunk<Trade>>).pipe(tradePoints(), op) as Observable<Chunk<unknown>>;
+    },
+  }),
+  def({
+    name: "intervalJoin",
+    summary: "Feature rows × feature rows of the same symbol whose times are within [−before, +after]: one row per pair, right values prefixed.",
+    inputs: [{ name: "left", kind: "features" }, { name: "right", kind: "features" }],
+    output: "features",
+    params: z.strictObject({
+      /** A right row may be up to this much earlier than the left row. */
+      before: duration.default("0s"),
+      /** A right row may be up to this much later than the left row. */
+      after: duration.default("0s"),
+      /** Prefix for the right row's feature names; `<prefix>lagSeconds` is right − left time. */
+      rightPrefix: featureName.default("right."),
+      /** Most rows kept per symbol and side (oldest dropped first). */
+      maxPerKey: z.number().int().positive().default(10_000),
+    }),
+    example: "{ op: intervalJoin, in: [bars1m, stats5m], params: { before: 5m, after: 0s, rightPrefix: s5m. } }",
+    build: (p, ctx) => {
+      const lower = -parseDurationNs(p.before);
+      const upper = parseDurationNs(p.after);
+      return ([left, right]) =>
+        intervalJoin(left as Observable<Chunk<FeatureRow>>, right as Observable<Chunk<FeatureRow>>, {
+          leftKey: (r) => r.symbol,
+          rightKey: (r) => r.symbol,
+          lowerNs: lower,
+          upperNs: upper,
+          maxPerKey: p.maxPerKey,
+          combine: (l, r): FeatureRow => {
+            const values: Record<string, number> = { ...l.values };
+            for (const [k, v] of Object.entries(r.values)) values[`${p.rightPrefix}${k}`] = v;
+            values[`${p.rightPrefix}lagSeconds`] = Number(r.tsEvent - l.tsEvent) / 1e9;
+            return { id: `${l.id}+${r.id}`, symbol: l.symbol, tsEvent: l.tsEvent > r.tsEvent ? l.tsEvent : r.tsEvent, timeframe: l.timeframe, values };
+          },
+          onLate: (item, side, reason) => ctx.deadLetter(item, `${reason} (${side} input)`, "tsEvent"),
+        }) as Observable<Chunk<unknown>>;
+    },
+  }),
+  def({
+    name: "keyedJoin",
+    summary: "Feature rows × scored news of the same symbol at most `ttl` apart in event time: one row per pair, with the news score and age; state capped per symbol.",
+    inputs: [{ name: "rows", kind: "features" }, { name: "news", kind: "scoredNews" }],
+    output: "features",
+    params: z.strictObject({
+      /** Rows and news further apart than this do not join (and are evicted). */
+      ttl: duration.default("1h"),
+      /** Most rows / news items kept per symbol (oldest dropped first). */
+      maxPerKey: z.number().int().positive().default(100),
+      /** Feature name for the news score; `<as>.ageSeconds` is row time − news time (negative: news came after). */
+      as: featureName.default("news"),
+    }),
+    example: "{ op: keyedJoin, in: [indicators, sentiment], params: { ttl: 30m, maxPerKey: 50, as: news } }",
+    build: (p, ctx) => {
+      const ttl = parseDurationNs(p.ttl);
+      return ([rows, news]) =>
+        keyedJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, {
+          leftKey: (r) => r.symbol,
+          rightKey: (n) => n.symbol,
+          ttlNs: ttl,
+          maxPerKey: p.maxPerKey,
+          combine: (row, n): FeatureRow => ({
+            id: `${row.id}+${n.id}`,
+            symbol: row.symbol,
+            tsEvent: row.tsEvent > n.tsEvent ? row.tsEvent : n.tsEvent,
+            timeframe: row.timeframe,
+            values: { ...row.values, [p.as]: n.score, [`${p.as}.ageSeconds`]: Number(row.tsEvent - n.tsEvent) / 1e9 },
+          }),
+          onLate: (item, side, reason) => ctx.deadLetter(item, `${reason} (${side} input)`, "tsEvent"),
+        }) as Observable<Chunk<unknown>>;
+    },
+  }),
+];

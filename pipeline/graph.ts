@@ -1,0 +1,201 @@
+// Compiles a validated declaration into a runnable graph: resolves names, checks every edge's kind,
+// orders nodes topologically, and wires RxJS operators between per-source subjects and sink buffers.
+import { Subject, share, type Observable, type Subscription } from "rxjs";
+import { WATERMARK_END, type Chunk } from "../core/chunk.ts";
+import { declarationError, firstIssue, type DeclarationSource, type PipelineDecl, zodIssueReason } from "./declaration.ts";
+import { findOperator, OPERATORS, type OperatorContext, type OperatorDef } from "./catalog.ts";
+import { IndicatorSpecError } from "./indicatorSpecs.ts";
+import { DEFAULT_SUBJECTS, PUBLISHABLE_KINDS, type Kind, type SourceKind } from "../schemas/kinds.ts";
+
+export interface CompiledSource {
+  readonly name: string;
+  readonly kind: SourceKind;
+  readonly subjects: readonly string[];
+  /** Position in the declaration: breaks event-time ties between sources. */
+  readonly rank: number;
+}
+
+export interface CompiledNode {
+  readonly name: string;
+  readonly op: OperatorDef<unknown>;
+  readonly params: unknown;
+  readonly inputs: readonly string[];
+  readonly kind: Kind;
+}
+
+export interface CompiledSink {
+  readonly type: "nats" | "duckdb" | "console";
+  readonly input: string;
+  readonly kind: Kind;
+}
+
+/** A pipeline whose names, kinds and parameters are all checked. Instantiate it once per run. */
+export interface CompiledPipeline {
+  readonly decl: PipelineDecl;
+  readonly sources: readonly CompiledSource[];
+  readonly nodes: readonly CompiledNode[];
+  readonly sinks: readonly CompiledSink[];
+  /** Node names whose outputs some sink consumes, in declaration order. */
+  readonly outputs: readonly string[];
+  kindOf(name: string): Kind;
+}
+
+export function compilePipeline(decl: PipelineDecl, src: DeclarationSource): CompiledPipeline {
+  const kinds = new Map<string, Kind>();
+  const sources: CompiledSource[] = Object.entries(decl.sources).map(([name, s], rank) => {
+    kinds.set(name, s.type);
+    return { name, kind: s.type, subjects: s.subjects ?? DEFAULT_SUBJECTS[s.type], rank };
+  });
+
+  // Resolve operators and parameters first, so errors come in file order.
+  const pending = new Map<string, { op: OperatorDef<unknown>; params: unknown; inputs: string[] }>();
+  for (const [name, n] of Object.entries(decl.nodes)) {
+    if (kinds.has(name)) throw declarationError(src, ["nodes", name], `"${name}" is already the name of a source`, { key: true });
+    const op = findOperator(n.op);
+    if (!op) throw declarationError(src, ["nodes", name, "op"], `unknown operator "${n.op}"; known operators: ${OPERATORS.map((o) => o.name).join(", ")}`);
+    const inputs = Array.isArray(n.in) ? n.in : [n.in];
+    if (inputs.length !== op.inputs.length) {
+      throw declarationError(src, ["nodes", name, "in"], `operator ${op.name} takes ${op.inputs.length} input(s) (${op.inputs.map((i) => `${i.name}: ${i.kind}`).join(", ")}), got ${inputs.length}`);
+    }
+    const parsed = op.params.safeParse(n.params);
+    if (!parsed.success) {
+      const issue = firstIssue(parsed.error.issues);
+      const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+      const extra = issue.code === "unrecognized_keys" ? [issue.keys[0]!] : [];
+      throw declarationError(src, ["nodes", name, "params", ...path, ...extra], `${zodIssueReason(issue)} (operator ${op.name}; example: ${op.example})`, { key: extra.length > 0 });
+    }
+    try {
+      op.build(parsed.data, { pipeline: decl.name, node: name, deadLetter: () => undefined }); // validates nested specs
+    } catch (e) {
+      if (e instanceof IndicatorSpecError) throw declarationError(src, ["nodes", name, ...e.path], e.message);
+      throw declarationError(src, ["nodes", name, "params"], (e as Error).message);
+    }
+    pending.set(name, { op, params: parsed.data, inputs });
+  }
+
+  // Topological order; unknown inputs and cycles are errors.
+  const nodes: CompiledNode[] = [];
+  const visiting = new Set<string>();
+  const visit = (name: string, trail: string[]): void => {
+    if (kinds.has(name)) return;
+    const p = pending.get(name)!;
+    if (visiting.has(name)) throw declarationError(src, ["nodes", name, "in"], `cycle: ${[...trail, name].join(" → ")}`);
+    visiting.add(name);
+    p.inputs.forEach((input, i) => {
+      if (!kinds.has(input) && !pending.has(input)) {
+        throw declarationError(src, ["nodes", name, "in", ...(p.inputs.length > 1 ? [i] : [])], `unknown input "${input}"; sources and nodes are: ${[...new Set([...kinds.keys(), ...pending.keys()])].join(", ")}`);
+      }
+      visit(input, [...trail, name]);
+      const want = p.op.inputs[i]!.kind;
+      const got = kinds.get(input)!;
+      if (got !== want) {
+        throw declarationError(src, ["nodes", name, "in", ...(p.inputs.length > 1 ? [i] : [])], `operator ${p.op.name} expects ${want} items as input ${i + 1} (${p.op.inputs[i]!.name}), but "${input}" gives ${got} items`);
+      }
+    });
+    visiting.delete(name);
+    if (!kinds.has(name)) {
+      kinds.set(name, p.op.output);
+      nodes.push({ name, op: p.op, params: p.params, inputs: p.inputs, kind: p.op.output });
+    }
+  };
+  for (const name of pending.keys()) visit(name, []);
+
+  const sinks: CompiledSink[] = decl.sinks.map((s, i) => {
+    const kind = kinds.get(s.in);
+    if (!kind) throw declarationError(src, ["sinks", i, "in"], `unknown input "${s.in}"; sources and nodes are: ${[...kinds.keys()].join(", ")}`);
+    if (s.type === "nats" && !PUBLISHABLE_KINDS.includes(kind)) {
+      throw declarationError(src, ["sinks", i, "type"], `a nats sink publishes ${PUBLISHABLE_KINDS.join(", ")} items; "${s.in}" gives ${kind} items (record them with a duckdb sink instead)`);
+    }
+    return { type: s.type, input: s.in, kind };
+  });
+  const outputs = [...new Set(sinks.map((s) => s.input))];
+  return { decl, sources, nodes, sinks, outputs, kindOf: (n) => kinds.get(n)! };
+}
+
+/** Where an instance sends what operators reject. */
+export type DeadLetterHandler = (node: string, item: unknown, reason: string, field?: string) => void;
+
+/**
+ * One running instance of a compiled pipeline: fresh operator state, fed synchronously.
+ * `push` drives every operator to completion before returning; outputs collect per output node.
+ */
+export class PipelineInstance {
+  private readonly subjects = new Map<string, Subject<Chunk<unknown>>>();
+  private readonly sourceWatermark = new Map<string, bigint>();
+  private readonly buffers = new Map<string, unknown[]>();
+  private readonly subscriptions: Subscription[] = [];
+  private failure: unknown;
+
+  constructor(
+    readonly pipeline: CompiledPipeline,
+    onDeadLetter: DeadLetterHandler,
+  ) {
+    const streams = new Map<string, Observable<Chunk<unknown>>>();
+    for (const s of pipeline.sources) {
+      const subject = new Subject<Chunk<unknown>>();
+      this.subjects.set(s.name, subject);
+      this.sourceWatermark.set(s.name, -(2n ** 63n));
+      streams.set(s.name, subject);
+    }
+    for (const n of pipeline.nodes) {
+      const ctx: OperatorContext = {
+        pipeline: pipeline.decl.name,
+        node: n.name,
+        deadLetter: (item, reason, field) => onDeadLetter(n.name, item, reason, field),
+      };
+      const build = n.op.build(n.params, ctx);
+      streams.set(n.name, build(n.inputs.map((i) => streams.get(i)!)).pipe(share()));
+    }
+    for (const out of pipeline.outputs) {
+      const buf: unknown[] = [];
+      this.buffers.set(out, buf);
+      this.subscriptions.push(
+        streams.get(out)!.subscribe({
+          next: (c) => { for (const x of c.items) buf.push(x); },
+          error: (e) => { this.failure = e; },
+        }),
+      );
+    }
+  }
+
+  /** Feeds items of one source (in event-time order) and that source's new watermark. */
+  push(source: string, items: readonly unknown[], watermark: bigint): void {
+    const subject = this.subjects.get(source);
+    if (!subject) throw new Error(`pipeline ${this.pipeline.decl.name} has no source "${source}"`);
+    const prev = this.sourceWatermark.get(source)!;
+    const w = watermark > prev ? watermark : prev;
+    this.sourceWatermark.set(source, w);
+    subject.next({ items, watermark: w });
+    this.throwIfFailed();
+  }
+
+  /** Advances every source's watermark to at least `watermark` (sources with nothing new get an empty chunk). */
+  advance(watermark: bigint): void {
+    for (const [name, w] of this.sourceWatermark) if (w < watermark) this.push(name, [], watermark);
+  }
+
+  /** Ends the input: flushes everything that waits on watermarks and completes the graph. */
+  finish(): void {
+    this.advance(WATERMARK_END);
+    for (const s of this.subjects.values()) s.complete();
+    this.throwIfFailed();
+  }
+
+  /** Takes the outputs collected since the last call, per output node, in emission order. */
+  takeOutputs(): Map<string, unknown[]> {
+    const out = new Map<string, unknown[]>();
+    for (const [name, buf] of this.buffers) {
+      out.set(name, buf.splice(0, buf.length));
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+  }
+
+  /** An operator that errored has ended its stream: the instance stays failed (later pushes would do nothing). */
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+}

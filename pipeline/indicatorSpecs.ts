@@ -1,0 +1,27 @@
+// Turns `{ id, name, ...params }` entries of an indicators node into specs backed by the indicator registry.
+import { lookupIndicator, parseIndicatorParams } from "../operators/indicators/registry.ts";
+import type { IndicatorSpec } from "../operators/computeIndicators.ts";
+
+/** A bad indicator entry; the graph compiler reports it as a declaration error at `path`. */
+export class IndicatorSpecError extends Error {
+  override readonly name = "IndicatorSpecError";
+  constructor(readonly path: readonly (string | number)[], message: string) {
+    super(message);
+  }
+}
+
+export function indicatorSpec(entry: { id: string; name: string } & Record<string, unknown>, path: readonly (string | number)[]): IndicatorSpec {
+  const { id, name, ...params } = entry;
+  let def;
+  try {
+    def = lookupIndicator(name);
+  } catch (e) {
+    throw new IndicatorSpecError([...path, "name"], (e as Error).message);
+  }
+  const parsed = parseIndicatorParams(name, params);
+  if (!parsed.ok) {
+    const issue = parsed.issues[0]!;
+    throw new IndicatorSpecError([...path, ...(issue.path ? issue.path.split(".") : [])], `indicator ${name}: ${issue.message}`);
+  }
+  return { id, outputs: def.outputs, create: () => def.create(parsed.params) };
+}
