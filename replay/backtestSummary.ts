@@ -1,6 +1,7 @@
 // Backtest statistics of a trading run: collected from a run's equity/fill outputs (in memory, while replaying)
 // or loaded from the recording (for `tickflow report`), turned into trading/stats.ts numbers and a text table.
-import type { OutputSink } from "../runtime/pipelineRun.ts";
+import type { OutputPort } from "../runtime/ports.ts";
+import type { BoundOutput } from "../runtime/runDriver.ts";
 import type { Kind } from "../schemas/kinds.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { Database } from "../io/duckdb/database.ts";
@@ -23,8 +24,9 @@ export interface TradingRecord {
 export const emptyRecord = (): TradingRecord => ({ equity: [], fills: [], positions: [], orders: [] });
 
 /** An output sink that keeps a run's trading outputs in memory (for the statistics at the end of a replay). */
-export class TradingCollector implements OutputSink {
+export class TradingCollector implements OutputPort {
   readonly name = "backtest";
+  readonly stage = "observe";
   readonly record = emptyRecord();
   async write(_node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
     const into = kind === "equity" ? this.record.equity : kind === "fill" ? this.record.fills : kind === "position" ? this.record.positions : kind === "order" ? this.record.orders : undefined;
@@ -151,10 +153,10 @@ export async function summarizeCollected(db: Database, p: CompiledPipeline, rec:
 }
 
 /** The `tickflow replay` hook: extra sinks that collect the trading outputs, and a printer for the table. */
-export function backtestHook(p: CompiledPipeline): { sinks: { sink: OutputSink; input: string }[]; print(db: Database, line: (s: string) => void): Promise<void> } {
+export function backtestHook(p: CompiledPipeline): { sinks: BoundOutput[]; print(db: Database, line: (s: string) => void): Promise<void> } {
   const collector = new TradingCollector();
   return {
-    sinks: tradingOutputs(p).map((input) => ({ sink: collector, input })),
+    sinks: tradingOutputs(p).map((node) => ({ port: collector, node })),
     async print(db, line) {
       const s = await summarizeCollected(db, p, collector.record);
       if (s) line(formatStatsTable(s));

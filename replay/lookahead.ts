@@ -5,12 +5,14 @@
 import type { Database } from "../io/duckdb/database.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import { KINDS, type Kind } from "../schemas/kinds.ts";
-import { PipelineRun, type OutputSink } from "../runtime/pipelineRun.ts";
+import { RunDriver } from "../runtime/runDriver.ts";
+import { CollectingOutput } from "../runtime/memoryInput.ts";
 import { barId } from "../schemas/bar.ts";
 import { nsToIso } from "../schemas/time.ts";
 import { innerOf } from "../schemas/brokerEvent.ts";
 import type { BrokerEvent } from "../schemas/brokerEvent.ts";
-import { readRecording, type ReplayRange } from "./replayReader.ts";
+import type { ReplayRange } from "./replayReader.ts";
+import { RecordingInput } from "./recordingInput.ts";
 
 export interface LookaheadOptions {
   readonly pipeline: CompiledPipeline;
@@ -54,28 +56,22 @@ interface Timed {
   readonly tsEvent: bigint;
 }
 
-class NodeOutputs implements OutputSink {
-  readonly name = "lookahead";
-  readonly byNode = new Map<string, unknown[]>();
-  async write(node: string, _kind: Kind, items: readonly unknown[]): Promise<void> {
-    const a = this.byNode.get(node) ?? this.byNode.set(node, []).get(node)!;
-    for (const x of items) a.push(x);
-  }
-}
-
 /** The same pipeline with every node an output, so a leak is caught (and named) where it starts. */
 function everyNodeAnOutput(p: CompiledPipeline): CompiledPipeline {
   return { ...p, outputs: p.nodes.map((n) => n.name) };
 }
 
-async function replayInto(p: CompiledPipeline, db: Database, range: ReplayRange, batchSize: number | undefined, onInput?: (ts: bigint) => void): Promise<NodeOutputs> {
-  const sink = new NodeOutputs();
-  const run = new PipelineRun(p, "lookahead", p.outputs.map((input) => ({ sink, input })));
-  for await (const b of readRecording(db, p.sources, range, batchSize)) {
-    if (onInput) for (const x of b.items) onInput(x.tsEvent);
-    await run.process(b.sources, b.items, b.watermark);
-  }
-  await run.finish();
+async function replayInto(p: CompiledPipeline, db: Database, range: ReplayRange, batchSize: number | undefined, onInput?: (ts: bigint) => void): Promise<CollectingOutput> {
+  const sink = new CollectingOutput("lookahead");
+  const driver = new RunDriver({
+    pipeline: p,
+    runId: "lookahead",
+    mode: "check",
+    input: new RecordingInput(db, p.sources, range, batchSize),
+    outputs: p.outputs.map((node) => ({ port: sink, node })),
+    onCommitted: onInput ? (b) => { for (const x of b.items) onInput(x.tsEvent); } : undefined,
+  });
+  await driver.execute();
   return sink;
 }
 

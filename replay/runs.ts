@@ -1,6 +1,8 @@
 // The `runs` table: one row per live or replay run, so runs can be listed and compared with SQL.
 import type { Database } from "../io/duckdb/database.ts";
 import type { RunSummary } from "../runtime/pipelineRun.ts";
+import type { RunJournal } from "../runtime/runDriver.ts";
+import type { RunMode, RunStatus } from "../runtime/ports.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { InstrumentInput } from "../trading/instrument.ts";
 import { createTableSql, RUNS_LAYOUT } from "../sinks/recordingTables.ts";
@@ -18,7 +20,7 @@ export async function runInstruments(db: Database, runId: string): Promise<Instr
   return params.instruments ?? [];
 }
 
-export async function startRunRecord(db: Database, r: { runId: string; pipeline: string; mode: "live" | "replay"; startedAt: bigint; params?: unknown }): Promise<void> {
+export async function startRunRecord(db: Database, r: { runId: string; pipeline: string; mode: RunMode; startedAt: bigint; params?: unknown }): Promise<void> {
   await db.run(createTableSql(RUNS_LAYOUT));
   await db.run(`INSERT OR REPLACE INTO runs (run_id, pipeline, mode, started_at, status, params) VALUES ($1, $2, $3, $4, 'running', $5)`, [
     r.runId,
@@ -29,7 +31,7 @@ export async function startRunRecord(db: Database, r: { runId: string; pipeline:
   ]);
 }
 
-export async function finishRunRecord(db: Database, s: RunSummary, finishedAt: bigint, status: "finished" | "stopped" | "failed"): Promise<void> {
+export async function finishRunRecord(db: Database, s: RunSummary, finishedAt: bigint, status: RunStatus): Promise<void> {
   const outputs = Object.values(s.counters.outputs).reduce((a, b) => a + b, 0);
   await db.run(`UPDATE runs SET finished_at = $1, status = $2, inputs = $3, outputs = $4, dead_letters = $5, late = $6, digest = $7 WHERE run_id = $8`, [
     new DuckDBTimestampNanosecondsValue(finishedAt),
@@ -41,4 +43,25 @@ export async function finishRunRecord(db: Database, s: RunSummary, finishedAt: b
     s.digest,
     s.runId,
   ]);
+}
+
+const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+
+/** The run record in the `runs` table: started when the driver starts, closed with the summary and status. */
+export class DuckDbRunJournal implements RunJournal {
+  constructor(
+    private readonly db: Database,
+    /** Extra parameters kept with the run (range, options); instruments are always kept. */
+    private readonly params: Record<string, unknown> = {},
+    /** Wall clock of the run record (never read by operators). */
+    private readonly now: () => bigint = wallNs,
+  ) {}
+
+  async start(r: { runId: string; pipeline: CompiledPipeline; mode: RunMode }): Promise<void> {
+    await startRunRecord(this.db, { runId: r.runId, pipeline: r.pipeline.decl.name, mode: r.mode, startedAt: this.now(), params: { ...this.params, instruments: pipelineInstruments(r.pipeline) } });
+  }
+
+  async finish(summary: RunSummary, status: RunStatus): Promise<void> {
+    await finishRunRecord(this.db, summary, this.now(), status);
+  }
 }

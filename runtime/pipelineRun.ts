@@ -1,27 +1,19 @@
-// PipelineRun: one run of a compiled pipeline (live or replay). Feeds ordered input batches through a
-// PipelineInstance, hands outputs to the sinks, keeps the output digest, counts, and dead letters.
+// PipelineRun: the computing half of a run. Feeds ordered input batches through a PipelineInstance (fresh operator
+// state), and returns what each batch produced: outputs per node (numbered, hashed into the digest) and dead
+// letters. It commits nothing: the run driver (runDriver.ts) hands the outputs to the ports in stage order.
 import { createHash, type Hash } from "node:crypto";
 import { PipelineInstance, type CompiledPipeline } from "../pipeline/graph.ts";
 import { KINDS, type Kind } from "../schemas/kinds.ts";
+import type { Timed } from "./ports.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
-
-/** Receives the outputs of one node after each input batch. Must have committed them when the promise resolves. */
-export interface OutputSink {
-  readonly name: string;
-  write(node: string, kind: Kind, items: readonly unknown[], firstSeq: bigint): Promise<void>;
-  close?(): Promise<void>;
-}
-
-/** Receives dead letters (rejected inputs and items operators could not process). */
-export interface DeadLetterSink {
-  write(letters: readonly DeadLetter[]): Promise<void>;
-}
 
 export interface RunCounters {
   inputs: number;
   outputs: Record<string, number>;
   deadLetters: number;
   late: number;
+  /** Inputs dropped because an input with the same message id was already processed. */
+  duplicates: number;
   batches: number;
 }
 
@@ -56,8 +48,19 @@ export interface RunSummary {
   readonly perNodeDigest: Record<string, string>;
 }
 
-interface Timed {
-  readonly tsEvent: bigint;
+
+/** The outputs of one node in one batch: `firstSeq` numbers them within the node across the run. */
+export interface NodeOutput {
+  readonly node: string;
+  readonly kind: Kind;
+  readonly items: readonly unknown[];
+  readonly firstSeq: bigint;
+}
+
+/** What one batch (or the end of the input) produced. */
+export interface StepResult {
+  readonly outputs: readonly NodeOutput[];
+  readonly deadLetters: readonly DeadLetter[];
 }
 
 export class PipelineRun {
@@ -66,16 +69,14 @@ export class PipelineRun {
   private readonly hashes = new Map<string, Hash>();
   private readonly seqs = new Map<string, bigint>();
   private pendingDead: DeadLetter[] = [];
-  private finished = false;
+  private ended = false;
 
   constructor(
     readonly pipeline: CompiledPipeline,
     readonly runId: string,
-    private readonly sinks: readonly { sink: OutputSink; input: string }[],
-    private readonly deadLetters?: DeadLetterSink,
     private readonly metrics?: RunMetrics,
   ) {
-    this.counters = { inputs: 0, outputs: Object.fromEntries(pipeline.outputs.map((o) => [o, 0])), deadLetters: 0, late: 0, batches: 0 };
+    this.counters = { inputs: 0, outputs: Object.fromEntries(pipeline.outputs.map((o) => [o, 0])), deadLetters: 0, late: 0, duplicates: 0, batches: 0 };
     for (const o of pipeline.outputs) {
       this.hashes.set(o, createHash("sha256"));
       this.seqs.set(o, 0n);
@@ -85,10 +86,12 @@ export class PipelineRun {
     );
   }
 
-  /** Queues a dead letter; it is written with the next batch's outputs. */
+  /** Queues a dead letter (counted now); the next step returns it. */
   deadLetter(letter: DeadLetter): void {
     this.pendingDead.push(letter);
     this.counters.deadLetters++;
+    if (letter.stage === "late") this.counters.late++;
+    if (letter.stage === "duplicate") this.counters.duplicates++;
     this.metrics?.deadLetter(letter);
   }
 
@@ -96,7 +99,7 @@ export class PipelineRun {
    * Processes one batch of inputs in event-time order: `sources[i]` is the source index of `items[i]`.
    * `watermark`: every input with an earlier event time has now been given.
    */
-  async process(sources: ArrayLike<number>, items: readonly Timed[], watermark: bigint): Promise<void> {
+  step(sources: ArrayLike<number>, items: readonly Timed[], watermark: bigint): StepResult {
     const names = this.pipeline.sources;
     let start = 0;
     for (let i = 1; i <= items.length; i++) {
@@ -111,19 +114,17 @@ export class PipelineRun {
     this.instance.advance(watermark);
     this.counters.inputs += items.length;
     this.counters.batches++;
-    await this.flushOutputs();
+    return this.collect();
   }
 
-  /** Ends the run: flushes what waits on watermarks, writes the last outputs, closes sinks. */
-  async finish(): Promise<RunSummary> {
-    if (!this.finished) {
-      this.finished = true;
-      this.instance.finish();
-      await this.flushOutputs();
-      for (const s of new Set(this.sinks.map((x) => x.sink))) await s.close?.();
-      this.instance.dispose();
-    }
-    return this.summary();
+  /** Ends the input: flushes what waits on watermarks (open windows, bars) and returns it. */
+  end(): StepResult {
+    if (this.ended) return { outputs: [], deadLetters: [] };
+    this.ended = true;
+    this.instance.finish();
+    const r = this.collect();
+    this.instance.dispose();
+    return r;
   }
 
   summary(): RunSummary {
@@ -137,34 +138,23 @@ export class PipelineRun {
     return { runId: this.runId, pipeline: this.pipeline.decl.name, counters: { ...this.counters, outputs: { ...this.counters.outputs } }, digest: all.digest("hex"), perNodeDigest };
   }
 
-  private async flushOutputs(): Promise<void> {
-    const outputs = this.instance.takeOutputs();
-    const writes: Promise<void>[] = [];
-    for (const [node, items] of outputs) {
+  private collect(): StepResult {
+    const outputs: NodeOutput[] = [];
+    for (const [node, items] of this.instance.takeOutputs()) {
       if (items.length === 0) continue;
       const kind = this.pipeline.kindOf(node);
       const type = KINDS[kind];
       const h = this.hashes.get(node)!;
       for (const item of items) h.update(type.encodeBytes(item as never));
-      const first = this.seqs.get(node)!;
-      this.seqs.set(node, first + BigInt(items.length));
+      const firstSeq = this.seqs.get(node)!;
+      this.seqs.set(node, firstSeq + BigInt(items.length));
       this.counters.outputs[node] = (this.counters.outputs[node] ?? 0) + items.length;
       this.metrics?.outputs(node, kind, items);
-      for (const { sink, input } of this.sinks) if (input === node) writes.push(this.timed(sink.name, sink.write(node, kind, items, first)));
+      outputs.push({ node, kind, items, firstSeq });
     }
-    if (this.pendingDead.length && this.deadLetters) {
-      const dead = this.pendingDead;
-      this.pendingDead = [];
-      writes.push(this.timed("dead_letters", this.deadLetters.write(dead)));
-    }
-    await Promise.all(writes);
-  }
-
-  private timed(sink: string, write: Promise<void>): Promise<void> {
-    const m = this.metrics;
-    if (!m) return write;
-    const t0 = performance.now();
-    return write.then(() => m.sinkCommitted(sink, (performance.now() - t0) / 1000));
+    const deadLetters = this.pendingDead;
+    this.pendingDead = [];
+    return { outputs, deadLetters };
   }
 }
 

@@ -25,8 +25,8 @@ export class Sequencer<T> {
   private readonly buffers: Sequenced<T>[][];
   private readonly maxSeen: bigint[];
   private readonly idle: boolean[];
-  private readonly seen = new Set<string>();
-  private readonly seenOrder: string[] = [];
+  /** Dedupe key → the origin of its first delivery (e.g. "MARKET:4412"), for the last `dedupeWindow` keys. */
+  private readonly seen = new Map<string, string>();
   private released = MIN;
 
   /**
@@ -48,16 +48,26 @@ export class Sequencer<T> {
     return this.released;
   }
 
-  add(source: number, ts: bigint, seq: bigint, item: T, dedupeKey = `${source}:${seq}`, rank = source): AddResult {
+  /**
+   * Adds one input. `dedupeKey` identifies the message (live runs use the message id, as the recording does): a
+   * second input with a seen key is a "duplicate"; `firstOrigin(key)` then tells a redelivery of the same message
+   * (same origin) from another message carrying the same id.
+   */
+  add(source: number, ts: bigint, seq: bigint, item: T, dedupeKey = `${source}:${seq}`, rank = source, origin = `${source}:${seq}`): AddResult {
     if (this.seen.has(dedupeKey)) return "duplicate";
-    this.seen.add(dedupeKey);
-    this.seenOrder.push(dedupeKey);
-    if (this.seenOrder.length > this.dedupeWindow) this.seen.delete(this.seenOrder.shift()!);
+    this.seen.set(dedupeKey, origin);
+    // A Map iterates in insertion order: its first key is the oldest.
+    if (this.seen.size > this.dedupeWindow) this.seen.delete(this.seen.keys().next().value!);
     if (ts < this.released) return "late";
     this.buffers[source]!.push({ source, rank, ts, seq, item });
     if (ts > this.maxSeen[source]!) this.maxSeen[source] = ts;
     this.idle[source] = false;
     return "accepted";
+  }
+
+  /** Where the first input with this dedupe key came from (within the dedupe window). */
+  firstOrigin(dedupeKey: string): string | undefined {
+    return this.seen.get(dedupeKey);
   }
 
   /** A source that has delivered everything it has (nothing pending) stops holding the watermark back. */

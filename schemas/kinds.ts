@@ -1,5 +1,5 @@
 // The kinds of item that flow along a pipeline's edges, and the message type that records/publishes each.
-import { BarMessage } from "./bar.ts";
+import { BarMessage, barId, type Bar } from "./bar.ts";
 import { FeatureRowMessage } from "./features.ts";
 import { NewsMessage, ScoredNewsMessage } from "./news.ts";
 import { SignalMessage } from "./signal.ts";
@@ -55,3 +55,8 @@ export function publishSubject(kind: Kind, item: { symbol?: string; timeframe?: 
 }
 
 export const PUBLISHABLE_KINDS: readonly Kind[] = ["signal", "bar", "trade", "news", "order", "fill", "orderEvent"];
+
+/** The message id of an input: what the recording keys it by and what live processing dedupes on. */
+export function inputIdOf(kind: SourceKind, item: unknown): string {
+  return kind === "bar" ? barId(item as Bar) : (item as { id: string }).id;
+}

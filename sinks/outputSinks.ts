@@ -1,5 +1,6 @@
-// The output sinks a pipeline declaration can name: duckdb (recorded per run), nats (published), console.
-import type { DeadLetterSink, OutputSink } from "../runtime/pipelineRun.ts";
+// The output ports a pipeline declaration can name: duckdb (recorded per run), nats (published), console; the
+// dead-letter ports (recorded, published) and the live input recorder.
+import type { DeadLetterPort, InputBatch, InputRecorder, OutputPort } from "../runtime/ports.ts";
 import { KINDS, publishSubject, type Kind } from "../schemas/kinds.ts";
 import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
 import type { Signal } from "../schemas/signal.ts";
@@ -14,8 +15,9 @@ import { orderStateId, signatureHeaders } from "./orderSigning.ts";
  * Records a run's outputs. With `bufferRows` > 0 (replay), rows are kept until that many are buffered or the
  * run ends, so a replay writes few large batches; live runs commit each batch before its inputs are acked.
  */
-export class DuckDbOutputSink implements OutputSink {
+export class DuckDbOutputSink implements OutputPort {
   readonly name = "duckdb";
+  readonly stage = "record";
   private readonly buffered = new Map<string, { kind: Kind; items: unknown[]; firstSeq: bigint }>();
   private count = 0;
 
@@ -44,9 +46,6 @@ export class DuckDbOutputSink implements OutputSink {
     this.count = 0;
   }
 
-  close(): Promise<void> {
-    return this.flush();
-  }
 }
 
 /** Message id of a published item: its own id, or the bar's natural key. */
@@ -58,8 +57,9 @@ export function messageIdOf(kind: Kind, item: unknown): string {
   return id;
 }
 
-export class NatsOutputSink implements OutputSink {
+export class NatsOutputSink implements OutputPort {
   readonly name = "nats";
+  readonly stage = "effect";
   constructor(private readonly publisher: JetStreamPublisher, private readonly runId: string) {}
   async write(_node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
     const type = KINDS[kind];
@@ -78,42 +78,61 @@ export function formatSignal(s: Signal): string {
   return `${nsToIso(s.tsEvent).slice(0, 19)}Z  ${arrow} ${s.symbol.padEnd(6)} strength ${s.strength.toFixed(2)}  ${s.reason}`;
 }
 
-export class ConsoleOutputSink implements OutputSink {
+export class ConsoleOutputSink implements OutputPort {
   readonly name = "console";
+  readonly stage = "observe";
   constructor(private readonly print: (line: string) => void) {}
   async write(node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
     for (const item of items) this.print(kind === "signal" ? formatSignal(item as Signal) : `${node}: ${JSON.stringify(KINDS[kind].encode(item as never))}`);
   }
 }
 
-/** Dead letters go to dlq.<stage> (reason in the Tickflow-Reason header) and to the dead_letters table. */
-export class DeadLetterOutput implements DeadLetterSink {
-  /** Numbers the run's dead letters in the order they were written. */
+/** Records dead letters in the `dead_letters` table under the run, numbered in the order they were written. */
+export class DeadLetterRecorder implements DeadLetterPort {
+  readonly stage = "record";
   private nextSeq = 0n;
-
   constructor(
     private readonly runId: string,
-    private readonly record?: DuckDbSink,
-    private readonly publisher?: JetStreamPublisher,
+    private readonly record: DuckDbSink,
   ) {}
   async write(letters: readonly DeadLetter[]): Promise<void> {
-    const tasks: Promise<unknown>[] = [];
-    if (this.record) {
-      tasks.push(this.record.writeOutputs(DeadLetterMessage, this.runId, letters, this.nextSeq));
-      this.nextSeq += BigInt(letters.length);
+    const first = this.nextSeq;
+    this.nextSeq += BigInt(letters.length);
+    await this.record.writeOutputs(DeadLetterMessage, this.runId, letters, first);
+  }
+}
+
+/** Publishes dead letters to dlq.<stage>, the reason in the Tickflow-Reason header. */
+export class DeadLetterPublisher implements DeadLetterPort {
+  readonly stage = "effect";
+  constructor(
+    private readonly runId: string,
+    private readonly publisher: JetStreamPublisher,
+  ) {}
+  async write(letters: readonly DeadLetter[]): Promise<void> {
+    await this.publisher.publishAll(
+      letters.map((l) => ({
+        subject: `dlq.${l.stage.replace(/[^A-Za-z0-9_-]/g, "_")}`,
+        data: DeadLetterMessage.encodeBytes(l),
+        msgID: `dlq:${l.stage}:${l.ref}`,
+        headers: { "Tickflow-Reason": l.reason.replace(/[\r\n]+/g, " ").slice(0, 1024), "Tickflow-Run": this.runId },
+      })),
+    );
+  }
+}
+
+/** Records a live batch's inputs (once per message id, whoever records them) with their subject and stream sequence. */
+export class DuckDbInputRecorder implements InputRecorder {
+  constructor(private readonly sink: DuckDbSink) {}
+  async record(batch: InputBatch, kindOf: (source: number) => Kind): Promise<void> {
+    const byKind = new Map<Kind, number[]>();
+    for (let i = 0; i < batch.items.length; i++) {
+      const k = kindOf(batch.sources[i]!);
+      (byKind.get(k) ?? byKind.set(k, []).get(k)!).push(i);
     }
-    if (this.publisher) {
-      tasks.push(
-        this.publisher.publishAll(
-          letters.map((l) => ({
-            subject: `dlq.${l.stage.replace(/[^A-Za-z0-9_-]/g, "_")}`,
-            data: DeadLetterMessage.encodeBytes(l),
-            msgID: `dlq:${l.stage}:${l.ref}`,
-            headers: { "Tickflow-Reason": l.reason.replace(/[\r\n]+/g, " ").slice(0, 1024), "Tickflow-Run": this.runId },
-          })),
-        ),
-      );
-    }
-    await Promise.all(tasks);
+    const origins = batch.origins!;
+    await Promise.all(
+      [...byKind].map(([kind, idx]) => this.sink.writeInputs(KINDS[kind] as AnyMessageType, idx.map((i) => batch.items[i]!) as never[], idx.map((i) => origins[i]!))),
+    );
   }
 }

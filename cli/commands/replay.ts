@@ -55,7 +55,7 @@ export function register(program: Command): void {
           range,
           batchSize: Number(o.batch),
           record: o.record,
-          extraSinks: [...(o.print ? pipeline.sinks.filter((s) => s.type === "console").map((s) => ({ sink: new ConsoleOutputSink((l) => console.log(l)), input: s.input })) : []), ...backtest.sinks],
+          extraSinks: [...(o.print ? pipeline.sinks.filter((s) => s.type === "console").map((s) => ({ port: new ConsoleOutputSink((l) => console.log(l)), node: s.input })) : []), ...backtest.sinks],
           onProgress: (n, ts) => bar.update(n, total, { info: nsToIso(ts).slice(0, 19) }),
         });
         bar.stop();

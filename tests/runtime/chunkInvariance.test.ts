@@ -4,7 +4,10 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { loadPipeline } from "../../pipeline/load.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
-import { PipelineRun, type OutputSink, type RunSummary } from "../../runtime/pipelineRun.ts";
+import type { RunSummary } from "../../runtime/pipelineRun.ts";
+import { RunDriver } from "../../runtime/runDriver.ts";
+import { CollectingOutput, MemoryInput } from "../../runtime/memoryInput.ts";
+import type { InputBatch } from "../../runtime/ports.ts";
 import { simulate } from "../../sources/simulator.ts";
 
 const pipeline = loadPipeline("pipelines/momentum-sentiment.yaml");
@@ -28,29 +31,19 @@ function simulatedInput(p: CompiledPipeline, count: number): Input {
   return { sources, items };
 }
 
-/** Keeps every item a node emitted, in order. */
-class CollectingSink implements OutputSink {
-  readonly name = "collect";
-  readonly byNode = new Map<string, unknown[]>();
-  async write(node: string, _kind: string, items: readonly unknown[]): Promise<void> {
-    const list = this.byNode.get(node) ?? [];
-    list.push(...items);
-    this.byNode.set(node, list);
-  }
-}
-
 /** Runs the pipeline over `input` cut before each index in `cuts` (ascending, within 1..n-1). */
 async function runCut(p: CompiledPipeline, input: Input, cuts: readonly number[]): Promise<{ summary: RunSummary; outputs: Map<string, unknown[]> }> {
-  const sink = new CollectingSink();
-  const run = new PipelineRun(p, "test", p.outputs.map((input) => ({ sink, input })));
+  const sink = new CollectingOutput();
   const bounds = [0, ...cuts, input.items.length];
+  const batches: InputBatch[] = [];
   for (let b = 0; b + 1 < bounds.length; b++) {
     const [from, to] = [bounds[b]!, bounds[b + 1]!];
     if (from === to) continue;
     const watermark = to < input.items.length ? input.items[to]!.tsEvent : input.items[to - 1]!.tsEvent;
-    await run.process(input.sources.subarray(from, to), input.items.slice(from, to), watermark);
+    batches.push({ sources: input.sources.subarray(from, to), items: input.items.slice(from, to), watermark });
   }
-  return { summary: await run.finish(), outputs: sink.byNode };
+  const driver = new RunDriver({ pipeline: p, runId: "test", mode: "check", input: MemoryInput.of(batches), outputs: p.outputs.map((node) => ({ port: sink, node })) });
+  return { summary: await driver.execute(), outputs: sink.byNode };
 }
 
 const cutPoints = (n: number, maxCuts: number) =>

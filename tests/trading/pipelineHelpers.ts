@@ -3,9 +3,10 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseMarketFile } from "../../sources/importers/parseMarketFile.ts";
-import { PipelineRun, type OutputSink, type RunSummary } from "../../runtime/pipelineRun.ts";
+import type { RunSummary } from "../../runtime/pipelineRun.ts";
+import { RunDriver } from "../../runtime/runDriver.ts";
+import { CollectingOutput, MemoryInput } from "../../runtime/memoryInput.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
-import type { Kind } from "../../schemas/kinds.ts";
 import type { Bar } from "../../schemas/bar.ts";
 import { WATERMARK_END } from "../../core/chunk.ts";
 
@@ -22,26 +23,12 @@ export function orclBars(): Bar[] {
   return r.bars;
 }
 
-export class Collect implements OutputSink {
-  readonly name = "collect";
-  readonly byNode = new Map<string, unknown[]>();
-  async write(node: string, _kind: Kind, items: readonly unknown[]): Promise<void> {
-    const a = this.byNode.get(node) ?? this.byNode.set(node, []).get(node)!;
-    for (const x of items) a.push(x);
-  }
-  get<T>(node: string): T[] {
-    return (this.byNode.get(node) ?? []) as T[];
-  }
-}
+/** Every item each output node emitted. */
+export class Collect extends CollectingOutput {}
 
 /** Runs bars (source 0) through the pipeline in batches of `batch`, every output node collected. */
 export async function runBars(p: CompiledPipeline, bars: readonly Bar[], batch: number): Promise<{ out: Collect; summary: RunSummary }> {
   const out = new Collect();
-  const run = new PipelineRun(p, "test", p.outputs.map((input) => ({ sink: out, input })));
-  for (let i = 0; i < bars.length; i += batch) {
-    const items = bars.slice(i, i + batch);
-    const next = bars[i + batch];
-    await run.process(new Array<number>(items.length).fill(0), items, next ? next.tsEvent : WATERMARK_END);
-  }
-  return { out, summary: await run.finish() };
+  const driver = new RunDriver({ pipeline: p, runId: "test", mode: "check", input: MemoryInput.chunked(bars, batch, WATERMARK_END), outputs: p.outputs.map((node) => ({ port: out, node })) });
+  return { out, summary: await driver.execute() };
 }

@@ -3,7 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { parsePipeline } from "../../../pipeline/load.ts";
 import { PipelineDeclarationError } from "../../../pipeline/declaration.ts";
-import { PipelineRun, type OutputSink } from "../../../runtime/pipelineRun.ts";
+import type { RunCounters } from "../../../runtime/pipelineRun.ts";
+import { RunDriver } from "../../../runtime/runDriver.ts";
+import { MemoryInput } from "../../../runtime/memoryInput.ts";
+import type { InputBatch, OutputPort } from "../../../runtime/ports.ts";
 import { KINDS, type Kind } from "../../../schemas/kinds.ts";
 import type { DeadLetter } from "../../../schemas/deadLetter.ts";
 import { parse as parseYaml } from "yaml";
@@ -60,10 +63,11 @@ function inputs(): { sources: number[]; items: { tsEvent: bigint }[] } {
   return { sources, items };
 }
 
-async function run(batch: number, lateTrade = false): Promise<{ outputs: Map<string, { kind: Kind; items: unknown[] }>; dead: DeadLetter[]; digest: string; counters: PipelineRun["counters"] }> {
+async function run(batch: number, lateTrade = false): Promise<{ outputs: Map<string, { kind: Kind; items: unknown[] }>; dead: DeadLetter[]; digest: string; counters: RunCounters }> {
   const outputs = new Map<string, { kind: Kind; items: unknown[] }>();
-  const sink: OutputSink = {
+  const sink: OutputPort = {
     name: "memory",
+    stage: "observe",
     async write(node, kind, items) {
       const o = outputs.get(node) ?? { kind, items: [] };
       o.items.push(...items);
@@ -72,18 +76,26 @@ async function run(batch: number, lateTrade = false): Promise<{ outputs: Map<str
   };
   const dead: DeadLetter[] = [];
   const pipeline = parsePipeline(YAML, "windows-demo.yaml");
-  const r = new PipelineRun(pipeline, "test", pipeline.outputs.map((input) => ({ sink, input })), { write: async (d) => { dead.push(...d); } });
   const { sources, items } = inputs();
+  const batches: InputBatch[] = [];
   for (let i = 0; i < items.length; i += batch) {
     const j = Math.min(i + batch, items.length);
     const wm = j < items.length ? items[j]!.tsEvent : items[j - 1]!.tsEvent + 1n;
-    await r.process(sources.slice(i, j), items.slice(i, j), wm);
+    batches.push({ sources: sources.slice(i, j), items: items.slice(i, j), watermark: wm });
     if (lateTrade && i === 0 + batch * 40) {
       // A trade 10 minutes behind the watermark: its 1m window (and its bar) were emitted long ago.
-      await r.process([0], [{ id: "late-1", symbol: "AAPL", tsEvent: wm - 600n * S, price: 190, size: 1 } as never], wm);
+      batches.push({ sources: [0], items: [{ id: "late-1", symbol: "AAPL", tsEvent: wm - 600n * S, price: 190, size: 1 } as never], watermark: wm });
     }
   }
-  const summary = await r.finish();
+  const driver = new RunDriver({
+    pipeline,
+    runId: "test",
+    mode: "check",
+    input: MemoryInput.of(batches),
+    outputs: pipeline.outputs.map((node) => ({ port: sink, node })),
+    deadLetters: [{ stage: "record", write: async (d) => { dead.push(...d); } }],
+  });
+  const summary = await driver.execute();
   return { outputs, dead, digest: summary.digest, counters: summary.counters };
 }
 

@@ -1,0 +1,21 @@
+// The recording as an input port: the recorded inputs of a pipeline's sources, merged in the order live
+// sequencing uses (event time, source rank, stream sequence), one DuckDB chunk per source at a time.
+import type { Database } from "../io/duckdb/database.ts";
+import type { CompiledSource } from "../pipeline/graph.ts";
+import type { InputBatch, InputPort } from "../runtime/ports.ts";
+import { readRecording, type ReplayRange } from "./replayReader.ts";
+
+export class RecordingInput implements InputPort {
+  readonly name = "recording";
+  constructor(
+    private readonly db: Database,
+    private readonly sources: readonly CompiledSource[],
+    private readonly range: ReplayRange = {},
+    private readonly batchSize = 8192,
+  ) {}
+
+  async *batches(): AsyncIterable<InputBatch> {
+    // Replayed inputs are already recorded: no origins, nothing to acknowledge.
+    yield* readRecording(this.db, this.sources, this.range, this.batchSize);
+  }
+}

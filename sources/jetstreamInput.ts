@@ -1,0 +1,249 @@
+// The live input port: JetStream consumers → Sequencer (one event-time order across sources, with a watermark) →
+// batches for the run driver. Each batch's `commit()` acks its messages, and the messages of the dead letters it
+// carries, only after the driver committed everything the batch produced. Nothing is acked after a failure.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JsMsg } from "@nats-io/jetstream";
+import type { CompiledPipeline } from "../pipeline/graph.ts";
+import type { DeadLetter } from "../schemas/deadLetter.ts";
+import { inputIdOf } from "../schemas/kinds.ts";
+import { parseDurationNs } from "../schemas/time.ts";
+import type { InputBatch, InputPort, Timed } from "../runtime/ports.ts";
+import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
+import { JetStreamSource, type DecodedMessage } from "./jetstreamSource.ts";
+
+/** What the live input reports (ops/metrics.ts implements it); measured here, in the I/O layer. */
+export interface JetStreamInputMetrics {
+  late?(): void;
+  consumerPending?(consumer: string, pending: number): void;
+  /** After each batch is committed and acked: wall time since it was released, the watermark, inputs still buffered. */
+  batchProcessed?(seconds: number, watermark: bigint, buffered: number): void;
+}
+
+export interface JetStreamInputOptions {
+  readonly nc: NatsConnection;
+  readonly pipeline: CompiledPipeline;
+  /** Durable consumer names start with this; reuse it to resume. */
+  readonly consumerPrefix: string;
+  /** New consumers start at the first stored message ("all") or at messages published from now on ("new"). */
+  readonly deliver?: "all" | "new";
+  readonly metrics?: JetStreamInputMetrics;
+}
+
+interface Pending {
+  readonly msg: JsMsg;
+  readonly lane: number;
+  readonly item: Timed;
+  /** Dedupe key: the message's kind and id (what the recording keys inputs by). */
+  readonly key: string;
+}
+
+/** A dead letter whose message is acked (or termed) with the batch that writes it. */
+interface PendingDead {
+  readonly letter: DeadLetter;
+  readonly ack: () => void;
+}
+
+const decoder = new TextDecoder();
+
+export class JetStreamInput implements InputPort {
+  readonly name = "jetstream";
+  private source?: JetStreamSource;
+  private readonly sequencer: Sequencer<Pending>;
+  private opened?: Promise<void>;
+  private idleTimer?: NodeJS.Timeout;
+  private readonly lastMessageAt: number[] = [];
+  /** All lanes have been quiet for idleAfter: the sequencer may release everything it holds. */
+  private flushDue = false;
+  /** Per lane: messages handed to this process and not yet acked (or termed). */
+  private readonly held: number[] = [];
+  /** Dedupe keys of messages handed over but not yet committed (a redelivery of one is not acked). */
+  private readonly uncommitted = new Set<string>();
+  private pendingDead: PendingDead[] = [];
+  private buffered = 0;
+  private failure?: unknown;
+  private stopping = false;
+  private wake?: () => void;
+
+  constructor(private readonly o: JetStreamInputOptions) {
+    const lanes = o.pipeline.sources.reduce((n, s) => n + s.subjects.length, 0);
+    this.sequencer = new Sequencer<Pending>(lanes, parseDurationNs(o.pipeline.decl.sequencing.maxDelay));
+  }
+
+  /** The consumers' lanes (one per source subject), once open. */
+  get lanes(): JetStreamSource["lanes"] {
+    return this.source?.lanes ?? [];
+  }
+
+  /** The released watermark (every input before it has been handed to the pipeline). */
+  get watermark(): bigint {
+    return this.sequencer.watermark;
+  }
+
+  /** Creates or resumes the durable consumers and starts consuming. Idempotent. */
+  open(): Promise<void> {
+    this.opened ??= this.doOpen();
+    return this.opened;
+  }
+
+  private async doOpen(): Promise<void> {
+    const p = this.o.pipeline;
+    this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix, this.o.deliver);
+    for (const lane of this.source.lanes) {
+      this.lastMessageAt[lane.index] = Date.now();
+      this.held[lane.index] = 0;
+      const pending = await this.source.pending(lane);
+      this.o.metrics?.consumerPending?.(lane.durable, pending);
+      if (pending === 0) this.sequencer.setIdle(lane.index, true);
+    }
+    await this.source.start({
+      onMessage: (m, pending) => this.onMessage(m, pending),
+      onReject: ({ lane, error, msg }) => {
+        this.held[lane]!++;
+        const letter: DeadLetter = { stage: "decode", subject: msg.subject, ref: `${msg.subject} #${msg.seq}`, reason: error.message, field: error.field || undefined, payload: decoder.decode(msg.data) };
+        this.pendingDead.push({ letter, ack: () => this.ack(lane, msg, true) }); // term(): a 2.9 server ignores a reason argument
+        this.signal();
+      },
+      onError: (lane, e) => this.fail(new Error(`consumer ${lane.durable} on ${lane.subject} failed: ${(e as Error).message}`, { cause: e })),
+    });
+    const idleMs = Number(parseDurationNs(p.decl.sequencing.idleAfter) / 1_000_000n);
+    // A lane quiet for `idleAfter` stops holding the watermark back, but only once the server confirms it is
+    // caught up: nothing left to deliver, and nothing delivered that this process has not yet handled. (A busy
+    // event loop can starve a lane's iterator for longer than idleAfter; a wall-clock rule alone would then
+    // release other lanes past its undelivered messages and make them late.)
+    let checking = false;
+    this.idleTimer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void this.checkIdle(idleMs).finally(() => (checking = false));
+    }, Math.max(10, idleMs));
+  }
+
+  async *batches(): AsyncIterable<InputBatch> {
+    await this.open();
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      const rel = this.sequencer.release(this.flushDue);
+      if (rel || this.pendingDead.length) {
+        yield this.batch(rel?.entries ?? [], rel?.watermark ?? this.sequencer.watermark);
+        continue;
+      }
+      if (this.stopping) {
+        const rest = this.sequencer.drain();
+        if (rest.entries.length || this.pendingDead.length) yield this.batch(rest.entries, rest.watermark);
+        return;
+      }
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  /** Stops the consumers (messages the client still holds are nak-ed for redelivery), then ends `batches()`. */
+  async stop(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    await this.source?.stop();
+    this.stopping = true;
+    this.signal();
+  }
+
+  async close(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    await this.source?.stop();
+  }
+
+  private batch(entries: readonly Sequenced<Pending>[], watermark: bigint): InputBatch {
+    const t0 = performance.now();
+    const dead = this.pendingDead;
+    this.pendingDead = [];
+    const lanes = this.source!.lanes;
+    return {
+      items: entries.map((e) => e.item.item),
+      sources: entries.map((e) => lanes[e.item.lane]!.source.rank),
+      origins: entries.map((e) => ({ subject: e.item.msg.subject, streamSeq: BigInt(e.item.msg.seq) })),
+      watermark,
+      deadLetters: dead.map((d) => d.letter),
+      commit: () => {
+        if (this.failure !== undefined) return;
+        for (const { item: p } of entries) {
+          this.ack(p.lane, p.msg);
+          this.uncommitted.delete(p.key);
+        }
+        for (const d of dead) d.ack();
+        this.buffered -= entries.length;
+        this.o.metrics?.batchProcessed?.((performance.now() - t0) / 1000, watermark, this.buffered);
+      },
+    };
+  }
+
+  private onMessage(m: DecodedMessage, pending: number): void {
+    this.lastMessageAt[m.lane] = Date.now();
+    this.flushDue = false;
+    this.held[m.lane]!++;
+    const lane = this.source!.lanes[m.lane]!;
+    const key = `${lane.source.kind}:${inputIdOf(lane.source.kind, m.item)}`;
+    const origin = `${m.msg.info.stream}:${m.msg.seq}`;
+    const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item, key }, key, lane.source.rank, origin);
+    this.o.metrics?.consumerPending?.(lane.durable, pending);
+    if (r === "accepted") {
+      this.buffered++;
+      this.uncommitted.add(key);
+    } else if (r === "duplicate") {
+      if (this.sequencer.firstOrigin(key) === origin) {
+        // A redelivery: ack it only if the first delivery was committed; otherwise the first one's ack covers it.
+        if (this.uncommitted.has(key)) this.held[m.lane]!--;
+        else this.ack(m.lane, m.msg);
+      } else {
+        // Another message with an id already processed: the recording keeps the first, so live does too.
+        const letter: DeadLetter = { stage: "duplicate", subject: m.msg.subject, ref: `${m.msg.subject} #${m.msg.seq}`, reason: `${lane.source.kind} id ${key.slice(key.indexOf(":") + 1)} was already processed (first delivered as ${this.sequencer.firstOrigin(key)}); the first one counts, as in the recording`, field: "id", payload: decoder.decode(m.msg.data) };
+        this.pendingDead.push({ letter, ack: () => this.ack(m.lane, m.msg) });
+      }
+    } else {
+      this.o.metrics?.late?.();
+      const letter: DeadLetter = { stage: "late", subject: m.msg.subject, ref: `${m.msg.subject} #${m.msg.seq}`, reason: `event time ${m.item.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`, field: "tsEvent", payload: decoder.decode(m.msg.data) };
+      this.pendingDead.push({ letter, ack: () => this.ack(m.lane, m.msg) });
+    }
+    if (pending === 0) this.sequencer.setIdle(m.lane, true);
+    this.signal();
+  }
+
+  private async checkIdle(idleMs: number): Promise<void> {
+    const now = Date.now();
+    let changed = false;
+    // Every lane quiet for idleAfter: release what the out-of-orderness allowance still holds back.
+    const quiet = this.source!.lanes.every((l) => now - this.lastMessageAt[l.index]! >= idleMs);
+    if (quiet !== this.flushDue) {
+      this.flushDue = quiet;
+      changed = quiet;
+    }
+    for (const lane of this.source!.lanes) {
+      if (now - this.lastMessageAt[lane.index]! < idleMs) continue;
+      try {
+        const asked = Date.now();
+        const b = await this.source!.backlog(lane);
+        // A message that arrived while we asked makes the answer stale.
+        if (this.lastMessageAt[lane.index]! < asked && b.pending === 0 && b.ackPending <= this.held[lane.index]!) {
+          this.sequencer.setIdle(lane.index, true);
+          changed = true;
+        }
+      } catch {
+        // Server unreachable: leave the lane as it is; the client reconnects.
+      }
+    }
+    if (changed) this.signal();
+  }
+
+  private ack(lane: number, msg: JsMsg, term = false): void {
+    if (term) msg.term();
+    else msg.ack();
+    this.held[lane]!--;
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private fail(e: unknown): void {
+    this.failure ??= e;
+    this.signal();
+  }
+}
