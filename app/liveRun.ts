@@ -7,12 +7,15 @@ import { KINDS } from "../schemas/kinds.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
 import type { Database } from "../io/duckdb/database.ts";
 import type { LiveRunMetrics, PipelineRun, RunSummary } from "../runtime/pipelineRun.ts";
-import { RunDriver, type BoundOutput } from "../runtime/runDriver.ts";
+import { RunDriver } from "../runtime/runDriver.ts";
+import { openInput, openOutputs, Services } from "../runtime/connectors.ts";
+import type { InputPort } from "../runtime/ports.ts";
 import { DuckDbSink } from "../sinks/duckDbSink.ts";
 import { JetStreamPublisher } from "../sinks/jetStreamPublisher.ts";
-import { ConsoleOutputSink, DeadLetterPublisher, DeadLetterRecorder, DuckDbInputRecorder, DuckDbOutputSink, NatsOutputSink } from "../sinks/outputSinks.ts";
-import { JetStreamInput } from "../sources/jetstreamInput.ts";
+import { DeadLetterPublisher, DeadLetterRecorder, DuckDbInputRecorder, NATS, PRINT, PUBLISHER, RECORDER } from "../sinks/outputSinks.ts";
+import { JETSTREAM_CONSUMERS } from "../sources/jetstreamInput.ts";
 import { DuckDbRunJournal } from "../replay/runs.ts";
+import { CONNECTORS } from "./connectors.ts";
 
 export interface LiveRunOptions {
   readonly pipeline: CompiledPipeline;
@@ -32,7 +35,7 @@ export interface LiveRunOptions {
 }
 
 export class LiveRun {
-  readonly input: JetStreamInput;
+  readonly input: InputPort;
   private readonly driver: RunDriver;
   private readonly recorder: DuckDbSink;
   private done?: Promise<RunSummary>;
@@ -47,11 +50,14 @@ export class LiveRun {
     const p = o.pipeline;
     this.recorder = new DuckDbSink(o.db);
     const publisher = new JetStreamPublisher(o.nc, { onRetry: () => o.metrics?.publishRetried?.() });
-    const duck = new DuckDbOutputSink(this.recorder, o.runId);
-    const nats = new NatsOutputSink(publisher, o.runId);
-    const cons = new ConsoleOutputSink(o.print ?? ((l) => process.stdout.write(l + "\n")));
-    const outputs: BoundOutput[] = p.sinks.map((s) => ({ port: s.type === "duckdb" ? duck : s.type === "nats" ? nats : cons, node: s.input }));
-    this.input = new JetStreamInput({ nc: o.nc, pipeline: p, consumerPrefix: o.consumerPrefix ?? p.decl.name, deliver: o.deliver, metrics: o.metrics });
+    const services = new Services()
+      .provide(RECORDER, this.recorder)
+      .provide(PUBLISHER, publisher)
+      .provide(NATS, o.nc)
+      .provide(PRINT, o.print ?? ((l) => void process.stdout.write(l + "\n")))
+      .provide(JETSTREAM_CONSUMERS, { consumerPrefix: o.consumerPrefix, deliver: o.deliver, metrics: o.metrics });
+    const outputs = openOutputs(p, CONNECTORS, "live", o.runId, services);
+    this.input = openInput(p, CONNECTORS, o.runId, services);
     this.driver = new RunDriver({
       pipeline: p,
       runId: o.runId,
@@ -74,7 +80,7 @@ export class LiveRun {
   /** Creates the recording tables, opens the consumers and starts the driver; resolves once consuming. */
   async start(): Promise<void> {
     await this.recorder.ensureRecording(this.o.pipeline.sources.map((s) => KINDS[s.kind] as AnyMessageType));
-    await this.input.open();
+    await this.input.open?.();
     this.done = this.driver.execute();
     this.done.catch((e) => {
       this.failureCause ??= e;

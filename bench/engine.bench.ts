@@ -9,7 +9,7 @@ import { Database } from "../io/duckdb/database.ts";
 import { DuckDbSink } from "../sinks/duckDbSink.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../sources/simulator.ts";
 import { NewsMessage, TradeMessage, type News, type Trade } from "../schemas/index.ts";
-import { loadPipeline } from "../pipeline/load.ts";
+import { loadPipeline } from "../app/loadPipeline.ts";
 import { replay } from "../replay/replay.ts";
 import { startTempNatsServer } from "../io/nats/natsServer.ts";
 import { ensureStreams } from "../io/nats/streams.ts";

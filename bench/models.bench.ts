@@ -13,7 +13,7 @@ import { mulberry32, normalFrom } from "../models/prng.ts";
 import { loadServingModel, type ServingModel } from "../models/servingModel.ts";
 import { withFixedModel } from "../app/modelDeployment.ts";
 import { PipelineInstance, type CompiledPipeline } from "../pipeline/graph.ts";
-import { parsePipeline } from "../pipeline/load.ts";
+import { parsePipeline } from "../app/loadPipeline.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { BenchRow } from "./types.ts";
 

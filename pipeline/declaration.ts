@@ -9,9 +9,14 @@ const name = z.string().regex(NAME, "must be a name of letters, digits, '_' or '
 const duration = z.string().regex(/^\d+(\.\d+)?(ns|us|ms|s|m|h|d)$/, "must be a duration like 500ms, 2s, 1m, 4h");
 
 export const SourceDeclSchema = z.strictObject({
+  /** The kind of message the source gives. */
   type: z.enum(SOURCE_KINDS),
-  /** NATS subject filters; default per type (md.trades.>, md.bars.>, news.>). */
+  /** Where live inputs come from (replay always reads the recording): `tickflow catalog` lists the connectors. */
+  connector: z.string().min(1).default("jetstream"),
+  /** jetstream only: NATS subject filters; default per type (md.trades.>, md.bars.>, news.>). */
   subjects: z.array(z.string().min(1)).min(1).optional(),
+  /** The connector's parameters. */
+  params: z.record(z.string(), z.unknown()).default({}),
   description: z.string().optional(),
 });
 
@@ -24,8 +29,12 @@ export const NodeDeclSchema = z.strictObject({
 });
 
 export const SinkDeclSchema = z.strictObject({
-  type: z.enum(["nats", "duckdb", "console"]),
+  /** The sink type: `tickflow catalog` lists them with their parameters. */
+  type: z.string().min(1),
   in: name,
+  /** The sink's parameters. */
+  params: z.record(z.string(), z.unknown()).default({}),
+  description: z.string().optional(),
 });
 
 export const PipelineDeclSchema = z.strictObject({

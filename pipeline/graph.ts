@@ -5,11 +5,17 @@ import { WATERMARK_END, type Chunk } from "../core/chunk.ts";
 import { declarationError, firstIssue, type DeclarationSource, type PipelineDecl, zodIssueReason } from "./declaration.ts";
 import { findOperator, OPERATORS, type OperatorContext, type OperatorDef } from "./catalog.ts";
 import { IndicatorSpecError } from "./indicatorSpecs.ts";
-import { DEFAULT_SUBJECTS, PUBLISHABLE_KINDS, type Kind, type SourceKind } from "../schemas/kinds.ts";
+import type { z } from "zod";
+import type { Kind, SourceKind } from "../schemas/kinds.ts";
+import type { ConnectorCatalog } from "./connectorSpec.ts";
 
 export interface CompiledSource {
   readonly name: string;
   readonly kind: SourceKind;
+  /** The connector live inputs come through, and its checked parameters. */
+  readonly connector: string;
+  readonly params: unknown;
+  /** The subjects its inputs are recorded under (replay reads them back by these filters). */
   readonly subjects: readonly string[];
   /** Position in the declaration: breaks event-time ties between sources. */
   readonly rank: number;
@@ -24,9 +30,11 @@ export interface CompiledNode {
 }
 
 export interface CompiledSink {
-  readonly type: "nats" | "duckdb" | "console";
+  readonly type: string;
   readonly input: string;
   readonly kind: Kind;
+  /** The sink's checked parameters. */
+  readonly params: unknown;
 }
 
 /** A pipeline whose names, kinds and parameters are all checked. Instantiate it once per run. */
@@ -40,12 +48,34 @@ export interface CompiledPipeline {
   kindOf(name: string): Kind;
 }
 
-export function compilePipeline(decl: PipelineDecl, src: DeclarationSource): CompiledPipeline {
+/** Parses `params` with a spec's schema; a failure points at the offending key under `at`. */
+function checkParams<P>(src: DeclarationSource, at: readonly (string | number)[], schema: z.ZodType<P>, params: unknown, what: string, example: string): P {
+  const parsed = schema.safeParse(params);
+  if (parsed.success) return parsed.data;
+  const issue = firstIssue(parsed.error.issues);
+  const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+  const extra = issue.code === "unrecognized_keys" ? [issue.keys[0]!] : [];
+  throw declarationError(src, [...at, ...path, ...extra], `${zodIssueReason(issue)} (${what}; example: ${example})`, { key: extra.length > 0 });
+}
+
+export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, connectors: ConnectorCatalog): CompiledPipeline {
   const kinds = new Map<string, Kind>();
   const sources: CompiledSource[] = Object.entries(decl.sources).map(([name, s], rank) => {
     kinds.set(name, s.type);
-    return { name, kind: s.type, subjects: s.subjects ?? DEFAULT_SUBJECTS[s.type], rank };
+    const spec = connectors.sources.find((c) => c.connector === s.connector);
+    if (!spec) throw declarationError(src, ["sources", name, "connector"], `unknown connector "${s.connector}"; known connectors: ${connectors.sources.map((c) => c.connector).join(", ")}`);
+    if (!spec.kinds.includes(s.type)) throw declarationError(src, ["sources", name, "type"], `connector ${spec.connector} gives ${spec.kinds.join(", ")} messages, not ${s.type}`);
+    if (s.subjects && s.connector !== "jetstream") throw declarationError(src, ["sources", name, "subjects"], `"subjects" belongs to the jetstream connector; connector ${s.connector} takes params (example: ${spec.example})`, { key: true });
+    if (s.subjects && "subjects" in s.params) throw declarationError(src, ["sources", name, "params", "subjects"], `subjects given twice (at the source and in params)`, { key: true });
+    const raw = s.subjects ? { ...s.params, subjects: s.subjects } : s.params;
+    const params = checkParams(src, ["sources", name, "params"], spec.params, raw, `connector ${spec.connector}`, spec.example);
+    return { name, kind: s.type, connector: spec.connector, params, subjects: spec.subjects(params, s.type), rank };
   });
+  const connectorNames = [...new Set(sources.map((s) => s.connector))];
+  if (connectorNames.length > 1) {
+    const second = sources.find((s) => s.connector !== sources[0]!.connector)!;
+    throw declarationError(src, ["sources", second.name, "connector"], `a pipeline reads all its sources through one connector; "${sources[0]!.name}" uses ${sources[0]!.connector}, "${second.name}" ${second.connector}`);
+  }
 
   // Resolve operators and parameters first, so errors come in file order.
   const pending = new Map<string, { op: OperatorDef<unknown>; params: unknown; inputs: string[] }>();
@@ -101,12 +131,15 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource): Com
   for (const name of pending.keys()) visit(name, []);
 
   const sinks: CompiledSink[] = decl.sinks.map((s, i) => {
+    const spec = connectors.sinks.find((c) => c.type === s.type);
+    if (!spec) throw declarationError(src, ["sinks", i, "type"], `unknown sink type "${s.type}"; known sink types: ${connectors.sinks.map((c) => c.type).join(", ")}`);
     const kind = kinds.get(s.in);
     if (!kind) throw declarationError(src, ["sinks", i, "in"], `unknown input "${s.in}"; sources and nodes are: ${[...kinds.keys()].join(", ")}`);
-    if (s.type === "nats" && !PUBLISHABLE_KINDS.includes(kind)) {
-      throw declarationError(src, ["sinks", i, "type"], `a nats sink publishes ${PUBLISHABLE_KINDS.join(", ")} items; "${s.in}" gives ${kind} items (record them with a duckdb sink instead)`);
+    if (spec.accepts && !spec.accepts.includes(kind)) {
+      throw declarationError(src, ["sinks", i, "type"], `a ${spec.type} sink takes ${spec.accepts.join(", ")} items; "${s.in}" gives ${kind} items${spec.type === "nats" ? " (record them with a duckdb sink instead)" : ""}`);
     }
-    return { type: s.type, input: s.in, kind };
+    const params = checkParams(src, ["sinks", i, "params"], spec.params, s.params, `sink ${spec.type}`, spec.example);
+    return { type: s.type, input: s.in, kind, params };
   });
   const outputs = [...new Set(sinks.map((s) => s.input))];
   return { decl, sources, nodes, sinks, outputs, kindOf: (n) => kinds.get(n)! };

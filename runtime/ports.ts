@@ -79,5 +79,5 @@ export interface InputRecorder {
   record(batch: InputBatch, kindOf: (source: number) => Kind): Promise<void>;
 }
 
-export type RunMode = "live" | "replay" | "check";
+export type { RunMode } from "../pipeline/connectorSpec.ts";
 export type RunStatus = "finished" | "stopped" | "failed";

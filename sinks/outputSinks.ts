@@ -1,7 +1,10 @@
 // The output ports a pipeline declaration can name: duckdb (recorded per run), nats (published), console; the
 // dead-letter ports (recorded, published) and the live input recorder.
+import { z } from "zod";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { DeadLetterPort, InputBatch, InputRecorder, OutputPort } from "../runtime/ports.ts";
-import { KINDS, publishSubject, type Kind } from "../schemas/kinds.ts";
+import { defineSink, serviceToken } from "../runtime/connectors.ts";
+import { KINDS, PUBLISHABLE_KINDS, publishSubject, type Kind } from "../schemas/kinds.ts";
 import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
 import type { Signal } from "../schemas/signal.ts";
 import { barId } from "../schemas/bar.ts";
@@ -81,9 +84,15 @@ export function formatSignal(s: Signal): string {
 export class ConsoleOutputSink implements OutputPort {
   readonly name = "console";
   readonly stage = "observe";
-  constructor(private readonly print: (line: string) => void) {}
+  constructor(
+    private readonly print: (line: string) => void,
+    private readonly format: "text" | "json" = "text",
+  ) {}
   async write(node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
-    for (const item of items) this.print(kind === "signal" ? formatSignal(item as Signal) : `${node}: ${JSON.stringify(KINDS[kind].encode(item as never))}`);
+    for (const item of items) {
+      const wire = () => JSON.stringify(KINDS[kind].encode(item as never));
+      this.print(this.format === "json" ? wire() : kind === "signal" ? formatSignal(item as Signal) : `${node}: ${wire()}`);
+    }
   }
 }
 
@@ -136,3 +145,47 @@ export class DuckDbInputRecorder implements InputRecorder {
     );
   }
 }
+
+/** The DuckDB recorder a run writes through (inputs, outputs, dead letters). */
+export const RECORDER = serviceToken<DuckDbSink>("the DuckDB recorder");
+/** The JetStream publisher of a live run. */
+export const PUBLISHER = serviceToken<JetStreamPublisher>("a JetStream publisher");
+/** Where console sinks print. */
+export const PRINT = serviceToken<(line: string) => void>("a console to print to");
+/** The live run's NATS connection. */
+export const NATS = serviceToken<NatsConnection>("a NATS connection");
+
+export const duckdbSink = defineSink({
+  type: "duckdb",
+  summary: "Records the node's items in DuckDB under the run (table per kind, keyed by run_id, node, id); replays record too.",
+  params: z.strictObject({}),
+  example: "{ type: duckdb, in: signals }",
+  modes: ["live", "replay"],
+  stage: "record",
+  // A replay buffers: few large writes. A live run commits each batch before its inputs are acked.
+  create: (_p, ctx) => new DuckDbOutputSink(ctx.services.get(RECORDER, "a duckdb sink"), ctx.runId, ctx.mode === "live" ? 0 : 100_000),
+});
+
+export const natsSink = defineSink({
+  type: "nats",
+  summary: "Publishes the node's items to JetStream (signals.<SYM>, orders.<SYM>, fills.<SYM> ...) with Nats-Msg-Id = item id; orders and fills signed. Live runs only.",
+  params: z.strictObject({}),
+  example: "{ type: nats, in: signals }",
+  accepts: PUBLISHABLE_KINDS,
+  modes: ["live"],
+  stage: "effect",
+  create: (_p, ctx) => new NatsOutputSink(ctx.services.get(PUBLISHER, "a nats sink"), ctx.runId),
+});
+
+export const consoleSink = defineSink({
+  type: "console",
+  summary: "Prints the node's items: signals as one readable line, other kinds as their wire JSON. Live runs (replay prints with --print).",
+  params: z.strictObject({
+    /** text: signals as a readable line, others as `node: {json}`; json: the wire JSON of every item. */
+    format: z.enum(["text", "json"]).default("text"),
+  }),
+  example: "{ type: console, in: signals, params: { format: text } }",
+  modes: ["live"],
+  stage: "observe",
+  create: (p, ctx) => new ConsoleOutputSink(ctx.services.get(PRINT, "a console sink"), p.format),
+});

@@ -5,11 +5,14 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
-import { inputIdOf } from "../schemas/kinds.ts";
+import { z } from "zod";
+import { DEFAULT_SUBJECTS, inputIdOf, SOURCE_KINDS } from "../schemas/kinds.ts";
+import { defineSource, serviceToken } from "../runtime/connectors.ts";
 import { parseDurationNs } from "../schemas/time.ts";
 import type { InputBatch, InputPort, Timed } from "../runtime/ports.ts";
 import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
 import { JetStreamSource, type DecodedMessage } from "./jetstreamSource.ts";
+import { NATS } from "../sinks/outputSinks.ts";
 
 /** What the live input reports (ops/metrics.ts implements it); measured here, in the I/O layer. */
 export interface JetStreamInputMetrics {
@@ -247,3 +250,22 @@ export class JetStreamInput implements InputPort {
     this.signal();
   }
 }
+
+/** How a live run's JetStream consumers are named and where new ones start (command-line options of `tickflow run`). */
+export const JETSTREAM_CONSUMERS = serviceToken<{ readonly consumerPrefix?: string; readonly deliver?: "all" | "new"; readonly metrics?: JetStreamInputMetrics }>("JetStream consumer options");
+
+export const jetstreamSource = defineSource({
+  connector: "jetstream",
+  summary: "Durable JetStream pull consumers, one per subject filter; acks after each batch is committed; resumes at the ack floor.",
+  params: z.strictObject({
+    /** NATS subject filters; default per type: md.trades.>, md.bars.>, news.>. Also written as `subjects:` on the source. */
+    subjects: z.array(z.string().min(1)).min(1).optional(),
+  }),
+  example: "{ type: trade, subjects: [\"md.trades.>\"] }",
+  kinds: SOURCE_KINDS,
+  subjects: (p, kind) => p.subjects ?? DEFAULT_SUBJECTS[kind],
+  open: (_sources, _params, ctx) => {
+    const o = ctx.services.has(JETSTREAM_CONSUMERS) ? ctx.services.get(JETSTREAM_CONSUMERS, "the jetstream connector") : {};
+    return new JetStreamInput({ nc: ctx.services.get(NATS, "the jetstream connector"), pipeline: ctx.pipeline, consumerPrefix: o.consumerPrefix ?? ctx.pipeline.decl.name, deliver: o.deliver, metrics: o.metrics });
+  },
+});

@@ -2,7 +2,7 @@
 // changes once the data after t is removed (replay/lookahead.ts).
 import type { Command } from "commander";
 import { config, openDatabase, parseTimeOption } from "../context.ts";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import { checkLookahead, formatLookahead } from "../../replay/lookahead.ts";
 import { nsToIso } from "../../schemas/time.ts";
 import { progressBar } from "../progress.ts";

@@ -1,7 +1,7 @@
 // `tickflow run PIPELINE`: a long-running live pipeline process, until Ctrl-C.
 import type { Command } from "commander";
 import { config, connectNats, defaultRunId, ensureLocalNats, onInterrupt, openDatabase } from "../context.ts";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import { LiveRun } from "../../app/liveRun.ts";
 import type { RunSummary } from "../../runtime/pipelineRun.ts";
 import { ModelDeployment } from "../../app/modelDeployment.ts";

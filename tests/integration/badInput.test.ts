@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { LiveRun } from "../../app/liveRun.ts";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { TradeMessage, BarMessage } from "../../schemas/index.ts";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Database } from "../../io/duckdb/database.ts";
 import { importFile } from "../../sources/importFile.ts";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import { replay } from "../../replay/replay.ts";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir } from "../helpers/duckdb.ts";

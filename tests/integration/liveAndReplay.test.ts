@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { LiveRun } from "../../app/liveRun.ts";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { replay } from "../../replay/replay.ts";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { LiveRun } from "../../app/liveRun.ts";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
 import { DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";

@@ -9,7 +9,7 @@ import { predict } from "../../operators/predict.ts";
 import { probabilityRule } from "../../operators/probabilityRule.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import type { Signal } from "../../schemas/signal.ts";
-import { parsePipeline } from "../../pipeline/load.ts";
+import { parsePipeline } from "../../app/loadPipeline.ts";
 import { PipelineInstance } from "../../pipeline/graph.ts";
 import { bindModelSlots, declaredFeatures, predictNodes } from "../../pipeline/catalog/models.ts";
 

@@ -1,7 +1,7 @@
 // Test fixture: a seeded simulated market recorded to DuckDB, and a pipeline with a predict node that records its
 // feature rows (table `features`) and signals, so model tests train from what the operators actually produced.
 import type { Database } from "../../io/duckdb/database.ts";
-import { parsePipeline } from "../../pipeline/load.ts";
+import { parsePipeline } from "../../app/loadPipeline.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
 import { simulate } from "../../sources/simulator.ts";
 import { DuckDbSink } from "../../sinks/duckDbSink.ts";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { withDatabase } from "../helpers/duckdb.ts";
-import { parsePipeline } from "../../pipeline/load.ts";
+import { parsePipeline } from "../../app/loadPipeline.ts";
 import { LiveRun } from "../../app/liveRun.ts";
 import { freePort } from "../../io/nats/natsServer.ts";
 import { JetStreamPublisher } from "../../sinks/jetStreamPublisher.ts";

@@ -10,7 +10,7 @@ import { DuckDbSink } from "../../sinks/duckDbSink.ts";
 import { BarMessage, type Bar } from "../../schemas/bar.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import { chunkOperator, WATERMARK_END, type Chunk } from "../../core/chunk.ts";
-import { loadPipeline, parsePipeline } from "../../pipeline/load.ts";
+import { loadPipeline, parsePipeline } from "../../app/loadPipeline.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
 import { def } from "../../pipeline/operatorDef.ts";
 import { checkLookahead, cutTimes, firstDifference, formatLookahead } from "../../replay/lookahead.ts";

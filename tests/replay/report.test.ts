@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { withDatabase, tempDir } from "../helpers/duckdb.ts";
 import { DuckDbSink } from "../../sinks/duckDbSink.ts";
 import { BarMessage } from "../../schemas/bar.ts";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import { replay } from "../../replay/replay.ts";
 import { loadReportRun, ReportError } from "../../replay/report.ts";
 import { renderReportHtml } from "../../replay/reportHtml.ts";

@@ -2,7 +2,7 @@
 // input was cut into batches (live delivers small batches, replay large ones).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
 import type { RunSummary } from "../../runtime/pipelineRun.ts";
 import { RunDriver } from "../../runtime/runDriver.ts";

@@ -10,7 +10,7 @@ import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir } from "../helpers/duckdb.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { importFile } from "../../sources/importFile.ts";
-import { loadPipeline } from "../../pipeline/load.ts";
+import { loadPipeline } from "../../app/loadPipeline.ts";
 import { LiveRun } from "../../app/liveRun.ts";
 import { replay } from "../../replay/replay.ts";
 import type { RunSummary } from "../../runtime/pipelineRun.ts";

@@ -2,7 +2,7 @@
 // selectors) on ORCL bars parsed by the importer: same fills, same final equity, same statistics as the
 // PaperBroker-level pinned test, whatever the batching.
 import { describe, expect, it } from "vitest";
-import { parsePipeline } from "../../pipeline/load.ts";
+import { parsePipeline } from "../../app/loadPipeline.ts";
 import { PaperBroker, RuleStrategy, backtestStats, buyAndHoldOf, equityCurve, periodsPerYear, type BrokerEvent } from "../../trading/index.ts";
 import { summarizeBacktest } from "../../replay/backtestSummary.ts";
 import type { Fill } from "../../schemas/fill.ts";

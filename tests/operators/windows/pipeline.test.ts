@@ -1,7 +1,7 @@
 // Declaration test: a YAML pipeline naming the window, resample and join operators loads through parsePipeline
 // and runs through PipelineRun; outputs validate against their message types and late trades reach the DLQ.
 import { describe, expect, it } from "vitest";
-import { parsePipeline } from "../../../pipeline/load.ts";
+import { parsePipeline } from "../../../app/loadPipeline.ts";
 import { PipelineDeclarationError } from "../../../pipeline/declaration.ts";
 import type { RunCounters } from "../../../runtime/pipelineRun.ts";
 import { RunDriver } from "../../../runtime/runDriver.ts";
