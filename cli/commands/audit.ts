@@ -1,7 +1,7 @@
 // `tickflow audit [--verify]`: the audit trail (config at start, run start/stop, job runs, model deploys);
 // --verify recomputes the hash chain and names every row that was changed, removed or reordered.
 import type { Command } from "commander";
-import { config, openDatabase } from "../context.ts";
+import { config, openDatabase } from "../../app/environment.ts";
 import { readAuditLog, verifyAuditChain } from "../../ops/audit.ts";
 import { nsToIso } from "../../schemas/time.ts";
 

@@ -1,7 +1,8 @@
 // `tickflow check lookahead PIPELINE`: replays prefixes of the recording and fails when an output at time t
 // changes once the data after t is removed (replay/lookahead.ts).
 import type { Command } from "commander";
-import { config, openDatabase, parseTimeOption } from "../context.ts";
+import { parseTimeOption } from "../context.ts";
+import { config, openDatabase } from "../../app/environment.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
 import { checkLookahead, formatLookahead } from "../../replay/lookahead.ts";
 import { nsToIso } from "../../schemas/time.ts";

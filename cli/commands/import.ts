@@ -1,6 +1,6 @@
 // `tickflow import FILE`: recorded market data (bars, ticks) or news (JSONL) into the streams and the recording.
 import type { Command } from "commander";
-import { config, connectNats, ensureLocalNats, openDatabase } from "../context.ts";
+import { config, connectNats, ensureLocalNats, openDatabase } from "../../app/environment.ts";
 import { importFile } from "../../sources/importFile.ts";
 import { progressBar } from "../progress.ts";
 

@@ -1,7 +1,7 @@
 // `tickflow jobs list` / `tickflow jobs run NAME`: the scheduled jobs a long-running process declares, their
 // next and last runs; run one now (recorded in job_runs and the audit trail like a scheduled run).
 import type { Command } from "commander";
-import { config, openDatabase } from "../context.ts";
+import { config, openDatabase } from "../../app/environment.ts";
 import { AuditLog } from "../../ops/audit.ts";
 import { defaultJobs } from "../../ops/builtinJobs.ts";
 import { cliActor } from "../../app/liveOps.ts";

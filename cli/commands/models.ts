@@ -1,6 +1,6 @@
 // `tickflow models`: list registered models; `tickflow models deploy ID`: hand a version to running pipelines via NATS KV.
 import type { Command } from "commander";
-import { config, connectNats } from "../context.ts";
+import { config, connectNats } from "../../app/environment.ts";
 import { openRegistry, pipelineName } from "./train.ts";
 import { deploymentOf, publishDeployment, readDeployment, DEPLOYMENT_BUCKET } from "../../app/modelDeployment.ts";
 import { nsToIso } from "../../schemas/time.ts";

@@ -1,6 +1,7 @@
 // `tickflow replay PIPELINE`: the recorded inputs through the same pipeline, as fast as it can, into a run of its own.
 import type { Command } from "commander";
-import { config, defaultRunId, openDatabase, parseTimeOption } from "../context.ts";
+import { parseTimeOption } from "../context.ts";
+import { config, defaultRunId, openDatabase } from "../../app/environment.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
 import { replay } from "../../replay/replay.ts";
 import { nsToIso } from "../../schemas/time.ts";

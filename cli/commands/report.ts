@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { config, openDatabase } from "../context.ts";
+import { config, openDatabase } from "../../app/environment.ts";
 import { loadReportRun } from "../../replay/report.ts";
 import { renderReportHtml } from "../../replay/reportHtml.ts";
 

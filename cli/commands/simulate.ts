@@ -1,6 +1,7 @@
 // `tickflow simulate`: publish a seeded synthetic market + news feed to JetStream.
 import type { Command } from "commander";
-import { config, connectNats, parseSymbols } from "../context.ts";
+import { parseSymbols } from "../context.ts";
+import { config, connectNats } from "../../app/environment.ts";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
 import { DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";
 import { nsToIso, parseDurationNs, parseTimeNs } from "../../schemas/time.ts";

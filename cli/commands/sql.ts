@@ -1,6 +1,6 @@
 // `tickflow sql "QUERY"`: SQL over the recorded DuckDB database.
 import type { Command } from "commander";
-import { config, openDatabase } from "../context.ts";
+import { config, openDatabase } from "../../app/environment.ts";
 
 export function register(program: Command): void {
   program

@@ -3,9 +3,11 @@
 // drained, open windows flushed, DuckDB closed, NATS stopped if this command started it).
 import type { Command } from "commander";
 import { join } from "node:path";
-import { config, connectNats, ensureLocalNats, parseSymbols, REPO_ROOT, stopLocalNats } from "../context.ts";
+import { parseSymbols, REPO_ROOT } from "../context.ts";
+import { config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
-import { printSummary, runLive } from "./run.ts";
+import { printSummary } from "./run.ts";
+import { runLive } from "../../app/livePipeline.ts";
 
 export function register(program: Command): void {
   program

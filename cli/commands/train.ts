@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { config, openDatabase } from "../context.ts";
+import { config, openDatabase } from "../../app/environment.ts";
 import { progressBar } from "../progress.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { loadDeclaration } from "../../pipeline/load.ts";

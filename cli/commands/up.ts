@@ -1,6 +1,6 @@
 // `tickflow up` / `tickflow down`: the local nats-server (nats.conf, store under data/nats) and the streams.
 import type { Command } from "commander";
-import { config, connectNats, ensureLocalNats, stopLocalNats } from "../context.ts";
+import { config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
 import { STREAMS } from "../../io/nats/streams.ts";
 
 export function register(program: Command): void {

@@ -1,0 +1,93 @@
+// The live composition root as a user runs it: `tickflow run` and `tickflow start` as processes (compiled dist/,
+// real nats-server, real DuckDB file), stopped with SIGINT; the run's digest is what `tickflow replay` gives.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
+import { DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";
+import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
+import { tempDir } from "../helpers/duckdb.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+const BIN = join(ROOT, "bin", "tickflow.js");
+const PIPELINE = join(ROOT, "pipelines", "momentum-sentiment.yaml");
+
+interface Proc {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  readonly exited: Promise<number | null>;
+}
+
+function tickflow(args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const p: Proc = { child, stdout: "", stderr: "", exited: new Promise((r) => child.on("exit", (code) => r(code))) };
+  child.stdout!.on("data", (d: Buffer) => (p.stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (p.stderr += d.toString()));
+  return p;
+}
+
+async function until(what: string, p: Proc, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (p.child.exitCode !== null) throw new Error(`tickflow exited (${p.child.exitCode}) before ${what}:\n${p.stderr}\n${p.stdout}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${p.stderr}\n${p.stdout}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const digestOf = (out: string): string | undefined => /^digest: ([0-9a-f]{64})$/m.exec(out)?.[1];
+
+describe("tickflow run / start as processes", () => {
+  let nats: NatsFixture;
+  let tmp: { dir: string; cleanup: () => void };
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    nats = await startNats();
+    tmp = tempDir();
+    env = { ...process.env, NATS_URL: nats.url, TICKFLOW_DB: join(tmp.dir, "rec.duckdb"), TICKFLOW_DATA: tmp.dir, TICKFLOW_HTTP_PORT: "0" };
+  });
+  afterAll(async () => {
+    await stopNats(nats);
+    tmp?.cleanup();
+  });
+
+  it("tickflow run processes the stored feed, stops on SIGINT with exit 0, and tickflow replay gives its digest", async () => {
+    await publishSimulatedFeed(nats.nc, { symbols: ["AAPL", "MSFT"], seed: 11, startNs: DEFAULT_SIM_START_NS, count: 8_000 });
+    const run = tickflow(["run", PIPELINE, "--run-id", "live-proc", "--quiet"], env);
+    const jsm = await jetstreamManager(nats.nc);
+    // Caught up: every durable consumer of the run has nothing left to deliver and nothing unacked.
+    await until("the run to consume and ack the feed", run, async () => {
+      const names: string[] = [];
+      for await (const c of jsm.consumers.list("MARKET")) names.push(c.name);
+      if (!names.some((n) => n.startsWith("momentum-sentiment"))) return false;
+      for (const stream of ["MARKET", "NEWS"]) {
+        for await (const c of jsm.consumers.list(stream)) if (c.name.startsWith("momentum-sentiment") && (c.num_pending > 0 || c.num_ack_pending > 0)) return false;
+      }
+      return true;
+    }, 60_000);
+    run.child.kill("SIGINT");
+    expect(await run.exited, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^run live-proc: 8000 inputs, outputs: signals \d+, joined \d+; 0 dead letters, 0 late$/m);
+    const live = digestOf(run.stdout);
+    expect(live).toBeDefined();
+
+    const rep = tickflow(["replay", PIPELINE, "--run-id", "replay-proc"], env);
+    expect(await rep.exited, rep.stderr).toBe(0);
+    expect(digestOf(rep.stdout)).toBe(live);
+  }, 120_000);
+
+  it("tickflow start prints signals from its simulated feed and shuts down cleanly on SIGINT", async () => {
+    const start = tickflow(["start", "--symbols", "AAPL,MSFT", "--rate", "4000", "--http-port", "0"], env);
+    await until("a signal line", start, () => /Z {2}(BUY |SELL) /.test(start.stdout), 90_000);
+    start.child.kill("SIGINT");
+    expect(await start.exited, start.stderr).toBe(0);
+    expect(start.stderr).toMatch(/tickflow: running momentum-sentiment \(run live-momentum-sentiment-/);
+    expect(digestOf(start.stdout)).toBeDefined();
+    // NATS_URL names a running server: start used it and left it running.
+    expect(start.stderr).not.toMatch(/nats-server stopped/);
+    expect(nats.nc.isClosed()).toBe(false);
+  }, 120_000);
+});
