@@ -25,7 +25,7 @@ export interface RunLiveOptions {
 
 /** Runs a pipeline live until Ctrl-C (or `onStarted`'s promise settles); returns the run summary. */
 export async function runLive(file: string, o: RunLiveOptions = {}): Promise<RunSummary> {
-  const pipeline = loadPipeline(file);
+  const pipeline = await loadPipeline(file);
   const cfg = config();
   const httpPort = resolveHttpPort(o.httpPort);
   await ensureLocalNats(cfg);

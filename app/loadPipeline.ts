@@ -5,13 +5,17 @@ import { compilePipeline, type CompiledPipeline } from "../pipeline/graph.ts";
 import { loadDeclaration } from "../pipeline/load.ts";
 import {  } from "../app/loadPipeline.ts";
 import { CONNECTORS } from "./connectors.ts";
+import { loadUserOperators } from "./userOperators.ts";
+import type { OperatorDef } from "../pipeline/operatorDef.ts";
 
-export function loadPipeline(file: string): CompiledPipeline {
+/** Reads, checks and compiles a pipeline file, loading the operator modules it names by path. */
+export async function loadPipeline(file: string): Promise<CompiledPipeline> {
   const { decl, source } = loadDeclaration(file);
-  return compilePipeline(decl, source, CONNECTORS);
+  return compilePipeline(decl, source, CONNECTORS, await loadUserOperators(decl, file, source));
 }
 
-export function parsePipeline(text: string, file = "(inline)"): CompiledPipeline {
+/** Checks and compiles declaration text; operator modules named by path must be given (see loadPipeline). */
+export function parsePipeline(text: string, file = "(inline)", userOperators?: ReadonlyMap<string, OperatorDef<unknown>>): CompiledPipeline {
   const { decl, source } = parseDeclaration(text, file);
-  return compilePipeline(decl, source, CONNECTORS);
+  return compilePipeline(decl, source, CONNECTORS, userOperators);
 }

@@ -66,7 +66,7 @@ async function duckdbAndReplay(path: string): Promise<BenchRow[]> {
     const rss0 = process.memoryUsage().rss;
     let peak = rss0;
     const t0 = performance.now();
-    const s = await replay({ pipeline: loadPipeline(pipelineFile), db, runId: `bench-${batchSize}`, batchSize, onProgress: () => { const r = process.memoryUsage().rss; if (r > peak) peak = r; } });
+    const s = await replay({ pipeline: await loadPipeline(pipelineFile), db, runId: `bench-${batchSize}`, batchSize, onProgress: () => { const r = process.memoryUsage().rss; if (r > peak) peak = r; } });
     const secs = (performance.now() - t0) / 1000;
     rows.push({ group: "engine", name: `replay momentum-sentiment, batch ${batchSize}`, value: s.counters.inputs / secs, unit: "events/s", note: `${s.counters.inputs} events, ${s.counters.outputs.signals} signals, RSS +${Math.round((peak - rss0) / 2 ** 20)} MiB` });
   }
@@ -83,7 +83,7 @@ async function natsIngest(dbPath: string): Promise<BenchRow[]> {
     const t0 = performance.now();
     const n = await publishSimulatedFeed(nc, { symbols: SYMBOLS, seed: 2, startNs: DEFAULT_SIM_START_NS, count: NATS_MESSAGES, tradesPerSecond: 5 });
     const pubSecs = (performance.now() - t0) / 1000;
-    const live = new LiveRun({ pipeline: loadPipeline(pipelineFile), nc, db, runId: "bench-live", print: () => {} });
+    const live = new LiveRun({ pipeline: await loadPipeline(pipelineFile), nc, db, runId: "bench-live", print: () => {} });
     const t1 = performance.now();
     await live.start();
     await live.waitFor(() => live.run.counters.inputs >= n, 600_000);

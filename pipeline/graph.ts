@@ -58,7 +58,11 @@ function checkParams<P>(src: DeclarationSource, at: readonly (string | number)[]
   throw declarationError(src, [...at, ...path, ...extra], `${zodIssueReason(issue)} (${what}; example: ${example})`, { key: extra.length > 0 });
 }
 
-export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, connectors: ConnectorCatalog): CompiledPipeline {
+/**
+ * Checks and wires a declaration. `userOperators` are operators loaded from modules the declaration names by path
+ * (app/userOperators.ts), keyed by the `op:` value as written.
+ */
+export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, connectors: ConnectorCatalog, userOperators: ReadonlyMap<string, OperatorDef<unknown>> = new Map()): CompiledPipeline {
   const kinds = new Map<string, Kind>();
   const sources: CompiledSource[] = Object.entries(decl.sources).map(([name, s], rank) => {
     kinds.set(name, s.type);
@@ -81,8 +85,8 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, conn
   const pending = new Map<string, { op: OperatorDef<unknown>; params: unknown; inputs: string[] }>();
   for (const [name, n] of Object.entries(decl.nodes)) {
     if (kinds.has(name)) throw declarationError(src, ["nodes", name], `"${name}" is already the name of a source`, { key: true });
-    const op = findOperator(n.op);
-    if (!op) throw declarationError(src, ["nodes", name, "op"], `unknown operator "${n.op}"; known operators: ${OPERATORS.map((o) => o.name).join(", ")}`);
+    const op = userOperators.get(n.op) ?? findOperator(n.op);
+    if (!op) throw declarationError(src, ["nodes", name, "op"], `unknown operator "${n.op}"; known operators: ${OPERATORS.map((o) => o.name).join(", ")} (or a module path such as ./operators-local/myRule.ts)`);
     const inputs = Array.isArray(n.in) ? n.in : [n.in];
     if (inputs.length !== op.inputs.length) {
       throw declarationError(src, ["nodes", name, "in"], `operator ${op.name} takes ${op.inputs.length} input(s) (${op.inputs.map((i) => `${i.name}: ${i.kind}`).join(", ")}), got ${inputs.length}`);

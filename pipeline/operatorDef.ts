@@ -25,7 +25,21 @@ export interface OperatorDef<P = unknown> {
 export const duration = z.string().regex(/^\d+(\.\d+)?(ns|us|ms|s|m|h|d)$/, "must be a duration like 500ms, 2s, 1m, 4h");
 export const featureName = z.string().min(1);
 
-/** Erases an entry's parameter type so entries of different operators fit one list. */
-export function def<P>(d: OperatorDef<P>): OperatorDef<unknown> {
+/**
+ * Declares an operator a pipeline can name: its inputs and output kinds, typed parameters (zod, defaults documented
+ * with `.describe`), an example, and `build`, which wires it over chunk streams. A user module exports one as its
+ * default and a pipeline names the module by path (`op: ./operators-local/myRule.ts`).
+ *
+ * @example
+ * export default defineOperator({
+ *   name: "halve", summary: "feature rows with `x` halved", inputs: [{ name: "rows", kind: "features" }], output: "features",
+ *   params: z.strictObject({}), example: "{ op: ./halve.ts, in: indicators }",
+ *   build: () => ([rows]) => rows.pipe(mapItems(() => (r: FeatureRow) => ({ ...r, values: { ...r.values, x: r.values.x! / 2 } }))),
+ * });
+ */
+export function defineOperator<P>(d: OperatorDef<P>): OperatorDef<unknown> {
   return d as unknown as OperatorDef<unknown>;
 }
+
+/** The catalog files' short name for defineOperator. */
+export const def = defineOperator;

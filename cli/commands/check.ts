@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .action(async (file: string, o: { cuts: string; from?: string; to?: string }) => {
       const cuts = Number(o.cuts);
       if (!Number.isInteger(cuts) || cuts < 1) throw new Error(`--cuts must be a positive integer, got ${JSON.stringify(o.cuts)}`);
-      const pipeline = loadPipeline(file);
+      const pipeline = await loadPipeline(file);
       const db = await openDatabase(config());
       try {
         const bar = progressBar("lookahead", cuts + 1, "replays");

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option("--no-record", "do not record outputs (digest only)")
     .option("--model <id>", "registered model for the pipeline's predict nodes (see `tickflow models`)")
     .action(async (file: string, o: { from?: string; to?: string; runId?: string; batch: string; print?: boolean; record: boolean; model?: string }) => {
-      let pipeline = loadPipeline(file);
+      let pipeline = await loadPipeline(file);
       if (predictNodes(pipeline).length) {
         if (!o.model) throw new Error(`pipeline ${pipeline.decl.name} has a predict node: give --model ID (registered models: tickflow models)`);
         const { registry, close } = await openRegistry(config().dataDir);

@@ -29,7 +29,7 @@ describe("bad input goes to the dead-letter stream (real nats-server, real DuckD
     void (async () => {
       for await (const m of sub) dlq.push({ subject: m.subject, reason: m.headers?.get("Tickflow-Reason") ?? "", body: m.json() });
     })();
-    run = new LiveRun({ pipeline: loadPipeline(join(import.meta.dirname, "../../pipelines/momentum-sentiment.yaml")), nc: nats.nc, db, runId: "bad-1", print: () => {} });
+    run = new LiveRun({ pipeline: await loadPipeline(join(import.meta.dirname, "../../pipelines/momentum-sentiment.yaml")), nc: nats.nc, db, runId: "bad-1", print: () => {} });
     await run.start();
   });
 

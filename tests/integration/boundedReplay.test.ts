@@ -38,7 +38,7 @@ describe("bounded-memory replay", () => {
         await sink.writeInputs(TradeMessage, trades, tm);
         await sink.writeInputs(NewsMessage, news, nm);
       }
-      const inProcess = await replay({ pipeline: loadPipeline(join(ROOT, "pipelines/momentum-sentiment.yaml")), db, runId: "in-process", record: false });
+      const inProcess = await replay({ pipeline: await loadPipeline(join(ROOT, "pipelines/momentum-sentiment.yaml")), db, runId: "in-process", record: false });
       await db.close();
       expect(inProcess.counters.inputs).toBe(EVENTS);
 

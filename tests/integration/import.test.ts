@@ -60,8 +60,8 @@ describe("import (real nats-server, real DuckDB)", () => {
     const r = await importFile(nats.nc, db, { file: join(FIXTURES, "orcl-1995-2014.txt"), symbol: "ORCL" });
     expect(r.errors).toEqual([]);
     const p = () => loadPipeline(join(import.meta.dirname, "../../pipelines/momentum-bars.yaml"));
-    const a = await replay({ pipeline: p(), db, runId: "bars-a" });
-    const b = await replay({ pipeline: p(), db, runId: "bars-b", batchSize: 3 });
+    const a = await replay({ pipeline: await p(), db, runId: "bars-a" });
+    const b = await replay({ pipeline: await p(), db, runId: "bars-b", batchSize: 3 });
     expect(a.counters.inputs).toBe(r.parsed + (await db.query<{ n: bigint }>("SELECT count(*) n FROM bars WHERE symbol = 'SX5E'")).map((x) => Number(x.n))[0]!);
     expect(a.digest).toBe(b.digest);
     expect(a.counters.outputs.joined).toBe(a.counters.inputs);

@@ -34,7 +34,7 @@ describe("live run and replay (real nats-server, real DuckDB)", () => {
     })();
     const published = await publishSimulatedFeed(nats.nc, { symbols: ["AAPL", "MSFT", "NVDA"], seed: 3, startNs: DEFAULT_SIM_START_NS, count: COUNT, tradesPerSecond: 2, newsEverySeconds: 120 });
     expect(published).toBe(COUNT);
-    const run = new LiveRun({ pipeline: loadPipeline(PIPELINE), nc: nats.nc, db, runId: "live-1", print: () => {} });
+    const run = new LiveRun({ pipeline: await loadPipeline(PIPELINE), nc: nats.nc, db, runId: "live-1", print: () => {} });
     await run.start();
     await run.waitFor(() => run.run.counters.inputs >= COUNT, 60_000);
     live = await run.stop();
@@ -71,8 +71,8 @@ describe("live run and replay (real nats-server, real DuckDB)", () => {
   });
 
   it("replays twice to the same digest, which is the live run's digest, with the same signals", async () => {
-    const a = await replay({ pipeline: loadPipeline(PIPELINE), db, runId: "replay-a" });
-    const b = await replay({ pipeline: loadPipeline(PIPELINE), db, runId: "replay-b", batchSize: 777 });
+    const a = await replay({ pipeline: await loadPipeline(PIPELINE), db, runId: "replay-a" });
+    const b = await replay({ pipeline: await loadPipeline(PIPELINE), db, runId: "replay-b", batchSize: 777 });
     expect(a.digest).toBe(b.digest);
     expect(a.digest).toBe(live.digest);
     expect(a.counters.outputs).toEqual(live.counters.outputs);

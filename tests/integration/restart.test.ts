@@ -20,13 +20,13 @@ describe("stop and resume (real nats-server, real DuckDB)", () => {
       try {
         const COUNT = 60_000;
         await publishSimulatedFeed(nc, { symbols: ["AAPL", "MSFT"], seed: 5, startNs: DEFAULT_SIM_START_NS, count: COUNT, tradesPerSecond: 2 });
-        const first = new LiveRun({ pipeline: loadPipeline(PIPELINE), nc, db, runId: "part-1", consumerPrefix: "resume", print: () => {} });
+        const first = new LiveRun({ pipeline: await loadPipeline(PIPELINE), nc, db, runId: "part-1", consumerPrefix: "resume", print: () => {} });
         await first.start();
         await first.waitFor(() => first.run.counters.inputs >= 1, 60_000);
         const a = await first.stop();
         expect(a.counters.inputs).toBeLessThan(COUNT);
 
-        const second = new LiveRun({ pipeline: loadPipeline(PIPELINE), nc, db, runId: "part-2", consumerPrefix: "resume", print: () => {} });
+        const second = new LiveRun({ pipeline: await loadPipeline(PIPELINE), nc, db, runId: "part-2", consumerPrefix: "resume", print: () => {} });
         await second.start();
         await second.waitFor(() => a.counters.inputs + second.run.counters.inputs >= COUNT, 60_000);
         const b = await second.stop();

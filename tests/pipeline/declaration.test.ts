@@ -165,14 +165,14 @@ nodes:
     expect(loadError(json, "p.json").message).toMatch(/^p\.json:4:71: at nodes\.b\.params\.timeframe: must be a timeframe/);
   });
 
-  it("names the file when it cannot be read", () => {
-    expect(() => loadPipeline("pipelines/does-not-exist.yaml")).toThrow(/^pipelines\/does-not-exist\.yaml: at \(top level\): cannot read the pipeline file \(ENOENT\)$/);
+  it("names the file when it cannot be read", async () => {
+    await expect(loadPipeline("pipelines/does-not-exist.yaml")).rejects.toThrow(/^pipelines\/does-not-exist\.yaml: at \(top level\): cannot read the pipeline file \(ENOENT\)$/);
   });
 });
 
 describe("shipped pipelines", () => {
-  it("momentum-sentiment loads: trades → bars → indicators, news → sentiment, joined → signals", () => {
-    const p = loadPipeline("pipelines/momentum-sentiment.yaml");
+  it("momentum-sentiment loads: trades → bars → indicators, news → sentiment, joined → signals", async () => {
+    const p = await loadPipeline("pipelines/momentum-sentiment.yaml");
     expect(p.sources.map((s) => [s.name, s.kind, s.rank])).toEqual([["trades", "trade", 0], ["news", "news", 1]]);
     expect(p.nodes.map((n) => `${n.name}:${n.kind}`)).toEqual(["bars:bar", "indicators:features", "sentiment:scoredNews", "joined:features", "signals:signal"]);
     expect(p.outputs).toEqual(["signals", "joined"]);
@@ -180,8 +180,8 @@ describe("shipped pipelines", () => {
     expect(p.decl.sequencing).toEqual({ maxDelay: "5s", idleAfter: "250ms" });
   });
 
-  it("momentum-bars loads on bar inputs", () => {
-    const p = loadPipeline("pipelines/momentum-bars.yaml");
+  it("momentum-bars loads on bar inputs", async () => {
+    const p = await loadPipeline("pipelines/momentum-bars.yaml");
     expect(p.sources.map((s) => s.kind)).toEqual(["bar", "news"]);
     expect(p.kindOf("signals")).toBe("signal");
     expect(p.nodes.map((n) => n.name)).toEqual(["indicators", "sentiment", "joined", "signals"]);

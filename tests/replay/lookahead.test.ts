@@ -84,7 +84,7 @@ describe("check lookahead", () => {
     await withDatabase(async (db) => {
       await recordBars(db, bars);
       for (const file of ["sma-crossover.yaml", "momentum-trading.yaml"]) {
-        const r = await checkLookahead({ pipeline: loadPipeline(pipelineFile(file)), db, cuts: 4 });
+        const r = await checkLookahead({ pipeline: await loadPipeline(pipelineFile(file)), db, cuts: 4 });
         expect(r.difference, formatLookahead(r)).toBeUndefined();
         expect(r.cuts).toHaveLength(4);
         expect(r.replays).toBe(5);

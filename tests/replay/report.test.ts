@@ -20,8 +20,8 @@ async function twoRuns() {
   return withDatabase(async (db) => {
     const bars = orclBars();
     await new DuckDbSink(db).writeInputs(BarMessage, bars, bars.map((_, i) => ({ subject: "md.bars.1d.ORCL", streamSeq: BigInt(i + 1) })));
-    await replay({ pipeline: loadPipeline(pipelineFile("sma-crossover.yaml")), db, runId: "sma" });
-    await replay({ pipeline: loadPipeline(pipelineFile("momentum-trading.yaml")), db, runId: "momentum" });
+    await replay({ pipeline: await loadPipeline(pipelineFile("sma-crossover.yaml")), db, runId: "sma" });
+    await replay({ pipeline: await loadPipeline(pipelineFile("momentum-trading.yaml")), db, runId: "momentum" });
     await expect(loadReportRun(db, "nope")).rejects.toThrow(ReportError);
     await expect(loadReportRun(db, "nope")).rejects.toThrow(/run nope has no equity snapshots.*Runs with equity: sma, momentum|Runs with equity: momentum, sma/);
     return { bars, runs: [await loadReportRun(db, "sma"), await loadReportRun(db, "momentum")] };

@@ -10,7 +10,7 @@ import { CollectingOutput, MemoryInput } from "../../runtime/memoryInput.ts";
 import type { InputBatch } from "../../runtime/ports.ts";
 import { simulate } from "../../sources/simulator.ts";
 
-const pipeline = loadPipeline("pipelines/momentum-sentiment.yaml");
+const pipeline = await loadPipeline("pipelines/momentum-sentiment.yaml");
 
 interface Input {
   readonly sources: Uint8Array;

@@ -49,7 +49,7 @@ describe("live paper run vs replay (real nats-server + DuckDB)", () => {
     const imported = await importFile(nats.nc, db, { file: csv, symbol: "ORCL" });
     expect(imported.parsed).toBe(250);
 
-    const pipeline = loadPipeline(PIPELINE);
+    const pipeline = await loadPipeline(PIPELINE);
     const run = new LiveRun({ pipeline, nc: nats.nc, db, runId: "paper-live", print: () => undefined });
     await run.start();
     await run.waitFor(() => run.run.counters.inputs >= 250);

@@ -1,0 +1,37 @@
+// A user-written operator, as a user would write one in their own repository: feature rows → mean-reversion
+// signals from a rolling z-score, with hysteresis. pipelines/mean-reversion.yaml names it by path.
+import type { Observable } from "rxjs";
+import { z } from "zod";
+import { defineOperator, featureName, signalRule, type Chunk, type FeatureRow, type SignalAction } from "tickflow";
+
+const Params = z
+  .strictObject({
+    z: featureName.default("z").describe("the z-score feature to read (an `indicators` entry with name zscore)"),
+    entry: z.number().positive().default(2).describe("buy when z <= -entry, sell when z >= entry"),
+    exit: z.number().min(0).default(0.5).describe("go flat when |z| <= exit; between exit and entry the last action holds"),
+    emit: z.enum(["change", "every"]).default("change").describe("change: only when a symbol's action changes; every: every decided row"),
+  })
+  .refine((p) => p.exit < p.entry, { message: "exit must be below entry", path: ["exit"] });
+
+export default defineOperator({
+  name: "meanReversionRule",
+  summary: "Feature rows → buy below -entry σ, sell above +entry σ, flat inside ±exit σ (hysteresis between).",
+  inputs: [{ name: "rows", kind: "features" }],
+  output: "signal",
+  params: Params,
+  example: "{ op: ../examples/operators/meanReversionRule.ts, in: indicators, params: { z: z, entry: 2, exit: 0.5 } }",
+  build: (p, ctx) => ([rows]) => {
+    // Per-run state, as plain data: the action each symbol holds (fresh for every run, so replays start alike).
+    const holding = new Map<string, SignalAction>();
+    return (rows as Observable<Chunk<FeatureRow>>).pipe(
+      signalRule({ pipeline: ctx.pipeline, node: ctx.node, emit: p.emit }, (row) => {
+        const zv = row.values[p.z];
+        if (zv === undefined) return undefined; // warm-up
+        const before = holding.get(row.symbol) ?? "flat";
+        const action: SignalAction = zv <= -p.entry ? "buy" : zv >= p.entry ? "sell" : Math.abs(zv) <= p.exit ? "flat" : before;
+        holding.set(row.symbol, action);
+        return { action, strength: Math.min(1, Math.abs(zv) / (2 * p.entry)), reason: `${p.z} ${zv.toFixed(2)} (entry ±${p.entry}, exit ±${p.exit})`, inputs: { [p.z]: zv, close: row.values.close ?? 0 } };
+      }),
+    ) as Observable<Chunk<unknown>>;
+  },
+});
