@@ -65,7 +65,7 @@ export class LiveRun {
       input: this.input,
       outputs,
       deadLetters: [new DeadLetterRecorder(o.runId, this.recorder), new DeadLetterPublisher(o.runId, publisher)],
-      recorder: new DuckDbInputRecorder(this.recorder),
+      recorder: new DuckDbInputRecorder(this.recorder, o.runId),
       journal: new DuckDbRunJournal(o.db, {}, o.now),
       metrics: o.metrics,
       onCommitted: () => this.notify(),

@@ -42,6 +42,9 @@ export function computeIndicators(options: ComputeIndicatorsOptions): OperatorFu
       onItems(bars, out) {
         for (const bar of bars) {
           let s = state.get(bar.symbol);
+          // Idleness is judged on the symbol's own bars (event time), so the outputs do not depend on where
+          // watermarks happened to fall between batches.
+          if (s !== undefined && options.evictIdleNs !== undefined && bar.tsEvent - s.lastTs > options.evictIdleNs) s = undefined;
           if (s === undefined) {
             s = { ind: options.indicators.map((i) => i.create()), lastClose: NaN, lastTs: bar.tsEvent };
             state.set(bar.symbol, s);
@@ -73,6 +76,8 @@ export function computeIndicators(options: ComputeIndicatorsOptions): OperatorFu
         }
       },
       onWatermark(watermark) {
+        // Frees memory only: any later bar of an evicted symbol is past the watermark, so the rule above would
+        // have reset its state anyway.
         if (options.evictIdleNs === undefined) return;
         for (const [sym, s] of state) if (watermark - s.lastTs > options.evictIdleNs) state.delete(sym);
       },

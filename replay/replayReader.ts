@@ -4,8 +4,9 @@ import type { DuckDBDataChunk } from "@duckdb/node-api";
 import type { Database } from "../io/duckdb/database.ts";
 import type { CompiledSource } from "../pipeline/graph.ts";
 import { KINDS } from "../schemas/kinds.ts";
-import { inputLayout } from "../sinks/recordingTables.ts";
+import { inputIdSql, inputLayout } from "../sinks/recordingTables.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
+import type { Trade } from "../schemas/trade.ts";
 import { WATERMARK_END } from "../core/chunk.ts";
 
 interface Timed {
@@ -24,6 +25,8 @@ export interface ReplayRange {
   readonly fromNs?: bigint;
   /** Exclusive upper bound on event time (ns). */
   readonly toNs?: bigint;
+  /** Only the inputs this (live) run processed, as recorded in run_inputs. */
+  readonly runId?: string;
 }
 
 /** NATS subject filter → anchored regular expression (`*` one token, `>` one or more trailing tokens). */
@@ -49,28 +52,6 @@ function strings(chunk: DuckDBDataChunk, col: number): { getItem(i: number): str
   return chunk.getColumnVector(col) as unknown as { getItem(i: number): string | null };
 }
 
-/**
- * A trade read back from the recording. Its id is decoded from the DuckDB vector only when read (most
- * operators never read trade ids, and decoding long strings dominates replay time); toJSON includes it.
- */
-class RecordedTrade {
-  constructor(
-    readonly symbol: string,
-    readonly tsEvent: bigint,
-    readonly price: number,
-    readonly size: number,
-    readonly side: "buy" | "sell" | undefined,
-    private readonly ids: { getItem(i: number): string | null },
-    private readonly row: number,
-  ) {}
-  get id(): string {
-    return this.ids.getItem(this.row)!;
-  }
-  toJSON(): Record<string, unknown> {
-    return { id: this.id, symbol: this.symbol, tsEvent: this.tsEvent.toString(), price: this.price, size: this.size, side: this.side };
-  }
-}
-
 const SIDES = [undefined, "buy", "sell"] as const;
 
 /** Trades: `SELECT id, symbol code, ts ns, price, size, side code` with symbols interned through a dictionary. */
@@ -84,7 +65,13 @@ function tradeDecoder(symbols: readonly string[]): ChunkDecoder {
     const size = numbers(chunk, 4);
     const side = numbers(chunk, 5);
     const out = new Array<Timed>(n);
-    for (let r = 0; r < n; r++) out[r] = new RecordedTrade(symbols[sym[r]!]!, ts[r]!, price[r]!, size[r]!, SIDES[side[r]!], ids, r);
+    // The same plain object TradeMessage.decode gives live (same fields, same order, no `side` when unknown), so
+    // an operator cannot tell a replayed trade from a live one.
+    for (let r = 0; r < n; r++) {
+      const sd = SIDES[side[r]!];
+      const t: Trade = { id: ids.getItem(r)!, symbol: symbols[sym[r]!]!, tsEvent: ts[r]!, price: price[r]!, size: size[r]! };
+      out[r] = sd === undefined ? t : { ...t, side: sd };
+    }
     return out;
   };
 }
@@ -159,6 +146,9 @@ export async function* readRecording(db: Database, sources: readonly CompiledSou
       const where = [`(${s.subjects.map((f) => `regexp_matches(subject, '${subjectRegex(f).replace(/'/g, "''")}')`).join(" OR ")})`];
       if (range.fromNs !== undefined) where.push(`ts_event >= make_timestamp_ns(${range.fromNs})`);
       if (range.toNs !== undefined) where.push(`ts_event < make_timestamp_ns(${range.toNs})`);
+      if (range.runId !== undefined) {
+        where.push(`EXISTS (SELECT 1 FROM run_inputs r WHERE r.run_id = '${range.runId.replace(/'/g, "''")}' AND r.input_table = '${layout.name}' AND r.id = ${inputIdSql(layout.name, `"${layout.name}"`)})`);
+      }
       let select: string;
       let decode: ChunkDecoder;
       if (s.kind === "trade") {

@@ -58,10 +58,35 @@ export class DuckDbRunJournal implements RunJournal {
   ) {}
 
   async start(r: { runId: string; pipeline: CompiledPipeline; mode: RunMode }): Promise<void> {
-    await startRunRecord(this.db, { runId: r.runId, pipeline: r.pipeline.decl.name, mode: r.mode, startedAt: this.now(), params: { ...this.params, instruments: pipelineInstruments(r.pipeline) } });
+    // The time-zone database decides session and day boundaries (resample, sessions): a replay under another
+    // version can cut bars differently, so the version is kept with the run and compared by `replay --run`.
+    await startRunRecord(this.db, { runId: r.runId, pipeline: r.pipeline.decl.name, mode: r.mode, startedAt: this.now(), params: { ...this.params, instruments: pipelineInstruments(r.pipeline), tz: process.versions.tz, node: process.version } });
   }
 
   async finish(summary: RunSummary, status: RunStatus): Promise<void> {
     await finishRunRecord(this.db, summary, this.now(), status);
   }
+}
+
+/** What `replay --run` needs to know of a recorded run. */
+export interface RecordedRun {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly mode: string;
+  readonly status: string;
+  readonly digest?: string;
+  /** Time-zone data version the run used (absent for runs recorded before it was kept). */
+  readonly tz?: string;
+  /** Inputs recorded as processed by this run (run_inputs). */
+  readonly inputs: number;
+}
+
+export async function recordedRun(db: Database, runId: string): Promise<RecordedRun | undefined> {
+  const rows = await db.query<{ pipeline: string; mode: string; status: string; digest: string | null; params: string | null }>(`SELECT pipeline, mode, status, digest, params FROM runs WHERE run_id = $1`, [runId]);
+  const r = rows[0];
+  if (!r) return undefined;
+  const have = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'run_inputs'`);
+  const n = have[0]!.n > 0n ? (await db.query<{ n: bigint }>(`SELECT count(*) n FROM run_inputs WHERE run_id = $1`, [runId]))[0]!.n : 0n;
+  const params = r.params ? (JSON.parse(r.params) as { tz?: string }) : {};
+  return { runId, pipeline: r.pipeline, mode: r.mode, status: r.status, digest: r.digest ?? undefined, tz: params.tz, inputs: Number(n) };
 }

@@ -60,3 +60,5 @@ export const PUBLISHABLE_KINDS: readonly Kind[] = ["signal", "bar", "trade", "ne
 export function inputIdOf(kind: SourceKind, item: unknown): string {
   return kind === "bar" ? barId(item as Bar) : (item as { id: string }).id;
 }
+
+export const isSourceKind = (k: Kind): k is SourceKind => (SOURCE_KINDS as readonly string[]).includes(k);

@@ -4,7 +4,7 @@
 import type { Database, CellValue } from "../io/duckdb/database.ts";
 import type { AnyField } from "../schemas/field.ts";
 import type { AnyMessageType, MessageOf, MessageType } from "../schemas/message.ts";
-import { createTableSql, inputLayout, outputLayout, RUNS_LAYOUT, toColumns, type InputMeta, type TableLayout } from "./recordingTables.ts";
+import { createTableSql, inputLayout, outputLayout, RUN_INPUTS_LAYOUT, RUNS_LAYOUT, toColumns, type InputMeta, type TableLayout } from "./recordingTables.ts";
 import { DeadLetterMessage } from "../schemas/deadLetter.ts";
 
 
@@ -46,6 +46,7 @@ export class DuckDbSink {
 
   async ensureRecording(types: readonly AnyMessageType[]): Promise<void> {
     await this.ensure(RUNS_LAYOUT);
+    await this.ensure(RUN_INPUTS_LAYOUT);
     await this.ensure(outputLayout(DeadLetterMessage));
     for (const t of types) await this.ensure(inputLayout(t));
   }
@@ -55,6 +56,11 @@ export class DuckDbSink {
     const layout = inputLayout(type);
     const cols = toColumns(type, messages, [], [(i) => meta[i]!.subject, (i) => meta[i]!.streamSeq]);
     return this.write(layout, cols);
+  }
+
+  /** Records which inputs (table, message id) a run processed. */
+  writeRunInputs(runId: string, table: string, ids: readonly string[]): Promise<WriteResult> {
+    return this.write(RUN_INPUTS_LAYOUT, [ids.map(() => runId), ids.map(() => table), [...ids]]);
   }
 
   /** Records messages a run's `node` emitted; `firstSeq` numbers them in emission order within that node. */

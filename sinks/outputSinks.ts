@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { DeadLetterPort, InputBatch, InputRecorder, OutputPort } from "../runtime/ports.ts";
 import { defineSink, serviceToken } from "../runtime/connectors.ts";
-import { KINDS, PUBLISHABLE_KINDS, publishSubject, type Kind } from "../schemas/kinds.ts";
+import { inputIdOf, isSourceKind, KINDS, PUBLISHABLE_KINDS, publishSubject, type Kind } from "../schemas/kinds.ts";
 import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
 import type { Signal } from "../schemas/signal.ts";
 import { barId } from "../schemas/bar.ts";
@@ -130,9 +130,15 @@ export class DeadLetterPublisher implements DeadLetterPort {
   }
 }
 
-/** Records a live batch's inputs (once per message id, whoever records them) with their subject and stream sequence. */
+/**
+ * Records a live batch's inputs (once per message id, whoever records them) with their subject and stream sequence,
+ * and which of them this run processed (run_inputs).
+ */
 export class DuckDbInputRecorder implements InputRecorder {
-  constructor(private readonly sink: DuckDbSink) {}
+  constructor(
+    private readonly sink: DuckDbSink,
+    private readonly runId?: string,
+  ) {}
   async record(batch: InputBatch, kindOf: (source: number) => Kind): Promise<void> {
     const byKind = new Map<Kind, number[]>();
     for (let i = 0; i < batch.items.length; i++) {
@@ -140,9 +146,13 @@ export class DuckDbInputRecorder implements InputRecorder {
       (byKind.get(k) ?? byKind.set(k, []).get(k)!).push(i);
     }
     const origins = batch.origins!;
-    await Promise.all(
-      [...byKind].map(([kind, idx]) => this.sink.writeInputs(KINDS[kind] as AnyMessageType, idx.map((i) => batch.items[i]!) as never[], idx.map((i) => origins[i]!))),
-    );
+    const writes: Promise<unknown>[] = [];
+    for (const [kind, idx] of byKind) {
+      const items = idx.map((i) => batch.items[i]!);
+      writes.push(this.sink.writeInputs(KINDS[kind] as AnyMessageType, items as never[], idx.map((i) => origins[i]!)));
+      if (this.runId !== undefined && isSourceKind(kind)) writes.push(this.sink.writeRunInputs(this.runId, KINDS[kind].table, items.map((x) => inputIdOf(kind, x))));
+    }
+    await Promise.all(writes);
   }
 }
 
@@ -181,8 +191,7 @@ export const consoleSink = defineSink({
   type: "console",
   summary: "Prints the node's items: signals as one readable line, other kinds as their wire JSON. Live runs (replay prints with --print).",
   params: z.strictObject({
-    /** text: signals as a readable line, others as `node: {json}`; json: the wire JSON of every item. */
-    format: z.enum(["text", "json"]).default("text"),
+    format: z.enum(["text", "json"]).default("text").describe("text: signals as a readable line, others as `node: {json}`; json: the wire JSON of every item."),
   }),
   example: "{ type: console, in: signals, params: { format: text } }",
   modes: ["live"],

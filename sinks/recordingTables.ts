@@ -80,6 +80,25 @@ export const RUNS_LAYOUT: TableLayout = {
   key: ["run_id"],
 };
 
+/**
+ * Which inputs each live run processed, by input table and message id: inputs are shared between runs (recorded
+ * once, whoever records them), so this is what lets `tickflow replay --run ID` replay exactly one run's inputs.
+ */
+export const RUN_INPUTS_LAYOUT: TableLayout = {
+  name: "run_inputs",
+  columns: [
+    { name: "run_id", type: "VARCHAR", nullable: false },
+    { name: "input_table", type: "VARCHAR", nullable: false },
+    { name: "id", type: "VARCHAR", nullable: false },
+  ],
+  key: ["run_id", "input_table", "id"],
+};
+
+/** SQL for the message id of a row of an input table (bars are keyed by symbol, timeframe and open time). */
+export function inputIdSql(table: string, alias: string): string {
+  return table === "bars" ? `(${alias}.symbol || '.' || ${alias}.timeframe || '.' || CAST(epoch_ns(${alias}.ts_open) AS VARCHAR))` : `${alias}.id`;
+}
+
 export function createTableSql(layout: TableLayout): string {
   const cols = layout.columns.map((c) => `"${c.name}" ${c.type}${c.nullable ? "" : " NOT NULL"}`);
   if (layout.key.length) cols.push(`PRIMARY KEY (${layout.key.map((k) => `"${k}"`).join(", ")})`);

@@ -8,6 +8,7 @@ import { nsToIso } from "../../schemas/time.ts";
 import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
 import { printSummary } from "./run.ts";
+import { recordedRun } from "../../replay/runs.ts";
 import { KINDS } from "../../schemas/kinds.ts";
 import { backtestHook } from "../../replay/backtestSummary.ts";
 import { openRegistry } from "./train.ts";
@@ -23,12 +24,13 @@ export function register(program: Command): void {
     .argument("<pipeline>", "pipeline declaration (YAML or JSON)")
     .option("--from <time>", "first event time (ISO-8601, inclusive)")
     .option("--to <time>", "last event time (ISO-8601, exclusive)")
+    .option("--run <id>", "replay exactly the inputs that live run processed (recorded in run_inputs), e.g. to check its digest")
     .option("--run-id <id>", "run id for the replay's outputs (default: replay-<pipeline>-<time>)")
     .option("--batch <n>", "inputs per batch", "8192")
     .option("--print", "print console sinks (signals) as they are produced")
     .option("--no-record", "do not record outputs (digest only)")
     .option("--model <id>", "registered model for the pipeline's predict nodes (see `tickflow models`)")
-    .action(async (file: string, o: { from?: string; to?: string; runId?: string; batch: string; print?: boolean; record: boolean; model?: string }) => {
+    .action(async (file: string, o: { from?: string; to?: string; run?: string; runId?: string; batch: string; print?: boolean; record: boolean; model?: string }) => {
       let pipeline = await loadPipeline(file);
       if (predictNodes(pipeline).length) {
         if (!o.model) throw new Error(`pipeline ${pipeline.decl.name} has a predict node: give --model ID (registered models: tickflow models)`);
@@ -41,9 +43,19 @@ export function register(program: Command): void {
           await close();
         }
       }
-      const range = { fromNs: parseTimeOption(o.from, "--from"), toNs: parseTimeOption(o.to, "--to") };
+      const range = { fromNs: parseTimeOption(o.from, "--from"), toNs: parseTimeOption(o.to, "--to"), runId: o.run };
       const db = await openDatabase(config());
       try {
+        if (o.run !== undefined) {
+          const run = await recordedRun(db, o.run);
+          if (!run) throw new Error(`no run ${o.run} in ${config().dbPath} (tickflow sql "SELECT run_id, pipeline, mode FROM runs" lists them)`);
+          if (run.pipeline !== pipeline.decl.name) throw new Error(`run ${o.run} is a run of pipeline ${run.pipeline}, not ${pipeline.decl.name}`);
+          if (run.inputs === 0) throw new Error(`run ${o.run} (${run.mode}) recorded no inputs of its own: only live runs record which inputs they processed; replay without --run`);
+          if (run.tz !== undefined && run.tz !== process.versions.tz) {
+            process.stderr.write(`tickflow: warning: run ${o.run} used time-zone data ${run.tz}, this process has ${process.versions.tz}: session and day boundaries may differ\n`);
+          }
+          if (run.digest) process.stderr.write(`tickflow: run ${o.run} (${run.mode}, ${run.status}) recorded digest ${run.digest}\n`);
+        }
         const total = await countInputs(db, pipeline, range);
         const bar = progressBar("replay", total, "events");
         const backtest = backtestHook(pipeline); // trading pipelines: statistics before the digest line
@@ -71,7 +83,8 @@ export function register(program: Command): void {
 }
 
 
-async function countInputs(db: Database, p: CompiledPipeline, range: { fromNs?: bigint; toNs?: bigint }): Promise<number> {
+async function countInputs(db: Database, p: CompiledPipeline, range: { fromNs?: bigint; toNs?: bigint; runId?: string }): Promise<number> {
+  if (range.runId !== undefined) return (await recordedRun(db, range.runId))?.inputs ?? 0;
   let n = 0;
   const tables = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables");
   const have = new Set(tables.map((t) => t.table_name));
