@@ -9,6 +9,7 @@ import type { RunSummary } from "../runtime/pipelineRun.ts";
 import { ModelDeployment } from "./modelDeployment.ts";
 import { predictNodes } from "../pipeline/catalog/models.ts";
 import { LiveOps, resolveHttpPort } from "./liveOps.ts";
+import { recordModelInstall } from "../replay/runs.ts";
 
 export interface RunLiveOptions {
   readonly runId?: string;
@@ -35,7 +36,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
   // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
   let live: LiveRun | undefined;
   const ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, options: { consumer: o.consumer, ...o.auditOptions } });
-  const deployment = predictNodes(pipeline).length ? await ModelDeployment.start({ nc, pipeline, deadLetter: (l) => live?.run.deadLetter(l), onEvent: (e) => ops.auditDeployment(e) }) : undefined;
+  const deployment = predictNodes(pipeline).length ? await ModelDeployment.start({ nc, pipeline, deadLetter: (l) => live?.run.deadLetter(l), onEvent: (e) => ops.auditDeployment(e), recordInstall: (i) => recordModelInstall(db, runId, i) }) : undefined;
   live = new LiveRun({ pipeline: deployment?.pipeline ?? pipeline, nc, db, runId, consumerPrefix: o.consumer, deliver: o.fromNow ? "new" : "all", print: o.quiet ? () => {} : undefined, metrics: ops.hooks });
   ops.attach(live);
   let resolveStop!: () => void;

@@ -14,6 +14,7 @@ import { readOnnxModelInfo } from "../models/onnxScorer.ts";
 import { loadServingModel, type ServingModel } from "../models/servingModel.ts";
 import type { ModelRecord } from "../models/registry.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
+import type { RecordedModelInstall } from "../replay/runs.ts";
 
 /** KV bucket holding one deployment per pipeline (key = pipeline name). */
 export const DEPLOYMENT_BUCKET = "tickflow_models";
@@ -92,6 +93,8 @@ export interface ModelDeploymentOptions {
   readonly deadLetter?: (letter: DeadLetter) => void;
   /** One line per deploy outcome (not per event). Default: stderr. */
   readonly log?: (line: string) => void;
+  /** Keeps each install with the row position it took effect at, so `replay --run` can apply it at the same row. */
+  readonly recordInstall?: (install: RecordedModelInstall) => Promise<void>;
 }
 
 /**
@@ -213,7 +216,10 @@ export class ModelDeployment {
         });
         loads.push({ node, slot, load });
       }
-      for (const { slot, load } of loads) slot.install(load.model);
+      for (const { node, slot, load } of loads) {
+        const at = slot.install(load.model);
+        await this.o.recordInstall?.({ node, row: at.row, modelId: deployment.modelId, version: deployment.version, sha256: deployment.sha256, revision });
+      }
       this.breaker.recordSuccess();
       const { probeRows, maxAbsDiff } = loads[0]!.load;
       this.log(`pipeline ${this.name}: serving model ${deployment.modelId} (revision ${revision}; probe ${probeRows} rows, onnx vs ts max abs diff ${maxAbsDiff.toExponential(1)})`);
@@ -265,4 +271,24 @@ export async function withFixedModel(pipeline: CompiledPipeline, file: string, s
     model = loaded.model;
   }
   return { pipeline: bindModelSlots(pipeline, slots), slots, model: model! };
+}
+
+/**
+ * Binds a pipeline's predict nodes to the models a live run recorded, each taking effect at the row it took effect
+ * at live (`replay --run` of a run with mid-run deployments). `fileOf` finds a model's file (the registry).
+ */
+export async function withRecordedModels(pipeline: CompiledPipeline, installs: readonly RecordedModelInstall[], fileOf: (modelId: string) => Promise<string>): Promise<{ pipeline: CompiledPipeline; slots: ReadonlyMap<string, ModelSlot> }> {
+  const slots = new Map<string, ModelSlot>();
+  for (const n of predictNodes(pipeline)) {
+    const slot = new ModelSlot(declaredFeatures(n));
+    const mine = installs.filter((i) => i.node === n.name);
+    if (mine.length === 0) throw new Error(`the recorded run has no model install for predict node "${n.name}" of ${pipeline.decl.name}`);
+    for (const i of mine) {
+      const file = await fileOf(i.modelId);
+      const loaded = await loadServingModel(file, { featureNames: slot.featureNames ?? readOnnxModelInfo(await readFile(file), file).featureNames, expectedModelId: i.modelId, expectedSha256: i.sha256 });
+      slot.scheduleAt(i.row, loaded.model);
+    }
+    slots.set(n.name, slot);
+  }
+  return { pipeline: bindModelSlots(pipeline, slots), slots };
 }

@@ -15,16 +15,27 @@ export interface ModelSlotCounters {
   nonFinite: number;
 }
 
+/** A model taking effect at a position of the node's row sequence: rows `row`, `row + 1`, ... are scored by it. */
+export interface ModelInstall {
+  readonly row: number;
+  readonly model: ServingModel;
+}
+
 /**
- * Holds the serving model of one `predict` node. `install` happens between two chunks by construction: the pipeline
- * processes a chunk synchronously, and the operator reads `current` once at the start of each chunk, so every row is
- * scored by exactly one version and the switch loses none.
+ * Holds the serving model of one `predict` node. A live `install` happens between two chunks by construction: the
+ * pipeline processes a chunk synchronously and the operator takes its rows through `take`, so every row is scored
+ * by exactly one version and the switch loses none. Each install is recorded by the position in the node's row
+ * sequence where it took effect (`installs`); a replay schedules the same positions (`scheduleAt`), and since the
+ * row sequence does not depend on batching, every row is scored by the same version as live.
  *
  * @example const slot = new ModelSlot(["ret", "rsi"]); slot.install(model); // next chunk is scored by `model`
  */
 export class ModelSlot {
   private model: ServingModel | undefined;
-  private installs = 0;
+  private generationCount = 0;
+  private rows = 0;
+  private readonly history: ModelInstall[] = [];
+  private readonly scheduled: ModelInstall[] = [];
   readonly counters: ModelSlotCounters = { scored: 0, warmUp: 0, noModel: 0, nonFinite: 0 };
 
   /** @param featureNames the node's declared feature list; a model with another list is refused. Undefined: take the model's. */
@@ -36,13 +47,43 @@ export class ModelSlot {
 
   /** How many models were installed so far. */
   get generation(): number {
-    return this.installs;
+    return this.generationCount;
   }
 
-  /** @throws FeatureMismatchError when the node declares a different feature list */
-  install(model: ServingModel): void {
+  /** Rows the node has handed over so far (the position the next install takes effect at). */
+  get rowsSeen(): number {
+    return this.rows;
+  }
+
+  /** Every install that took effect, in order, with its row position. */
+  get installs(): readonly ModelInstall[] {
+    return this.history;
+  }
+
+  /** Installs `model` for the rows from now on. @throws FeatureMismatchError when the node declares a different feature list */
+  install(model: ServingModel): ModelInstall {
     if (this.featureNames !== undefined) checkFeatureOrder(model.id, model.featureNames, this.featureNames);
     this.model = model;
-    this.installs++;
+    this.generationCount++;
+    const at = { row: this.rows, model };
+    this.history.push(at);
+    return at;
+  }
+
+  /** Replay: `model` takes effect at row `row` of the node's row sequence (as recorded live). Rows must not decrease. */
+  scheduleAt(row: number, model: ServingModel): void {
+    const last = this.scheduled.at(-1);
+    if (last !== undefined && row < last.row) throw new Error(`model installs must be scheduled in row order (${row} after ${last.row})`);
+    if (this.featureNames !== undefined) checkFeatureOrder(model.id, model.featureNames, this.featureNames);
+    this.scheduled.push({ row, model });
+  }
+
+  /** The model for the next rows and how many of the next `max` rows it scores (at least 1); advances the position. */
+  take(max: number): { model: ServingModel | undefined; count: number } {
+    while (this.scheduled.length && this.scheduled[0]!.row <= this.rows) this.install(this.scheduled.shift()!.model);
+    const next = this.scheduled[0];
+    const count = next === undefined ? max : Math.max(1, Math.min(max, next.row - this.rows));
+    this.rows += count;
+    return { model: this.model, count };
   }
 }

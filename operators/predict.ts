@@ -2,6 +2,7 @@
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { ModelSlot } from "../models/modelSlot.ts";
+import type { ServingModel } from "../models/servingModel.ts";
 import type { FeatureRow } from "../schemas/features.ts";
 
 export interface PredictOptions {
@@ -27,45 +28,54 @@ export function predict(options: PredictOptions): OperatorFunction<Chunk<Feature
   const output = options.output ?? "p_up";
   const versionField = options.versionField ?? "model.version";
   const { slot } = options;
-  return chunkOperator<FeatureRow, FeatureRow>(() => ({
-    onItems(rows, out) {
-      const model = slot.current;
-      if (model === undefined) {
-        slot.counters.noModel += rows.length;
-        for (const row of rows) out.push(row);
+  /** Scores `rows` (one stretch of the row sequence served by one model) into `out`. */
+  const scoreRun = (rows: readonly FeatureRow[], model: ServingModel | undefined, out: FeatureRow[]): void => {
+    if (model === undefined) {
+      slot.counters.noModel += rows.length;
+      for (const row of rows) out.push(row);
+      return;
+    }
+    const names = model.featureNames;
+    const f = names.length;
+    const complete: number[] = [];
+    const X = new Float64Array(rows.length * f);
+    rows.forEach((row, i) => {
+      const k = complete.length;
+      for (let j = 0; j < f; j++) {
+        const x = row.values[names[j]!];
+        if (x === undefined || !Number.isFinite(x)) return;
+        X[k * f + j] = x;
+      }
+      complete.push(i);
+    });
+    const p = complete.length > 0 ? model.score(X.subarray(0, complete.length * f), complete.length) : new Float64Array(0);
+    let next = 0;
+    rows.forEach((row, i) => {
+      if (complete[next] !== i) {
+        slot.counters.warmUp++;
+        out.push(row);
         return;
       }
-      const names = model.featureNames;
-      const f = names.length;
-      const complete: number[] = [];
-      const X = new Float64Array(rows.length * f);
-      rows.forEach((row, i) => {
-        const k = complete.length;
-        for (let j = 0; j < f; j++) {
-          const x = row.values[names[j]!];
-          if (x === undefined || !Number.isFinite(x)) return;
-          X[k * f + j] = x;
-        }
-        complete.push(i);
-      });
-      const p = complete.length > 0 ? model.score(X.subarray(0, complete.length * f), complete.length) : new Float64Array(0);
-      let next = 0;
-      rows.forEach((row, i) => {
-        if (complete[next] !== i) {
-          slot.counters.warmUp++;
-          out.push(row);
-          return;
-        }
-        const prob = p[next++]!;
-        if (!Number.isFinite(prob)) {
-          slot.counters.nonFinite++;
-          options.onNonFinite?.(row, `model ${model.id} gave ${prob} for this row; passed through unscored`);
-          out.push(row);
-          return;
-        }
-        slot.counters.scored++;
-        out.push({ id: row.id, symbol: row.symbol, tsEvent: row.tsEvent, ...(row.timeframe !== undefined ? { timeframe: row.timeframe } : {}), values: withPrediction(row.values, output, prob, versionField, model.version) });
-      });
+      const prob = p[next++]!;
+      if (!Number.isFinite(prob)) {
+        slot.counters.nonFinite++;
+        options.onNonFinite?.(row, `model ${model.id} gave ${prob} for this row; passed through unscored`);
+        out.push(row);
+        return;
+      }
+      slot.counters.scored++;
+      out.push({ id: row.id, symbol: row.symbol, tsEvent: row.tsEvent, ...(row.timeframe !== undefined ? { timeframe: row.timeframe } : {}), values: withPrediction(row.values, output, prob, versionField, model.version) });
+    });
+  };
+  return chunkOperator<FeatureRow, FeatureRow>(() => ({
+    onItems(rows, out) {
+      // Live: one model for the whole chunk (installs land between chunks). Replay: a recorded install may fall
+      // inside a chunk, at the row position where it took effect live.
+      for (let start = 0; start < rows.length; ) {
+        const { model, count } = slot.take(rows.length - start);
+        scoreRun(start === 0 && count === rows.length ? rows : rows.slice(start, start + count), model, out);
+        start += count;
+      }
     },
   }));
 }

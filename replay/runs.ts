@@ -5,7 +5,7 @@ import type { RunJournal } from "../runtime/runDriver.ts";
 import type { RunMode, RunStatus } from "../runtime/ports.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { InstrumentInput } from "../trading/instrument.ts";
-import { createTableSql, RUNS_LAYOUT } from "../sinks/recordingTables.ts";
+import { createTableSql, MODEL_INSTALLS_LAYOUT, RUNS_LAYOUT } from "../sinks/recordingTables.ts";
 import { DuckDBTimestampNanosecondsValue } from "@duckdb/node-api";
 
 /** Instrument specs (multiplier, margin ...) declared by a pipeline's broker nodes: kept with each run. */
@@ -89,4 +89,28 @@ export async function recordedRun(db: Database, runId: string): Promise<Recorded
   const n = have[0]!.n > 0n ? (await db.query<{ n: bigint }>(`SELECT count(*) n FROM run_inputs WHERE run_id = $1`, [runId]))[0]!.n : 0n;
   const params = r.params ? (JSON.parse(r.params) as { tz?: string }) : {};
   return { runId, pipeline: r.pipeline, mode: r.mode, status: r.status, digest: r.digest ?? undefined, tz: params.tz, inputs: Number(n) };
+}
+
+/** A model install of a live run, as recorded: from row `row` of node `node`'s input on, `modelId` served. */
+export interface RecordedModelInstall {
+  readonly node: string;
+  readonly row: number;
+  readonly modelId: string;
+  readonly version: number;
+  readonly sha256: string;
+  /** The NATS KV revision of the deployment. */
+  readonly revision: number;
+}
+
+export async function recordModelInstall(db: Database, runId: string, i: RecordedModelInstall): Promise<void> {
+  await db.run(createTableSql(MODEL_INSTALLS_LAYOUT));
+  await db.run(`INSERT OR REPLACE INTO model_installs VALUES ($1, $2, $3, $4, $5, $6, $7)`, [runId, i.node, BigInt(i.row), i.modelId, i.version, i.sha256, BigInt(i.revision)]);
+}
+
+/** The installs a run recorded, per node in row order (empty for runs without predict nodes). */
+export async function recordedModelInstalls(db: Database, runId: string): Promise<RecordedModelInstall[]> {
+  const have = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'model_installs'`);
+  if (have[0]!.n === 0n) return [];
+  const rows = await db.query<{ node: string; row_index: bigint; model_id: string; version: number; sha256: string; revision: bigint }>(`SELECT node, row_index, model_id, version, sha256, revision FROM model_installs WHERE run_id = $1 ORDER BY node, row_index`, [runId]);
+  return rows.map((r) => ({ node: r.node, row: Number(r.row_index), modelId: r.model_id, version: r.version, sha256: r.sha256, revision: Number(r.revision) }));
 }

@@ -94,6 +94,24 @@ export const RUN_INPUTS_LAYOUT: TableLayout = {
   key: ["run_id", "input_table", "id"],
 };
 
+/**
+ * Which model each predict node of a live run served from which row of its input on: what `replay --run` needs
+ * to score every row with the version live scored it with.
+ */
+export const MODEL_INSTALLS_LAYOUT: TableLayout = {
+  name: "model_installs",
+  columns: [
+    { name: "run_id", type: "VARCHAR", nullable: false },
+    { name: "node", type: "VARCHAR", nullable: false },
+    { name: "row_index", type: "BIGINT", nullable: false },
+    { name: "model_id", type: "VARCHAR", nullable: false },
+    { name: "version", type: "INTEGER", nullable: false },
+    { name: "sha256", type: "VARCHAR", nullable: false },
+    { name: "revision", type: "BIGINT", nullable: false },
+  ],
+  key: ["run_id", "node", "row_index"],
+};
+
 /** SQL for the message id of a row of an input table (bars are keyed by symbol, timeframe and open time). */
 export function inputIdSql(table: string, alias: string): string {
   return table === "bars" ? `(${alias}.symbol || '.' || ${alias}.timeframe || '.' || CAST(epoch_ns(${alias}.ts_open) AS VARCHAR))` : `${alias}.id`;

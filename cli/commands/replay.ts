@@ -8,11 +8,11 @@ import { nsToIso } from "../../schemas/time.ts";
 import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
 import { printSummary } from "./run.ts";
-import { recordedRun } from "../../replay/runs.ts";
+import { recordedModelInstalls, recordedRun } from "../../replay/runs.ts";
 import { KINDS } from "../../schemas/kinds.ts";
 import { backtestHook } from "../../replay/backtestSummary.ts";
 import { openRegistry } from "./train.ts";
-import { withFixedModel } from "../../app/modelDeployment.ts";
+import { withFixedModel, withRecordedModels } from "../../app/modelDeployment.ts";
 import { predictNodes } from "../../pipeline/catalog/models.ts";
 import type { Database } from "../../io/duckdb/database.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
@@ -32,8 +32,23 @@ export function register(program: Command): void {
     .option("--model <id>", "registered model for the pipeline's predict nodes (see `tickflow models`)")
     .action(async (file: string, o: { from?: string; to?: string; run?: string; runId?: string; batch: string; print?: boolean; record: boolean; model?: string }) => {
       let pipeline = await loadPipeline(file);
-      if (predictNodes(pipeline).length) {
-        if (!o.model) throw new Error(`pipeline ${pipeline.decl.name} has a predict node: give --model ID (registered models: tickflow models)`);
+      if (predictNodes(pipeline).length && o.run !== undefined && !o.model) {
+        // Replay of a live run: every row is scored by the version live scored it with, switching at the same rows.
+        const db = await openDatabase(config());
+        const installs = await recordedModelInstalls(db, o.run).finally(() => db.close());
+        if (installs.length === 0) throw new Error(`run ${o.run} recorded no model installs; give --model ID to score with one fixed model`);
+        const { registry, close } = await openRegistry(config().dataDir);
+        try {
+          pipeline = (await withRecordedModels(pipeline, installs, async (id) => {
+            const record = await registry.get(id);
+            if (!record) throw new Error(`run ${o.run} served model ${id}, which is not in the registry (tickflow models lists them)`);
+            return record.filePath;
+          })).pipeline;
+        } finally {
+          await close();
+        }
+      } else if (predictNodes(pipeline).length) {
+        if (!o.model) throw new Error(`pipeline ${pipeline.decl.name} has a predict node: give --model ID (registered models: tickflow models), or --run ID to use the models a live run served`);
         const { registry, close } = await openRegistry(config().dataDir);
         try {
           const record = await registry.get(o.model);

@@ -10,7 +10,8 @@ import { tempDir, withDatabase } from "../helpers/duckdb.ts";
 import { replay } from "../../replay/replay.ts";
 import { LiveRun } from "../../app/liveRun.ts";
 import { bindModelSlots } from "../../pipeline/catalog/models.ts";
-import { deploymentOf, ModelDeployment, publishDeployment, type Deployment, type DeploymentEvent } from "../../app/modelDeployment.ts";
+import { deploymentOf, ModelDeployment, publishDeployment, withFixedModel, withRecordedModels, type Deployment, type DeploymentEvent } from "../../app/modelDeployment.ts";
+import { recordedModelInstalls, recordModelInstall } from "../../replay/runs.ts";
 import { JetStreamPublisher } from "../../sinks/jetStreamPublisher.ts";
 import { toOutgoing } from "../../sources/simulatedFeed.ts";
 import { simulate } from "../../sources/simulator.ts";
@@ -62,6 +63,7 @@ describe("model deploy through NATS KV during a live run", () => {
           const deployment = await ModelDeployment.start({
             nc, pipeline: modelPipeline("30m"), failureThreshold: 3, coolDownMs: 60_000, clock,
             onEvent: (e) => events.push(e), log: (l) => lines.push(l), deadLetter: (l) => live!.run.deadLetter(l),
+            recordInstall: (i) => recordModelInstall(db, "live-1", i),
           });
           expect(deployment.current?.id).toBe("sim-v1"); // the deployment present at start is loaded before the run
 
@@ -139,6 +141,24 @@ describe("model deploy through NATS KV during a live run", () => {
           // Rejections are dead letters of the run.
           const dead = await db.query<{ reason: string }>(`SELECT reason FROM dead_letters WHERE run_id = 'live-1' AND stage = 'model-deploy' ORDER BY reason`);
           expect(dead).toHaveLength(4); // 3 rejected + 1 refused while open
+
+          // The installs were recorded with the row each took effect at; a replay of exactly this run applies them at
+          // the same rows (in batches that cut the rows elsewhere) and gives the live digest.
+          const installs = await recordedModelInstalls(db, "live-1");
+          expect(installs.map((i) => i.modelId)).toEqual(["sim-v1", "sim-v2", "sim-v1"]);
+          expect(installs[0]!.row).toBe(0);
+          expect(installs[1]!.row).toBeGreaterThan(0);
+          expect(installs[2]!.row).toBeGreaterThan(installs[1]!.row);
+          const files = new Map([[v1.id, v1.filePath], [v2.id, v2.filePath]]);
+          for (const batchSize of [8192, 37]) {
+            const bound = await withRecordedModels(modelPipeline("30m"), installs, async (id) => files.get(id)!);
+            const r = await replay({ pipeline: bound.pipeline, db, runId: `replay-of-live-${batchSize}`, range: { runId: "live-1" }, batchSize });
+            expect(r.counters.inputs).toBe(summary.counters.inputs);
+            expect(r.digest).toBe(summary.digest);
+          }
+          // Scoring the whole run with one fixed model instead gives another digest: the test can tell.
+          const fixed = await withFixedModel(modelPipeline("30m"), v2.filePath);
+          expect((await replay({ pipeline: fixed.pipeline, db, runId: "replay-fixed", range: { runId: "live-1" } })).digest).not.toBe(summary.digest);
         });
       });
     } finally {
