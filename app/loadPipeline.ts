@@ -3,7 +3,6 @@
 import { parseDeclaration } from "../pipeline/declaration.ts";
 import { compilePipeline, type CompiledPipeline } from "../pipeline/graph.ts";
 import { loadDeclaration } from "../pipeline/load.ts";
-import {  } from "../app/loadPipeline.ts";
 import { CONNECTORS } from "./connectors.ts";
 import { loadUserOperators } from "./userOperators.ts";
 import type { OperatorDef } from "../pipeline/operatorDef.ts";

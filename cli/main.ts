@@ -16,6 +16,7 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
   { name: "sql", summary: "run SQL over the recording (tables: trades, bars, news, signals, features, runs, dead_letters ...)", load: () => import("./commands/sql.ts") },
   { name: "train", summary: "train a model on the features a run recorded (labels by SQL, walk-forward with embargo), export ONNX, verify, register", load: () => import("./commands/train.ts") },
   { name: "models", summary: "list registered models, or deploy one to running pipelines", load: () => import("./commands/models.ts") },
+  { name: "catalog", summary: "list every operator, source connector, sink type and indicator with its parameters; with a name, that entry in full; --markdown prints the reference (docs/reference.md)", load: () => import("./commands/catalog.ts") },
   { name: "schemas", summary: "list the JSON Schema file of every message type (for subscribers in any language); --write writes them", load: () => import("./commands/schemas.ts") },
   { name: "jobs", summary: "scheduled jobs (compact, retention, reports): list them, or run one now", load: () => import("./commands/jobs.ts") },
   { name: "audit", summary: "show the audit trail; --verify checks its hash chain", load: () => import("./commands/audit.ts") },

@@ -9,49 +9,44 @@ const name = z.string().regex(NAME, "must be a name of letters, digits, '_' or '
 const duration = z.string().regex(/^\d+(\.\d+)?(ns|us|ms|s|m|h|d)$/, "must be a duration like 500ms, 2s, 1m, 4h");
 
 export const SourceDeclSchema = z.strictObject({
-  /** The kind of message the source gives. */
-  type: z.enum(SOURCE_KINDS),
-  /** Where live inputs come from (replay always reads the recording): `tickflow catalog` lists the connectors. */
-  connector: z.string().min(1).default("jetstream"),
-  /** jetstream only: NATS subject filters; default per type (md.trades.>, md.bars.>, news.>). */
-  subjects: z.array(z.string().min(1)).min(1).optional(),
-  /** The connector's parameters. */
-  params: z.record(z.string(), z.unknown()).default({}),
-  description: z.string().optional(),
+  type: z.enum(SOURCE_KINDS).describe("The kind of message the source gives."),
+  connector: z.string().min(1).default("jetstream").describe("Where live inputs come from (replay always reads the recording): `tickflow catalog` lists the connectors."),
+  subjects: z.array(z.string().min(1)).min(1).optional().describe("jetstream only: NATS subject filters; default per type (md.trades.>, md.bars.>, news.>)."),
+  params: z.record(z.string(), z.unknown()).default({}).describe("The connector's parameters."),
+  description: z.string().optional().describe("Free text for readers of the file."),
 });
 
 export const NodeDeclSchema = z.strictObject({
-  op: z.string().min(1),
-  /** One input name, or a list for operators with several inputs (in the order the operator documents). */
-  in: z.union([name, z.array(name).min(1)]),
-  params: z.record(z.string(), z.unknown()).default({}),
-  description: z.string().optional(),
+  op: z.string().min(1).describe("The operator: a catalog name (`tickflow catalog` lists them with their parameters), or the path of a module whose default export is made with `defineOperator`, relative to the pipeline file (e.g. ./operators-local/myRule.ts)."),
+  in: z.union([name, z.array(name).min(1)]).describe("One input name (a source or a node), or a list for operators with several inputs (in the order the operator documents)."),
+  params: z.record(z.string(), z.unknown()).default({}).describe("The operator's parameters."),
+  description: z.string().optional().describe("Free text for readers of the file."),
 });
 
 export const SinkDeclSchema = z.strictObject({
-  /** The sink type: `tickflow catalog` lists them with their parameters. */
-  type: z.string().min(1),
-  in: name,
-  /** The sink's parameters. */
-  params: z.record(z.string(), z.unknown()).default({}),
-  description: z.string().optional(),
+  type: z.string().min(1).describe("The sink type: `tickflow catalog` lists them with their parameters."),
+  in: name.describe("The source or node whose items the sink takes."),
+  params: z.record(z.string(), z.unknown()).default({}).describe("The sink's parameters."),
+  description: z.string().optional().describe("Free text for readers of the file."),
 });
 
 export const PipelineDeclSchema = z.strictObject({
-  name,
-  version: z.number().int().positive().default(1),
-  description: z.string().optional(),
-  sources: z.record(name, SourceDeclSchema).refine((s) => Object.keys(s).length > 0, "must declare at least one source"),
+  name: name.describe("The pipeline's name: runs are recorded under it, and live runs name their durable consumers after it."),
+  version: z.number().int().positive().default(1).describe("The declaration's version number, for its readers."),
+  description: z.string().optional().describe("Free text for readers of the file."),
+  sources: z
+    .record(name, SourceDeclSchema)
+    .refine((s) => Object.keys(s).length > 0, "must declare at least one source")
+    .describe("The inputs, by name: each has a message type and a connector."),
   sequencing: z
     .strictObject({
-      /** Bounded out-of-orderness of live inputs (event time): an input older than the watermark by more is late. */
-      maxDelay: duration.default("0s"),
-      /** Live: a source with nothing pending for this long (wall time) stops holding the watermark back. */
-      idleAfter: duration.default("250ms"),
+      maxDelay: duration.default("0s").describe("Bounded out-of-orderness of live inputs (event time): an input older than the watermark by more is late."),
+      idleAfter: duration.default("250ms").describe("Live: a source with nothing pending for this long (wall time) stops holding the watermark back."),
     })
-    .default({ maxDelay: "0s", idleAfter: "250ms" }),
-  nodes: z.record(name, NodeDeclSchema),
-  sinks: z.array(SinkDeclSchema).default([]),
+    .default({ maxDelay: "0s", idleAfter: "250ms" })
+    .describe("How live inputs of several sources are put into one event-time order."),
+  nodes: z.record(name, NodeDeclSchema).describe("The operators, by name: each names an `op`, its input(s) and its params."),
+  sinks: z.array(SinkDeclSchema).default([]).describe("Where nodes' (or sources') items go: recorded, published, printed."),
 });
 
 export type PipelineDecl = z.infer<typeof PipelineDeclSchema>;

@@ -1,7 +1,7 @@
 // The per-message JSON Schema files under schemas/json/, generated from the declarations so that
 // subscribers in any language can validate what they receive. `tickflow schemas --write` (npm run schemas)
 // rewrites them; a test fails when a committed file is out of date.
-import { MESSAGE_TYPES } from "./registry.ts";
+import { MESSAGE_TYPES } from "./kinds.ts";
 
 /** File name → contents of every message type's JSON Schema. */
 export function jsonSchemaFiles(): Map<string, string> {

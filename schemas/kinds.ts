@@ -1,4 +1,7 @@
-// The kinds of item that flow along a pipeline's edges, and the message type that records/publishes each.
+// The one registry of message kinds: for every kind of item that flows along a pipeline's edges, its message type,
+// its role in the recording, where it comes from and goes to on NATS (default subject filters, subject builder,
+// stream) and whether it is signed. Every other list (source kinds, publishable kinds, signed kinds, input tables,
+// streams, JSON Schema files) is derived from this one, so a new kind is one entry here.
 import { BarMessage, barId, type Bar } from "./bar.ts";
 import { FeatureRowMessage } from "./features.ts";
 import { NewsMessage, ScoredNewsMessage } from "./news.ts";
@@ -9,52 +12,112 @@ import { FillMessage } from "./fill.ts";
 import { EquityMessage, PositionMessage } from "./position.ts";
 import { OrderEventMessage } from "./orderEvent.ts";
 import { BrokerEventMessage } from "./brokerEvent.ts";
+import { DeadLetterMessage } from "./deadLetter.ts";
 import type { AnyMessageType } from "./message.ts";
 
-export const KINDS = {
-  trade: TradeMessage,
-  bar: BarMessage,
-  news: NewsMessage,
-  scoredNews: ScoredNewsMessage,
-  features: FeatureRowMessage,
-  signal: SignalMessage,
-  // Trading (issue 5): a broker node emits brokerEvent; the orders/fills/positions/equity/orderEvents selectors split it.
-  brokerEvent: BrokerEventMessage,
-  order: OrderMessage,
-  fill: FillMessage,
-  position: PositionMessage,
-  equity: EquityMessage,
-  orderEvent: OrderEventMessage,
-} as const satisfies Record<string, AnyMessageType>;
+/** The JetStream streams tickflow reads and writes: the wire contract for subscribers in any language. */
+export const STREAMS = [
+  { name: "MARKET", subjects: ["md.>"], description: "market data: md.trades.<SYMBOL>, md.bars.<TIMEFRAME>.<SYMBOL>" },
+  { name: "NEWS", subjects: ["news.>"], description: "news items: news.<SOURCE>" },
+  { name: "SIGNALS", subjects: ["signals.>"], description: "trading signals: signals.<SYMBOL>" },
+  { name: "ORDERS", subjects: ["orders.>", "fills.>"], description: "paper orders and fills: orders.<SYMBOL>, fills.<SYMBOL>, orders.events.<ACCOUNT>" },
+  { name: "DLQ", subjects: ["dlq.>"], description: "dead letters: dlq.<STAGE>, reason in the Tickflow-Reason header" },
+] as const;
 
-export type Kind = keyof typeof KINDS;
+export type StreamName = (typeof STREAMS)[number]["name"];
 
-/** Kinds a source can read from JetStream (and replay from the recording). */
-export const SOURCE_KINDS = ["trade", "bar", "news"] as const;
-export type SourceKind = (typeof SOURCE_KINDS)[number];
-
-/** Default subject filters per source kind. */
-export const DEFAULT_SUBJECTS: Record<SourceKind, string[]> = {
-  trade: ["md.trades.>"],
-  bar: ["md.bars.>"],
-  news: ["news.>"],
-};
-
-/** The subject a published item of a kind goes to (only kinds with a stream can be published). */
-export function publishSubject(kind: Kind, item: { symbol?: string; timeframe?: string; source?: string; account?: string }): string {
-  switch (kind) {
-    case "signal": return `signals.${item.symbol}`;
-    case "bar": return `md.bars.${item.timeframe}.${item.symbol}`;
-    case "trade": return `md.trades.${item.symbol}`;
-    case "news": return `news.${item.source}`;
-    case "order": return `orders.${item.symbol}`;
-    case "fill": return `fills.${item.symbol}`;
-    case "orderEvent": return `orders.events.${item.account}`;
-    default: throw new Error(`items of kind "${kind}" have no NATS subject; publish ${PUBLISHABLE_KINDS.join(", ")} items`);
-  }
+interface Addressed {
+  readonly symbol?: string;
+  readonly timeframe?: string;
+  readonly source?: string;
+  readonly account?: string;
 }
 
-export const PUBLISHABLE_KINDS: readonly Kind[] = ["signal", "bar", "trade", "news", "order", "fill", "orderEvent"];
+export interface KindSpec {
+  readonly type: AnyMessageType;
+  /**
+   * In the recording: `input` kinds are feeds (one table shared by all runs, keyed by message id); `output` kinds
+   * are recorded per run and node; `internal` kinds only travel between operators (a broker's event envelope).
+   */
+  readonly role: "input" | "output" | "internal";
+  /** Input kinds: the default subject filters a source of this kind reads. */
+  readonly subjects?: readonly string[];
+  /** Publishable kinds: the subject an item is published to. */
+  readonly publish?: (item: Addressed) => string;
+  /** The stream that stores the published subjects. */
+  readonly stream?: StreamName;
+  /** Published with an HMAC signature header (orders, fills, order events). */
+  readonly signed?: boolean;
+}
+
+export const KIND_SPECS = {
+  trade: { type: TradeMessage, role: "input", subjects: ["md.trades.>"], publish: (t) => `md.trades.${t.symbol}`, stream: "MARKET" },
+  bar: { type: BarMessage, role: "input", subjects: ["md.bars.>"], publish: (b) => `md.bars.${b.timeframe}.${b.symbol}`, stream: "MARKET" },
+  news: { type: NewsMessage, role: "input", subjects: ["news.>"], publish: (n) => `news.${n.source}`, stream: "NEWS" },
+  scoredNews: { type: ScoredNewsMessage, role: "output" },
+  features: { type: FeatureRowMessage, role: "output" },
+  signal: { type: SignalMessage, role: "output", publish: (s) => `signals.${s.symbol}`, stream: "SIGNALS" },
+  // A broker node emits brokerEvent; the orders/fills/positions/equity/orderEvents selectors split it.
+  brokerEvent: { type: BrokerEventMessage, role: "internal" },
+  order: { type: OrderMessage, role: "output", publish: (o) => `orders.${o.symbol}`, stream: "ORDERS", signed: true },
+  fill: { type: FillMessage, role: "output", publish: (f) => `fills.${f.symbol}`, stream: "ORDERS", signed: true },
+  position: { type: PositionMessage, role: "output" },
+  equity: { type: EquityMessage, role: "output" },
+  orderEvent: { type: OrderEventMessage, role: "output", publish: (e) => `orders.events.${e.account}`, stream: "ORDERS", signed: true },
+} as const satisfies Record<string, KindSpec>;
+
+export type Kind = keyof typeof KIND_SPECS;
+type Specs = typeof KIND_SPECS;
+const ALL = Object.keys(KIND_SPECS) as Kind[];
+const spec = (k: Kind): KindSpec => KIND_SPECS[k];
+
+/** The message type of each kind. */
+export const KINDS = Object.fromEntries(ALL.map((k) => [k, KIND_SPECS[k].type])) as { readonly [K in Kind]: Specs[K]["type"] };
+
+/** Kinds a source can read from JetStream (and replay from the recording). */
+export type SourceKind = { [K in Kind]: Specs[K]["role"] extends "input" ? K : never }[Kind];
+export const SOURCE_KINDS = ALL.filter((k) => spec(k).role === "input") as [SourceKind, ...SourceKind[]];
+
+/** Default subject filters per source kind. */
+export const DEFAULT_SUBJECTS = Object.fromEntries(SOURCE_KINDS.map((k) => [k, [...spec(k).subjects!]])) as Record<SourceKind, string[]>;
+
+/** Kinds a nats sink can publish. */
+export const PUBLISHABLE_KINDS: readonly Kind[] = ALL.filter((k) => spec(k).publish !== undefined);
+
+/** Kinds published with a signature header. */
+export const SIGNED_KINDS: ReadonlySet<string> = new Set(ALL.filter((k) => spec(k).signed));
+
+/** Tables of input kinds: shared feeds, never run outputs. */
+export const INPUT_TABLES: ReadonlySet<string> = new Set(SOURCE_KINDS.map((k) => spec(k).type.table));
+
+/** Every message type with a wire form (JSON Schema file, DuckDB table): the kinds' types plus dead letters. */
+export const MESSAGE_TYPES: readonly AnyMessageType[] = [...ALL.filter((k) => spec(k).role !== "internal").map((k) => spec(k).type), DeadLetterMessage];
+
+/** The subject a published item of a kind goes to (only kinds with a subject builder can be published). */
+export function publishSubject(kind: Kind, item: Addressed): string {
+  const publish = spec(kind).publish;
+  if (!publish) throw new Error(`items of kind "${kind}" have no NATS subject; publish ${PUBLISHABLE_KINDS.join(", ")} items`);
+  return publish(item);
+}
+
+/** The stream that stores a subject. */
+export function streamForSubject(subject: string): StreamName {
+  const s = STREAMS.find((x) => x.subjects.some((f) => subjectMatches(f, subject)));
+  if (!s) throw new Error(`no tickflow stream stores subject "${subject}" (streams: ${STREAMS.map((x) => `${x.name} ${x.subjects.join(" ")}`).join("; ")})`);
+  return s.name;
+}
+
+/** NATS subject matching: `*` one token, `>` one or more trailing tokens. A filter also matches a narrower filter. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === ">") return s.length > i;
+    if (i >= s.length) return false;
+    if (f[i] !== "*" && f[i] !== s[i]) return false;
+  }
+  return f.length === s.length;
+}
 
 /** The message id of an input: what the recording keys it by and what live processing dedupes on. */
 export function inputIdOf(kind: SourceKind, item: unknown): string {

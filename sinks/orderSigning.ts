@@ -5,11 +5,10 @@
 //         (one trailing newline stripped); header: Tickflow-Signature: <hex>
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { SIGNED_KINDS } from "../schemas/kinds.ts";
 
 export const SIGNATURE_HEADER = "Tickflow-Signature";
 
-/** Pipeline kinds whose published messages are signed (everything on the ORDERS stream). */
-export const SIGNED_KINDS: ReadonlySet<string> = new Set(["order", "fill", "orderEvent"]);
 
 /** No key configured, or the configuration is contradictory or unreadable. */
 export class SigningKeyError extends Error {

@@ -3,6 +3,7 @@
 import type { DuckColumnType } from "../schemas/field.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
 import type { CellValue } from "../io/duckdb/database.ts";
+import { INPUT_TABLES } from "../schemas/kinds.ts";
 
 export interface TableColumn {
   readonly name: string;
@@ -18,8 +19,6 @@ export interface TableLayout {
 }
 
 
-/** Input tables are named after the message table (trades, bars, news); these never hold run outputs. */
-export const INPUT_TABLES = new Set(["trades", "bars", "news"]);
 
 export interface InputMeta {
   readonly subject: string;

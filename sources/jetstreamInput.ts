@@ -258,8 +258,7 @@ export const jetstreamSource = defineSource({
   connector: "jetstream",
   summary: "Durable JetStream pull consumers, one per subject filter; acks after each batch is committed; resumes at the ack floor.",
   params: z.strictObject({
-    /** NATS subject filters; default per type: md.trades.>, md.bars.>, news.>. Also written as `subjects:` on the source. */
-    subjects: z.array(z.string().min(1)).min(1).optional(),
+    subjects: z.array(z.string().min(1)).min(1).optional().describe("NATS subject filters; default per type: md.trades.>, md.bars.>, news.>. Also written as `subjects:` on the source."),
   }),
   example: "{ type: trade, subjects: [\"md.trades.>\"] }",
   kinds: SOURCE_KINDS,

@@ -2,8 +2,7 @@
 // boundary (bad ones become dead letters), then handed to the caller; acks are the caller's, after commit.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { streamForSubject } from "../io/nats/streams.ts";
-import { KINDS } from "../schemas/kinds.ts";
+import { KINDS, streamForSubject } from "../schemas/kinds.ts";
 import type { CompiledSource } from "../pipeline/graph.ts";
 import { MessageValidationError } from "../schemas/message.ts";
 

@@ -9,7 +9,7 @@ export const RiskLimitsSchema = z
     maxGrossExposure: z.number().positive().optional().describe("max sum of |qty * price * multiplier| over all symbols, in account currency"),
     maxOrderRate: z
       .object({
-        count: z.number().int().positive(),
+        count: z.number().int().positive().describe("accepted orders allowed per window"),
         windowNs: z.number().int().positive().describe("event-time window in ns, e.g. 60e9 for one minute"),
       })
       .strict()

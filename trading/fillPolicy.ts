@@ -4,7 +4,7 @@ import { z } from "zod";
 
 export const SlippageSchema = z.union([
   z.object({ bps: z.number().nonnegative().describe("basis points of price, against the order") }).strict(),
-  z.object({ ticks: z.number().nonnegative(), tickSize: z.number().positive().optional().describe("default: the instrument's tickSize") }).strict(),
+  z.object({ ticks: z.number().nonnegative().describe("ticks of price, against the order"), tickSize: z.number().positive().optional().describe("default: the instrument's tickSize") }).strict(),
 ]);
 export type Slippage = z.infer<typeof SlippageSchema>;
 

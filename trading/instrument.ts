@@ -13,7 +13,7 @@ export type Commission = z.infer<typeof CommissionSchema>;
 
 export const InstrumentSchema = z
   .object({
-    symbol: z.string().min(1),
+    symbol: z.string().min(1).describe("the symbol these settings apply to"),
     multiplier: z.number().positive().default(1).describe("currency per point per unit; 1 for shares, e.g. 50 for ES futures"),
     tickSize: z.number().positive().default(0.01).describe("price increment, used by tick slippage"),
     lotSize: z.number().positive().default(1).describe("quantities are whole multiples of this (1 = whole shares)"),
@@ -22,7 +22,7 @@ export const InstrumentSchema = z
       .nonnegative()
       .optional()
       .describe("margin per unit for futures-like instruments; when set, fills do not move notional through cash, only P&L"),
-    commission: CommissionSchema.default({ perUnit: 0, percent: 0, minimum: 0 }),
+    commission: CommissionSchema.default({ perUnit: 0, percent: 0, minimum: 0 }).describe("this instrument's commission (default none)"),
   })
   .strict();
 export type Instrument = z.infer<typeof InstrumentSchema>;

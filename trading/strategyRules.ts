@@ -41,7 +41,8 @@ export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
             return m !== null && parseOperand(m[1]!) !== undefined && parseOperand(m[3]!) !== undefined;
           }, 'must be a comparison like "rsi14 < 30" or "close >= sma20" (operators < <= > >= == !=)'),
         })
-        .strict(),
+        .strict()
+        .describe('a comparison of two values (or a value and a number) on this bar, e.g. "rsi14 < 30"; operators < <= > >= == !='),
       z
         .object({
           probability: z.string().regex(NAME, "must name the row value holding the model probability"),
@@ -49,24 +50,26 @@ export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
           below: z.number().min(0).max(1).optional(),
         })
         .strict()
-        .refine((p) => p.above !== undefined || p.below !== undefined, "probability needs `above` and/or `below` (in [0, 1])"),
-      z.object({ all: z.array(ConditionSchema).min(1) }).strict(),
-      z.object({ any: z.array(ConditionSchema).min(1) }).strict(),
-      z.object({ not: ConditionSchema }).strict(),
+        .refine((p) => p.above !== undefined || p.below !== undefined, "probability needs `above` and/or `below` (in [0, 1])")
+        .describe("the named model probability is above `above` and/or below `below` (each in [0, 1])"),
+      z.object({ all: z.array(ConditionSchema).min(1) }).strict().describe("every listed condition holds"),
+      z.object({ any: z.array(ConditionSchema).min(1) }).strict().describe("at least one listed condition holds"),
+      z.object({ not: ConditionSchema }).strict().describe("the condition does not hold"),
     ],
     { error: "must be one of crossAbove, crossBelow, above, below, when, probability, all, any, not" },
   ),
-);
+  // The id names the (recursive) type in JSON Schema, so the reference shows "condition" rather than its expansion.
+).meta({ id: "condition" });
 
 export const StrategyRulesSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a name without spaces or ':' (it is part of order ids)"),
-    direction: z.enum(["long_only", "long_short"]).default("long_only"),
-    enterLong: ConditionSchema,
-    exitLong: ConditionSchema.optional(),
-    enterShort: ConditionSchema.optional(),
-    exitShort: ConditionSchema.optional(),
-    sizing: SizingSchema,
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a name without spaces or ':' (it is part of order ids)").describe("strategy name, the prefix of its order ids"),
+    direction: z.enum(["long_only", "long_short"]).default("long_only").describe("long_only: enterLong/exitLong; long_short: also enterShort (required) and exitShort"),
+    enterLong: ConditionSchema.describe("go long when it holds (from flat, or reversing a short)"),
+    exitLong: ConditionSchema.optional().describe("go flat from long when it holds; required for long_only"),
+    enterShort: ConditionSchema.optional().describe("go short when it holds (from flat, or reversing a long); long_short only"),
+    exitShort: ConditionSchema.optional().describe("go flat from short when it holds"),
+    sizing: SizingSchema.describe("units of a position: fixed_units, fixed_notional, percent_equity or volatility_target"),
     price: z.string().regex(NAME).default("close").describe("row value used as the price for sizing"),
   })
   .strict()

@@ -1,7 +1,7 @@
 // `tickflow up` / `tickflow down`: the local nats-server (nats.conf, store under data/nats) and the streams.
 import type { Command } from "commander";
 import { config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
-import { STREAMS } from "../../io/nats/streams.ts";
+import { STREAMS } from "../../schemas/kinds.ts";
 
 export function register(program: Command): void {
   program
@@ -12,7 +12,7 @@ export function register(program: Command): void {
       const { started } = await ensureLocalNats(cfg);
       const nc = await connectNats(cfg);
       await nc.drain();
-      console.log(`${started ? "started" : "using"} NATS at ${cfg.natsUrl}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects!.join(", ")})`).join("; ")}`);
+      console.log(`${started ? "started" : "using"} NATS at ${cfg.natsUrl}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ")}`);
     });
   program
     .command("down")

@@ -218,7 +218,7 @@ barKernel(
 );
 
 // ---- From technicalindicators (their definitions; see docs/indicators.md) ----------------------------------
-wrapped("psar", "parabolic SAR", z.strictObject({ step: z.number().positive().default(0.02), max: z.number().positive().default(0.2) }), ["psar"], tiDefinitions.psar, false);
+wrapped("psar", "parabolic SAR", z.strictObject({ step: z.number().positive().default(0.02).describe("acceleration factor step"), max: z.number().positive().default(0.2).describe("maximum acceleration factor") }), ["psar"], tiDefinitions.psar, false);
 wrapped("williamsr", "Williams %R", z.strictObject({ period: period(14) }), ["williamsr"], tiDefinitions.williamsr, true);
 wrapped("mfi", "money flow index", z.strictObject({ period: period(14) }), ["mfi"], tiDefinitions.mfi, true);
 wrapped(
@@ -248,7 +248,7 @@ wrapped("forceindex", "force index (EMA of close change × volume)", z.strictObj
 wrapped(
   "keltner",
   "Keltner channels",
-  z.strictObject({ maPeriod: period(20), atrPeriod: period(10), multiplier: z.number().positive().default(1), useSMA: z.boolean().default(false) }),
+  z.strictObject({ maPeriod: period(20), atrPeriod: period(10), multiplier: z.number().positive().default(1).describe("channel half-width in ATRs"), useSMA: z.boolean().default(false).describe("middle line is an SMA instead of an EMA") }),
   ["upper", "middle", "lower"],
   tiDefinitions.keltner,
   false,

@@ -21,8 +21,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "trades", kind: "trade" }],
     output: "bar",
     params: z.strictObject({
-      /** Bar length: a count and s|m|h|d. */
-      timeframe: z.string().regex(TIMEFRAME_PATTERN, "must be a timeframe like 15s, 1m, 5m, 1h or 1d"),
+      timeframe: z.string().regex(TIMEFRAME_PATTERN, "must be a timeframe like 15s, 1m, 5m, 1h or 1d").describe("Bar length: a count and s|m|h|d, e.g. 1m."),
     }),
     example: "{ op: bars, in: trades, params: { timeframe: 1m } }",
     build: (p, ctx) => ([trades]) =>
@@ -34,10 +33,16 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "bars", kind: "bar" }],
     output: "features",
     params: z.strictObject({
-      /** Indicators to compute: `{ id, name, ...params }`, e.g. `{ id: rsi, name: rsi, period: 14 }`. */
-      set: z.array(z.looseObject({ id: featureName, name: z.string().min(1) })).min(1),
-      /** Drop a symbol's state after this much event time without a bar (default: keep). */
-      evictIdle: duration.optional(),
+      set: z
+        .array(
+          z.looseObject({
+            id: featureName.describe("Feature name the value is written under (multi-output indicators: `<id>.<output>`)."),
+            name: z.string().min(1).describe("Indicator name, e.g. ema or rsi (`tickflow catalog` lists them); its own params sit beside `id` and `name`."),
+          }),
+        )
+        .min(1)
+        .describe("Indicators to compute: `{ id, name, ...params }`, e.g. `{ id: rsi, name: rsi, period: 14 }`."),
+      evictIdle: duration.optional().describe("Drop a symbol's state after this much event time without a bar (default: keep)."),
     }),
     example: "{ op: indicators, in: bars, params: { set: [{ id: emaFast, name: ema, period: 12 }, { id: rsi, name: rsi, period: 14 }] } }",
     build: (p, ctx) => {
@@ -52,8 +57,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "news", kind: "news" }],
     output: "scoredNews",
     params: z.strictObject({
-      /** Extra company-name → symbol links, e.g. `{ ACME: [Acme Corp, Acme] }`. */
-      companies: z.record(z.string(), z.array(z.string())).default({}),
+      companies: z.record(z.string(), z.array(z.string())).default({}).describe("Extra company-name → symbol links, e.g. `{ ACME: [Acme Corp, Acme] }`."),
     }),
     example: "{ op: scoreSentiment, in: news }",
     build: (p) => ([input]) => (input as Observable<Chunk<never>>).pipe(scoreNews({ companies: p.companies })) as Observable<Chunk<unknown>>,
@@ -64,12 +68,9 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "rows", kind: "features" }, { name: "sentiment", kind: "scoredNews" }],
     output: "features",
     params: z.strictObject({
-      /** Feature name to write. */
-      as: featureName.default("sentiment"),
-      /** News older than this is ignored (value 0, `<as>.age` absent). */
-      maxStaleness: duration.default("4h"),
-      /** The score halves every `halfLife` of age (default: no decay). */
-      halfLife: duration.optional(),
+      as: featureName.default("sentiment").describe("Feature name to write the (decayed) score under; `<as>.ageSeconds` holds the news age."),
+      maxStaleness: duration.default("4h").describe("News older than this is ignored (value 0, `<as>.ageSeconds` absent)."),
+      halfLife: duration.optional().describe("The score halves every `halfLife` of age (default: no decay)."),
     }),
     example: "{ op: sentimentAsOf, in: [indicators, sentiment], params: { maxStaleness: 4h, halfLife: 1h } }",
     build: (p, ctx) => {
@@ -94,15 +95,14 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "rows", kind: "features" }],
     output: "signal",
     params: z.strictObject({
-      fast: featureName.default("emaFast"),
-      slow: featureName.default("emaSlow"),
-      rsi: featureName.default("rsi"),
-      sentiment: featureName.default("sentiment"),
-      overbought: z.number().min(0).max(100).default(70),
-      oversold: z.number().min(0).max(100).default(30),
-      sentimentGate: z.number().min(0).max(1).default(0.3),
-      /** change: only when a symbol's action changes; every: on every row. */
-      emit: z.enum(["change", "every"]).default("change"),
+      fast: featureName.default("emaFast").describe("Feature holding the fast EMA: the trend is up while fast > slow."),
+      slow: featureName.default("emaSlow").describe("Feature holding the slow EMA."),
+      rsi: featureName.default("rsi").describe("Feature holding the RSI (0-100)."),
+      sentiment: featureName.default("sentiment").describe("Feature holding the sentiment score; absent counts as 0."),
+      overbought: z.number().min(0).max(100).default(70).describe("A buy needs the RSI below this."),
+      oversold: z.number().min(0).max(100).default(30).describe("A sell needs the RSI above this; must be below `overbought`."),
+      sentimentGate: z.number().min(0).max(1).default(0.3).describe("A buy is vetoed when sentiment < -gate, a sell when sentiment > gate (0 vetoes any opposing sentiment)."),
+      emit: z.enum(["change", "every"]).default("change").describe("change: only when a symbol's action changes; every: on every row."),
     }).refine((p) => p.oversold < p.overbought, { message: "oversold must be below overbought", path: ["oversold"] }),
     example: "{ op: momentumRule, in: joined, params: { overbought: 70, oversold: 30, sentimentGate: 0.3 } }",
     build: (p, ctx) => ([rows]) => (rows as Observable<Chunk<FeatureRow>>).pipe(momentumRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,

@@ -15,12 +15,9 @@ import { def, featureName, type OperatorDef } from "../operatorDef.ts";
 const MODEL_SLOT: unique symbol = Symbol("tickflow.modelSlot");
 
 const PredictParams = z.strictObject({
-  /** The model's feature list, in order; a deployed model with another list is refused. Default: the model's own. */
-  features: z.array(featureName).min(1).optional(),
-  /** Feature name written with the probability. */
-  as: featureName.default("p_up"),
-  /** Feature name written with the model version number. */
-  versionAs: featureName.default("model.version"),
+  features: z.array(featureName).min(1).optional().describe("The model's feature list, in order; a deployed model with another list is refused. Default: the model's own."),
+  as: featureName.default("p_up").describe("Feature name written with the probability."),
+  versionAs: featureName.default("model.version").describe("Feature name written with the model version number."),
 });
 type PredictParams = z.infer<typeof PredictParams> & { [MODEL_SLOT]?: ModelSlot };
 
@@ -49,17 +46,14 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
     output: "signal",
     params: z
       .strictObject({
-        probability: featureName.default("p_up"),
-        versionField: featureName.default("model.version"),
-        /** Model name, so signals record `<model>-v<version>` (default `v<version>`). */
-        model: z.string().min(1).optional(),
-        buyAbove: z.number().min(0).max(1).default(0.55),
-        sellBelow: z.number().min(0).max(1).default(0.45),
-        sentiment: featureName.default("sentiment"),
-        /** Buy is vetoed when sentiment < -gate, sell when sentiment > gate. Default: no gate. */
-        sentimentGate: z.number().min(0).max(1).optional(),
-        /** change: only when a symbol's action changes; every: on every scored row. */
-        emit: z.enum(["change", "every"]).default("change"),
+        probability: featureName.default("p_up").describe("Feature holding the model's P(up) (predict's `as`)."),
+        versionField: featureName.default("model.version").describe("Feature holding the model version (predict's `versionAs`)."),
+        model: z.string().min(1).optional().describe("Model name, so signals record `<model>-v<version>` (default `v<version>`)."),
+        buyAbove: z.number().min(0).max(1).default(0.55).describe("Buy when the probability is at or above this."),
+        sellBelow: z.number().min(0).max(1).default(0.45).describe("Sell when the probability is at or below this; must be below `buyAbove`."),
+        sentiment: featureName.default("sentiment").describe("Feature holding the sentiment score (absent counts as 0), read when `sentimentGate` is set."),
+        sentimentGate: z.number().min(0).max(1).optional().describe("Buy is vetoed when sentiment < -gate, sell when sentiment > gate. Default: no gate."),
+        emit: z.enum(["change", "every"]).default("change").describe("change: only when a symbol's action changes; every: on every scored row."),
       })
       .refine((p) => p.sellBelow < p.buyAbove, { message: "sellBelow must be below buyAbove", path: ["sellBelow"] }),
     example: "{ op: probabilityRule, in: scored, params: { buyAbove: 0.55, sellBelow: 0.45, sentimentGate: 0.3 } }",

@@ -23,18 +23,13 @@ import { def, type OperatorContext, type OperatorDef } from "../operatorDef.ts";
 
 /** Parameters every broker node takes: the account, the one named fill policy, costs and risk limits. */
 const brokerParams = {
-  /** Account name on snapshots and kill-switch events. */
-  account: z.string().min(1).default("paper"),
-  startingCash: z.number().positive(),
-  /** The fill policy object (trading/fillPolicy.ts); live paper trading and replay use the same one. */
-  policy: FillPolicySchema,
-  /** Commission of symbols not listed in `instruments`. Default none. */
-  commission: CommissionSchema.partial().optional(),
-  /** Instruments with a multiplier, tick/lot size, margin or their own commission. */
-  instruments: z.array(InstrumentSchema).default([]),
-  risk: RiskLimitsSchema.default({}),
-  /** every_event: a position and equity snapshot after each bar; on_fill: only after fills. */
-  snapshots: z.enum(["every_event", "on_fill"]).default("every_event"),
+  account: z.string().min(1).default("paper").describe("Account name on snapshots and kill-switch events."),
+  startingCash: z.number().positive().describe("Cash the account starts with, in account currency."),
+  policy: FillPolicySchema.describe("The fill policy object (trading/fillPolicy.ts); live paper trading and replay use the same one."),
+  commission: CommissionSchema.partial().optional().describe("Commission of symbols not listed in `instruments`. Default none."),
+  instruments: z.array(InstrumentSchema).default([]).describe("Instruments with a multiplier, tick/lot size, margin or their own commission."),
+  risk: RiskLimitsSchema.default({}).describe("Pre-trade risk limits and the daily-loss kill switch (default: none)."),
+  snapshots: z.enum(["every_event", "on_fill"]).default("every_event").describe("every_event: a position and equity snapshot after each bar; on_fill: only after fills."),
 };
 
 type BrokerParams = z.infer<z.ZodObject<typeof brokerParams>>;
@@ -84,8 +79,7 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
     output: "brokerEvent",
     params: z.strictObject({
       ...brokerParams,
-      /** Strategy rules as data (trading/strategyRules.ts): name, direction, enterLong/exitLong/enterShort/exitShort, sizing, price. */
-      strategy: z.record(z.string(), z.unknown()),
+      strategy: z.record(z.string(), z.unknown()).describe("Strategy rules as data (trading/strategyRules.ts; docs/reference.md#strategy-rules): name, direction, enterLong/exitLong/enterShort/exitShort, sizing, price."),
     }),
     example: "{ op: paperBroker, in: [bars, indicators], params: { startingCash: 100000, policy: { name: next-open-5bps, slippage: { bps: 5 } }, strategy: { name: sma, direction: long_short, enterLong: { crossAbove: [close, sma] }, enterShort: { crossBelow: [close, sma] }, sizing: { kind: fixed_units, units: 100 } } } }",
     build: (p, ctx) => {
@@ -115,14 +109,11 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
     params: z.strictObject({
       ...brokerParams,
       strategy: z.strictObject({
-        /** Strategy name: the prefix of order ids. */
-        name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name of letters, digits, '_' or '-'"),
-        /** long_only: sell means flat; long_short: sell means short. */
-        direction: z.enum(["long_only", "long_short"]).default("long_only"),
-        sizing: SizingSchema,
-        /** Row value used as the price for sizing (the latest bar's fields and the signal's numeric inputs). */
-        price: z.string().default("close"),
-      }),
+        name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name of letters, digits, '_' or '-'").describe("Strategy name: the prefix of order ids."),
+        direction: z.enum(["long_only", "long_short"]).default("long_only").describe("long_only: sell means flat; long_short: sell means short."),
+        sizing: SizingSchema.describe("How many units a position is: `{ kind: fixed_units | fixed_notional | percent_equity | volatility_target, ... }`."),
+        price: z.string().default("close").describe("Row value used as the price for sizing (the latest bar's fields and the signal's numeric inputs)."),
+      }).describe("How signals become target positions: buy → long, sell → short (long_short) or flat, flat → flat."),
     }),
     example: "{ op: signalBroker, in: [bars, signals], params: { startingCash: 100000, policy: { name: next-open }, strategy: { name: momentum, direction: long_only, sizing: { kind: percent_equity, percent: 20 } } } }",
     build: (p, ctx) => {

@@ -22,19 +22,20 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a local time
 
 /** A window shape: `{ type: tumbling, size }`, `{ type: sliding, size, slide }` or `{ type: session, gap }`. */
 const windowSpec = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("tumbling"), size: duration }),
-  z.strictObject({ type: z.literal("sliding"), size: duration, slide: duration }),
-  z.strictObject({ type: z.literal("session"), gap: duration }),
+  z.strictObject({ type: z.literal("tumbling"), size: duration.describe("Window length; windows are back to back, aligned to the epoch.") }),
+  z.strictObject({
+    type: z.literal("sliding"),
+    size: duration.describe("Window length."),
+    slide: duration.describe("A window starts every `slide` (at most `size`), so windows overlap."),
+  }),
+  z.strictObject({ type: z.literal("session"), gap: duration.describe("A symbol's window closes after this much event time without an event.") }),
 ]);
 type WindowSpec = z.infer<typeof windowSpec>;
 
 const windowStatsParams = z.strictObject({
-  /** The window shape (required). */
-  window: windowSpec,
-  /** How long after the watermark passes a window's end it still accepts events; later ones go to dlq.<node>. */
-  allowedLateness: duration.default("0s"),
-  /** Prefix for every feature name, e.g. "w5m." (default none). */
-  prefix: z.string().default(""),
+  window: windowSpec.describe("The window shape: `{ type: tumbling, size }`, `{ type: sliding, size, slide }` or `{ type: session, gap }`."),
+  allowedLateness: duration.default("0s").describe("How long after the watermark passes a window's end it still accepts events; later ones go to dlq.<node>."),
+  prefix: z.string().default("").describe('Prefix for every feature name, e.g. "w5m." (default none).'),
 }).refine((p) => p.window.type !== "sliding" || parseDurationNs(p.window.slide) <= parseDurationNs(p.window.size), { message: "slide must not exceed size", path: ["window", "slide"] });
 
 type Point = PricePoint & { readonly src: unknown };
@@ -87,19 +88,15 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "bars", kind: "bar" }],
     output: "bar",
     params: z.strictObject({
-      /** Target timeframe, a multiple of the input's: a count and s|m|h|d. */
-      timeframe: z.string().regex(TIMEFRAME_PATTERN, "must be a timeframe like 5m, 1h or 1d"),
-      /** Local trading session; without it buckets are epoch-aligned in UTC. */
+      timeframe: z.string().regex(TIMEFRAME_PATTERN, "must be a timeframe like 5m, 1h or 1d").describe("Target timeframe, a multiple of the input's: a count and s|m|h|d."),
       session: z.strictObject({
-        /** IANA zone (e.g. America/New_York), UTC, or a fixed offset like +05:30. */
-        timezone: z.string().min(1),
-        open: hhmm,
-        close: hhmm,
-      }).refine((s) => s.close > s.open, { message: "close must be after open (sessions spanning midnight are not supported)", path: ["close"] }).optional(),
-      /** How long after a bucket's end it still accepts bars. */
-      allowedLateness: duration.default("0s"),
-      /** Bars outside the session: deadLetter (to dlq.<node>, default) or skip (for feeds with extended hours you do not want). */
-      outsideSession: z.enum(["deadLetter", "skip"]).default("deadLetter"),
+        timezone: z.string().min(1).describe("IANA zone (e.g. America/New_York), UTC, or a fixed offset like +05:30."),
+        open: hhmm.describe("Local time the session opens (quote it in YAML: \"09:30\")."),
+        close: hhmm.describe("Local time the session closes, after `open` (sessions spanning midnight are not supported)."),
+      }).refine((s) => s.close > s.open, { message: "close must be after open (sessions spanning midnight are not supported)", path: ["close"] }).optional()
+        .describe("Local trading session; without it buckets are epoch-aligned in UTC."),
+      allowedLateness: duration.default("0s").describe("How long after a bucket's end it still accepts bars."),
+      outsideSession: z.enum(["deadLetter", "skip"]).default("deadLetter").describe("Bars outside the session: deadLetter (to dlq.<node>, default) or skip (for feeds with extended hours you do not want)."),
     }),
     example: "{ op: resample, in: bars, params: { timeframe: 1d, session: { timezone: America/New_York, open: \"09:30\", close: \"16:00\" } } }",
     build: (p, ctx) => {
@@ -143,14 +140,10 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "left", kind: "features" }, { name: "right", kind: "features" }],
     output: "features",
     params: z.strictObject({
-      /** A right row may be up to this much earlier than the left row. */
-      before: duration.default("0s"),
-      /** A right row may be up to this much later than the left row. */
-      after: duration.default("0s"),
-      /** Prefix for the right row's feature names; `<prefix>lagSeconds` is right − left time. */
-      rightPrefix: featureName.default("right."),
-      /** Most rows kept per symbol and side (oldest dropped first). */
-      maxPerKey: z.number().int().positive().default(10_000),
+      before: duration.default("0s").describe("A right row may be up to this much earlier than the left row."),
+      after: duration.default("0s").describe("A right row may be up to this much later than the left row."),
+      rightPrefix: featureName.default("right.").describe("Prefix for the right row's feature names; `<prefix>lagSeconds` is right − left time."),
+      maxPerKey: z.number().int().positive().default(10_000).describe("Most rows kept per symbol and side (oldest dropped first)."),
     }),
     example: "{ op: intervalJoin, in: [bars1m, stats5m], params: { before: 5m, after: 0s, rightPrefix: s5m. } }",
     build: (p, ctx) => {
@@ -179,12 +172,9 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "rows", kind: "features" }, { name: "news", kind: "scoredNews" }],
     output: "features",
     params: z.strictObject({
-      /** Rows and news further apart than this do not join (and are evicted). */
-      ttl: duration.default("1h"),
-      /** Most rows / news items kept per symbol (oldest dropped first). */
-      maxPerKey: z.number().int().positive().default(100),
-      /** Feature name for the news score; `<as>.ageSeconds` is row time − news time (negative: news came after). */
-      as: featureName.default("news"),
+      ttl: duration.default("1h").describe("Rows and news further apart than this do not join (and are evicted)."),
+      maxPerKey: z.number().int().positive().default(100).describe("Most rows / news items kept per symbol (oldest dropped first)."),
+      as: featureName.default("news").describe("Feature name for the news score; `<as>.ageSeconds` is row time − news time (negative: news came after)."),
     }),
     example: "{ op: keyedJoin, in: [indicators, sentiment], params: { ttl: 30m, maxPerKey: 50, as: news } }",
     build: (p, ctx) => {

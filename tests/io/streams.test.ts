@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { jetstream } from "@nats-io/jetstream";
-import { ensureStreams, streamForSubject } from "../../io/nats/streams.ts";
+import { ensureStreams } from "../../io/nats/streams.ts";
+import { streamForSubject } from "../../schemas/kinds.ts";
 import { withNats } from "../helpers/nats.ts";
 
 describe("streams", () => {

@@ -143,19 +143,19 @@ nodes:
 
   it("rejects a nats sink on a kind that has no subject, and a sink on an unknown input", () => {
     const e = loadError(`${indicators("        - { id: e, name: ema, period: 3 }\n")}sinks:\n  - { type: duckdb, in: ind }\n  - { type: nats, in: ind }\n`);
-    expect(e.message).toMatch(/^p\.yaml:18:13: at sinks\.1\.type: a nats sink takes signal, bar, trade, news\b.*; "ind" gives features items \(record them with a duckdb sink instead\)$/);
+    expect(e.message).toMatch(/^p\.yaml:18:13: at sinks\.1\.type: a nats sink takes trade, bar, news, signal\b.*; "ind" gives features items \(record them with a duckdb sink instead\)$/);
     expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: nats, in: barz }\n`).message).toBe('p.yaml:11:23: at sinks.0.in: unknown input "barz"; sources and nodes are: trades, news, bars');
   });
 
   it("reports an unknown sink type with the known ones, and a bad sink parameter with the sink's example", () => {
-    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: kafka, in: bars }\n`).message).toBe('p.yaml:11:13: at sinks.0.type: unknown sink type "kafka"; known sink types: nats, duckdb, console');
+    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: kafka, in: bars }\n`).message).toBe('p.yaml:11:13: at sinks.0.type: unknown sink type "kafka"; known sink types: nats, duckdb, console, webhook');
     expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: console, in: bars, params: { format: xml } }\n`).message).toMatch(/^p\.yaml:11:50: at sinks\.0\.params\.format: .*"text".*"json".* \(sink console; example: \{ type: console, in: signals, params: \{ format: text \} \}\)$/);
     expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: duckdb, in: bars, params: { table: x } }\n`).message).toMatch(/^p\.yaml:11:41: at sinks\.0\.params\.table: unknown key "table" \(sink duckdb/);
   });
 
   it("reports an unknown source connector and a bad connector parameter", () => {
     const src = (s: string) => `name: p\nsources:\n  trades: ${s}\nnodes:\n  bars: { op: bars, in: trades, params: { timeframe: 1m } }\n`;
-    expect(loadError(src("{ type: trade, connector: kafka }")).message).toBe('p.yaml:3:37: at sources.trades.connector: unknown connector "kafka"; known connectors: jetstream');
+    expect(loadError(src("{ type: trade, connector: kafka }")).message).toBe('p.yaml:3:37: at sources.trades.connector: unknown connector "kafka"; known connectors: jetstream, binance, file');
     expect(loadError(src("{ type: trade, params: { subjects: [] } }")).message).toMatch(/^p\.yaml:3:46: at sources\.trades\.params\.subjects: .*connector jetstream/);
     expect(loadError(src('{ type: trade, subjects: ["a.>"], params: { subjects: ["b.>"] } }')).message).toMatch(/at sources\.trades\.params\.subjects: subjects given twice/);
   });
