@@ -2,6 +2,7 @@
 // path, a connector, a program that drives runs). Everything else is internal and may change.
 export * from "./schemas/index.ts";
 export { KINDS, SOURCE_KINDS, type Kind, type SourceKind } from "./schemas/kinds.ts";
+export { TickflowError, isTickflowError } from "./core/errors.ts";
 export { chunkOperator, mapItems, WATERMARK_START, WATERMARK_END, type Chunk, type ChunkHandler } from "./core/chunk.ts";
 export { mergeByWatermark, type MergeHandler, type MergeOptions } from "./core/mergeByWatermark.ts";
 export { defineOperator, duration, featureName, type OperatorDef, type OperatorContext } from "./pipeline/operatorDef.ts";

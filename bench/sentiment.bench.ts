@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import Sentiment from "sentiment";
 import { createTextScorer } from "../operators/sentiment/scoreText.ts";
-import { decayedSentiment } from "../operators/sentiment/decayedSentiment.ts";
 import type { SentimentLabel } from "../operators/sentiment/types.ts";
 import type { BenchRow } from "./types.ts";
 
@@ -86,11 +85,5 @@ export async function run(): Promise<BenchRow[]> {
   rows.push({ group: "sentiment", name: "AFINN analyze", value: throughput(texts, (t) => afinn.analyze(t)), unit: "headlines/s" });
   rows.push({ group: "sentiment", name: "tickflow scoreText", value: throughput(texts, (t) => ours.score(t)), unit: "headlines/s" });
 
-  const state = decayedSentiment({ halfLife: "2h" });
-  globalThis.gc?.();
-  const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < 10_000; i++) state.update(`SYM${i}`, 1_700_000_000_000_000_000n + BigInt(i), 0.1);
-  const mib = (process.memoryUsage().heapUsed - before) / 2 ** 20;
-  rows.push({ group: "sentiment", name: "decayedSentiment 10,000 symbols", value: mib, unit: "MiB", note: "heap delta; run with --expose-gc for a cleaner figure" });
   return rows;
 }

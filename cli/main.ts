@@ -1,6 +1,7 @@
 // tickflow command line: one file per command under cli/commands/. Only the invoked command's module is loaded
 // (each pulls in DuckDB, NATS, onnxruntime... as it needs them), so `tickflow --help` starts in a fraction of a second.
 import { Command, CommanderError } from "commander";
+import { isTickflowError } from "../core/errors.ts";
 
 type Register = (program: Command) => void;
 
@@ -44,8 +45,24 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    process.stderr.write(`tickflow: ${(e as Error).message}\n`);
-    if (process.env.TICKFLOW_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.stderr.write(errorReport(e, Boolean(process.env.TICKFLOW_DEBUG)));
     return 1;
   }
+}
+
+/**
+ * What a failed command prints: `tickflow: <message>`, then ` [<code>]` when it is a TickflowError; with `debug`
+ * (TICKFLOW_DEBUG) the stack, then every `cause` below it as `caused by [<code>]: <stack>`.
+ * @example errorReport(new ModelLoadError("model m.onnx: cannot read file (ENOENT)", "m.onnx"), false) // "tickflow: model m.onnx: cannot read file (ENOENT) [MODEL_LOAD_FAILED]\n"
+ */
+export function errorReport(e: unknown, debug: boolean): string {
+  let out = `tickflow: ${e instanceof Error ? e.message : String(e)}${isTickflowError(e) ? ` [${e.code}]` : ""}\n`;
+  if (!debug) return out;
+  const seen = new Set<unknown>();
+  for (let at: unknown = e, first = true; at !== undefined && !seen.has(at); at = at instanceof Error ? at.cause : undefined, first = false) {
+    seen.add(at);
+    const text = at instanceof Error ? (at.stack ?? `${at.name}: ${at.message}`) : String(at);
+    out += `${first ? "" : `caused by${isTickflowError(at) ? ` [${at.code}]` : ""}: `}${text}\n`;
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 // A circuit breaker: after `failureThreshold` consecutive failures it opens and refuses attempts for
 // `coolDownMs`, then lets one trial through (half-open); a success closes it, a failure re-opens it.
 // Time comes only from the injected clock, so tests step it by hand.
+import { TickflowError } from "./errors.ts";
 
 export type CircuitState = "closed" | "open" | "half-open";
 
@@ -20,7 +21,8 @@ export interface CircuitBreakerOptions {
 }
 
 /** Thrown by `run` when the circuit refuses an attempt. */
-export class CircuitOpenError extends Error {
+export class CircuitOpenError extends TickflowError {
+  static override readonly code = "CIRCUIT_OPEN";
   override readonly name = "CircuitOpenError";
   constructor(
     message: string,

@@ -1,4 +1,5 @@
 // Retries with exponential backoff and full jitter, for I/O (publishes, connections). Never used inside operators.
+import { TickflowError } from "./errors.ts";
 
 export interface RetryOptions {
   /** Attempts in total, including the first. Default 5. */
@@ -15,7 +16,8 @@ export interface RetryOptions {
   readonly onRetry?: (e: unknown, attempt: number, delayMs: number) => void;
 }
 
-export class RetriesExhaustedError extends Error {
+export class RetriesExhaustedError extends TickflowError {
+  static override readonly code = "RETRIES_EXHAUSTED";
   override readonly name = "RetriesExhaustedError";
   constructor(readonly attempts: number, cause: unknown) {
     super(`gave up after ${attempts} attempts: ${(cause as Error)?.message ?? String(cause)}`, { cause });

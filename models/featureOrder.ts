@@ -1,7 +1,9 @@
 // The one rule for feature lists: a model scores rows only in the feature order it was trained on.
+import { TickflowError } from "../core/errors.ts";
 
 /** The model's declared features differ from what the caller will supply. */
-export class FeatureMismatchError extends Error {
+export class FeatureMismatchError extends TickflowError {
+  static override readonly code = "FEATURE_MISMATCH";
   override readonly name = "FeatureMismatchError";
   constructor(
     message: string,

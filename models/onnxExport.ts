@@ -7,6 +7,7 @@ import * as ort from "onnxruntime-node";
 import type { GradientBoostedTreesModel } from "./gradientBoostedTrees.ts";
 import type { LogisticRegressionModel } from "./logisticRegression.ts";
 import { predictProba, type TrainedModel } from "./model.ts";
+import { TickflowError } from "../core/errors.ts";
 
 const { onnx } = onnxProto;
 type IModelProto = OnnxTypes.IModelProto;
@@ -89,7 +90,8 @@ export async function exportOnnx(model: TrainedModel, path: string, meta: OnnxMo
 }
 
 /** Raised when an exported model disagrees with the TypeScript model beyond ONNX_TOLERANCE. */
-export class OnnxVerificationError extends Error {
+export class OnnxVerificationError extends TickflowError {
+  static override readonly code = "ONNX_VERIFICATION_FAILED";
   override readonly name = "OnnxVerificationError";
   constructor(
     message: string,

@@ -6,6 +6,7 @@ import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { checkFeatureOrder } from "./featureOrder.ts";
 import { METADATA_KEYS, ONNX_INPUT, ONNX_OUTPUT } from "./onnxExport.ts";
+import { TickflowError } from "../core/errors.ts";
 
 const { onnx } = onnxProto;
 
@@ -21,7 +22,8 @@ export interface OnnxModelInfo {
 }
 
 /** The file could not be read, is not a valid ONNX model, or is not a tickflow model. */
-export class ModelLoadError extends Error {
+export class ModelLoadError extends TickflowError {
+  static override readonly code = "MODEL_LOAD_FAILED";
   override readonly name = "ModelLoadError";
   constructor(
     message: string,
@@ -34,7 +36,8 @@ export class ModelLoadError extends Error {
 
 
 /** The model produced NaN or ±Infinity for some row. */
-export class NonFiniteOutputError extends Error {
+export class NonFiniteOutputError extends TickflowError {
+  static override readonly code = "MODEL_OUTPUT_NOT_FINITE";
   override readonly name = "NonFiniteOutputError";
   constructor(
     message: string,

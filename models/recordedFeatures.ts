@@ -1,6 +1,13 @@
 // Reads the feature rows a pipeline run recorded (table `features`, written by its duckdb sink) and labels them by SQL,
 // so training sees exactly what the operators computed live or in replay and never recomputes a feature.
 import type { DuckDBValue } from "@duckdb/node-api";
+import { TickflowError } from "../core/errors.ts";
+
+/** The recording holds no feature rows to train on: says what is missing and how to record it. */
+export class TrainingDataError extends TickflowError {
+  static override readonly code = "TRAINING_DATA_MISSING";
+  override readonly name = "TrainingDataError";
+}
 
 /** Runs a query and returns plain rows; io/duckdb/database.ts's Database fits. */
 export interface QueryRunner {
@@ -75,11 +82,11 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
     rows = await db.query(sql, [req.runId, req.label.threshold]);
   } catch (e) {
     if (/Table with name features does not exist/i.test((e as Error).message)) {
-      throw new Error(`no table "features" in the recording: run the pipeline with a duckdb sink on its feature node (e.g. { type: duckdb, in: joined }) first`, { cause: e });
+      throw new TrainingDataError(`no table "features" in the recording: run the pipeline with a duckdb sink on its feature node (e.g. { type: duckdb, in: joined }) first`, { cause: e });
     }
     throw e;
   }
-  if (rows.length === 0) throw new Error(`run ${req.runId} recorded no feature rows; check the run id (SELECT run_id, count(*) FROM features GROUP BY 1)`);
+  if (rows.length === 0) throw new TrainingDataError(`run ${req.runId} recorded no feature rows; check the run id (SELECT run_id, count(*) FROM features GROUP BY 1)`);
   const parsed = rows.map((r) => JSON.parse(r.v) as Record<string, number>);
   const featureNames = req.features ?? defaultFeatures(parsed, req.exclude ?? ["p_up", "model.version"]);
   if (featureNames.length === 0) throw new Error(`run ${req.runId}: no feature is present in 90% of the rows; pass --features`);

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { listValue, timestampNanosValue, type DuckDBConnection } from "@duckdb/node-api";
-import { readOnnxModelInfo } from "./onnxScorer.ts";
+import { ModelLoadError, readOnnxModelInfo } from "./onnxScorer.ts";
 
 /** Time source for created_at; the live clock or a replay/test clock. */
 export interface RegistryClock {
@@ -204,11 +204,11 @@ export class ModelRegistry {
     try {
       bytes = await readFile(record.filePath);
     } catch (cause) {
-      throw new Error(`model ${record.id}: file ${record.filePath} is unreadable`, { cause });
+      throw new ModelLoadError(`model ${record.id}: file ${record.filePath} is unreadable`, record.filePath, { cause });
     }
     const sha = createHash("sha256").update(bytes).digest("hex");
     if (sha !== record.sha256) {
-      throw new Error(`model ${record.id}: file ${record.filePath} has sha256 ${sha}, registry says ${record.sha256}; do not deploy it`);
+      throw new ModelLoadError(`model ${record.id}: file ${record.filePath} has sha256 ${sha}, registry says ${record.sha256}; do not deploy it`, record.filePath);
     }
   }
 

@@ -4,6 +4,7 @@ import { chunkOperator, WATERMARK_START, type Chunk } from "../core/chunk.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
+import { addTradeToOhlcv, emptyOhlcv, ohlcvVwap, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
 
 export interface BarsOptions {
   /** Bar length, e.g. "1m" (see schemas/timeframe.ts). */
@@ -14,17 +15,12 @@ export interface BarsOptions {
   readonly onReject?: (trade: Trade, reason: string, field: string) => void;
 }
 
+/** A symbol's bar [start, end) still taking trades (or closed by a later trade, waiting for the watermark). */
 interface OpenBar {
-  symbol: string;
-  start: bigint;
-  end: bigint;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  notional: number;
-  trades: number;
+  readonly symbol: string;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly ohlcv: OhlcvAccumulator;
 }
 
 /**
@@ -45,23 +41,24 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
     let minEnd: bigint | undefined;
     let watermark = WATERMARK_START; // bars ending at or before it have been emitted
 
-    const toBar = (b: OpenBar): Bar => ({
-      symbol: b.symbol,
+    const toBar = ({ symbol, start, end, ohlcv: a }: OpenBar): Bar => ({
+      symbol,
       timeframe,
-      tsOpen: b.start,
-      tsEvent: b.end,
-      open: b.open,
-      high: b.high,
-      low: b.low,
-      close: b.close,
-      volume: b.volume,
-      vwap: b.volume > 0 ? b.notional / b.volume : b.close,
-      trades: b.trades,
+      tsOpen: start,
+      tsEvent: end,
+      open: a.open,
+      high: a.high,
+      low: a.low,
+      close: a.close,
+      volume: a.volume,
+      vwap: ohlcvVwap(a),
+      trades: a.trades,
     });
 
     const start = (t: Trade): OpenBar => {
       const s = t.tsEvent - (((t.tsEvent % tf) + tf) % tf);
-      const b: OpenBar = { symbol: t.symbol, start: s, end: s + tf, open: t.price, high: t.price, low: t.price, close: t.price, volume: t.size, notional: t.price * t.size, trades: 1 };
+      const b: OpenBar = { symbol: t.symbol, start: s, end: s + tf, ohlcv: emptyOhlcv() };
+      addTradeToOhlcv(b.ohlcv, t.tsEvent, t.price, t.size);
       if (minEnd === undefined || b.end < minEnd) minEnd = b.end;
       return b;
     };
@@ -72,8 +69,8 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
           const b = open.get(t.symbol);
           const end = t.tsEvent - (((t.tsEvent % tf) + tf) % tf) + tf;
           const inOpenBar = b !== undefined && t.tsEvent >= b.start && t.tsEvent < b.end;
-          const volume = (inOpenBar ? b.volume : 0) + t.size;
-          const notional = (inOpenBar ? b.notional : 0) + t.price * t.size;
+          const volume = (inOpenBar ? b.ohlcv.volume : 0) + t.size;
+          const notional = (inOpenBar ? b.ohlcv.notional : 0) + t.price * t.size;
           if (!Number.isFinite(volume) || !Number.isFinite(notional)) {
             // Finite prices and sizes can still overflow a sum; such a bar could not be published or indicated.
             options.onReject?.(t, `trade ${t.id} would make the ${timeframe} bar of ${t.symbol} overflow (volume ${volume}, notional ${notional})`, "size");
@@ -85,12 +82,7 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
           } else if (b === undefined) {
             open.set(t.symbol, start(t));
           } else if (t.tsEvent < b.end) {
-            if (t.price > b.high) b.high = t.price;
-            if (t.price < b.low) b.low = t.price;
-            b.close = t.price;
-            b.volume = volume;
-            b.notional = notional;
-            b.trades++;
+            addTradeToOhlcv(b.ohlcv, t.tsEvent, t.price, t.size);
           } else {
             done.push(b);
             open.set(t.symbol, start(t));

@@ -4,6 +4,7 @@ import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { Bar } from "../schemas/bar.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
 import { alignDown, lagWatermark, WindowStore, type LateHandler } from "./windowAggregates.ts";
+import { addBarToOhlcv, emptyOhlcv, ohlcvVwap, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
 
 const NS_PER_MS = 1_000_000n;
 const DAY_NS = 86_400_000_000_000n;
@@ -35,18 +36,6 @@ export interface ResampleBarsOptions {
   readonly onOutsideSession?: LateHandler<Bar>;
 }
 
-interface Acc {
-  open: number;
-  openTs: bigint;
-  high: number;
-  low: number;
-  close: number;
-  closeTs: bigint;
-  volume: number;
-  notional: number;
-  trades: number;
-}
-
 /**
  * Aggregates bars per symbol into buckets of the target timeframe: open of the earliest bar, close of the
  * latest (by tsOpen), max high, min low, summed volume and trade count, VWAP = Σ(vwap × volume) / Σ volume
@@ -67,9 +56,8 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
   const sessionAt = session ? sessionLocator(session) : undefined;
 
   const op = chunkOperator<Bar, Bar>(() => {
-    const store = new WindowStore<Acc>();
+    const store = new WindowStore<OhlcvAccumulator>();
     let watermark: bigint | undefined;
-    const init = (): Acc => ({ open: 0, openTs: 0n, high: -Infinity, low: Infinity, close: 0, closeTs: 0n, volume: 0, notional: 0, trades: 0 });
 
     /** The bucket [start, end) of a bar, or the reason it has none. */
     const bucketOf = (b: Bar): [bigint, bigint] | string => {
@@ -102,19 +90,7 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
             options.onLate(b, `bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} belongs to the ${timeframe} bar [${start}, ${end}), already emitted at watermark ${watermark} (allowed lateness ${lateness} ns)`);
             continue;
           }
-          const w = store.open(end, b.symbol, start, init);
-          const a = w.acc;
-          if (a.high === -Infinity) { // first bar of the bucket
-            a.open = b.open; a.openTs = b.tsOpen; a.close = b.close; a.closeTs = b.tsOpen;
-          } else {
-            if (b.tsOpen < a.openTs) { a.open = b.open; a.openTs = b.tsOpen; }
-            if (b.tsOpen >= a.closeTs) { a.close = b.close; a.closeTs = b.tsOpen; }
-          }
-          if (b.high > a.high) a.high = b.high;
-          if (b.low < a.low) a.low = b.low;
-          a.volume += b.volume;
-          a.notional += b.vwap * b.volume;
-          a.trades += b.trades;
+          addBarToOhlcv(store.open(end, b.symbol, start, emptyOhlcv).acc, b);
         }
       },
       onWatermark(wm, out) {
@@ -122,7 +98,7 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
         // The last bar of a bucket has tsEvent = end, delivered only once the watermark is past end.
         store.release(wm - lateness - 1n, (w, end, symbol) => {
           const a = w.acc;
-          out.push({ symbol, timeframe, tsOpen: w.start, tsEvent: end, open: a.open, high: a.high, low: a.low, close: a.close, volume: a.volume, vwap: a.volume > 0 ? a.notional / a.volume : a.close, trades: a.trades });
+          out.push({ symbol, timeframe, tsOpen: w.start, tsEvent: end, open: a.open, high: a.high, low: a.low, close: a.close, volume: a.volume, vwap: ohlcvVwap(a), trades: a.trades });
         });
       },
     };

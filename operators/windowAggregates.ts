@@ -122,6 +122,11 @@ export interface PricePoint extends Timed {
   readonly notional: number;
 }
 
+/** A price point that remembers the trade or bar it came from (for dead letters). */
+export interface SourcedPricePoint<S> extends PricePoint {
+  readonly src: S;
+}
+
 export interface PriceStatsAcc {
   count: number;
   volume: number;

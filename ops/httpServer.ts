@@ -10,8 +10,15 @@ import type { FeedEvent, LiveFeed } from "./liveFeed.ts";
 import { checkReadiness, type ReadinessProbe } from "./readiness.ts";
 import { KeyedRateLimiter } from "./rateLimiter.ts";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
+import { TickflowError } from "../core/errors.ts";
 
 export const DEFAULT_HTTP_PORT = 9464;
+
+/** The HTTP port is taken by another process: pass another `--http-port`, or 0 for none. */
+export class HttpPortInUseError extends TickflowError {
+  static override readonly code = "HTTP_PORT_IN_USE";
+  override readonly name = "HttpPortInUseError";
+}
 
 const DASHBOARD_DIR = join(PACKAGE_ROOT, "ops", "dashboard");
 const LIGHTWEIGHT_CHARTS = join(dirname(createRequire(import.meta.url).resolve("lightweight-charts/package.json")), "dist", "lightweight-charts.standalone.production.js");
@@ -132,7 +139,7 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
   const host = o.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(e.code === "EADDRINUSE" ? new Error(`HTTP port ${o.port} on ${host} is in use; pass --http-port with another port (or 0 to turn the dashboard off)`, { cause: e }) : e),
+      reject(e.code === "EADDRINUSE" ? new HttpPortInUseError(`HTTP port ${o.port} on ${host} is in use; pass --http-port with another port (or 0 to turn the dashboard off)`, { cause: e }) : e),
     );
     server.listen(o.port, host, () => resolve());
   });

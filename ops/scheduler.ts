@@ -6,6 +6,7 @@ import { DuckDBTimestampNanosecondsValue } from "@duckdb/node-api";
 import type { Database } from "../io/duckdb/database.ts";
 import { retry, type RetryOptions } from "../core/retry.ts";
 import { canonicalJson, type AuditLog } from "./audit.ts";
+import { TickflowError } from "../core/errors.ts";
 
 export type JobParams = Readonly<Record<string, unknown>>;
 
@@ -67,7 +68,15 @@ const JOB_RUNS_SQL = `CREATE TABLE IF NOT EXISTS job_runs (
   error VARCHAR
 )`;
 
-export class UnknownJobError extends Error {
+/** A job declaration the scheduler refuses: a duplicate name or a cron expression croner cannot parse. */
+export class JobDeclarationError extends TickflowError {
+  static override readonly code = "JOB_DECLARATION_INVALID";
+  override readonly name = "JobDeclarationError";
+}
+
+/** `runNow` was asked for a job that is not declared; the message lists the declared ones. */
+export class UnknownJobError extends TickflowError {
+  static override readonly code = "JOB_UNKNOWN";
   override readonly name = "UnknownJobError";
   constructor(job: string, known: readonly string[]) {
     super(`no job named "${job}"; declared jobs: ${known.join(", ") || "(none)"}`);
@@ -87,11 +96,11 @@ export class Scheduler {
 
   /** Declares a job; the cron expression is checked now, so a typo fails at start, naming the job. */
   register(job: JobDefinition): this {
-    if (this.jobs.has(job.name)) throw new Error(`job "${job.name}" is declared twice`);
+    if (this.jobs.has(job.name)) throw new JobDeclarationError(`job "${job.name}" is declared twice`);
     try {
       new Cron(job.cron, { paused: true, timezone: this.o.timezone }).stop();
     } catch (e) {
-      throw new Error(`job "${job.name}": invalid cron expression "${job.cron}": ${(e as Error).message}`, { cause: e });
+      throw new JobDeclarationError(`job "${job.name}": invalid cron expression "${job.cron}": ${(e as Error).message}`, { cause: e });
     }
     this.jobs.set(job.name, job);
     if (this.crons.size) this.schedule(job);

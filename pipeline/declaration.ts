@@ -3,6 +3,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
 import { SOURCE_KINDS } from "../schemas/kinds.ts";
+import { TickflowError } from "../core/errors.ts";
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const name = z.string().regex(NAME, "must be a name of letters, digits, '_' or '-', starting with a letter");
@@ -53,7 +54,8 @@ export type PipelineDecl = z.infer<typeof PipelineDeclSchema>;
 export type NodeDecl = z.infer<typeof NodeDeclSchema>;
 
 /** A declaration that does not validate: `file:line:col: at <path>: <what was expected>`. */
-export class PipelineDeclarationError extends Error {
+export class PipelineDeclarationError extends TickflowError {
+  static override readonly code = "DECLARATION_INVALID";
   override readonly name = "PipelineDeclarationError";
   constructor(
     readonly file: string,

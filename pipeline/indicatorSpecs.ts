@@ -1,9 +1,11 @@
 // Turns `{ id, name, ...params }` entries of an indicators node into specs backed by the indicator registry.
 import { lookupIndicator, parseIndicatorParams } from "../operators/indicators/registry.ts";
 import type { IndicatorSpec } from "../operators/computeIndicators.ts";
+import { TickflowError } from "../core/errors.ts";
 
 /** A bad indicator entry; the graph compiler reports it as a declaration error at `path`. */
-export class IndicatorSpecError extends Error {
+export class IndicatorSpecError extends TickflowError {
+  static override readonly code = "INDICATOR_SPEC_INVALID";
   override readonly name = "IndicatorSpecError";
   constructor(readonly path: readonly (string | number)[], message: string) {
     super(message);

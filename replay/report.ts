@@ -9,6 +9,7 @@ import { EquityMessage, PositionMessage } from "../schemas/position.ts";
 import { outputTableName } from "../sinks/recordingTables.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
 import { marketContext, summarizeBacktest, type BacktestSummary, type TradingRecord } from "./backtestSummary.ts";
+import { TickflowError } from "../core/errors.ts";
 
 export interface ReportRun {
   readonly runId: string;
@@ -21,7 +22,8 @@ export interface ReportRun {
 }
 
 /** The run has nothing to report; says what is missing and how to get it. */
-export class ReportError extends Error {
+export class ReportError extends TickflowError {
+  static override readonly code = "REPORT_DATA_MISSING";
   override readonly name = "ReportError";
 }
 

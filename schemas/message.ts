@@ -2,6 +2,7 @@
 // wire codec, DuckDB column layout and JSON Schema from that single declaration.
 import { z } from "zod";
 import type { AnyField, DuckColumnType, Field } from "./field.ts";
+import { TickflowError } from "../core/errors.ts";
 
 type MemOf<F> = F extends Field<infer M, unknown> ? M : never;
 type OptionalKeys<F extends Record<string, AnyField>> = { [K in keyof F]: undefined extends MemOf<F[K]> ? K : never }[keyof F];
@@ -21,8 +22,9 @@ export interface ColumnSpec {
 }
 
 /** A message that failed validation: names the message, the field and what was expected. */
-export class MessageValidationError extends Error {
-  override readonly name = "MessageValidationError";
+export class MessageValidationError extends TickflowError {
+  static override readonly code: string = "MESSAGE_INVALID";
+  override readonly name: string = "MessageValidationError";
   constructor(
     readonly messageType: string,
     /** Where the message came from, e.g. `md.trades.AAPL #4412` or `trades.csv:17`. */

@@ -6,12 +6,14 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { SIGNED_KINDS } from "../schemas/kinds.ts";
+import { TickflowError } from "../core/errors.ts";
 
 export const SIGNATURE_HEADER = "Tickflow-Signature";
 
 
 /** No key configured, or the configuration is contradictory or unreadable. */
-export class SigningKeyError extends Error {
+export class SigningKeyError extends TickflowError {
+  static override readonly code = "SIGNING_KEY_UNAVAILABLE";
   override readonly name = "SigningKeyError";
 }
 

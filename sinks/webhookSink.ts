@@ -8,6 +8,7 @@ import type { OutputPort } from "../runtime/ports.ts";
 import { KINDS, type Kind } from "../schemas/kinds.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
 import { parseDurationNs } from "../schemas/time.ts";
+import { TickflowError } from "../core/errors.ts";
 
 export interface WebhookOptions {
   readonly url: string;
@@ -32,7 +33,8 @@ export interface WebhookOptions {
 export const MAX_RETRY_AFTER_MS = 60_000;
 
 /** The endpoint answered with a status that is not a success. */
-export class WebhookHttpError extends Error {
+export class WebhookHttpError extends TickflowError {
+  static override readonly code = "WEBHOOK_HTTP_STATUS";
   override readonly name = "WebhookHttpError";
   constructor(
     message: string,
@@ -47,7 +49,8 @@ export class WebhookHttpError extends Error {
 }
 
 /** A chunk could not be delivered: the batch is not committed, so the run fails and its inputs stay unacknowledged. */
-export class WebhookDeliveryError extends Error {
+export class WebhookDeliveryError extends TickflowError {
+  static override readonly code = "WEBHOOK_DELIVERY_FAILED";
   override readonly name = "WebhookDeliveryError";
   constructor(message: string, readonly attempts: number, cause: unknown) {
     super(message, { cause });

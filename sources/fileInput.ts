@@ -12,6 +12,7 @@ import type { AnyMessageType } from "../schemas/message.ts";
 import { parseMarketFile, type RowError } from "./importers/parseMarketFile.ts";
 import { parseNewsJsonl } from "./importers/parseNewsFile.ts";
 import { readParquetFile, type FileRows } from "./readParquetFile.ts";
+import { SourceReadError } from "./sourceErrors.ts";
 
 export type FileFormat = "csv" | "jsonl" | "parquet";
 
@@ -146,12 +147,12 @@ export class FileInput implements InputPort {
     const file = resolve(this.cwd, p.path);
     const what = `file source "${s.name}" (${p.path})`;
     const format = fileFormatOf(p);
-    if (format === "parquet") return readParquetFile(file, KINDS[s.kind] as AnyMessageType).catch((e: unknown) => { throw new Error(`${what}: ${(e as Error).message}`, { cause: e }); });
+    if (format === "parquet") return readParquetFile(file, KINDS[s.kind] as AnyMessageType).catch((e: unknown) => { throw new SourceReadError(`${what}: ${(e as Error).message}`, { cause: e }); });
     let text: string;
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      throw new Error(`${what}: cannot read ${file} (${(e as Error).message}): check params.path (relative paths are resolved against ${this.cwd})`, { cause: e });
+      throw new SourceReadError(`${what}: cannot read ${file} (${(e as Error).message}): check params.path (relative paths are resolved against ${this.cwd})`, { cause: e });
     }
     if (format === "jsonl") {
       if (s.kind !== "news") throw new Error(`${what}: JSON Lines files hold news, but the source is type ${s.kind}: declare type: news, or give a CSV or Parquet file`);
@@ -164,7 +165,7 @@ export class FileInput implements InputPort {
     try {
       r = parseMarketFile(text, { symbol: p.symbol, file: p.path });
     } catch (e) {
-      throw new Error(`${what}: ${(e as Error).message}`, { cause: e });
+      throw new SourceReadError(`${what}: ${(e as Error).message}`, { cause: e });
     }
     if (r.kind !== s.kind) {
       const holds = r.kind === "bar" ? `${r.timeframe} bars (layout ${r.layout})` : "trade ticks";

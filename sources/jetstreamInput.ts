@@ -13,6 +13,7 @@ import type { InputBatch, InputPort, Timed } from "../runtime/ports.ts";
 import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
 import { JetStreamSource, type DecodedMessage } from "./jetstreamSource.ts";
 import { NATS } from "../sinks/outputSinks.ts";
+import { SourceConnectionError } from "./sourceErrors.ts";
 
 /** What the live input reports (ops/metrics.ts implements it); measured here, in the I/O layer. */
 export interface JetStreamInputMetrics {
@@ -43,7 +44,13 @@ interface Pending {
 /** A dead letter whose message is acked (or termed) with the batch that writes it. */
 interface PendingDead {
   readonly letter: DeadLetter;
-  readonly ack: () => void;
+  readonly ack: () => SentAck;
+}
+
+/** An ack (or term) this process sent, kept until the server confirmed it (see confirmAcks). */
+interface SentAck {
+  readonly msg: JsMsg;
+  readonly term: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -106,7 +113,7 @@ export class JetStreamInput implements InputPort {
         this.pendingDead.push({ letter, ack: () => this.ack(lane, msg, true) }); // term(): a 2.9 server ignores a reason argument
         this.signal();
       },
-      onError: (lane, e) => this.fail(new Error(`consumer ${lane.durable} on ${lane.subject} failed: ${(e as Error).message}`, { cause: e })),
+      onError: (lane, e) => this.fail(new SourceConnectionError(`consumer ${lane.durable} on ${lane.subject} failed: ${(e as Error).message}`, { cause: e })),
     });
     const idleMs = Number(parseDurationNs(p.decl.sequencing.idleAfter) / 1_000_000n);
     // A lane quiet for `idleAfter` stops holding the watermark back, but only once the server confirms it is
@@ -163,13 +170,15 @@ export class JetStreamInput implements InputPort {
       origins: entries.map((e) => ({ subject: e.item.msg.subject, streamSeq: BigInt(e.item.msg.seq) })),
       watermark,
       deadLetters: dead.map((d) => d.letter),
-      commit: () => {
+      commit: async () => {
         if (this.failure !== undefined) return;
+        const sent: SentAck[] = [];
         for (const { item: p } of entries) {
-          this.ack(p.lane, p.msg);
+          sent.push(this.ack(p.lane, p.msg));
           this.uncommitted.delete(p.key);
         }
-        for (const d of dead) d.ack();
+        for (const d of dead) sent.push(d.ack());
+        await this.confirmAcks(sent);
         this.buffered -= entries.length;
         this.o.metrics?.batchProcessed?.((performance.now() - t0) / 1000, watermark, this.buffered);
       },
@@ -233,10 +242,37 @@ export class JetStreamInput implements InputPort {
     if (changed) this.signal();
   }
 
-  private ack(lane: number, msg: JsMsg, term = false): void {
+  private ack(lane: number, msg: JsMsg, term = false): SentAck {
     if (term) msg.term();
     else msg.ack();
     this.held[lane]!--;
+    return { msg, term };
+  }
+
+  /**
+   * Resolves once the server has read the acks just sent. Acks are fire-and-forget publishes, and the NATS client
+   * drops what it buffered while disconnected (nats.js resets its outbound buffer at every reconnect attempt): a
+   * batch committed during a reconnect would otherwise stay unacked on the server and be delivered again to the
+   * next run, although its outputs were committed. The server answers a PING only after reading everything sent
+   * before it, so a resolved flush confirms the acks; a rejected one (the connection dropped) sends them again.
+   */
+  private async confirmAcks(sent: readonly SentAck[]): Promise<void> {
+    if (sent.length === 0) return;
+    for (;;) {
+      try {
+        await this.o.nc.flush();
+        return;
+      } catch (e) {
+        const what = `the acks of ${sent.length} committed message(s) did not reach the server`;
+        if (this.o.nc.isClosed()) throw new SourceConnectionError(`jetstream input: the NATS connection closed and ${what}; the next run gets them again`, { cause: e });
+        for (const s of sent) {
+          // nats.js keeps a message's reply subject on it (JsMsgImpl.reply) but its ack() sends only once.
+          const reply = (s.msg as JsMsg & { readonly reply?: unknown }).reply;
+          if (typeof reply !== "string") throw new SourceConnectionError(`jetstream input: the NATS connection dropped and ${what}; cannot send them again (no reply subject on the message)`, { cause: e });
+          this.o.nc.publish(reply, s.term ? "+TERM" : "+ACK");
+        }
+      }
+    }
   }
 
   private signal(): void {

@@ -12,6 +12,7 @@ import type { DeadLetter } from "../schemas/deadLetter.ts";
 import { parseDurationNs } from "../schemas/time.ts";
 import type { Trade } from "../schemas/trade.ts";
 import { BINANCE_SYMBOL, parseBinanceFrame, subscribeMessage } from "./exchange/binanceTrades.ts";
+import { SourceConnectionError } from "./sourceErrors.ts";
 
 export const BinanceSourceParams = z.strictObject({
   symbols: z
@@ -203,7 +204,7 @@ export class WebSocketTradeInput implements InputPort {
     try {
       ws = new WebSocket(this.url, { handshakeTimeout: 10_000 });
     } catch (e) {
-      this.fail(new Error(`binance source: cannot connect to ${this.url}: ${(e as Error).message}`, { cause: e }));
+      this.fail(new SourceConnectionError(`binance source: cannot connect to ${this.url}: ${(e as Error).message}`, { cause: e }));
       return;
     }
     this.ws = ws;
@@ -249,7 +250,7 @@ export class WebSocketTradeInput implements InputPort {
     if (this.attempts >= this.params.maxReconnects) {
       const never = this.counts.connections === 0;
       const what = never ? `could not connect to ${this.url}` : `lost the connection to ${this.url}`;
-      this.fail(new Error(`binance source: ${what} and ${this.attempts} reconnect attempt(s) failed (maxReconnects ${this.params.maxReconnects}, reconnectDelay ${this.params.reconnectDelay}); last error: ${this.lastError}${never ? "" : ". Trades sent since the connection dropped are not in this run"}`));
+      this.fail(new SourceConnectionError(`binance source: ${what} and ${this.attempts} reconnect attempt(s) failed (maxReconnects ${this.params.maxReconnects}, reconnectDelay ${this.params.reconnectDelay}); last error: ${this.lastError}${never ? "" : ". Trades sent since the connection dropped are not in this run"}`));
       return;
     }
     this.attempts++;

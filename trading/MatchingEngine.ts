@@ -111,29 +111,21 @@ export class MatchingEngine {
   }
 
   /** Cancels a working order. Returns the events, or a reason when there is nothing to cancel. */
-  cancel(orderId: string, ts: bigint, reason = "cancelled on request"): EngineEvent[] | string {
+  cancel(orderId: string, ts: bigint): EngineEvent[] | string {
     const w = this.s.working.find((x) => x.order.id === orderId);
     if (!w) return `order ${orderId} is not working (unknown, or already filled, cancelled or expired)`;
     const out: EngineEvent[] = [];
-    this.finish(w, "cancelled", ts, reason, out);
+    this.finish(w, "cancelled", ts, "cancelled on request", out);
     this.afterChange(w, ts, out);
     this.compact();
     return out;
   }
 
-  /** Cancels every working order (of one symbol, or all), e.g. when the kill switch trips. */
-  cancelAll(ts: bigint, reason: string, symbol?: string): EngineEvent[] {
+  /** Cancels every working order and drops every bracket group, e.g. when the kill switch trips. */
+  cancelAll(ts: bigint, reason: string): EngineEvent[] {
     const out: EngineEvent[] = [];
-    const touched = new Set<string>();
-    for (const w of this.s.working) {
-      if (symbol !== undefined && w.order.symbol !== symbol) continue;
-      touched.add(w.order.id);
-      if (!isTerminal(w.order)) this.finish(w, "cancelled", ts, reason, out);
-    }
-    // Only the brackets of the cancelled orders go: other symbols' groups keep protecting their entries.
-    for (const [id, g] of Object.entries(this.s.brackets)) {
-      if (symbol === undefined || touched.has(g.entryId) || g.legIds.some((l) => touched.has(l))) delete this.s.brackets[id];
-    }
+    for (const w of this.s.working) if (!isTerminal(w.order)) this.finish(w, "cancelled", ts, reason, out);
+    this.s.brackets = {};
     this.compact();
     return out;
   }

@@ -4,7 +4,6 @@
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import type { Order } from "../schemas/order.ts";
-import type { EquitySnapshot } from "../schemas/position.ts";
 import { fillPolicy, sessionDay, type FillPolicy, type FillPolicyInput } from "./fillPolicy.ts";
 import { InstrumentSchema, type Commission, type Instrument, type InstrumentInput } from "./instrument.ts";
 import type { BrokerEvent, EngineEvent } from "../schemas/brokerEvent.ts";
@@ -95,9 +94,6 @@ export class PaperBroker {
   }
   openOrders(symbol?: string): Order[] {
     return this.engine.openOrders(symbol);
-  }
-  equitySnapshot(ts: bigint): EquitySnapshot {
-    return this.portfolio.equitySnapshot(ts);
   }
 
   /** Validates, risk-checks and (if accepted) places an order. A rejection is an order event with the reason. */

@@ -73,9 +73,6 @@ export class Portfolio {
   get cash(): number {
     return this.s.cash;
   }
-  get startingCash(): number {
-    return this.s.startingCash;
-  }
   get closedTrades(): readonly ClosedTrade[] {
     return this.s.closedTrades;
   }
@@ -123,14 +120,14 @@ export class Portfolio {
     else this.s.positions[symbol] = { symbol, qty: 0, avgPrice: 0, markPrice: price, realizedPnl: 0, commission: 0 };
   }
 
-  unrealizedPnl(symbol: string): number {
+  private unrealizedPnl(symbol: string): number {
     const p = this.s.positions[symbol];
     if (!p || p.qty === 0) return 0;
     return (p.markPrice - p.avgPrice) * p.qty * this.instrumentOf(symbol).multiplier;
   }
 
   /** What the position adds to equity: market value (cash instruments) or unrealized P&L (margined). */
-  positionValue(symbol: string): number {
+  private positionValue(symbol: string): number {
     const p = this.s.positions[symbol];
     if (!p || p.qty === 0) return 0;
     const inst = this.instrumentOf(symbol);

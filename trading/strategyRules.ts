@@ -2,6 +2,7 @@
 // A rule set reads one indicator row (named numbers) per bar and says which side to be on: +1, 0 or -1.
 import { z } from "zod";
 import { SizingSchema } from "./sizing.ts";
+import { TickflowError } from "../core/errors.ts";
 
 /** A value name from the indicator row (e.g. "close", "sma15", "rsi14") or a constant. */
 export type Operand = string | number;
@@ -81,7 +82,8 @@ export const StrategyRulesSchema = z
   });
 export type StrategyRules = z.infer<typeof StrategyRulesSchema>;
 
-export class StrategyRulesError extends Error {
+export class StrategyRulesError extends TickflowError {
+  static override readonly code = "STRATEGY_RULES_INVALID";
   override readonly name = "StrategyRulesError";
   constructor(
     readonly source: string,

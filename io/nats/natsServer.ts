@@ -4,8 +4,10 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from "node:
 import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TickflowError } from "../../core/errors.ts";
 
-export class NatsServerNotInstalledError extends Error {
+export class NatsServerNotInstalledError extends TickflowError {
+  static override readonly code = "NATS_SERVER_NOT_INSTALLED";
   override readonly name = "NatsServerNotInstalledError";
   constructor() {
     super(
@@ -65,8 +67,14 @@ export interface LocalNatsServer {
   readonly url: string;
   readonly port: number;
   readonly storeDir: string;
+  /** The running process (a new one after `restart()`). */
   readonly process: ChildProcess;
   stop(): Promise<void>;
+  /**
+   * Stops the process and starts it again on the same port and store: what a client sees when the server restarts
+   * (tests of reconnects and redelivery). Resolves once the server accepts connections again.
+   */
+  restart(): Promise<void>;
 }
 
 /** A throwaway JetStream server on a free port with a temporary store: for tests and benchmarks. */
@@ -78,28 +86,44 @@ export async function startTempNatsServer(opts: { keepStore?: boolean } = {}): P
   mkdirSync(storeDir);
   const conf = join(dir, "nats.conf");
   writeFileSync(conf, `listen: 127.0.0.1:${port}\njetstream { store_dir: "${storeDir}", max_memory_store: 256MB, max_file_store: 4GB }\n`);
-  const child = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-  try {
-    await waitForPort(port, 10_000);
-  } catch (e) {
-    child.kill("SIGKILL");
-    throw new Error(`${(e as Error).message}\n${stderr}`);
-  }
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    try {
+      await waitForPort(port, 10_000);
+    } catch (e) {
+      child.kill("SIGKILL");
+      throw new Error(`${(e as Error).message}\n${stderr}`);
+    }
+    return child;
+  };
+  const halt = async (child: ChildProcess): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      // A restart must not find the old process still holding the port.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    }
+  };
+  let child = await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
-    process: child,
+    get process() {
+      return child;
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill("SIGKILL");
-      }
+      await halt(child);
       if (!opts.keepStore) rmSync(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await halt(child);
+      child = await launch();
     },
   };
 }

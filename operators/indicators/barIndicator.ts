@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import type { Bar } from "./types.ts";
+import { TickflowError } from "../../core/errors.ts";
 
 /** The price a single-series indicator reads from each bar. */
 export const sourceSchema = z
@@ -34,7 +35,8 @@ export interface BarIndicatorState {
 }
 
 /** A bar field was NaN or infinite: kernels would carry it forever, so it is refused instead. */
-export class IndicatorInputError extends Error {
+export class IndicatorInputError extends TickflowError {
+  static override readonly code = "INDICATOR_INPUT_NOT_FINITE";
   override name = "IndicatorInputError";
 }
 

@@ -21,6 +21,7 @@ import type { Bar } from "./types.ts";
 import { Vwap } from "./vwap.ts";
 import { Wma } from "./wma.ts";
 import { ZScore } from "./zScore.ts";
+import { TickflowError } from "../../core/errors.ts";
 
 export interface IndicatorSpec {
   name: string;
@@ -37,7 +38,8 @@ export interface IndicatorSpec {
 }
 
 /** Unknown indicator name, or params that fail the indicator's schema. */
-export class IndicatorParamsError extends Error {
+export class IndicatorParamsError extends TickflowError {
+  static override readonly code = "INDICATOR_PARAMS_INVALID";
   override name = "IndicatorParamsError";
   constructor(
     message: string,

@@ -4,9 +4,11 @@ import * as ti from "technicalindicators";
 import type { BarIndicator, BarIndicatorState } from "./barIndicator.ts";
 import { checkBar } from "./barIndicator.ts";
 import type { Bar } from "./types.ts";
+import { TickflowError } from "../../core/errors.ts";
 
 /** technicalindicators keeps its state in a generator, which cannot be saved: see `TiIndicator.toState`. */
-export class IndicatorCheckpointError extends Error {
+export class IndicatorCheckpointError extends TickflowError {
+  static override readonly code = "INDICATOR_CHECKPOINT_UNSUPPORTED";
   override name = "IndicatorCheckpointError";
 }
 

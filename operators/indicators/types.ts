@@ -1,4 +1,5 @@
 // Shared shapes of the indicator kernels: the bar they read and the checks their saved state passes on restore.
+import { TickflowError } from "../../core/errors.ts";
 
 /** One OHLCV bar, as the registry's `BarIndicator.update` reads it. */
 export interface Bar {
@@ -17,7 +18,8 @@ export interface HlcBar {
 }
 
 /** Thrown by `fromState` when a snapshot does not belong to the kernel restoring it. */
-export class IndicatorStateError extends Error {
+export class IndicatorStateError extends TickflowError {
+  static override readonly code = "INDICATOR_STATE_INVALID";
   override name = "IndicatorStateError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

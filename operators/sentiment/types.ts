@@ -1,5 +1,4 @@
-// Shapes shared by the sentiment operators. News and ScoredNews come from schemas/news.ts, the single source of truth.
-export type { News, ScoredNews } from "../../schemas/news.ts";
+// Shapes of a text score (scoreText). The news messages themselves are in schemas/news.ts.
 
 export type SentimentLabel = "positive" | "negative" | "neutral";
 

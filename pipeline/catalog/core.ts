@@ -6,9 +6,9 @@ import { parseDurationNs } from "../../schemas/time.ts";
 import { TIMEFRAME_PATTERN } from "../../schemas/timeframe.ts";
 import { bars } from "../../operators/bars.ts";
 import { computeIndicators, type IndicatorSpec } from "../../operators/computeIndicators.ts";
-import { asofJoin } from "../../operators/asofJoin.ts";
 import { momentumRule } from "../../operators/momentumRule.ts";
 import { scoreNews } from "../../operators/scoreNews.ts";
+import { sentimentAsOf, type SentimentAsOfOptions } from "../../operators/sentimentAsOf.ts";
 import { indicatorSpec } from "../indicatorSpecs.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import type { ScoredNews } from "../../schemas/news.ts";
@@ -57,7 +57,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "news", kind: "news" }],
     output: "scoredNews",
     params: z.strictObject({
-      companies: z.record(z.string(), z.array(z.string())).default({}).describe("Extra company-name → symbol links, e.g. `{ ACME: [Acme Corp, Acme] }`."),
+      companies: z.record(z.string(), z.array(z.string())).default({}).describe("Extra symbol → company names for linking untagged headlines, merged over the defaults, e.g. `{ ACME: [Acme Corp, Acme] }`."),
     }),
     example: "{ op: scoreSentiment, in: news }",
     build: (p) => ([input]) => (input as Observable<Chunk<never>>).pipe(scoreNews({ companies: p.companies })) as Observable<Chunk<unknown>>,
@@ -74,19 +74,13 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     }),
     example: "{ op: sentimentAsOf, in: [indicators, sentiment], params: { maxStaleness: 4h, halfLife: 1h } }",
     build: (p, ctx) => {
-      const halfLifeNs = p.halfLife ? Number(parseDurationNs(p.halfLife)) : undefined;
-      return ([rows, news]) =>
-        asofJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, {
-          leftKey: (r) => r.symbol,
-          rightKey: (n) => n.symbol,
-          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
-          maxStalenessNs: parseDurationNs(p.maxStaleness),
-          combine: (row, n, age): FeatureRow => {
-            if (n === undefined || age === undefined) return { ...row, values: { ...row.values, [p.as]: 0 } };
-            const decay = halfLifeNs ? Math.pow(0.5, Number(age) / halfLifeNs) : 1;
-            return { ...row, values: { ...row.values, [p.as]: n.score * decay, [`${p.as}.ageSeconds`]: Number(age) / 1e9 } };
-          },
-        }) as Observable<Chunk<unknown>>;
+      const options: SentimentAsOfOptions = {
+        as: p.as,
+        maxStalenessNs: parseDurationNs(p.maxStaleness),
+        halfLifeNs: p.halfLife ? parseDurationNs(p.halfLife) : undefined,
+        onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
+      };
+      return ([rows, news]) => sentimentAsOf(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, options) as Observable<Chunk<unknown>>;
     },
   }),
   def({

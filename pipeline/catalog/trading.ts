@@ -4,22 +4,21 @@
 import type { Observable } from "rxjs";
 import { z } from "zod";
 import type { Chunk } from "../../core/chunk.ts";
-import { mapItems } from "../../core/chunk.ts";
 import type { Bar } from "../../schemas/bar.ts";
+import type { BrokerEvent } from "../../schemas/brokerEvent.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
+import type { Kind } from "../../schemas/kinds.ts";
 import type { Signal } from "../../schemas/signal.ts";
-import { paperBroker } from "../../operators/paperBroker.ts";
+import { ruleBroker, type RuleBrokerOptions } from "../../operators/ruleBroker.ts";
+import { selectBrokerEvents } from "../../operators/selectBrokerEvents.ts";
+import { signalBroker, signalStrategyRules, type SignalBrokerOptions } from "../../operators/signalBroker.ts";
 import { FillPolicySchema } from "../../trading/fillPolicy.ts";
 import { CommissionSchema, InstrumentSchema } from "../../trading/instrument.ts";
+import type { PaperBrokerConfig } from "../../trading/PaperBroker.ts";
 import { RiskLimitsSchema } from "../../trading/RiskGuard.ts";
 import { SizingSchema } from "../../trading/sizing.ts";
-import { RuleStrategy } from "../../trading/RuleStrategy.ts";
-import { parseStrategyRules, RuleEvaluator, type Row, type StrategyRules } from "../../trading/strategyRules.ts";
-import type { PaperBrokerConfig } from "../../trading/PaperBroker.ts";
-import type { BrokerEvent } from "../../schemas/brokerEvent.ts";
-import type { Kind } from "../../schemas/kinds.ts";
-import { innerOf } from "../../schemas/brokerEvent.ts";
-import { def, type OperatorContext, type OperatorDef } from "../operatorDef.ts";
+import { parseStrategyRules, RuleEvaluator } from "../../trading/strategyRules.ts";
+import { def, type OperatorDef } from "../operatorDef.ts";
 
 /** Parameters every broker node takes: the account, the one named fill policy, costs and risk limits. */
 const brokerParams = {
@@ -38,20 +37,7 @@ function brokerConfig(p: BrokerParams): PaperBrokerConfig {
   return { account: p.account, startingCash: p.startingCash, policy: p.policy, defaultCommission: p.commission, instruments: p.instruments, risk: p.risk, snapshots: p.snapshots };
 }
 
-/** A signal strategy as rules: buy → long, sell → short (long_short) or flat, flat → flat (RuleStrategy.onSignal). */
-function signalRules(s: { name: string; direction: "long_only" | "long_short"; sizing: z.infer<typeof SizingSchema>; price: string }): StrategyRules {
-  const long = { above: ["signal", 0] };
-  const short = { below: ["signal", 0] };
-  const flat = { when: "signal == 0" };
-  return parseStrategyRules(
-    s.direction === "long_only"
-      ? { ...s, enterLong: long, exitLong: { any: [short, flat] } }
-      : { ...s, enterLong: long, enterShort: short, exitLong: flat, exitShort: flat },
-    "signalBroker.strategy",
-  );
-}
-
-function selector(name: string, output: Kind, pick: BrokerEvent["type"], summary: string): OperatorDef<unknown> {
+function selector(name: string, output: Kind, type: BrokerEvent["type"], summary: string): OperatorDef<unknown> {
   return def({
     name,
     summary,
@@ -59,16 +45,8 @@ function selector(name: string, output: Kind, pick: BrokerEvent["type"], summary
     output,
     params: z.strictObject({}),
     example: `{ op: ${name}, in: broker }`,
-    build: () => ([events]) =>
-      (events as Observable<Chunk<BrokerEvent>>).pipe(
-        mapItems<BrokerEvent, unknown>(() => (e) => (e.type === pick ? innerOf(e) : undefined)),
-      ) as Observable<Chunk<unknown>>,
+    build: () => ([events]) => (events as Observable<Chunk<BrokerEvent>>).pipe(selectBrokerEvents(type)) as Observable<Chunk<unknown>>,
   });
-}
-
-function noBar(ctx: OperatorContext, item: { symbol: string }, what: string): [] {
-  ctx.deadLetter(item, `no ${item.symbol} bar at or before this ${what}: nothing to price or size the order with (is the symbol in the bars input?)`, "symbol");
-  return [];
 }
 
 export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
@@ -85,20 +63,13 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
     build: (p, ctx) => {
       const rules = parseStrategyRules(p.strategy, "strategy");
       new RuleEvaluator(rules); // compiles the conditions now, so a bad rule fails at load
-      const config = brokerConfig(p);
-      return ([bars, rows]) =>
-        paperBroker(bars as Observable<Chunk<Bar>>, rows as Observable<Chunk<FeatureRow>>, {
-          broker: config,
-          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
-          strategy: () => {
-            const strategy = new RuleStrategy(rules);
-            return (row, broker, bar) => {
-              if (!bar) return noBar(ctx, row, "feature row");
-              // Orders are stamped with the row's time, never an earlier bar's.
-              return strategy.onBar(bar.tsEvent === row.tsEvent ? bar : { ...bar, tsEvent: row.tsEvent }, row.values, broker);
-            };
-          },
-        }) as Observable<Chunk<unknown>>;
+      const options: RuleBrokerOptions = {
+        broker: brokerConfig(p),
+        rules,
+        onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
+        onNoBar: (row, reason) => ctx.deadLetter(row, reason, "symbol"),
+      };
+      return ([bars, rows]) => ruleBroker(bars as Observable<Chunk<Bar>>, rows as Observable<Chunk<FeatureRow>>, options) as Observable<Chunk<unknown>>;
     },
   }),
   def({
@@ -117,23 +88,13 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
     }),
     example: "{ op: signalBroker, in: [bars, signals], params: { startingCash: 100000, policy: { name: next-open }, strategy: { name: momentum, direction: long_only, sizing: { kind: percent_equity, percent: 20 } } } }",
     build: (p, ctx) => {
-      const rules = signalRules(p.strategy);
-      const config = brokerConfig(p);
-      return ([bars, signals]) =>
-        paperBroker(bars as Observable<Chunk<Bar>>, signals as Observable<Chunk<Signal>>, {
-          broker: config,
-          onLate: (item, _side, reason) => ctx.deadLetter(item, reason, "tsEvent"),
-          strategy: () => {
-            const strategy = new RuleStrategy(rules);
-            return (signal, broker, bar) => {
-              if (!bar) return noBar(ctx, signal, "signal");
-              const row: Record<string, number | undefined> = {};
-              for (const [k, v] of Object.entries(signal.inputs)) if (typeof v === "number") row[k] = v;
-              Object.assign(row, { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume });
-              return strategy.onSignal(signal, row as Row, broker);
-            };
-          },
-        }) as Observable<Chunk<unknown>>;
+      const options: SignalBrokerOptions = {
+        broker: brokerConfig(p),
+        rules: signalStrategyRules(p.strategy),
+        onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
+        onNoBar: (signal, reason) => ctx.deadLetter(signal, reason, "symbol"),
+      };
+      return ([bars, signals]) => signalBroker(bars as Observable<Chunk<Bar>>, signals as Observable<Chunk<Signal>>, options) as Observable<Chunk<unknown>>;
     },
   }),
   selector("orders", "order", "order", "Broker events → order states (accepted, rejected with its reason, filled, cancelled, ...); publish on orders.<SYMBOL>."),

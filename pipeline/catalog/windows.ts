@@ -1,8 +1,8 @@
 // Window, resampling and join operators (issue 3): event-time windows over trades and bars giving feature rows,
 // bar resampling with trading sessions, and interval/keyed stream-stream joins. Late events go to dlq.<node>.
-import { map, type Observable, type OperatorFunction } from "rxjs";
+import type { Observable } from "rxjs";
 import { z } from "zod";
-import { WATERMARK_END, WATERMARK_START, type Chunk } from "../../core/chunk.ts";
+import type { Chunk } from "../../core/chunk.ts";
 import { parseDurationNs } from "../../schemas/time.ts";
 import { TIMEFRAME_PATTERN } from "../../schemas/timeframe.ts";
 import type { Bar } from "../../schemas/bar.ts";
@@ -10,12 +10,11 @@ import type { FeatureRow } from "../../schemas/features.ts";
 import type { ScoredNews } from "../../schemas/news.ts";
 import type { Trade } from "../../schemas/trade.ts";
 import { resampleBars } from "../../operators/resampleBars.ts";
-import { tumblingWindow } from "../../operators/tumblingWindow.ts";
-import { slidingWindow } from "../../operators/slidingWindow.ts";
-import { sessionWindow } from "../../operators/sessionWindow.ts";
-import { intervalJoin } from "../../operators/intervalJoin.ts";
-import { keyedJoin } from "../../operators/keyedJoin.ts";
-import { priceStats, type PricePoint, type PriceStats } from "../../operators/windowAggregates.ts";
+import { barWindowStats } from "../../operators/barWindowStats.ts";
+import type { PriceWindowStatsOptions } from "../../operators/priceWindowStats.ts";
+import { tradeWindowStats } from "../../operators/tradeWindowStats.ts";
+import { featureIntervalJoin, type FeatureIntervalJoinOptions } from "../../operators/featureIntervalJoin.ts";
+import { newsKeyedJoin, type NewsKeyedJoinOptions } from "../../operators/newsKeyedJoin.ts";
 import { def, duration, featureName, type OperatorContext, type OperatorDef } from "../operatorDef.ts";
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a local time HH:MM, e.g. 09:30");
@@ -30,7 +29,6 @@ const windowSpec = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("session"), gap: duration.describe("A symbol's window closes after this much event time without an event.") }),
 ]);
-type WindowSpec = z.infer<typeof windowSpec>;
 
 const windowStatsParams = z.strictObject({
   window: windowSpec.describe("The window shape: `{ type: tumbling, size }`, `{ type: sliding, size, slide }` or `{ type: session, gap }`."),
@@ -38,45 +36,14 @@ const windowStatsParams = z.strictObject({
   prefix: z.string().default("").describe('Prefix for every feature name, e.g. "w5m." (default none).'),
 }).refine((p) => p.window.type !== "sliding" || parseDurationNs(p.window.slide) <= parseDurationNs(p.window.size), { message: "slide must not exceed size", path: ["window", "slide"] });
 
-type Point = PricePoint & { readonly src: unknown };
-
-function windowLabel(w: WindowSpec): string {
-  return w.type === "tumbling" ? w.size : w.type === "sliding" ? `${w.size}/${w.slide}` : `session(${w.gap})`;
-}
-
-/** The window operator of a spec over price points, giving feature rows labelled with the window shape. */
-function priceWindow(p: z.infer<typeof windowStatsParams>, ctx: OperatorContext): OperatorFunction<Chunk<Point>, Chunk<FeatureRow>> {
-  const w = p.window;
-  const common = {
+/** The options of the window-statistics operators from their parameters. */
+function windowStatsOptions<T>(p: z.infer<typeof windowStatsParams>, ctx: OperatorContext): PriceWindowStatsOptions<T> {
+  return {
+    window: p.window,
     allowedLatenessNs: parseDurationNs(p.allowedLateness),
-    aggregate: priceStats(p.prefix),
-    onLate: (pt: Point, reason: string) => ctx.deadLetter(pt.src, reason, "tsEvent"),
+    prefix: p.prefix,
+    onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
   };
-  const op: OperatorFunction<Chunk<Point>, Chunk<PriceStats>> =
-    w.type === "tumbling" ? tumblingWindow({ ...common, sizeNs: parseDurationNs(w.size) })
-    : w.type === "sliding" ? slidingWindow({ ...common, sizeNs: parseDurationNs(w.size), slideNs: parseDurationNs(w.slide) })
-    : sessionWindow({ ...common, gapNs: parseDurationNs(w.gap) });
-  const label = windowLabel(w);
-  return (source) =>
-    source.pipe(
-      op,
-      map((c) => ({ watermark: c.watermark, items: c.items.map((s): FeatureRow => ({ id: `${s.symbol}:${label}:${s.end}`, symbol: s.symbol, tsEvent: s.end, timeframe: label, values: s.values })) })),
-    );
-}
-
-/**
- * A bar covers [tsOpen, tsEvent); as a point it sits at its last instant (tsEvent − 1 ns), so a 5m window
- * [09:30, 09:35) holds the five 1m bars that end by 09:35. The watermark shifts by the same 1 ns.
- */
-function barPoints(): OperatorFunction<Chunk<Bar>, Chunk<Point>> {
-  return map((c) => ({
-    watermark: c.watermark === WATERMARK_END || c.watermark === WATERMARK_START ? c.watermark : c.watermark - 1n,
-    items: c.items.map((b): Point => ({ symbol: b.symbol, tsEvent: b.tsEvent - 1n, price: b.close, volume: b.volume, notional: b.vwap * b.volume, src: b })),
-  }));
-}
-
-function tradePoints(): OperatorFunction<Chunk<Trade>, Chunk<Point>> {
-  return map((c) => ({ watermark: c.watermark, items: c.items.map((t): Point => ({ symbol: t.symbol, tsEvent: t.tsEvent, price: t.price, volume: t.size, notional: t.price * t.size, src: t })) }));
 }
 
 const STATS_FEATURES = "count, volume, vwap, open, high, low, close, ret (close/open − 1), retMean and retStd (population) of event-to-event returns";
@@ -118,8 +85,8 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     params: windowStatsParams,
     example: "{ op: windowStats, in: bars, params: { window: { type: sliding, size: 15m, slide: 5m }, prefix: w15m. } }",
     build: (p, ctx) => {
-      const op = priceWindow(p, ctx);
-      return ([bars]) => (bars as Observable<Chunk<Bar>>).pipe(barPoints(), op) as Observable<Chunk<unknown>>;
+      const op = barWindowStats(windowStatsOptions<Bar>(p, ctx));
+      return ([bars]) => (bars as Observable<Chunk<Bar>>).pipe(op) as Observable<Chunk<unknown>>;
     },
   }),
   def({
@@ -130,8 +97,8 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     params: windowStatsParams,
     example: "{ op: tradeWindowStats, in: trades, params: { window: { type: tumbling, size: 1m }, allowedLateness: 2s } }",
     build: (p, ctx) => {
-      const op = priceWindow(p, ctx);
-      return ([trades]) => (trades as Observable<Chunk<Trade>>).pipe(tradePoints(), op) as Observable<Chunk<unknown>>;
+      const op = tradeWindowStats(windowStatsOptions<Trade>(p, ctx));
+      return ([trades]) => (trades as Observable<Chunk<Trade>>).pipe(op) as Observable<Chunk<unknown>>;
     },
   }),
   def({
@@ -147,23 +114,14 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     }),
     example: "{ op: intervalJoin, in: [bars1m, stats5m], params: { before: 5m, after: 0s, rightPrefix: s5m. } }",
     build: (p, ctx) => {
-      const lower = -parseDurationNs(p.before);
-      const upper = parseDurationNs(p.after);
-      return ([left, right]) =>
-        intervalJoin(left as Observable<Chunk<FeatureRow>>, right as Observable<Chunk<FeatureRow>>, {
-          leftKey: (r) => r.symbol,
-          rightKey: (r) => r.symbol,
-          lowerNs: lower,
-          upperNs: upper,
-          maxPerKey: p.maxPerKey,
-          combine: (l, r): FeatureRow => {
-            const values: Record<string, number> = { ...l.values };
-            for (const [k, v] of Object.entries(r.values)) values[`${p.rightPrefix}${k}`] = v;
-            values[`${p.rightPrefix}lagSeconds`] = Number(r.tsEvent - l.tsEvent) / 1e9;
-            return { id: `${l.id}+${r.id}`, symbol: l.symbol, tsEvent: l.tsEvent > r.tsEvent ? l.tsEvent : r.tsEvent, timeframe: l.timeframe, values };
-          },
-          onLate: (item, side, reason) => ctx.deadLetter(item, `${reason} (${side} input)`, "tsEvent"),
-        }) as Observable<Chunk<unknown>>;
+      const options: FeatureIntervalJoinOptions = {
+        beforeNs: parseDurationNs(p.before),
+        afterNs: parseDurationNs(p.after),
+        rightPrefix: p.rightPrefix,
+        maxPerKey: p.maxPerKey,
+        onLate: (row, reason) => ctx.deadLetter(row, reason, "tsEvent"),
+      };
+      return ([left, right]) => featureIntervalJoin(left as Observable<Chunk<FeatureRow>>, right as Observable<Chunk<FeatureRow>>, options) as Observable<Chunk<unknown>>;
     },
   }),
   def({
@@ -178,22 +136,13 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     }),
     example: "{ op: keyedJoin, in: [indicators, sentiment], params: { ttl: 30m, maxPerKey: 50, as: news } }",
     build: (p, ctx) => {
-      const ttl = parseDurationNs(p.ttl);
-      return ([rows, news]) =>
-        keyedJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, {
-          leftKey: (r) => r.symbol,
-          rightKey: (n) => n.symbol,
-          ttlNs: ttl,
-          maxPerKey: p.maxPerKey,
-          combine: (row, n): FeatureRow => ({
-            id: `${row.id}+${n.id}`,
-            symbol: row.symbol,
-            tsEvent: row.tsEvent > n.tsEvent ? row.tsEvent : n.tsEvent,
-            timeframe: row.timeframe,
-            values: { ...row.values, [p.as]: n.score, [`${p.as}.ageSeconds`]: Number(row.tsEvent - n.tsEvent) / 1e9 },
-          }),
-          onLate: (item, side, reason) => ctx.deadLetter(item, `${reason} (${side} input)`, "tsEvent"),
-        }) as Observable<Chunk<unknown>>;
+      const options: NewsKeyedJoinOptions = {
+        ttlNs: parseDurationNs(p.ttl),
+        maxPerKey: p.maxPerKey,
+        as: p.as,
+        onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
+      };
+      return ([rows, news]) => newsKeyedJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, options) as Observable<Chunk<unknown>>;
     },
   }),
 ];

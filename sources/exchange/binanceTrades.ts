@@ -9,6 +9,8 @@ export const BINANCE_SYMBOL = /^[A-Z0-9]{2,20}$/;
 
 /** A frame that is not a valid trade: `binance frame #17: field "p" must be a positive number, got "abc"`. */
 export class BinanceFrameError extends MessageValidationError {
+  static override readonly code = "BINANCE_FRAME_INVALID";
+  override readonly name = "BinanceFrameError";
   constructor(
     /** Number of the frame on the connection (1 = the first frame received). */
     readonly frame: number,

@@ -5,9 +5,7 @@ import { exportOnnx } from "../../models/onnxExport.ts";
 import { predictProba } from "../../models/model.ts";
 import { ModelLoadError, NonFiniteOutputError, OnnxScorer } from "../../models/onnxScorer.ts";
 import { FeatureMismatchError } from "../../models/featureOrder.ts";
-import { batchedScorer } from "../../models/batchedScorer.ts";
 import { mulberry32 } from "../../models/prng.ts";
-import { ManualScheduler } from "./manualScheduler.ts";
 import { smallGbt, smallLogreg, withTempDir } from "./helpers.ts";
 
 const meta = { modelId: "m-v2", name: "m", version: 2, pipeline: "btc-1m" };
@@ -85,26 +83,6 @@ describe("OnnxScorer", () => {
       } finally {
         await scorer.release();
       }
-    });
-  });
-
-  test("batchedScorer: single rows in, probabilities out in order, one session call per batch", async () => {
-    const { model, data } = smallGbt();
-    await withTempDir(async (dir) => {
-      const file = join(dir, "m.onnx");
-      await exportOnnx(model, file, meta);
-      const scorer = await OnnxScorer.load(file, { featureNames: data.featureNames });
-      const sizes: number[] = [];
-      const scheduler = new ManualScheduler();
-      const batcher = batchedScorer(scorer, { maxBatch: 8, maxDelayMs: 2, scheduler, onBatch: (n) => sizes.push(n) });
-      const rows = Array.from({ length: 20 }, (_, i) => data.X.slice(i * 4, i * 4 + 4));
-      const pending = rows.map((r) => batcher.submit(r));
-      scheduler.advance(2);
-      const got = await Promise.all(pending);
-      const expected = predictProba(model, data.X.subarray(0, 80), 20);
-      got.forEach((p, i) => expect(Math.abs(p - expected[i]!)).toBeLessThanOrEqual(1e-6));
-      expect(sizes).toEqual([8, 8, 4]);
-      await scorer.release();
     });
   });
 
