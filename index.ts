@@ -9,7 +9,17 @@ export { defineOperator, duration, featureName, type OperatorDef, type OperatorC
 export { signalRule, type Decision, type SignalAction, type SignalRuleOptions } from "./operators/signalRule.ts";
 export type { CompiledPipeline, CompiledSource, CompiledSink } from "./pipeline/graph.ts";
 export type { SinkMeta, SourceMeta, RunMode } from "./pipeline/connectorSpec.ts";
-export { defineSink, defineSource, serviceToken, Services, type SinkSpec, type SourceSpec, type SinkContext, type SourceContext, type ServiceToken } from "./runtime/connectors.ts";
+export {
+  defineSink,
+  defineSource,
+  serviceToken,
+  Services,
+  type SinkSpec,
+  type SourceSpec,
+  type SinkContext,
+  type SourceContext,
+  type ServiceToken,
+} from "./runtime/connectors.ts";
 export type { InputPort, InputBatch, InputOrigin, OutputPort, OutputStage, DeadLetterPort, InputRecorder, Timed } from "./runtime/ports.ts";
 export { RunDriver, type RunDriverOptions, type BoundOutput, type RunJournal } from "./runtime/runDriver.ts";
 export { MemoryInput, CollectingOutput } from "./runtime/memoryInput.ts";

@@ -34,9 +34,15 @@ export interface LiveOpsOptions {
 
 /** `--http-port` if given, else TICKFLOW_HTTP_PORT, else 9464; 0 turns the server off. */
 export function resolveHttpPort(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
-  const [raw, from] = flag !== undefined ? [flag, "--http-port"] : env.TICKFLOW_HTTP_PORT !== undefined ? [env.TICKFLOW_HTTP_PORT, "TICKFLOW_HTTP_PORT"] : [String(DEFAULT_HTTP_PORT), "default"];
+  const [raw, from] =
+    flag !== undefined
+      ? [flag, "--http-port"]
+      : env.TICKFLOW_HTTP_PORT !== undefined
+        ? [env.TICKFLOW_HTTP_PORT, "TICKFLOW_HTTP_PORT"]
+        : [String(DEFAULT_HTTP_PORT), "default"];
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${from}: expected a port from 1 to 65535, or 0 to turn the dashboard off; got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${from}: expected a port from 1 to 65535, or 0 to turn the dashboard off; got ${JSON.stringify(raw)}`);
   return port;
 }
 
@@ -151,7 +157,12 @@ export class LiveOps {
       const s = this.live.run.summary();
       const failed = this.live.failed;
       await this.audit
-        .audit("run.stop", this.o.runId, { status: this.state, counters: s.counters, digest: s.digest, ...(failed ? { error: (failed as Error).message ?? String(failed) } : {}) })
+        .audit("run.stop", this.o.runId, {
+          status: this.state,
+          counters: s.counters,
+          digest: s.digest,
+          ...(failed ? { error: (failed as Error).message ?? String(failed) } : {}),
+        })
         .catch(() => undefined);
     }
   }

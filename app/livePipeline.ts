@@ -36,8 +36,25 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
   // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
   let live: LiveRun | undefined;
   const ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, options: { consumer: o.consumer, ...o.auditOptions } });
-  const deployment = predictNodes(pipeline).length ? await ModelDeployment.start({ nc, pipeline, deadLetter: (l) => live?.run.deadLetter(l), onEvent: (e) => ops.auditDeployment(e), recordInstall: (i) => recordModelInstall(db, runId, i) }) : undefined;
-  live = new LiveRun({ pipeline: deployment?.pipeline ?? pipeline, nc, db, runId, consumerPrefix: o.consumer, deliver: o.fromNow ? "new" : "all", print: o.quiet ? () => {} : undefined, metrics: ops.hooks });
+  const deployment = predictNodes(pipeline).length
+    ? await ModelDeployment.start({
+        nc,
+        pipeline,
+        deadLetter: (l) => live?.run.deadLetter(l),
+        onEvent: (e) => ops.auditDeployment(e),
+        recordInstall: (i) => recordModelInstall(db, runId, i),
+      })
+    : undefined;
+  live = new LiveRun({
+    pipeline: deployment?.pipeline ?? pipeline,
+    nc,
+    db,
+    runId,
+    consumerPrefix: o.consumer,
+    deliver: o.fromNow ? "new" : "all",
+    print: o.quiet ? () => {} : undefined,
+    metrics: ops.hooks,
+  });
   ops.attach(live);
   let resolveStop!: () => void;
   const stopped = new Promise<void>((r) => (resolveStop = r));
@@ -45,7 +62,9 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
   try {
     await live.start();
     await ops.running();
-    process.stderr.write(`tickflow: running ${pipeline.decl.name} (run ${runId}, NATS ${cfg.natsUrl}, DuckDB ${cfg.dbPath})${ops.url ? `; dashboard ${ops.url}` : ""}; Ctrl-C to stop\n`);
+    process.stderr.write(
+      `tickflow: running ${pipeline.decl.name} (run ${runId}, NATS ${cfg.natsUrl}, DuckDB ${cfg.dbPath})${ops.url ? `; dashboard ${ops.url}` : ""}; Ctrl-C to stop\n`,
+    );
     const extra = o.onStarted?.({ stop: () => resolveStop(), banner: (line) => void process.stderr.write(`tickflow: ${line}\n`) });
     let error: unknown;
     try {
@@ -65,4 +84,3 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     await db.close();
   }
 }
-

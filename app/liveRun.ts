@@ -41,6 +41,8 @@ export class LiveRun {
   private done?: Promise<RunSummary>;
   private failureCause?: unknown;
   private readonly listeners = new Set<() => void>();
+  /** Batches whose commit finished (the run counts a batch when it computes it, before the commit). */
+  private committedBatches = 0;
   private rejectFailure!: (e: unknown) => void;
   /** Rejects when the run fails (a consumer or sink error); never resolves. */
   readonly failure: Promise<never> = new Promise<never>((_, reject) => (this.rejectFailure = reject));
@@ -68,7 +70,10 @@ export class LiveRun {
       recorder: new DuckDbInputRecorder(this.recorder, o.runId),
       journal: new DuckDbRunJournal(o.db, {}, o.now),
       metrics: o.metrics,
-      onCommitted: () => this.notify(),
+      onCommitted: () => {
+        this.committedBatches++;
+        this.notify();
+      },
     });
   }
 
@@ -92,7 +97,8 @@ export class LiveRun {
   /** Resolves when the pipeline has processed (and committed) everything delivered so far and `predicate` holds. */
   async waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
+    // Counters move when a batch is computed; its commit (recording, publishes, acks) follows: wait for that too.
+    while (!(predicate() && this.run.counters.batches === this.committedBatches)) {
       if (this.failureCause) throw this.failureCause;
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the live run (${JSON.stringify(this.run.counters)})`);
       await new Promise<void>((r) => {

@@ -69,7 +69,14 @@ export async function readDeployment(nc: NatsConnection, pipeline: string): Prom
 }
 
 export type DeploymentEvent =
-  | { readonly type: "installed"; readonly revision: number; readonly modelId: string; readonly version: number; readonly probeRows: number; readonly maxAbsDiff: number }
+  | {
+      readonly type: "installed";
+      readonly revision: number;
+      readonly modelId: string;
+      readonly version: number;
+      readonly probeRows: number;
+      readonly maxAbsDiff: number;
+    }
   | { readonly type: "rejected"; readonly revision: number; readonly modelId?: string; readonly reason: string; readonly error: unknown }
   | { readonly type: "refused"; readonly revision: number; readonly modelId?: string; readonly reason: string }
   | { readonly type: "ignored"; readonly revision: number; readonly reason: string }
@@ -222,7 +229,9 @@ export class ModelDeployment {
       }
       this.breaker.recordSuccess();
       const { probeRows, maxAbsDiff } = loads[0]!.load;
-      this.log(`pipeline ${this.name}: serving model ${deployment.modelId} (revision ${revision}; probe ${probeRows} rows, onnx vs ts max abs diff ${maxAbsDiff.toExponential(1)})`);
+      this.log(
+        `pipeline ${this.name}: serving model ${deployment.modelId} (revision ${revision}; probe ${probeRows} rows, onnx vs ts max abs diff ${maxAbsDiff.toExponential(1)})`,
+      );
       this.emit({ type: "installed", revision, modelId: deployment.modelId, version: deployment.version, probeRows, maxAbsDiff });
     } catch (error) {
       this.reject(e, deployment.modelId, (error as Error).message, error, true);
@@ -245,7 +254,13 @@ export class ModelDeployment {
     } catch {
       payload = `(${e.length} bytes, not text)`;
     }
-    return { stage: "model-deploy", subject: `$KV.${DEPLOYMENT_BUCKET}.${e.key}`, ref: `revision ${e.revision}${modelId ? ` (${modelId})` : ""}`, reason, payload };
+    return {
+      stage: "model-deploy",
+      subject: `$KV.${DEPLOYMENT_BUCKET}.${e.key}`,
+      ref: `revision ${e.revision}${modelId ? ` (${modelId})` : ""}`,
+      reason,
+      payload,
+    };
   }
 
   private emit(event: DeploymentEvent): void {
@@ -257,7 +272,11 @@ export class ModelDeployment {
  * Binds a pipeline's predict nodes to one fixed model file (replay without NATS, benches, tests).
  * @example const { pipeline } = await withFixedModel(compiled, record.filePath, record.sha256);
  */
-export async function withFixedModel(pipeline: CompiledPipeline, file: string, sha256?: string): Promise<{ pipeline: CompiledPipeline; slots: ReadonlyMap<string, ModelSlot>; model: ServingModel }> {
+export async function withFixedModel(
+  pipeline: CompiledPipeline,
+  file: string,
+  sha256?: string,
+): Promise<{ pipeline: CompiledPipeline; slots: ReadonlyMap<string, ModelSlot>; model: ServingModel }> {
   const nodes = predictNodes(pipeline);
   if (nodes.length === 0) throw new Error(`pipeline ${pipeline.decl.name} has no predict node`);
   const fileFeatures = readOnnxModelInfo(await readFile(file), file).featureNames;
@@ -277,7 +296,11 @@ export async function withFixedModel(pipeline: CompiledPipeline, file: string, s
  * Binds a pipeline's predict nodes to the models a live run recorded, each taking effect at the row it took effect
  * at live (`replay --run` of a run with mid-run deployments). `fileOf` finds a model's file (the registry).
  */
-export async function withRecordedModels(pipeline: CompiledPipeline, installs: readonly RecordedModelInstall[], fileOf: (modelId: string) => Promise<string>): Promise<{ pipeline: CompiledPipeline; slots: ReadonlyMap<string, ModelSlot> }> {
+export async function withRecordedModels(
+  pipeline: CompiledPipeline,
+  installs: readonly RecordedModelInstall[],
+  fileOf: (modelId: string) => Promise<string>,
+): Promise<{ pipeline: CompiledPipeline; slots: ReadonlyMap<string, ModelSlot> }> {
   const slots = new Map<string, ModelSlot>();
   for (const n of predictNodes(pipeline)) {
     const slot = new ModelSlot(declaredFeatures(n));
@@ -285,7 +308,11 @@ export async function withRecordedModels(pipeline: CompiledPipeline, installs: r
     if (mine.length === 0) throw new Error(`the recorded run has no model install for predict node "${n.name}" of ${pipeline.decl.name}`);
     for (const i of mine) {
       const file = await fileOf(i.modelId);
-      const loaded = await loadServingModel(file, { featureNames: slot.featureNames ?? readOnnxModelInfo(await readFile(file), file).featureNames, expectedModelId: i.modelId, expectedSha256: i.sha256 });
+      const loaded = await loadServingModel(file, {
+        featureNames: slot.featureNames ?? readOnnxModelInfo(await readFile(file), file).featureNames,
+        expectedModelId: i.modelId,
+        expectedSha256: i.sha256,
+      });
       slot.scheduleAt(i.row, loaded.model);
     }
     slots.set(n.name, slot);

@@ -169,7 +169,7 @@ function nestedFields(js: JsonSchemaNode, name: string, root: JsonSchemaNode): P
   if (js.properties) return objectFields(js, `${name}.`, undefined, root);
   if (js.type === "array" && typeof js.items === "object") return nestedFields(js.items, `${name}[]`, root);
   const alts = js.anyOf ?? js.oneOf;
-  if (!alts || !alts.every((a) => a.properties)) return [];
+  if (!alts?.every((a) => a.properties)) return [];
   const rows: ParamDoc[] = [];
   for (const alt of alts) {
     // The discriminator (a `const` property) labels the variant; without one, the variant's shape does.
@@ -177,7 +177,9 @@ function nestedFields(js: JsonSchemaNode, name: string, root: JsonSchemaNode): P
     const when = tag ? `${tag[0]}: ${flow(tag[1].const)}` : typeOf(alt, root, true);
     for (const f of objectFields(alt, `${name}.`, when, root)) {
       if (tag && f.name === `${name}.${tag[0]}`) continue;
-      const same = rows.findIndex((r) => r.name === f.name && r.type === f.type && r.description === f.description && r.default === f.default && r.required === f.required);
+      const same = rows.findIndex(
+        (r) => r.name === f.name && r.type === f.type && r.description === f.description && r.default === f.default && r.required === f.required,
+      );
       if (same >= 0 && tag) rows[same] = { ...rows[same]!, when: `${rows[same]!.when}, ${flow(tag[1].const)}` };
       else rows.push(f);
     }

@@ -60,7 +60,14 @@ export interface CatalogEntries {
 /** Every operator, source connector and sink type, in catalog order, with documented parameters. */
 export function catalogEntries(operators: readonly OperatorDef<unknown>[] = OPERATORS, connectors: Connectors = CONNECTORS): CatalogEntries {
   return {
-    operators: operators.map((o) => ({ name: o.name, summary: o.summary, inputs: o.inputs, output: o.output, params: paramDocs(o.params), example: o.example })),
+    operators: operators.map((o) => ({
+      name: o.name,
+      summary: o.summary,
+      inputs: o.inputs,
+      output: o.output,
+      params: paramDocs(o.params),
+      example: o.example,
+    })),
     sources: connectors.sources.map((s) => ({ connector: s.connector, kinds: s.kinds, summary: s.summary, params: paramDocs(s.params), example: s.example })),
     sinks: connectors.sinks.map((s) => ({
       type: s.type,
@@ -76,7 +83,13 @@ export function catalogEntries(operators: readonly OperatorDef<unknown>[] = OPER
 
 /** Every indicator an `indicators` node can name, in registry order. */
 export function indicatorEntries(): IndicatorEntry[] {
-  return Object.values(indicatorRegistry).map((i) => ({ name: i.name, description: i.description, implementation: i.implementation, outputs: i.outputs, params: paramDocs(i.params) }));
+  return Object.values(indicatorRegistry).map((i) => ({
+    name: i.name,
+    description: i.description,
+    implementation: i.implementation,
+    outputs: i.outputs,
+    params: paramDocs(i.params),
+  }));
 }
 
 /** The forms of a rule condition, with what each means (trading/strategyRules.ts). */
@@ -88,7 +101,9 @@ export function conditionForms(): { form: string; description: string }[] {
 
 function conditionForm(v: JsonSchemaNode, root: JsonSchemaNode): string {
   const req = new Set(v.required ?? []);
-  return `{ ${Object.entries(v.properties ?? {}).map(([k, x]) => `${k}${req.has(k) ? "" : "?"}: ${typeOf(x, root)}`).join(", ")} }`;
+  return `{ ${Object.entries(v.properties ?? {})
+    .map(([k, x]) => `${k}${req.has(k) ? "" : "?"}: ${typeOf(x, root)}`)
+    .join(", ")} }`;
 }
 
 /** A complete small pipeline, shown in the reference's introduction (tests compile it). */
@@ -152,7 +167,16 @@ function sourceMarkdown(s: SourceEntry): string {
 
 function sinkMarkdown(s: SinkEntry): string {
   const accepts = s.accepts ? s.accepts.join(", ") : "every kind";
-  return [`### ${s.type}`, "", s.summary, "", `**accepts:** ${accepts} · **runs in:** ${s.modes.join(", ")} · **stage:** ${s.stage}`, "", paramTable(s.params), yamlBlock(s.example)].join("\n");
+  return [
+    `### ${s.type}`,
+    "",
+    s.summary,
+    "",
+    `**accepts:** ${accepts} · **runs in:** ${s.modes.join(", ")} · **stage:** ${s.stage}`,
+    "",
+    paramTable(s.params),
+    yamlBlock(s.example),
+  ].join("\n");
 }
 
 /** A parameter in one line: `period` (integer ≥ 2, default 14): window length. A description's own "(default N)" is dropped. */
@@ -214,7 +238,9 @@ const declParams = (key: "sources" | "nodes" | "sinks"): string => {
 export function referenceMarkdown(entries: CatalogEntries = catalogEntries()): string {
   const top = paramDocs(PipelineDeclSchema);
   const sequencing = top.find((p) => p.name === "sequencing")!;
-  const opRows = entries.operators.map((o) => `| [${o.name}](#${o.name.toLowerCase()}) | ${o.inputs.map((i) => i.kind).join(" × ")} → ${o.output} | ${cell(o.summary)} |`);
+  const opRows = entries.operators.map(
+    (o) => `| [${o.name}](#${o.name.toLowerCase()}) | ${o.inputs.map((i) => i.kind).join(" × ")} → ${o.output} | ${cell(o.summary)} |`,
+  );
   return [
     "# Pipeline reference",
     "",
@@ -269,4 +295,3 @@ export function referenceMarkdown(entries: CatalogEntries = catalogEntries()): s
     ...entries.sinks.map(sinkMarkdown),
   ].join("\n");
 }
-

@@ -32,7 +32,8 @@ const FORBIDDEN: readonly { readonly pattern: RegExp; readonly what: string }[] 
   { pattern: /\bfetch\s*\(/, what: "does network I/O (fetch)" },
   { pattern: /\bprocess\.env\b/, what: "reads the environment (process.env): take it as a parameter" },
 ];
-const IO_IMPORT = /\bfrom\s+["'](node:)?(fs|fs\/promises|net|http|https|http2|dgram|tls|child_process|cluster|worker_threads|readline)["']|\bfrom\s+["'](@nats-io\/[^"']+|@duckdb\/[^"']+|onnxruntime-node|ws)["']|\bimport\s*\(/;
+const IO_IMPORT =
+  /\bfrom\s+["'](node:)?(fs|fs\/promises|net|http|https|http2|dgram|tls|child_process|cluster|worker_threads|readline)["']|\bfrom\s+["'](@nats-io\/[^"']+|@duckdb\/[^"']+|onnxruntime-node|ws)["']|\bimport\s*\(/;
 
 /** The determinism rules, checked on a module's source: the first violation as `line: what`, or undefined. */
 export function determinismViolation(source: string): string | undefined {
@@ -47,7 +48,14 @@ export function determinismViolation(source: string): string | undefined {
 
 function looksLikeOperator(x: unknown): x is OperatorDef<unknown> {
   const o = x as Partial<OperatorDef<unknown>> | undefined;
-  return !!o && typeof o.name === "string" && Array.isArray(o.inputs) && typeof o.output === "string" && typeof o.build === "function" && typeof (o.params as { safeParse?: unknown } | undefined)?.safeParse === "function";
+  return (
+    !!o &&
+    typeof o.name === "string" &&
+    Array.isArray(o.inputs) &&
+    typeof o.output === "string" &&
+    typeof o.build === "function" &&
+    typeof (o.params as { safeParse?: unknown } | undefined)?.safeParse === "function"
+  );
 }
 
 /**
@@ -62,16 +70,35 @@ export async function loadUserOperators(decl: PipelineDecl, file: string, src: D
     const at = ["nodes", node, "op"];
     const path = resolve(dirname(file), n.op);
     if (!existsSync(path)) throw declarationError(src, at, `cannot find the operator module ${n.op} (looked for ${path})`);
-    let bundled;
+    let bundled: Awaited<ReturnType<typeof build>>;
     try {
-      bundled = await build({ entryPoints: [path], bundle: true, packages: "external", format: "esm", platform: "node", target: "node20", write: false, metafile: true, logLevel: "silent" });
+      bundled = await build({
+        entryPoints: [path],
+        bundle: true,
+        packages: "external",
+        format: "esm",
+        platform: "node",
+        target: "node20",
+        write: false,
+        metafile: true,
+        logLevel: "silent",
+      });
     } catch (e) {
       const first = (e as { errors?: { text: string; location?: { file: string; line: number } }[] }).errors?.[0];
-      throw declarationError(src, at, `operator module ${n.op} does not compile: ${first ? `${first.location ? `${first.location.file}:${first.location.line}: ` : ""}${first.text}` : (e as Error).message}`);
+      throw declarationError(
+        src,
+        at,
+        `operator module ${n.op} does not compile: ${first ? `${first.location ? `${first.location.file}:${first.location.line}: ` : ""}${first.text}` : (e as Error).message}`,
+      );
     }
     for (const input of Object.keys(bundled.metafile!.inputs)) {
       const bad = determinismViolation(readFileSync(resolve(input), "utf8"));
-      if (bad) throw declarationError(src, at, `operator module ${displayPath(dirname(file), resolve(input))} ${bad}; operators must give the same outputs live and in replay: take time from event timestamps (tsEvent, watermarks) and randomness from a seeded generator parameter`);
+      if (bad)
+        throw declarationError(
+          src,
+          at,
+          `operator module ${displayPath(dirname(file), resolve(input))} ${bad}; operators must give the same outputs live and in replay: take time from event timestamps (tsEvent, watermarks) and randomness from a seeded generator parameter`,
+        );
     }
     const code = bundled.outputFiles![0]!.text;
     // Written beside the source so that its package imports ("tickflow", "rxjs") resolve from there.
@@ -86,9 +113,15 @@ export async function loadUserOperators(decl: PipelineDecl, file: string, src: D
       throw declarationError(src, at, `operator module ${n.op} failed to load: ${(e as Error).message}`);
     }
     const op = mod.default ?? mod.operator;
-    if (!looksLikeOperator(op)) throw declarationError(src, at, `operator module ${n.op} must export default an operator made with defineOperator({ name, summary, inputs, output, params, example, build }) from "tickflow"`);
+    if (!looksLikeOperator(op))
+      throw declarationError(
+        src,
+        at,
+        `operator module ${n.op} must export default an operator made with defineOperator({ name, summary, inputs, output, params, example, build }) from "tickflow"`,
+      );
     for (const k of [...op.inputs.map((i) => i.kind), op.output]) {
-      if (!(k in KINDS)) throw declarationError(src, at, `operator module ${n.op} uses the unknown item kind "${k}"; kinds are: ${Object.keys(KINDS).join(", ")}`);
+      if (!(k in KINDS))
+        throw declarationError(src, at, `operator module ${n.op} uses the unknown item kind "${k}"; kinds are: ${Object.keys(KINDS).join(", ")}`);
     }
     out.set(n.op, op);
   }

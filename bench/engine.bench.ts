@@ -53,22 +53,50 @@ async function duckdbAndReplay(path: string): Promise<BenchRow[]> {
     for (let i = 0; i < 100_000 && written < REPLAY_EVENTS; i++, written++) {
       const m = gen.next().value!;
       seq++;
-      if (m.kind === "trade") { trades.push(m.msg); tmeta.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: seq }); }
-      else { news.push(m.msg); nmeta.push({ subject: `news.${m.msg.source}`, streamSeq: seq }); }
+      if (m.kind === "trade") {
+        trades.push(m.msg);
+        tmeta.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: seq });
+      } else {
+        news.push(m.msg);
+        nmeta.push({ subject: `news.${m.msg.source}`, streamSeq: seq });
+      }
     }
     const t0 = performance.now();
     await sink.writeInputs(TradeMessage, trades, tmeta);
     await sink.writeInputs(NewsMessage, news, nmeta);
     writeMs += performance.now() - t0;
   }
-  const rows: BenchRow[] = [{ group: "engine", name: "DuckDB sink: record inputs (chunks + INSERT OR IGNORE)", value: (written / writeMs) * 1000, unit: "rows/s", note: `${written} rows` }];
+  const rows: BenchRow[] = [
+    {
+      group: "engine",
+      name: "DuckDB sink: record inputs (chunks + INSERT OR IGNORE)",
+      value: (written / writeMs) * 1000,
+      unit: "rows/s",
+      note: `${written} rows`,
+    },
+  ];
   for (const batchSize of [256, 8192]) {
     const rss0 = process.memoryUsage().rss;
     let peak = rss0;
     const t0 = performance.now();
-    const s = await replay({ pipeline: await loadPipeline(pipelineFile), db, runId: `bench-${batchSize}`, batchSize, onProgress: () => { const r = process.memoryUsage().rss; if (r > peak) peak = r; } });
+    const s = await replay({
+      pipeline: await loadPipeline(pipelineFile),
+      db,
+      runId: `bench-${batchSize}`,
+      batchSize,
+      onProgress: () => {
+        const r = process.memoryUsage().rss;
+        if (r > peak) peak = r;
+      },
+    });
     const secs = (performance.now() - t0) / 1000;
-    rows.push({ group: "engine", name: `replay momentum-sentiment, batch ${batchSize}`, value: s.counters.inputs / secs, unit: "events/s", note: `${s.counters.inputs} events, ${s.counters.outputs.signals} signals, RSS +${Math.round((peak - rss0) / 2 ** 20)} MiB` });
+    rows.push({
+      group: "engine",
+      name: `replay momentum-sentiment, batch ${batchSize}`,
+      value: s.counters.inputs / secs,
+      unit: "events/s",
+      note: `${s.counters.inputs} events, ${s.counters.outputs.signals} signals, RSS +${Math.round((peak - rss0) / 2 ** 20)} MiB`,
+    });
   }
   await db.close();
   return rows;
@@ -91,7 +119,13 @@ async function natsIngest(dbPath: string): Promise<BenchRow[]> {
     await live.stop();
     return [
       { group: "engine", name: "JetStream ingest: publish with msg id, acked", value: n / pubSecs, unit: "msgs/s", note: `${n} msgs, 512 in flight` },
-      { group: "engine", name: "live run: consume → sequence → pipeline → record → ack", value: n / liveSecs, unit: "msgs/s", note: `${n} msgs from the stream` },
+      {
+        group: "engine",
+        name: "live run: consume → sequence → pipeline → record → ack",
+        value: n / liveSecs,
+        unit: "msgs/s",
+        note: `${n} msgs from the stream`,
+      },
     ];
   } finally {
     await db.close();

@@ -3,7 +3,23 @@
 
 import * as ti from "technicalindicators";
 import {
-  Adx, Atr, BollingerBands, Cci, Dema, Ema, Macd, Obv, Roc, Rsi, Sma, StdDev, Stochastic, Tema, Vwap, Wma, ZScore,
+  Adx,
+  Atr,
+  BollingerBands,
+  Cci,
+  Dema,
+  Ema,
+  Macd,
+  Obv,
+  Roc,
+  Rsi,
+  Sma,
+  StdDev,
+  Stochastic,
+  Tema,
+  Vwap,
+  Wma,
+  ZScore,
 } from "../operators/indicators/index.ts";
 import type { Bar } from "../operators/indicators/types.ts";
 import type { BenchRow } from "./types.ts";
@@ -52,28 +68,188 @@ function rate(bars: readonly Bar[], make: () => (b: Bar) => unknown): number {
 type Case = { name: string; ours: () => (b: Bar) => unknown; theirs?: () => (b: Bar) => unknown };
 
 const cases: Case[] = [
-  { name: "sma(20)", ours: () => { const k = new Sma(20); return (b) => k.next(b.close); }, theirs: () => { const k = new ti.SMA({ period: 20, values: [] }); return (b) => k.nextValue(b.close); } },
-  { name: "ema(12)", ours: () => { const k = new Ema(12); return (b) => k.next(b.close); }, theirs: () => { const k = new ti.EMA({ period: 12, values: [] }); return (b) => k.nextValue(b.close); } },
-  { name: "wma(20)", ours: () => { const k = new Wma(20); return (b) => k.next(b.close); }, theirs: () => { const k = new ti.WMA({ period: 20, values: [] }); return (b) => k.nextValue(b.close); } },
-  { name: "dema(20)", ours: () => { const k = new Dema(20); return (b) => k.next(b.close); } },
-  { name: "tema(20)", ours: () => { const k = new Tema(20); return (b) => k.next(b.close); } },
-  { name: "rsi(14)", ours: () => { const k = new Rsi(14); return (b) => k.next(b.close); }, theirs: () => { const k = new ti.RSI({ period: 14, values: [] }); return (b) => k.nextValue(b.close); } },
+  {
+    name: "sma(20)",
+    ours: () => {
+      const k = new Sma(20);
+      return (b) => k.next(b.close);
+    },
+    theirs: () => {
+      const k = new ti.SMA({ period: 20, values: [] });
+      return (b) => k.nextValue(b.close);
+    },
+  },
+  {
+    name: "ema(12)",
+    ours: () => {
+      const k = new Ema(12);
+      return (b) => k.next(b.close);
+    },
+    theirs: () => {
+      const k = new ti.EMA({ period: 12, values: [] });
+      return (b) => k.nextValue(b.close);
+    },
+  },
+  {
+    name: "wma(20)",
+    ours: () => {
+      const k = new Wma(20);
+      return (b) => k.next(b.close);
+    },
+    theirs: () => {
+      const k = new ti.WMA({ period: 20, values: [] });
+      return (b) => k.nextValue(b.close);
+    },
+  },
+  {
+    name: "dema(20)",
+    ours: () => {
+      const k = new Dema(20);
+      return (b) => k.next(b.close);
+    },
+  },
+  {
+    name: "tema(20)",
+    ours: () => {
+      const k = new Tema(20);
+      return (b) => k.next(b.close);
+    },
+  },
+  {
+    name: "rsi(14)",
+    ours: () => {
+      const k = new Rsi(14);
+      return (b) => k.next(b.close);
+    },
+    theirs: () => {
+      const k = new ti.RSI({ period: 14, values: [] });
+      return (b) => k.nextValue(b.close);
+    },
+  },
   {
     name: "macd(12,26,9)",
-    ours: () => { const k = new Macd(12, 26, 9); return (b) => k.next(b.close); },
-    theirs: () => { const k = new ti.MACD({ values: [], fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false }); return (b) => k.nextValue(b.close); },
+    ours: () => {
+      const k = new Macd(12, 26, 9);
+      return (b) => k.next(b.close);
+    },
+    theirs: () => {
+      const k = new ti.MACD({ values: [], fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false });
+      return (b) => k.nextValue(b.close);
+    },
   },
-  { name: "bbands(20,2)", ours: () => { const k = new BollingerBands(20, 2); return (b) => k.next(b.close); }, theirs: () => { const k = new ti.BollingerBands({ period: 20, stdDev: 2, values: [] }); return (b) => k.nextValue(b.close); } },
-  { name: "atr(14)", ours: () => { const k = new Atr(14); return (b) => k.next(b); }, theirs: () => { const k = new ti.ATR({ period: 14, high: [], low: [], close: [] }); return (b) => k.nextValue(b as never); } },
-  { name: "stoch(14,3,3)", ours: () => { const k = new Stochastic(14, 3, 3); return (b) => k.next(b); }, theirs: () => { const k = new ti.Stochastic({ period: 14, signalPeriod: 3, high: [], low: [], close: [] }); return (b) => k.nextValue(b as never); } },
-  { name: "adx(14)", ours: () => { const k = new Adx(14); return (b) => k.next(b); }, theirs: () => { const k = new ti.ADX({ period: 14, high: [], low: [], close: [] }); return (b) => k.nextValue(b as never); } },
-  { name: "obv", ours: () => { const k = new Obv(); return (b) => k.next(b); }, theirs: () => { const k = new ti.OBV({ close: [], volume: [] }); return (b) => k.nextValue(b as never); } },
-  { name: "cci(20)", ours: () => { const k = new Cci(20); return (b) => k.next(b); }, theirs: () => { const k = new ti.CCI({ period: 20, high: [], low: [], close: [] }); return (b) => k.nextValue(b as never); } },
-  { name: "roc(10)", ours: () => { const k = new Roc(10); return (b) => k.next(b.close); }, theirs: () => { const k = new ti.ROC({ period: 10, values: [] }); return (b) => k.nextValue(b.close); } },
-  { name: "stddev(20)", ours: () => { const k = new StdDev(20); return (b) => k.next(b.close); }, theirs: () => { const k = new ti.SD({ period: 20, values: [] }); return (b) => k.nextValue(b.close); } },
-  { name: "zscore(20)", ours: () => { const k = new ZScore(20); return (b) => k.next(b.close); } },
-  { name: "vwap(session)", ours: () => { const k = new Vwap(0); return (b) => k.next(b); }, theirs: () => { const k = new ti.VWAP({ high: [], low: [], close: [], volume: [] }); return (b) => k.nextValue(b as never); } },
-  { name: "vwap(20)", ours: () => { const k = new Vwap(20); return (b) => k.next(b); } },
+  {
+    name: "bbands(20,2)",
+    ours: () => {
+      const k = new BollingerBands(20, 2);
+      return (b) => k.next(b.close);
+    },
+    theirs: () => {
+      const k = new ti.BollingerBands({ period: 20, stdDev: 2, values: [] });
+      return (b) => k.nextValue(b.close);
+    },
+  },
+  {
+    name: "atr(14)",
+    ours: () => {
+      const k = new Atr(14);
+      return (b) => k.next(b);
+    },
+    theirs: () => {
+      const k = new ti.ATR({ period: 14, high: [], low: [], close: [] });
+      return (b) => k.nextValue(b as never);
+    },
+  },
+  {
+    name: "stoch(14,3,3)",
+    ours: () => {
+      const k = new Stochastic(14, 3, 3);
+      return (b) => k.next(b);
+    },
+    theirs: () => {
+      const k = new ti.Stochastic({ period: 14, signalPeriod: 3, high: [], low: [], close: [] });
+      return (b) => k.nextValue(b as never);
+    },
+  },
+  {
+    name: "adx(14)",
+    ours: () => {
+      const k = new Adx(14);
+      return (b) => k.next(b);
+    },
+    theirs: () => {
+      const k = new ti.ADX({ period: 14, high: [], low: [], close: [] });
+      return (b) => k.nextValue(b as never);
+    },
+  },
+  {
+    name: "obv",
+    ours: () => {
+      const k = new Obv();
+      return (b) => k.next(b);
+    },
+    theirs: () => {
+      const k = new ti.OBV({ close: [], volume: [] });
+      return (b) => k.nextValue(b as never);
+    },
+  },
+  {
+    name: "cci(20)",
+    ours: () => {
+      const k = new Cci(20);
+      return (b) => k.next(b);
+    },
+    theirs: () => {
+      const k = new ti.CCI({ period: 20, high: [], low: [], close: [] });
+      return (b) => k.nextValue(b as never);
+    },
+  },
+  {
+    name: "roc(10)",
+    ours: () => {
+      const k = new Roc(10);
+      return (b) => k.next(b.close);
+    },
+    theirs: () => {
+      const k = new ti.ROC({ period: 10, values: [] });
+      return (b) => k.nextValue(b.close);
+    },
+  },
+  {
+    name: "stddev(20)",
+    ours: () => {
+      const k = new StdDev(20);
+      return (b) => k.next(b.close);
+    },
+    theirs: () => {
+      const k = new ti.SD({ period: 20, values: [] });
+      return (b) => k.nextValue(b.close);
+    },
+  },
+  {
+    name: "zscore(20)",
+    ours: () => {
+      const k = new ZScore(20);
+      return (b) => k.next(b.close);
+    },
+  },
+  {
+    name: "vwap(session)",
+    ours: () => {
+      const k = new Vwap(0);
+      return (b) => k.next(b);
+    },
+    theirs: () => {
+      const k = new ti.VWAP({ high: [], low: [], close: [], volume: [] });
+      return (b) => k.nextValue(b as never);
+    },
+  },
+  {
+    name: "vwap(20)",
+    ours: () => {
+      const k = new Vwap(20);
+      return (b) => k.next(b);
+    },
+  },
 ];
 
 /** Heap held by `symbols` sets of EMA12, EMA26, RSI14, MACD, BB20, ATR14, each fed 60 bars (past warm-up). */
@@ -109,7 +285,13 @@ export async function run(): Promise<BenchRow[]> {
     if (c.theirs) rows.push({ group: "indicators", name: `${c.name} technicalindicators.nextValue`, value: rate(bars, c.theirs), unit: "updates/s" });
   }
   const gcNote = (globalThis as { gc?: unknown }).gc ? "after gc()" : "no --expose-gc: includes garbage";
-  rows.push({ group: "indicators", name: "10k symbols × {ema12, ema26, rsi14, macd, bb20, atr14}", value: memoryPerSymbols(bars, 10_000), unit: "MiB", note: gcNote });
+  rows.push({
+    group: "indicators",
+    name: "10k symbols × {ema12, ema26, rsi14, macd, bb20, atr14}",
+    value: memoryPerSymbols(bars, 10_000),
+    unit: "MiB",
+    note: gcNote,
+  });
   if (sink < 0) console.log(sink);
   return rows;
 }

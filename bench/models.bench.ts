@@ -36,7 +36,13 @@ export async function run(): Promise<BenchRow[]> {
       const t0 = performance.now();
       const model = train();
       const seconds = (performance.now() - t0) / 1000;
-      rows.push({ group: "models", name: `${kind} train ${ROWS / 1000}k×${FEATURES}`, value: seconds, unit: "s", note: kind === "gbt" ? "100 trees, depth 4, 64 bins" : "IRLS" });
+      rows.push({
+        group: "models",
+        name: `${kind} train ${ROWS / 1000}k×${FEATURES}`,
+        value: seconds,
+        unit: "s",
+        note: kind === "gbt" ? "100 trees, depth 4, 64 bins" : "IRLS",
+      });
 
       const file = join(dir, `${kind}.onnx`);
       await exportOnnx(model, file, { modelId: `bench-${kind}-v1`, name: `bench-${kind}`, version: 1 });
@@ -108,7 +114,13 @@ function evaluatorBench(model: ServingModel, kind: string, X: Float64Array, batc
     calls++;
   }
   const elapsed = performance.now() - start;
-  return { group: "models", name: `${kind} ts-eval batch=${batch} throughput`, value: (calls * batch) / (elapsed / 1000), unit: "rows/s", note: `${calls} calls, sync` };
+  return {
+    group: "models",
+    name: `${kind} ts-eval batch=${batch} throughput`,
+    value: (calls * batch) / (elapsed / 1000),
+    unit: "rows/s",
+    note: `${calls} calls, sync`,
+  };
 }
 
 const BENCH_PIPELINE = (withModel: boolean): string => `
@@ -119,8 +131,12 @@ nodes:
     op: indicators
     in: bars
     params: { set: [{ id: rsi, name: rsi, period: 14 }, { id: roc5, name: roc, period: 5 }, { id: z20, name: zscore, period: 20 }] }
-${withModel ? `  scored: { op: predict, in: indicators, params: { features: [ret, rsi, roc5, z20] } }
-  signals: { op: probabilityRule, in: scored, params: { emit: change } }` : `  signals: { op: momentumRule, in: indicators, params: { fast: roc5, slow: z20, emit: change } }`}
+${
+  withModel
+    ? `  scored: { op: predict, in: indicators, params: { features: [ret, rsi, roc5, z20] } }
+  signals: { op: probabilityRule, in: scored, params: { emit: change } }`
+    : `  signals: { op: momentumRule, in: indicators, params: { fast: roc5, slow: z20, emit: change } }`
+}
 sinks: [{ type: console, in: signals }]
 `;
 
@@ -131,7 +147,12 @@ async function pipelineBench(dir: string): Promise<BenchRow[]> {
   const names = ["ret", "rsi", "roc5", "z20"];
   const data = syntheticFeatures(5_000, names.length, 7);
   const file = join(dir, "pipeline-logreg.onnx");
-  await exportOnnx(trainLogisticRegression(data.X, data.y, 5_000, names), file, { modelId: "bench-model-v1", name: "bench-model", version: 1, pipeline: "bench-model" });
+  await exportOnnx(trainLogisticRegression(data.X, data.y, 5_000, names), file, {
+    modelId: "bench-model-v1",
+    name: "bench-model",
+    version: 1,
+    pipeline: "bench-model",
+  });
   const bars: Bar[] = [];
   const normal = normalFrom(mulberry32(99));
   const price = new Float64Array(SYMBOLS).fill(100);
@@ -142,7 +163,19 @@ async function pipelineBench(dir: string): Promise<BenchRow[]> {
     const close = open * Math.exp(0.002 * normal());
     price[s] = close;
     const tsOpen = t0 + BigInt(Math.floor(i / SYMBOLS)) * 60_000_000_000n;
-    bars.push({ symbol: `S${s}`, timeframe: "1m", tsOpen, tsEvent: tsOpen + 60_000_000_000n, open, high: Math.max(open, close), low: Math.min(open, close), close, volume: 100, vwap: (open + close) / 2, trades: 1 });
+    bars.push({
+      symbol: `S${s}`,
+      timeframe: "1m",
+      tsOpen,
+      tsEvent: tsOpen + 60_000_000_000n,
+      open,
+      high: Math.max(open, close),
+      low: Math.min(open, close),
+      close,
+      volume: 100,
+      vwap: (open + close) / 2,
+      trades: 1,
+    });
   }
   const measure = (pipeline: CompiledPipeline): number => {
     const instance = new PipelineInstance(pipeline, () => undefined);
@@ -161,7 +194,19 @@ async function pipelineBench(dir: string): Promise<BenchRow[]> {
   const scored = measure(bound.pipeline);
   const c = bound.slots.get("scored")!.counters;
   return [
-    { group: "models", name: "pipeline indicators → momentumRule", value: base, unit: "bars/s", note: `${BARS / 1000}k bars × ${SYMBOLS} symbols, 8192 per push` },
-    { group: "models", name: "pipeline indicators → predict(logreg) → probabilityRule", value: scored, unit: "bars/s", note: `${c.scored} scored, ${c.warmUp} warm-up` },
+    {
+      group: "models",
+      name: "pipeline indicators → momentumRule",
+      value: base,
+      unit: "bars/s",
+      note: `${BARS / 1000}k bars × ${SYMBOLS} symbols, 8192 per push`,
+    },
+    {
+      group: "models",
+      name: "pipeline indicators → predict(logreg) → probabilityRule",
+      value: scored,
+      unit: "bars/s",
+      note: `${c.scored} scored, ${c.warmUp} warm-up`,
+    },
   ];
 }

@@ -77,9 +77,18 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({ group: "sentiment", name: `${name} accuracy`, value: e.accuracy, unit: "fraction", note: `test split n=${e.n} (${counts})` });
     rows.push({ group: "sentiment", name: `${name} macro-F1`, value: e.macroF1, unit: "fraction" });
   };
-  report("always neutral", evaluate(test, () => "neutral"));
-  report("AFINN (sign of score)", evaluate(test, (t) => afinnLabel(afinn, t)));
-  report("tickflow finance", evaluate(test, (t) => ours.score(t).label));
+  report(
+    "always neutral",
+    evaluate(test, () => "neutral"),
+  );
+  report(
+    "AFINN (sign of score)",
+    evaluate(test, (t) => afinnLabel(afinn, t)),
+  );
+  report(
+    "tickflow finance",
+    evaluate(test, (t) => ours.score(t).label),
+  );
 
   const texts = loadLabelled().map((r) => r.text);
   rows.push({ group: "sentiment", name: "AFINN analyze", value: throughput(texts, (t) => afinn.analyze(t)), unit: "headlines/s" });

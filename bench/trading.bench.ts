@@ -23,7 +23,19 @@ function syntheticBars(n: number, seed = 42): Bar[] {
     const high = Math.max(open, close) * (1 + rnd() * 0.001);
     const low = Math.min(open, close) * (1 - rnd() * 0.001);
     price[k] = close;
-    out.push({ symbol: SYMBOLS[k]!, timeframe: "1m", tsOpen: t * MIN, tsEvent: (t + 1n) * MIN, open, high, low, close, volume: 1000 + Math.floor(rnd() * 9000), vwap: close, trades: 0 });
+    out.push({
+      symbol: SYMBOLS[k]!,
+      timeframe: "1m",
+      tsOpen: t * MIN,
+      tsEvent: (t + 1n) * MIN,
+      open,
+      high,
+      low,
+      close,
+      volume: 1000 + Math.floor(rnd() * 9000),
+      vwap: close,
+      trades: 0,
+    });
   }
   return out;
 }
@@ -71,7 +83,13 @@ export async function run(): Promise<BenchRow[]> {
   for (const snapshots of ["on_fill", "every_event"] as const) {
     runOnce(bars.slice(0, Math.min(n, 50_000)), snapshots); // warm-up
     const r = runOnce(bars, snapshots);
-    rows.push({ group: "trading", name: `PaperBroker + SMA(10/30) rules, snapshots=${snapshots}`, value: n / r.seconds, unit: "bars/s", note: `${n} bars, 10 symbols, ${r.fills} fills, ${r.events} events` });
+    rows.push({
+      group: "trading",
+      name: `PaperBroker + SMA(10/30) rules, snapshots=${snapshots}`,
+      value: n / r.seconds,
+      unit: "bars/s",
+      note: `${n} bars, 10 symbols, ${r.fills} fills, ${r.events} events`,
+    });
   }
   return rows;
 }

@@ -41,7 +41,13 @@ function points(n: number, symbols: number, stepNs: bigint): PricePoint[] {
     const k = i % symbols;
     price[k] = price[k]! * (1 + (rand() - 0.5) * 0.002);
     const volume = 1 + Math.floor(rand() * 100);
-    out[i] = { symbol: names[k]!, tsEvent: T0 + BigInt(i) * stepNs + BigInt(Math.floor(i / 10_000)) * MIN, price: price[k]!, volume, notional: price[k]! * volume };
+    out[i] = {
+      symbol: names[k]!,
+      tsEvent: T0 + BigInt(i) * stepNs + BigInt(Math.floor(i / 10_000)) * MIN,
+      price: price[k]!,
+      volume,
+      notional: price[k]! * volume,
+    };
   }
   return out;
 }
@@ -53,7 +59,19 @@ function oneMinuteBars(n: number, symbols: number): Bar[] {
     const k = i % symbols;
     const open = T0 + BigInt(Math.floor(i / symbols)) * MIN;
     const p = 100 + rand();
-    out[i] = { symbol: `S${k}`, timeframe: "1m", tsOpen: open, tsEvent: open + MIN, open: p, high: p + 0.5, low: p - 0.5, close: p + 0.1, volume: 100, vwap: p, trades: 5 };
+    out[i] = {
+      symbol: `S${k}`,
+      timeframe: "1m",
+      tsOpen: open,
+      tsEvent: open + MIN,
+      open: p,
+      high: p + 0.5,
+      low: p - 0.5,
+      close: p + 0.1,
+      volume: 100,
+      vwap: p,
+      trades: 5,
+    };
   }
   return out;
 }
@@ -76,7 +94,9 @@ function rate<I, O>(input: readonly Chunk<I>[], make: () => OperatorFunction<Chu
   for (let run = 0; run < 2; run++) {
     const subject = new Subject<Chunk<I>>();
     outputs = 0;
-    subject.pipe(make()).subscribe((c) => { outputs += c.items.length; });
+    subject.pipe(make()).subscribe((c) => {
+      outputs += c.items.length;
+    });
     const t0 = process.hrtime.bigint();
     for (const c of input) subject.next(c);
     subject.complete();
@@ -86,7 +106,11 @@ function rate<I, O>(input: readonly Chunk<I>[], make: () => OperatorFunction<Chu
   return { rate: best, outputs };
 }
 
-function joinRate<T extends { tsEvent: bigint }>(left: readonly Chunk<T>[], right: readonly Chunk<T>[], make: (l: Observable<Chunk<T>>, r: Observable<Chunk<T>>) => Observable<Chunk<unknown>>): { rate: number; outputs: number } {
+function joinRate<T extends { tsEvent: bigint }>(
+  left: readonly Chunk<T>[],
+  right: readonly Chunk<T>[],
+  make: (l: Observable<Chunk<T>>, r: Observable<Chunk<T>>) => Observable<Chunk<unknown>>,
+): { rate: number; outputs: number } {
   let best = 0;
   let outputs = 0;
   const n = [...left, ...right].reduce((s, c) => s + c.items.length, 0);
@@ -94,7 +118,9 @@ function joinRate<T extends { tsEvent: bigint }>(left: readonly Chunk<T>[], righ
     const l$ = new Subject<Chunk<T>>();
     const r$ = new Subject<Chunk<T>>();
     outputs = 0;
-    make(l$, r$).subscribe((c) => { outputs += c.items.length; });
+    make(l$, r$).subscribe((c) => {
+      outputs += c.items.length;
+    });
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < Math.max(left.length, right.length); i++) {
       if (i < left.length) l$.next(left[i]!);
@@ -131,10 +157,34 @@ export async function run(): Promise<BenchRow[]> {
   const gcNote = (globalThis as { gc?: unknown }).gc ? "after gc()" : "no --expose-gc: includes garbage";
   const tenK = points(10_000, 10_000, 1000n).map((p) => ({ ...p, tsEvent: T0 + 1n }));
   const tenKBars = oneMinuteBars(10_000, 10_000);
-  rows.push({ group: "windows", name: "10k symbols: tumbling priceStats open", value: heldMiB(tenK, () => tumblingWindow({ sizeNs: MIN, aggregate: priceStats(), onLate: ignore })), unit: "MiB", note: gcNote });
-  rows.push({ group: "windows", name: "10k symbols: sliding 5m/1m priceStats open", value: heldMiB(tenK, () => slidingWindow({ sizeNs: 5n * MIN, slideNs: MIN, aggregate: priceStats(), onLate: ignore })), unit: "MiB", note: `${gcNote}; 5 windows per symbol` });
-  rows.push({ group: "windows", name: "10k symbols: session priceStats open", value: heldMiB(tenK, () => sessionWindow({ gapNs: MIN, aggregate: priceStats(), onLate: ignore })), unit: "MiB", note: gcNote });
-  rows.push({ group: "windows", name: "10k symbols: resample 1d open", value: heldMiB(tenKBars, () => resampleBars({ timeframe: "1d", onLate: ignore })), unit: "MiB", note: gcNote });
+  rows.push({
+    group: "windows",
+    name: "10k symbols: tumbling priceStats open",
+    value: heldMiB(tenK, () => tumblingWindow({ sizeNs: MIN, aggregate: priceStats(), onLate: ignore })),
+    unit: "MiB",
+    note: gcNote,
+  });
+  rows.push({
+    group: "windows",
+    name: "10k symbols: sliding 5m/1m priceStats open",
+    value: heldMiB(tenK, () => slidingWindow({ sizeNs: 5n * MIN, slideNs: MIN, aggregate: priceStats(), onLate: ignore })),
+    unit: "MiB",
+    note: `${gcNote}; 5 windows per symbol`,
+  });
+  rows.push({
+    group: "windows",
+    name: "10k symbols: session priceStats open",
+    value: heldMiB(tenK, () => sessionWindow({ gapNs: MIN, aggregate: priceStats(), onLate: ignore })),
+    unit: "MiB",
+    note: gcNote,
+  });
+  rows.push({
+    group: "windows",
+    name: "10k symbols: resample 1d open",
+    value: heldMiB(tenKBars, () => resampleBars({ timeframe: "1d", onLate: ignore })),
+    unit: "MiB",
+    note: gcNote,
+  });
 
   const pts = chunks(points(N, 100, 100_000_000n), 1000); // 100 symbols, 10 events/s: ~28 h of event time
   const note = (outputs: number) => `1e6 points, 100 symbols, chunks of 1,000; ${outputs.toLocaleString("en-US")} windows out`;
@@ -151,15 +201,53 @@ export async function run(): Promise<BenchRow[]> {
 
   const bars = chunks(oneMinuteBars(N, 100), 1000);
   const r5 = rate(bars, () => resampleBars({ timeframe: "5m", onLate: ignore }));
-  rows.push({ group: "windows", name: "resampleBars 1m → 5m", value: r5.rate, unit: "bars/s", note: `1e6 1m bars, 100 symbols; ${r5.outputs.toLocaleString("en-US")} bars out` });
-  const rd = rate(bars, () => resampleBars({ timeframe: "1d", session: { timezone: "America/New_York", open: "09:30", close: "16:00" }, onLate: ignore, onOutsideSession: ignore }));
-  rows.push({ group: "windows", name: "resampleBars 1m → 1d (NY session)", value: rd.rate, unit: "bars/s", note: `same bars (about 70% outside the session); ${rd.outputs.toLocaleString("en-US")} bars out` });
+  rows.push({
+    group: "windows",
+    name: "resampleBars 1m → 5m",
+    value: r5.rate,
+    unit: "bars/s",
+    note: `1e6 1m bars, 100 symbols; ${r5.outputs.toLocaleString("en-US")} bars out`,
+  });
+  const rd = rate(bars, () =>
+    resampleBars({ timeframe: "1d", session: { timezone: "America/New_York", open: "09:30", close: "16:00" }, onLate: ignore, onOutsideSession: ignore }),
+  );
+  rows.push({
+    group: "windows",
+    name: "resampleBars 1m → 1d (NY session)",
+    value: rd.rate,
+    unit: "bars/s",
+    note: `same bars (about 70% outside the session); ${rd.outputs.toLocaleString("en-US")} bars out`,
+  });
 
   const half = points(N, 100, 100_000_000n);
-  const left = chunks(half.filter((_, i) => Math.floor(i / 100) % 2 === 0), 1000);
-  const right = chunks(half.filter((_, i) => Math.floor(i / 100) % 2 === 1), 1000);
-  const ij = joinRate(left, right, (l, r) => intervalJoin(l, r, { leftKey: (x) => x.symbol, rightKey: (x) => x.symbol, lowerNs: -15n * S, upperNs: 15n * S, combine: (a, b) => a.price - b.price, onLate: ignore }) as Observable<Chunk<unknown>>);
-  rows.push({ group: "windows", name: "intervalJoin ±15s", value: ij.rate, unit: "events/s", note: `1e6 events in two streams, 100 symbols; ${ij.outputs.toLocaleString("en-US")} pairs out` });
+  const left = chunks(
+    half.filter((_, i) => Math.floor(i / 100) % 2 === 0),
+    1000,
+  );
+  const right = chunks(
+    half.filter((_, i) => Math.floor(i / 100) % 2 === 1),
+    1000,
+  );
+  const ij = joinRate(
+    left,
+    right,
+    (l, r) =>
+      intervalJoin(l, r, {
+        leftKey: (x) => x.symbol,
+        rightKey: (x) => x.symbol,
+        lowerNs: -15n * S,
+        upperNs: 15n * S,
+        combine: (a, b) => a.price - b.price,
+        onLate: ignore,
+      }) as Observable<Chunk<unknown>>,
+  );
+  rows.push({
+    group: "windows",
+    name: "intervalJoin ±15s",
+    value: ij.rate,
+    unit: "events/s",
+    note: `1e6 events in two streams, 100 symbols; ${ij.outputs.toLocaleString("en-US")} pairs out`,
+  });
   if (sink < 0) console.log(sink);
   return rows;
 }

@@ -6,7 +6,10 @@ import { parseTimeNs } from "../schemas/time.ts";
 export const REPO_ROOT = PACKAGE_ROOT;
 
 export function parseSymbols(s: string): string[] {
-  return s.split(",").map((x) => x.trim().toUpperCase()).filter(Boolean);
+  return s
+    .split(",")
+    .map((x) => x.trim().toUpperCase())
+    .filter(Boolean);
 }
 
 /** Parses a `--from`/`--to` style option: ISO-8601 (to nanoseconds) or integer nanoseconds. */
@@ -16,4 +19,3 @@ export function parseTimeOption(s: string | undefined, flag: string): bigint | u
   if (t === undefined) throw new Error(`${flag} ${JSON.stringify(s)} is not an ISO-8601 time or integer nanoseconds`);
   return t;
 }
-

@@ -7,22 +7,67 @@ type Register = (program: Command) => void;
 
 /** Every command: its one-line summary (the same text as its own description; a test keeps them equal) and its module. */
 export const COMMANDS: readonly { readonly name: string; readonly summary: string; load(): Promise<{ register: Register }> }[] = [
-  { name: "start", summary: "the demo: start NATS, simulate a market + news feed, run the reference pipeline and print signals until Ctrl-C", load: () => import("./commands/start.ts") },
-  { name: "up", summary: "start the local nats-server with JetStream (unless NATS_URL names a running one) and create/update the streams", load: () => import("./commands/up.ts") },
+  {
+    name: "start",
+    summary: "the demo: start NATS, simulate a market + news feed, run the reference pipeline and print signals until Ctrl-C",
+    load: () => import("./commands/start.ts"),
+  },
+  {
+    name: "up",
+    summary: "start the local nats-server with JetStream (unless NATS_URL names a running one) and create/update the streams",
+    load: () => import("./commands/up.ts"),
+  },
   { name: "down", summary: "stop the local nats-server that `tickflow up` started", load: () => import("./commands/up.ts") },
-  { name: "simulate", summary: "publish a seeded synthetic feed (GBM trades with jumps, news that moves prices); same seed and start, same messages", load: () => import("./commands/simulate.ts") },
-  { name: "import", summary: "import a recorded file: OHLCV bars (daily/intraday CSV layouts), trade ticks, or news as JSONL", load: () => import("./commands/import.ts") },
-  { name: "run", summary: "run a pipeline live on the JetStream feeds until Ctrl-C; records inputs and outputs in DuckDB", load: () => import("./commands/run.ts") },
-  { name: "replay", summary: "replay the recorded inputs through a pipeline; prints a summary ending with `digest: <hex>`", load: () => import("./commands/replay.ts") },
-  { name: "sql", summary: "run SQL over the recording (tables: trades, bars, news, signals, features, runs, dead_letters ...)", load: () => import("./commands/sql.ts") },
-  { name: "train", summary: "train a model on the features a run recorded (labels by SQL, walk-forward with embargo), export ONNX, verify, register", load: () => import("./commands/train.ts") },
+  {
+    name: "simulate",
+    summary: "publish a seeded synthetic feed (GBM trades with jumps, news that moves prices); same seed and start, same messages",
+    load: () => import("./commands/simulate.ts"),
+  },
+  {
+    name: "import",
+    summary: "import a recorded file: OHLCV bars (daily/intraday CSV layouts), trade ticks, or news as JSONL",
+    load: () => import("./commands/import.ts"),
+  },
+  {
+    name: "run",
+    summary: "run a pipeline live on the JetStream feeds until Ctrl-C; records inputs and outputs in DuckDB",
+    load: () => import("./commands/run.ts"),
+  },
+  {
+    name: "replay",
+    summary: "replay the recorded inputs through a pipeline; prints a summary ending with `digest: <hex>`",
+    load: () => import("./commands/replay.ts"),
+  },
+  {
+    name: "sql",
+    summary: "run SQL over the recording (tables: trades, bars, news, signals, features, runs, dead_letters ...)",
+    load: () => import("./commands/sql.ts"),
+  },
+  {
+    name: "train",
+    summary: "train a model on the features a run recorded (labels by SQL, walk-forward with embargo), export ONNX, verify, register",
+    load: () => import("./commands/train.ts"),
+  },
   { name: "models", summary: "list registered models, or deploy one to running pipelines", load: () => import("./commands/models.ts") },
-  { name: "catalog", summary: "list every operator, source connector, sink type and indicator with its parameters; with a name, that entry in full; --markdown prints the reference (docs/reference.md)", load: () => import("./commands/catalog.ts") },
-  { name: "schemas", summary: "list the JSON Schema file of every message type (for subscribers in any language); --write writes them", load: () => import("./commands/schemas.ts") },
+  {
+    name: "catalog",
+    summary:
+      "list every operator, source connector, sink type and indicator with its parameters; with a name, that entry in full; --markdown prints the reference (docs/reference.md)",
+    load: () => import("./commands/catalog.ts"),
+  },
+  {
+    name: "schemas",
+    summary: "list the JSON Schema file of every message type (for subscribers in any language); --write writes them",
+    load: () => import("./commands/schemas.ts"),
+  },
   { name: "jobs", summary: "scheduled jobs (compact, retention, reports): list them, or run one now", load: () => import("./commands/jobs.ts") },
   { name: "audit", summary: "show the audit trail; --verify checks its hash chain", load: () => import("./commands/audit.ts") },
   { name: "check", summary: "checks a pipeline against the recording", load: () => import("./commands/check.ts") },
-  { name: "report", summary: "write a self-contained HTML report of a trading run: equity, drawdown, positions, trades on price, statistics, trade list", load: () => import("./commands/report.ts") },
+  {
+    name: "report",
+    summary: "write a self-contained HTML report of a trading run: equity, drawdown, positions, trades on price, statistics, trade list",
+    load: () => import("./commands/report.ts"),
+  },
 ];
 
 export function newProgram(): Command {

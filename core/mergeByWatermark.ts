@@ -97,12 +97,22 @@ export function mergeByWatermark<L extends Timed, R extends Timed, O>(
       subscriber.complete();
     };
     const subL = left$.subscribe({
-      next: (c) => guard(() => { accept("left", leftBuf, c.items); if (c.watermark > leftW) leftW = c.watermark; flush(); }),
+      next: (c) =>
+        guard(() => {
+          accept("left", leftBuf, c.items);
+          if (c.watermark > leftW) leftW = c.watermark;
+          flush();
+        }),
       error: (e) => subscriber.error(e),
       complete: onDone,
     });
     const subR = right$.subscribe({
-      next: (c) => guard(() => { accept("right", rightBuf, c.items); if (c.watermark > rightW) rightW = c.watermark; flush(); }),
+      next: (c) =>
+        guard(() => {
+          accept("right", rightBuf, c.items);
+          if (c.watermark > rightW) rightW = c.watermark;
+          flush();
+        }),
       error: (e) => subscriber.error(e),
       complete: onDone,
     });

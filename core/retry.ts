@@ -19,7 +19,10 @@ export interface RetryOptions {
 export class RetriesExhaustedError extends TickflowError {
   static override readonly code = "RETRIES_EXHAUSTED";
   override readonly name = "RetriesExhaustedError";
-  constructor(readonly attempts: number, cause: unknown) {
+  constructor(
+    readonly attempts: number,
+    cause: unknown,
+  ) {
     super(`gave up after ${attempts} attempts: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }

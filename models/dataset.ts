@@ -24,9 +24,7 @@ export function featureMatrix(parts: {
   const rows = parts.timestamps.length;
   if (cols === 0) throw new Error("featureMatrix: featureNames is empty; a model needs at least one feature");
   if (parts.values.length !== rows * cols) {
-    throw new Error(
-      `featureMatrix: values has ${parts.values.length} numbers, expected rows × features = ${rows} × ${cols} = ${rows * cols}`,
-    );
+    throw new Error(`featureMatrix: values has ${parts.values.length} numbers, expected rows × features = ${rows} × ${cols} = ${rows * cols}`);
   }
   if (parts.labels.length !== rows) {
     throw new Error(`featureMatrix: labels has ${parts.labels.length} entries, expected one per row (${rows})`);

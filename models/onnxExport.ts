@@ -113,13 +113,7 @@ export interface OnnxVerification {
  * Throws OnnxVerificationError above `tolerance` (default 1e-6); the message carries the measured figure.
  * @param X held-out rows, row-major n × features, in model.featureNames order
  */
-export async function verifyOnnx(
-  model: TrainedModel,
-  file: string,
-  X: Float64Array,
-  n: number,
-  tolerance = ONNX_TOLERANCE,
-): Promise<OnnxVerification> {
+export async function verifyOnnx(model: TrainedModel, file: string, X: Float64Array, n: number, tolerance = ONNX_TOLERANCE): Promise<OnnxVerification> {
   const f = model.featureNames.length;
   if (X.length !== n * f) throw new Error(`verifyOnnx: X has ${X.length} numbers, expected ${n} × ${f}`);
   const expected = predictProba(model, X, n);

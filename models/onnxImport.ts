@@ -50,7 +50,8 @@ export function decodeOnnxModel(bytes: Uint8Array, source: string): { info: Onnx
     const ensemble = graph.node![0]!;
     const attrs = new Map((ensemble.attribute ?? []).map((a) => [a.name ?? "", a]));
     const ints = (name: string): number[] => (attrs.get(name) ?? fail(`TreeEnsemble attribute ${name} is missing`)).ints!.map(Number);
-    const tensor = (name: string): OnnxTypes.ITensorProto => (attrs.get(name) ?? fail(`TreeEnsemble attribute ${name} is missing`)).t ?? fail(`TreeEnsemble attribute ${name} is not a tensor`);
+    const tensor = (name: string): OnnxTypes.ITensorProto =>
+      (attrs.get(name) ?? fail(`TreeEnsemble attribute ${name} is missing`)).t ?? fail(`TreeEnsemble attribute ${name} is not a tensor`);
     const roots = ints("tree_roots");
     const featureIds = ints("nodes_featureids");
     const splits = doubles(tensor("nodes_splits"), source);
@@ -125,7 +126,8 @@ function doubles(t: OnnxTypes.ITensorProto, source: string): Float64Array {
     throw new ModelLoadError(`model ${source}: tensor "${t.name ?? ""}" is not double; re-export the model`, source);
   }
   if (t.rawData && t.rawData.length > 0) {
-    if (t.rawData.length % 8 !== 0) throw new ModelLoadError(`model ${source}: tensor "${t.name ?? ""}" has ${t.rawData.length} raw bytes, not a multiple of 8`, source);
+    if (t.rawData.length % 8 !== 0)
+      throw new ModelLoadError(`model ${source}: tensor "${t.name ?? ""}" has ${t.rawData.length} raw bytes, not a multiple of 8`, source);
     const view = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
     const out = new Float64Array(t.rawData.length / 8);
     for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);

@@ -34,7 +34,6 @@ export class ModelLoadError extends TickflowError {
   }
 }
 
-
 /** The model produced NaN or ±Infinity for some row. */
 export class NonFiniteOutputError extends TickflowError {
   static override readonly code = "MODEL_OUTPUT_NOT_FINITE";
@@ -98,7 +97,6 @@ export function readOnnxModelInfo(bytes: Uint8Array, source: string): OnnxModelI
   };
 }
 
-
 /**
  * An onnxruntime session over one exported model.
  * @example const s = await OnnxScorer.load("models/m-v3.onnx", { featureNames }); const p = await s.score(rows, n);
@@ -125,7 +123,10 @@ export class OnnxScorer {
   static async fromBytes(bytes: Uint8Array, source: string, options: OnnxScorerOptions): Promise<OnnxScorer> {
     const info = readOnnxModelInfo(bytes, source);
     if (options.expectedSha256 !== undefined && options.expectedSha256 !== info.sha256) {
-      throw new ModelLoadError(`model ${source}: sha256 ${info.sha256} differs from the expected ${options.expectedSha256}; the file changed since it was registered`, source);
+      throw new ModelLoadError(
+        `model ${source}: sha256 ${info.sha256} differs from the expected ${options.expectedSha256}; the file changed since it was registered`,
+        source,
+      );
     }
     if (options.expectedModelId !== undefined && options.expectedModelId !== info.modelId) {
       throw new ModelLoadError(`model ${source}: file declares model_id "${info.modelId}", expected "${options.expectedModelId}"`, source);

@@ -82,17 +82,22 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
     rows = await db.query(sql, [req.runId, req.label.threshold]);
   } catch (e) {
     if (/Table with name features does not exist/i.test((e as Error).message)) {
-      throw new TrainingDataError(`no table "features" in the recording: run the pipeline with a duckdb sink on its feature node (e.g. { type: duckdb, in: joined }) first`, { cause: e });
+      throw new TrainingDataError(
+        `no table "features" in the recording: run the pipeline with a duckdb sink on its feature node (e.g. { type: duckdb, in: joined }) first`,
+        { cause: e },
+      );
     }
     throw e;
   }
-  if (rows.length === 0) throw new TrainingDataError(`run ${req.runId} recorded no feature rows; check the run id (SELECT run_id, count(*) FROM features GROUP BY 1)`);
+  if (rows.length === 0)
+    throw new TrainingDataError(`run ${req.runId} recorded no feature rows; check the run id (SELECT run_id, count(*) FROM features GROUP BY 1)`);
   const parsed = rows.map((r) => JSON.parse(r.v) as Record<string, number>);
   const featureNames = req.features ?? defaultFeatures(parsed, req.exclude ?? ["p_up", "model.version"]);
   if (featureNames.length === 0) throw new Error(`run ${req.runId}: no feature is present in 90% of the rows; pass --features`);
   const present = new Set(parsed.flatMap((p) => Object.keys(p)));
   const unknown = featureNames.filter((n) => !present.has(n));
-  if (unknown.length) throw new Error(`run ${req.runId}: feature(s) ${unknown.join(", ")} never recorded; recorded features are ${[...present].sort().join(", ")}`);
+  if (unknown.length)
+    throw new Error(`run ${req.runId}: feature(s) ${unknown.join(", ")} never recorded; recorded features are ${[...present].sort().join(", ")}`);
 
   const f = featureNames.length;
   const keep: number[] = [];
@@ -115,13 +120,27 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
     nextReturn[k] = Number(rows[i]!.next_return);
     symbols.push(rows[i]!.symbol);
   });
-  return { featureNames, X, y, timestamps, symbols, nextReturn, symbolCount: new Set(rows.map((r) => r.symbol)).size, rowsRead: rows.length, droppedIncomplete, droppedUnlabeled };
+  return {
+    featureNames,
+    X,
+    y,
+    timestamps,
+    symbols,
+    nextReturn,
+    symbolCount: new Set(rows.map((r) => r.symbol)).size,
+    rowsRead: rows.length,
+    droppedIncomplete,
+    droppedUnlabeled,
+  };
 }
 
 function defaultFeatures(rows: readonly Record<string, number>[], exclude: readonly string[]): string[] {
   const counts = new Map<string, number>();
   for (const r of rows) for (const k of Object.keys(r)) counts.set(k, (counts.get(k) ?? 0) + 1);
-  return [...counts].filter(([k, c]) => c >= 0.9 * rows.length && !exclude.includes(k)).map(([k]) => k).sort();
+  return [...counts]
+    .filter(([k, c]) => c >= 0.9 * rows.length && !exclude.includes(k))
+    .map(([k]) => k)
+    .sort();
 }
 
 /** JSON path for a key that may contain dots (e.g. sentiment.ageSeconds). */

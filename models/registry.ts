@@ -127,7 +127,9 @@ export class ModelRegistry {
       throw new Error(`register ${registration.sourceFile}: the model has no pipeline in its metadata; export it with meta.pipeline set`);
     }
     if (info.modelId !== modelId(info.name, info.version)) {
-      throw new Error(`register ${registration.sourceFile}: model_id "${info.modelId}" should be "${modelId(info.name, info.version)}" for name "${info.name}" version ${info.version}`);
+      throw new Error(
+        `register ${registration.sourceFile}: model_id "${info.modelId}" should be "${modelId(info.name, info.version)}" for name "${info.name}" version ${info.version}`,
+      );
     }
     if (registration.trainEndNs < registration.trainStartNs) {
       throw new Error(`register ${info.modelId}: training window ends (${registration.trainEndNs}) before it starts (${registration.trainStartNs})`);
@@ -153,23 +155,20 @@ export class ModelRegistry {
       }
       await copyFile(registration.sourceFile, record.filePath);
       try {
-        await this.connection.run(
-          `INSERT INTO models VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-          [
-            record.id,
-            record.name,
-            record.version,
-            record.kind,
-            listValue([...record.featureNames]),
-            timestampNanosValue(record.trainStartNs),
-            timestampNanosValue(record.trainEndNs),
-            JSON.stringify(record.metrics),
-            record.filePath,
-            record.sha256,
-            record.pipeline,
-            timestampNanosValue(record.createdAtNs),
-          ],
-        );
+        await this.connection.run(`INSERT INTO models VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
+          record.id,
+          record.name,
+          record.version,
+          record.kind,
+          listValue([...record.featureNames]),
+          timestampNanosValue(record.trainStartNs),
+          timestampNanosValue(record.trainEndNs),
+          JSON.stringify(record.metrics),
+          record.filePath,
+          record.sha256,
+          record.pipeline,
+          timestampNanosValue(record.createdAtNs),
+        ]);
       } catch (error) {
         await rm(record.filePath, { force: true });
         throw error;
@@ -208,7 +207,10 @@ export class ModelRegistry {
     }
     const sha = createHash("sha256").update(bytes).digest("hex");
     if (sha !== record.sha256) {
-      throw new ModelLoadError(`model ${record.id}: file ${record.filePath} has sha256 ${sha}, registry says ${record.sha256}; do not deploy it`, record.filePath);
+      throw new ModelLoadError(
+        `model ${record.id}: file ${record.filePath} has sha256 ${sha}, registry says ${record.sha256}; do not deploy it`,
+        record.filePath,
+      );
     }
   }
 

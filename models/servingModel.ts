@@ -60,7 +60,10 @@ export async function loadServingModel(path: string, options: ServingModelOption
       maxAbsDiff = Math.max(maxAbsDiff, Math.abs(fromTs[i]! - fromOnnx[i]!));
     }
     if (!(maxAbsDiff <= ONNX_TOLERANCE)) {
-      throw new ModelLoadError(`model ${path}: onnxruntime and the TypeScript evaluator differ by ${maxAbsDiff} on the probe batch (limit ${ONNX_TOLERANCE})`, path);
+      throw new ModelLoadError(
+        `model ${path}: onnxruntime and the TypeScript evaluator differ by ${maxAbsDiff} on the probe batch (limit ${ONNX_TOLERANCE})`,
+        path,
+      );
     }
     const serving: ServingModel = {
       id: info.modelId,

@@ -37,5 +37,12 @@ export function backtestSignal(p: ArrayLike<number>, symbols: readonly string[],
     hold.set(s, (hold.get(s) ?? 1) * (1 + r));
   }
   const mean = (m: Map<string, number>): number => (m.size === 0 ? 0 : [...m.values()].reduce((a, b) => a + b - 1, 0) / m.size);
-  return { strategyReturn: mean(strat), buyAndHoldReturn: mean(hold), exposure: p.length ? exposed / p.length : 0, entries, rows: p.length, symbols: strat.size };
+  return {
+    strategyReturn: mean(strat),
+    buyAndHoldReturn: mean(hold),
+    exposure: p.length ? exposed / p.length : 0,
+    entries,
+    rows: p.length,
+    symbols: strat.size,
+  };
 }

@@ -55,14 +55,20 @@ export async function trainFromRecording(db: QueryRunner, registry: ModelRegistr
   const dir = await mkdtemp(join(tmpdir(), "tickflow-train-"));
   try {
     o.onStage?.("train", `${o.kind} on ${data.y.length} rows × ${data.featureNames.length} features`);
-    const split = o.folds !== undefined ? { folds: o.folds, embargo: { rows: embargoRows } } : { trainFrac: o.trainFrac ?? 0.7, embargo: { rows: embargoRows } };
+    const split =
+      o.folds !== undefined ? { folds: o.folds, embargo: { rows: embargoRows } } : { trainFrac: o.trainFrac ?? 0.7, embargo: { rows: embargoRows } };
     const common = {
-      X: data.X, y: data.y, timestamps: data.timestamps, featureNames: data.featureNames, split,
+      X: data.X,
+      y: data.y,
+      timestamps: data.timestamps,
+      featureNames: data.featureNames,
+      split,
       export: { path: join(dir, `${id}.onnx`), meta: { modelId: id, name, version, pipeline: o.pipeline } },
     };
-    const result = o.kind === "logreg"
-      ? await trainAndEvaluate({ ...common, kind: "logreg", params: o.params as LogisticRegressionParams })
-      : await trainAndEvaluate({ ...common, kind: "gbt", params: o.params as GradientBoostedTreesParams });
+    const result =
+      o.kind === "logreg"
+        ? await trainAndEvaluate({ ...common, kind: "logreg", params: o.params as LogisticRegressionParams })
+        : await trainAndEvaluate({ ...common, kind: "gbt", params: o.params as GradientBoostedTreesParams });
     const test = result.folds[result.folds.length - 1]!.test;
     const backtest = backtestSignal(result.heldOut.predictions, data.symbols.slice(test.start, test.end), data.nextReturn.subarray(test.start, test.end));
     o.onStage?.("register", id);

@@ -25,7 +25,11 @@ export interface AsofJoinOptions<L extends Timed, R extends Timed, O> {
  * asofJoin(bars$, sentiment$, { leftKey: (b) => b.symbol, rightKey: (s) => s.symbol, maxStalenessNs: 4n * HOUR,
  *   combine: (b, s) => ({ ...b, sentiment: s?.score ?? 0 }) })
  */
-export function asofJoin<L extends Timed, R extends Timed, O>(left$: Observable<Chunk<L>>, right$: Observable<Chunk<R>>, options: AsofJoinOptions<L, R, O>): Observable<Chunk<O>> {
+export function asofJoin<L extends Timed, R extends Timed, O>(
+  left$: Observable<Chunk<L>>,
+  right$: Observable<Chunk<R>>,
+  options: AsofJoinOptions<L, R, O>,
+): Observable<Chunk<O>> {
   const maxKeys = options.maxKeys ?? 100_000;
   return mergeByWatermark<L, R, O>(left$, right$, { first: "right", onLate: options.onLate }, () => {
     const latest = new Map<string, R>();

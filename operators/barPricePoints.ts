@@ -15,6 +15,8 @@ import type { SourcedPricePoint } from "./windowAggregates.ts";
 export function barPricePoints(): OperatorFunction<Chunk<Bar>, Chunk<SourcedPricePoint<Bar>>> {
   return map((c) => ({
     watermark: c.watermark === WATERMARK_END || c.watermark === WATERMARK_START ? c.watermark : c.watermark - 1n,
-    items: c.items.map((b): SourcedPricePoint<Bar> => ({ symbol: b.symbol, tsEvent: b.tsEvent - 1n, price: b.close, volume: b.volume, notional: b.vwap * b.volume, src: b })),
+    items: c.items.map(
+      (b): SourcedPricePoint<Bar> => ({ symbol: b.symbol, tsEvent: b.tsEvent - 1n, price: b.close, volume: b.volume, notional: b.vwap * b.volume, src: b }),
+    ),
   }));
 }

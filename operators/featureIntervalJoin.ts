@@ -31,7 +31,11 @@ export interface FeatureIntervalJoinOptions {
  * @param right$ the rows whose values get the prefix
  * @param options interval bounds, prefix, per-symbol cap and the late-row handler
  */
-export function featureIntervalJoin(left$: Observable<Chunk<FeatureRow>>, right$: Observable<Chunk<FeatureRow>>, options: FeatureIntervalJoinOptions): Observable<Chunk<FeatureRow>> {
+export function featureIntervalJoin(
+  left$: Observable<Chunk<FeatureRow>>,
+  right$: Observable<Chunk<FeatureRow>>,
+  options: FeatureIntervalJoinOptions,
+): Observable<Chunk<FeatureRow>> {
   const prefix = options.rightPrefix;
   const onLate = options.onLate;
   return intervalJoin(left$, right$, {

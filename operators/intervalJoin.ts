@@ -77,7 +77,11 @@ class SideState<T> {
  * intervalJoin(quotes$, trades$, { leftKey: (q) => q.symbol, rightKey: (t) => t.symbol, lowerNs: 0n, upperNs: SECOND,
  *   combine: (q, t) => ({ ...t, spreadAtTrade: q.ask - q.bid }), onLate })
  */
-export function intervalJoin<L extends Timed, R extends Timed, O>(left$: Observable<Chunk<L>>, right$: Observable<Chunk<R>>, options: IntervalJoinOptions<L, R, O>): Observable<Chunk<O>> {
+export function intervalJoin<L extends Timed, R extends Timed, O>(
+  left$: Observable<Chunk<L>>,
+  right$: Observable<Chunk<R>>,
+  options: IntervalJoinOptions<L, R, O>,
+): Observable<Chunk<O>> {
   const { lowerNs: lower, upperNs: upper, combine } = options;
   if (lower > upper) throw new RangeError(`intervalJoin: lowerNs (${lower}) must be <= upperNs (${upper})`);
   const maxPerKey = options.maxPerKey ?? Number.POSITIVE_INFINITY;
@@ -89,13 +93,21 @@ export function intervalJoin<L extends Timed, R extends Timed, O>(left$: Observa
       onLeft(l, out) {
         const e: Entry<L> = { item: l, ts: l.tsEvent, key: options.leftKey(l) };
         const partners = rights.byKey.get(e.key);
-        if (partners) for (const r of partners) { const d = r.ts - e.ts; if (d >= lower && d <= upper) out.push(combine(l, r.item)); }
+        if (partners)
+          for (const r of partners) {
+            const d = r.ts - e.ts;
+            if (d >= lower && d <= upper) out.push(combine(l, r.item));
+          }
         if (upper >= 0n) lefts.add(e, (ts) => ts + upper < e.ts); // a later-processed right has ts >= l's, so it can only match if upper >= 0
       },
       onRight(r, out) {
         const e: Entry<R> = { item: r, ts: r.tsEvent, key: options.rightKey(r) };
         const partners = lefts.byKey.get(e.key);
-        if (partners) for (const l of partners) { const d = e.ts - l.ts; if (d >= lower && d <= upper) out.push(combine(l.item, r)); }
+        if (partners)
+          for (const l of partners) {
+            const d = e.ts - l.ts;
+            if (d >= lower && d <= upper) out.push(combine(l.item, r));
+          }
         if (lower < 0n) rights.add(e, (ts) => ts - lower < e.ts); // a later-processed left has a strictly later ts (ties go left first), so r − l < 0
       },
       onWatermark(w) {

@@ -27,7 +27,11 @@ export interface KeyedJoinOptions<L extends Timed, R extends Timed, O> {
  * keyedJoin(rows$, news$, { leftKey: (r) => r.symbol, rightKey: (n) => n.symbol, ttlNs: HOUR, maxPerKey: 50,
  *   combine: (row, n) => ({ ...row, values: { ...row.values, news: n.score } }), onLate })
  */
-export function keyedJoin<L extends Timed, R extends Timed, O>(left$: Observable<Chunk<L>>, right$: Observable<Chunk<R>>, options: KeyedJoinOptions<L, R, O>): Observable<Chunk<O>> {
+export function keyedJoin<L extends Timed, R extends Timed, O>(
+  left$: Observable<Chunk<L>>,
+  right$: Observable<Chunk<R>>,
+  options: KeyedJoinOptions<L, R, O>,
+): Observable<Chunk<O>> {
   if (options.ttlNs < 0n) throw new RangeError(`keyedJoin: ttlNs must be >= 0, got ${options.ttlNs}`);
   return intervalJoin(left$, right$, {
     leftKey: options.leftKey,

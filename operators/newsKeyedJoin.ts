@@ -29,7 +29,11 @@ export interface NewsKeyedJoinOptions {
  * @param news$ scored news (right input)
  * @param options TTL, per-symbol cap, output feature name and the late-item handler
  */
-export function newsKeyedJoin(rows$: Observable<Chunk<FeatureRow>>, news$: Observable<Chunk<ScoredNews>>, options: NewsKeyedJoinOptions): Observable<Chunk<FeatureRow>> {
+export function newsKeyedJoin(
+  rows$: Observable<Chunk<FeatureRow>>,
+  news$: Observable<Chunk<ScoredNews>>,
+  options: NewsKeyedJoinOptions,
+): Observable<Chunk<FeatureRow>> {
   const as = options.as;
   const onLate = options.onLate;
   return keyedJoin(rows$, news$, {

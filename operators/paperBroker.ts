@@ -36,7 +36,11 @@ export interface PaperBrokerOptions<D extends Decision> {
  * @param bars$ bars the broker fills and marks on
  * @param decisions$ what the strategy acts on (feature rows, signals)
  */
-export function paperBroker<D extends Decision>(bars$: Observable<Chunk<Bar>>, decisions$: Observable<Chunk<D>>, options: PaperBrokerOptions<D>): Observable<Chunk<BrokerEvent>> {
+export function paperBroker<D extends Decision>(
+  bars$: Observable<Chunk<Bar>>,
+  decisions$: Observable<Chunk<D>>,
+  options: PaperBrokerOptions<D>,
+): Observable<Chunk<BrokerEvent>> {
   return mergeByWatermark<Bar, D, BrokerEvent>(bars$, decisions$, { first: "left", onLate: options.onLate }, () => {
     const broker = new PaperBroker(options.broker);
     const decide = options.strategy();

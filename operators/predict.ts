@@ -64,7 +64,13 @@ export function predict(options: PredictOptions): OperatorFunction<Chunk<Feature
         return;
       }
       slot.counters.scored++;
-      out.push({ id: row.id, symbol: row.symbol, tsEvent: row.tsEvent, ...(row.timeframe !== undefined ? { timeframe: row.timeframe } : {}), values: withPrediction(row.values, output, prob, versionField, model.version) });
+      out.push({
+        id: row.id,
+        symbol: row.symbol,
+        tsEvent: row.tsEvent,
+        ...(row.timeframe !== undefined ? { timeframe: row.timeframe } : {}),
+        values: withPrediction(row.values, output, prob, versionField, model.version),
+      });
     });
   };
   return chunkOperator<FeatureRow, FeatureRow>(() => ({

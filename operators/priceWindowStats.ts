@@ -43,14 +43,18 @@ function windowLabel(w: WindowShape): string {
 export function priceWindowStats<P extends PricePoint>(options: PriceWindowStatsOptions<P>): OperatorFunction<Chunk<P>, Chunk<FeatureRow>> {
   const w = options.window;
   const common = { allowedLatenessNs: options.allowedLatenessNs ?? 0n, aggregate: priceStats(options.prefix ?? ""), onLate: options.onLate };
-  const op: OperatorFunction<Chunk<P>, Chunk<PriceStats>> =
-    w.type === "tumbling" ? tumblingWindow({ ...common, sizeNs: parseDurationNs(w.size) })
-    : w.type === "sliding" ? slidingWindow({ ...common, sizeNs: parseDurationNs(w.size), slideNs: parseDurationNs(w.slide) })
-    : sessionWindow({ ...common, gapNs: parseDurationNs(w.gap) });
+  const op: OperatorFunction<Chunk<P>, Chunk<PriceStats>> = w.type === "tumbling"
+    ? tumblingWindow({ ...common, sizeNs: parseDurationNs(w.size) })
+    : w.type === "sliding"
+      ? slidingWindow({ ...common, sizeNs: parseDurationNs(w.size), slideNs: parseDurationNs(w.slide) })
+      : sessionWindow({ ...common, gapNs: parseDurationNs(w.gap) });
   const label = windowLabel(w);
   return (source) =>
     source.pipe(
       op,
-      map((c) => ({ watermark: c.watermark, items: c.items.map((s): FeatureRow => ({ id: `${s.symbol}:${label}:${s.end}`, symbol: s.symbol, tsEvent: s.end, timeframe: label, values: s.values })) })),
+      map((c) => ({
+        watermark: c.watermark,
+        items: c.items.map((s): FeatureRow => ({ id: `${s.symbol}:${label}:${s.end}`, symbol: s.symbol, tsEvent: s.end, timeframe: label, values: s.values })),
+      })),
     );
 }

@@ -52,7 +52,10 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
   const lateness = options.allowedLatenessNs ?? 0n;
   if (lateness < 0n) throw new RangeError(`resampleBars: allowedLatenessNs must be >= 0, got ${lateness}`);
   const session = options.session;
-  if (session && tf > DAY_NS) throw new RangeError(`resampleBars: with a trading session the timeframe must be intraday or 1d, got "${timeframe}" (multi-session bars need a trading calendar)`);
+  if (session && tf > DAY_NS)
+    throw new RangeError(
+      `resampleBars: with a trading session the timeframe must be intraday or 1d, got "${timeframe}" (multi-session bars need a trading calendar)`,
+    );
   const sessionAt = session ? sessionLocator(session) : undefined;
 
   const op = chunkOperator<Bar, Bar>(() => {
@@ -66,7 +69,8 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
         return [start, start + tf];
       }
       const s = sessionAt(b.tsOpen);
-      if (b.tsOpen < s.open || b.tsEvent > s.close) return `bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} is outside the trading session ${session!.open}–${session!.close} ${session!.timezone}`;
+      if (b.tsOpen < s.open || b.tsEvent > s.close)
+        return `bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} is outside the trading session ${session!.open}–${session!.close} ${session!.timezone}`;
       if (tf >= DAY_NS) return [s.open, s.close];
       const start = s.open + ((b.tsOpen - s.open) / tf) * tf;
       const end = start + tf;
@@ -83,11 +87,17 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
           }
           const [start, end] = bucket;
           if (b.tsEvent > end) {
-            options.onLate(b, `${b.timeframe} bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} crosses the ${timeframe} bucket end ${end}; resample to a multiple of the input timeframe`);
+            options.onLate(
+              b,
+              `${b.timeframe} bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} crosses the ${timeframe} bucket end ${end}; resample to a multiple of the input timeframe`,
+            );
             continue;
           }
           if (watermark !== undefined && end + lateness < watermark) {
-            options.onLate(b, `bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} belongs to the ${timeframe} bar [${start}, ${end}), already emitted at watermark ${watermark} (allowed lateness ${lateness} ns)`);
+            options.onLate(
+              b,
+              `bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} belongs to the ${timeframe} bar [${start}, ${end}), already emitted at watermark ${watermark} (allowed lateness ${lateness} ns)`,
+            );
             continue;
           }
           addBarToOhlcv(store.open(end, b.symbol, start, emptyOhlcv).acc, b);
@@ -98,7 +108,19 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
         // The last bar of a bucket has tsEvent = end, delivered only once the watermark is past end.
         store.release(wm - lateness - 1n, (w, end, symbol) => {
           const a = w.acc;
-          out.push({ symbol, timeframe, tsOpen: w.start, tsEvent: end, open: a.open, high: a.high, low: a.low, close: a.close, volume: a.volume, vwap: ohlcvVwap(a), trades: a.trades });
+          out.push({
+            symbol,
+            timeframe,
+            tsOpen: w.start,
+            tsEvent: end,
+            open: a.open,
+            high: a.high,
+            low: a.low,
+            close: a.close,
+            volume: a.volume,
+            vwap: ohlcvVwap(a),
+            trades: a.trades,
+          });
         });
       },
     };
@@ -131,7 +153,8 @@ function minutesOf(hhmm: string, what: string): number {
 export function sessionLocator(session: TradingSession): (tsNs: bigint) => SessionBounds {
   const openMin = minutesOf(session.open, "open");
   const closeMin = minutesOf(session.close, "close");
-  if (closeMin <= openMin) throw new RangeError(`trading session close ${session.close} must be after open ${session.open} (sessions that span midnight are not supported)`);
+  if (closeMin <= openMin)
+    throw new RangeError(`trading session close ${session.close} must be after open ${session.open} (sessions that span midnight are not supported)`);
   const offsetOf = zoneOffset(session.timezone);
   // Local wall-clock (ms since the epoch as if UTC) → UTC ms; retries once across a DST change.
   const toUtc = (localMs: number): number => {
@@ -163,7 +186,16 @@ function zoneOffset(timezone: string): (utcMs: number) => number {
   }
   let fmt: Intl.DateTimeFormat;
   try {
-    fmt = new Intl.DateTimeFormat("en-US", { timeZone: timezone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
+    fmt = new Intl.DateTimeFormat("en-US", {
+      timeZone: timezone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
   } catch {
     throw new RangeError(`trading session timezone "${timezone}" is not a known IANA zone (e.g. America/New_York), UTC, or an offset like +05:30`);
   }

@@ -29,7 +29,11 @@ export interface SentimentAsOfOptions {
  * @param news$ scored news (right input)
  * @param options output feature name, staleness bound, half-life and the late-item handler
  */
-export function sentimentAsOf(rows$: Observable<Chunk<FeatureRow>>, news$: Observable<Chunk<ScoredNews>>, options: SentimentAsOfOptions): Observable<Chunk<FeatureRow>> {
+export function sentimentAsOf(
+  rows$: Observable<Chunk<FeatureRow>>,
+  news$: Observable<Chunk<ScoredNews>>,
+  options: SentimentAsOfOptions,
+): Observable<Chunk<FeatureRow>> {
   const as = options.as;
   const ageKey = `${as}.ageSeconds`;
   const halfLifeNs = options.halfLifeNs ? Number(options.halfLifeNs) : undefined;
@@ -41,7 +45,7 @@ export function sentimentAsOf(rows$: Observable<Chunk<FeatureRow>>, news$: Obser
     onLate: onLate && ((item, _side, reason) => onLate(item, reason)),
     combine: (row, n, age): FeatureRow => {
       if (n === undefined || age === undefined) return { ...row, values: { ...row.values, [as]: 0 } };
-      const decay = halfLifeNs ? Math.pow(0.5, Number(age) / halfLifeNs) : 1;
+      const decay = halfLifeNs ? 0.5 ** (Number(age) / halfLifeNs) : 1;
       return { ...row, values: { ...row.values, [as]: n.score * decay, [ageKey]: Number(age) / 1e9 } };
     },
   });

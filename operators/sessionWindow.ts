@@ -80,7 +80,10 @@ export function sessionWindow<I extends Timed, A, O>(options: SessionWindowOptio
       onItems(items) {
         for (const item of items) {
           if (watermark !== undefined && item.tsEvent + lateness < watermark) {
-            options.onLate(item, `event at ${item.tsEvent} of "${keyOf(item)}" is more than the allowed lateness (${lateness} ns) behind the watermark ${watermark}`);
+            options.onLate(
+              item,
+              `event at ${item.tsEvent} of "${keyOf(item)}" is more than the allowed lateness (${lateness} ns) behind the watermark ${watermark}`,
+            );
             continue;
           }
           add(item);

@@ -42,7 +42,10 @@ export function slidingWindow<I extends Timed, A, O>(options: SlidingWindowOptio
           let first = last;
           while (first - slide > t - size) first -= slide;
           if (watermark !== undefined && first + size + lateness <= watermark) {
-            options.onLate(item, `event at ${t} belongs to the window [${first}, ${first + size}) of "${keyOf(item)}", already emitted at watermark ${watermark} (allowed lateness ${lateness} ns)`);
+            options.onLate(
+              item,
+              `event at ${t} belongs to the window [${first}, ${first + size}) of "${keyOf(item)}", already emitted at watermark ${watermark} (allowed lateness ${lateness} ns)`,
+            );
             continue;
           }
           const key = keyOf(item);

@@ -12,5 +12,10 @@ import type { SourcedPricePoint } from "./windowAggregates.ts";
  * trades$.pipe(tradePricePoints(), tumblingWindow({ sizeNs: MINUTE, aggregate: priceStats(), onLate }))
  */
 export function tradePricePoints(): OperatorFunction<Chunk<Trade>, Chunk<SourcedPricePoint<Trade>>> {
-  return map((c) => ({ watermark: c.watermark, items: c.items.map((t): SourcedPricePoint<Trade> => ({ symbol: t.symbol, tsEvent: t.tsEvent, price: t.price, volume: t.size, notional: t.price * t.size, src: t })) }));
+  return map((c) => ({
+    watermark: c.watermark,
+    items: c.items.map(
+      (t): SourcedPricePoint<Trade> => ({ symbol: t.symbol, tsEvent: t.tsEvent, price: t.price, volume: t.size, notional: t.price * t.size, src: t }),
+    ),
+  }));
 }

@@ -39,7 +39,10 @@ export function tumblingWindow<I extends Timed, A, O>(options: TumblingWindowOpt
           const start = alignDown(item.tsEvent, size, offset);
           const end = start + size;
           if (watermark !== undefined && end + lateness <= watermark) {
-            options.onLate(item, `event at ${item.tsEvent} belongs to the window [${start}, ${end}) of "${keyOf(item)}", already emitted at watermark ${watermark} (allowed lateness ${lateness} ns)`);
+            options.onLate(
+              item,
+              `event at ${item.tsEvent} belongs to the window [${start}, ${end}) of "${keyOf(item)}", already emitted at watermark ${watermark} (allowed lateness ${lateness} ns)`,
+            );
             continue;
           }
           const w = store.open(end, keyOf(item), start, agg.init);

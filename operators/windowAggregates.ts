@@ -107,7 +107,9 @@ export class WindowStore<A> {
  * until the input watermark passes end + L, so downstream may only be promised "everything before W - L".
  */
 export function lagWatermark<T>(lagNs: bigint): OperatorFunction<Chunk<T>, Chunk<T>> {
-  return map((c) => (c.watermark === WATERMARK_END ? c : { items: c.items, watermark: c.watermark - lagNs < WATERMARK_START ? WATERMARK_START : c.watermark - lagNs }));
+  return map((c) =>
+    c.watermark === WATERMARK_END ? c : { items: c.items, watermark: c.watermark - lagNs < WATERMARK_START ? WATERMARK_START : c.watermark - lagNs },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -165,10 +167,30 @@ function addReturn(a: PriceStatsAcc, r: number): void {
  */
 export function priceStats(prefix = ""): MergeableWindowAggregate<PricePoint, PriceStatsAcc, PriceStats> {
   return {
-    init: () => ({ count: 0, volume: 0, notional: 0, open: NaN, openTs: 0n, high: -Infinity, low: Infinity, close: NaN, closeTs: 0n, last: NaN, nRet: 0, meanRet: 0, m2Ret: 0 }),
+    init: () => ({
+      count: 0,
+      volume: 0,
+      notional: 0,
+      open: NaN,
+      openTs: 0n,
+      high: -Infinity,
+      low: Infinity,
+      close: NaN,
+      closeTs: 0n,
+      last: NaN,
+      nRet: 0,
+      meanRet: 0,
+      m2Ret: 0,
+    }),
     add(a, p) {
-      if (a.count === 0 || p.tsEvent < a.openTs) { a.open = p.price; a.openTs = p.tsEvent; }
-      if (a.count === 0 || p.tsEvent >= a.closeTs) { a.close = p.price; a.closeTs = p.tsEvent; }
+      if (a.count === 0 || p.tsEvent < a.openTs) {
+        a.open = p.price;
+        a.openTs = p.tsEvent;
+      }
+      if (a.count === 0 || p.tsEvent >= a.closeTs) {
+        a.close = p.price;
+        a.closeTs = p.tsEvent;
+      }
       if (a.count > 0) addReturn(a, p.price / a.last - 1);
       a.last = p.price;
       a.count++;
@@ -230,7 +252,10 @@ export function priceStats(prefix = ""): MergeableWindowAggregate<PricePoint, Pr
 export function countItems<I>(): MergeableWindowAggregate<I, { n: number }, { key: string; start: bigint; end: bigint; n: number }> {
   return {
     init: () => ({ n: 0 }),
-    add: (a) => { a.n++; return a; },
+    add: (a) => {
+      a.n++;
+      return a;
+    },
     merge: (x, y) => ({ n: x.n + y.n }),
     result: (a, start, end, key) => ({ key, start, end, n: a.n }),
   };

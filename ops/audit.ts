@@ -41,15 +41,20 @@ export interface AuditLogOptions {
 
 /** JSON with object keys sorted at every level and bigints as decimal strings, so equal details hash equally. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === "bigint") return v.toString();
-    if (v && typeof v === "object" && !Array.isArray(v)) return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    return v;
-  }) ?? "null";
+  return (
+    JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === "bigint") return v.toString();
+      if (v && typeof v === "object" && !Array.isArray(v))
+        return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      return v;
+    }) ?? "null"
+  );
 }
 
 export function auditHash(e: Omit<AuditEntry, "hash">): string {
-  return createHash("sha256").update(JSON.stringify([e.seq.toString(), e.tsNs.toString(), e.actor, e.action, e.subject, e.details, e.prevHash])).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify([e.seq.toString(), e.tsNs.toString(), e.actor, e.action, e.subject, e.details, e.prevHash]))
+    .digest("hex");
 }
 
 export async function ensureAuditTable(db: Database): Promise<void> {
@@ -72,12 +77,22 @@ export class AuditLog {
     const tsNs = (this.o.nowNs ?? wallNs)();
     const json = canonicalJson(details);
     return this.db.exclusive(async (c) => {
-      const tail = (await c.runAndReadAll(`SELECT seq, hash FROM ${AUDIT_TABLE} ORDER BY seq DESC LIMIT 1`)).getRowObjectsJS() as { seq: bigint; hash: string }[];
+      const tail = (await c.runAndReadAll(`SELECT seq, hash FROM ${AUDIT_TABLE} ORDER BY seq DESC LIMIT 1`)).getRowObjectsJS() as {
+        seq: bigint;
+        hash: string;
+      }[];
       const seq = tail.length ? tail[0]!.seq + 1n : 1n;
       const base = { seq, tsNs, actor: this.o.actor, action, subject, details: json, prevHash: tail.length ? tail[0]!.hash : GENESIS_HASH };
       const entry: AuditEntry = { ...base, hash: auditHash(base) };
       await c.run(`INSERT INTO ${AUDIT_TABLE} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-        seq, new DuckDBTimestampNanosecondsValue(tsNs), entry.actor, action, subject, json, entry.prevHash, entry.hash,
+        seq,
+        new DuckDBTimestampNanosecondsValue(tsNs),
+        entry.actor,
+        action,
+        subject,
+        json,
+        entry.prevHash,
+        entry.hash,
       ]);
       return entry;
     });
@@ -91,7 +106,16 @@ export async function readAuditLog(db: Database, limit?: number): Promise<AuditE
   const rows = await db.query<{ seq: bigint; ts: bigint; actor: string; action: string; subject: string; details: string; prev_hash: string; hash: string }>(
     `SELECT * FROM (SELECT seq, epoch_ns(ts) AS ts, actor, action, subject, details, prev_hash, hash FROM ${AUDIT_TABLE} ORDER BY seq DESC${lim}) ORDER BY seq`,
   );
-  return rows.map((r) => ({ seq: r.seq, tsNs: r.ts, actor: r.actor, action: r.action, subject: r.subject, details: r.details, prevHash: r.prev_hash, hash: r.hash }));
+  return rows.map((r) => ({
+    seq: r.seq,
+    tsNs: r.ts,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    details: r.details,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }));
 }
 
 export interface AuditProblem {
@@ -115,9 +139,14 @@ export async function verifyAuditChain(db: Database): Promise<AuditVerification>
   let expectSeq = 1n;
   for (const r of rows) {
     if (r.seq !== expectSeq) problems.push({ seq: r.seq, problem: `sequence jumps from ${expectSeq - 1n} to ${r.seq}: rows missing` });
-    if (r.prevHash !== prev) problems.push({ seq: r.seq, problem: `prev_hash ${r.prevHash.slice(0, 12)}… does not match the hash of the row before (${prev.slice(0, 12)}…): a row before it was changed or removed` });
+    if (r.prevHash !== prev)
+      problems.push({
+        seq: r.seq,
+        problem: `prev_hash ${r.prevHash.slice(0, 12)}… does not match the hash of the row before (${prev.slice(0, 12)}…): a row before it was changed or removed`,
+      });
     const h = auditHash(r);
-    if (h !== r.hash) problems.push({ seq: r.seq, problem: `stored hash ${r.hash.slice(0, 12)}… differs from the recomputed ${h.slice(0, 12)}…: the row was modified` });
+    if (h !== r.hash)
+      problems.push({ seq: r.seq, problem: `stored hash ${r.hash.slice(0, 12)}… differs from the recomputed ${h.slice(0, 12)}…: the row was modified` });
     prev = r.hash;
     expectSeq = r.seq + 1n;
   }

@@ -39,7 +39,13 @@ export function retentionJob(days = 30, cron = "30 3 * * *"): JobDefinition {
 }
 
 /** A report job: `produce` gets the database and params and returns the report's text (recorded as the run's result). */
-export function reportJob(name: string, cron: string, produce: (ctx: JobContext) => Promise<string>, params: JobParams = {}, description = `report ${name}`): JobDefinition {
+export function reportJob(
+  name: string,
+  cron: string,
+  produce: (ctx: JobContext) => Promise<string>,
+  params: JobParams = {},
+  description = `report ${name}`,
+): JobDefinition {
   return { name, description, cron, params, run: produce };
 }
 

@@ -21,7 +21,11 @@ export class HttpPortInUseError extends TickflowError {
 }
 
 const DASHBOARD_DIR = join(PACKAGE_ROOT, "ops", "dashboard");
-const LIGHTWEIGHT_CHARTS = join(dirname(createRequire(import.meta.url).resolve("lightweight-charts/package.json")), "dist", "lightweight-charts.standalone.production.js");
+const LIGHTWEIGHT_CHARTS = join(
+  dirname(createRequire(import.meta.url).resolve("lightweight-charts/package.json")),
+  "dist",
+  "lightweight-charts.standalone.production.js",
+);
 
 /** URL path → file and content type. A fixed table: nothing else on disk is reachable. */
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -86,7 +90,8 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
-    if (req.method !== "GET" && req.method !== "HEAD") return json(res, 405, { error: `${req.method} is not allowed; every endpoint is GET` }, { allow: "GET, HEAD" });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return json(res, 405, { error: `${req.method} is not allowed; every endpoint is GET` }, { allow: "GET, HEAD" });
     if (path === "/healthz") return json(res, 200, { status: "ok" });
     if (path === "/readyz") {
       const r = await checkReadiness(o.readiness);
@@ -106,7 +111,8 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     if (path === "/api/signals") {
       const raw = url.searchParams.get("limit");
       const limit = raw === null ? 50 : Number(raw);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) return json(res, 400, { error: `limit must be an integer from 1 to 500, got ${JSON.stringify(raw)}` });
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+        return json(res, 400, { error: `limit must be an integer from 1 to 500, got ${JSON.stringify(raw)}` });
       return json(res, 200, { signals: o.feed.latestSignals(limit) });
     }
     if (path === "/api/prices") return json(res, 200, { prices: o.feed.priceSeries() });
@@ -139,7 +145,13 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
   const host = o.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(e.code === "EADDRINUSE" ? new HttpPortInUseError(`HTTP port ${o.port} on ${host} is in use; pass --http-port with another port (or 0 to turn the dashboard off)`, { cause: e }) : e),
+      reject(
+        e.code === "EADDRINUSE"
+          ? new HttpPortInUseError(`HTTP port ${o.port} on ${host} is in use; pass --http-port with another port (or 0 to turn the dashboard off)`, {
+              cause: e,
+            })
+          : e,
+      ),
     );
     server.listen(o.port, host, () => resolve());
   });

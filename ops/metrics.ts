@@ -38,9 +38,19 @@ export class TickflowMetrics implements LiveRunMetrics {
     if (o.defaultLabels) this.registry.setDefaultLabels({ ...o.defaultLabels });
     if (o.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: "tickflow_" });
     const nowNs = o.nowNs ?? (() => BigInt(Date.now()) * 1_000_000n);
-    this.inputsTotal = new Counter({ name: "tickflow_inputs_total", help: "Inputs processed by the pipeline, by source kind", labelNames: ["source_kind"], registers });
+    this.inputsTotal = new Counter({
+      name: "tickflow_inputs_total",
+      help: "Inputs processed by the pipeline, by source kind",
+      labelNames: ["source_kind"],
+      registers,
+    });
     this.outputsTotal = new Counter({ name: "tickflow_outputs_total", help: "Items emitted by output nodes", labelNames: ["node"], registers });
-    this.deadLettersTotal = new Counter({ name: "tickflow_dead_letters_total", help: "Dead letters (rejected or unprocessable inputs), by stage", labelNames: ["stage"], registers });
+    this.deadLettersTotal = new Counter({
+      name: "tickflow_dead_letters_total",
+      help: "Dead letters (rejected or unprocessable inputs), by stage",
+      labelNames: ["stage"],
+      registers,
+    });
     this.lateTotal = new Counter({ name: "tickflow_late_events_total", help: "Inputs behind the watermark (sent to dlq.late)", registers });
     this.publishRetriesTotal = new Counter({ name: "tickflow_publish_retries_total", help: "JetStream publishes retried after a timeout or error", registers });
     this.batchSeconds = new Histogram({
@@ -67,7 +77,12 @@ export class TickflowMetrics implements LiveRunMetrics {
         this.set(Number(nowNs() - self.watermarkNs) / 1e9);
       },
     });
-    this.consumerPendingGauge = new Gauge({ name: "tickflow_consumer_pending", help: "Messages the JetStream consumer has not delivered yet", labelNames: ["consumer"], registers });
+    this.consumerPendingGauge = new Gauge({
+      name: "tickflow_consumer_pending",
+      help: "Messages the JetStream consumer has not delivered yet",
+      labelNames: ["consumer"],
+      registers,
+    });
   }
 
   /** Prometheus text exposition of every metric. */

@@ -25,7 +25,8 @@ const systemClock: RateLimitClock = { nowMs: () => Date.now() };
 
 function checkOptions(o: TokenBucketOptions): void {
   if (!(o.capacity >= 1) || !Number.isFinite(o.capacity)) throw new RangeError(`rate limit capacity must be a finite number >= 1, got ${o.capacity}`);
-  if (!(o.refillPerSecond > 0) || !Number.isFinite(o.refillPerSecond)) throw new RangeError(`rate limit refillPerSecond must be a finite number > 0, got ${o.refillPerSecond}`);
+  if (!(o.refillPerSecond > 0) || !Number.isFinite(o.refillPerSecond))
+    throw new RangeError(`rate limit refillPerSecond must be a finite number > 0, got ${o.refillPerSecond}`);
 }
 
 /**
@@ -91,7 +92,8 @@ export class KeyedRateLimiter {
 
   take(key: string, cost = 1): RateDecision {
     let b = this.buckets.get(key);
-    if (b) this.buckets.delete(key); // re-inserted below: Map order is least recently used first
+    if (b)
+      this.buckets.delete(key); // re-inserted below: Map order is least recently used first
     else {
       if (this.buckets.size >= (this.o.maxKeys ?? 10_000)) this.evict();
       b = new TokenBucket(this.o);

@@ -25,6 +25,7 @@ export interface JobDefinition {
   readonly cron: string;
   readonly params?: JobParams;
   /** Does the work; the returned text is recorded as the run's result. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a job may return a summary line or nothing at all
   run(ctx: JobContext): Promise<string | void>;
 }
 
@@ -146,9 +147,16 @@ export class Scheduler {
         timezone: this.o.timezone,
         unref: true,
         protect: () =>
-          void this.track(this.record(job, { job: job.name, startedAtMs: this.clock.nowMs(), durationMs: 0, status: "skipped", attempts: 0, error: "the previous run was still working" })).catch((e) =>
-            this.reportFailure(job, e),
-          ),
+          void this.track(
+            this.record(job, {
+              job: job.name,
+              startedAtMs: this.clock.nowMs(),
+              durationMs: 0,
+              status: "skipped",
+              attempts: 0,
+              error: "the previous run was still working",
+            }),
+          ).catch((e) => this.reportFailure(job, e)),
       },
       // croner does not await or catch the callback: a failure to record a run must not become an unhandled
       // rejection (which ends the process).
@@ -182,10 +190,24 @@ export class Scheduler {
         },
         { attempts: 3, baseMs: 1000, maxMs: 30_000, ...this.o.retry },
       );
-      run = { job: job.name, startedAtMs, durationMs: this.clock.nowMs() - startedAtMs, status: "ok", attempts, ...(typeof result === "string" ? { result } : {}) };
+      run = {
+        job: job.name,
+        startedAtMs,
+        durationMs: this.clock.nowMs() - startedAtMs,
+        status: "ok",
+        attempts,
+        ...(typeof result === "string" ? { result } : {}),
+      };
     } catch (e) {
       const cause = (e as Error).cause ?? e;
-      run = { job: job.name, startedAtMs, durationMs: this.clock.nowMs() - startedAtMs, status: "failed", attempts, error: (cause as Error)?.message ?? String(cause) };
+      run = {
+        job: job.name,
+        startedAtMs,
+        durationMs: this.clock.nowMs() - startedAtMs,
+        status: "failed",
+        attempts,
+        error: (cause as Error)?.message ?? String(cause),
+      };
     }
     await this.record(job, run);
     return run;
@@ -198,9 +220,23 @@ export class Scheduler {
     });
     await this.tableReady;
     await this.o.db.run(`INSERT INTO job_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-      r.job, new DuckDBTimestampNanosecondsValue(BigInt(r.startedAtMs) * 1_000_000n), r.durationMs, r.status, r.attempts, canonicalJson(job.params ?? {}), r.result ?? null, r.error ?? null,
+      r.job,
+      new DuckDBTimestampNanosecondsValue(BigInt(r.startedAtMs) * 1_000_000n),
+      r.durationMs,
+      r.status,
+      r.attempts,
+      canonicalJson(job.params ?? {}),
+      r.result ?? null,
+      r.error ?? null,
     ]);
-    await this.o.audit.audit("job.run", job.name, { status: r.status, durationMs: r.durationMs, attempts: r.attempts, params: job.params ?? {}, ...(r.result ? { result: r.result } : {}), ...(r.error ? { error: r.error } : {}) });
+    await this.o.audit.audit("job.run", job.name, {
+      status: r.status,
+      durationMs: r.durationMs,
+      attempts: r.attempts,
+      params: job.params ?? {},
+      ...(r.result ? { result: r.result } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    });
     this.o.onRun?.(r);
     return r;
   }
@@ -209,9 +245,27 @@ export class Scheduler {
 /** Recorded runs, newest first. */
 export async function readJobRuns(db: Database, o: { job?: string; limit?: number } = {}): Promise<(JobRun & { params: string })[]> {
   await db.run(JOB_RUNS_SQL);
-  const rows = await db.query<{ job: string; started: bigint; duration_ms: number; status: JobStatus; attempts: number; params: string; result: string | null; error: string | null }>(
+  const rows = await db.query<{
+    job: string;
+    started: bigint;
+    duration_ms: number;
+    status: JobStatus;
+    attempts: number;
+    params: string;
+    result: string | null;
+    error: string | null;
+  }>(
     `SELECT job, epoch_ms(started_at) AS started, duration_ms, status, attempts, params, result, error FROM job_runs ${o.job ? "WHERE job = $1" : ""} ORDER BY started_at DESC, rowid DESC LIMIT ${Math.max(1, Math.floor(o.limit ?? 100))}`,
     o.job ? [o.job] : undefined,
   );
-  return rows.map((r) => ({ job: r.job, startedAtMs: Number(r.started), durationMs: r.duration_ms, status: r.status, attempts: r.attempts, params: r.params, ...(r.result !== null ? { result: r.result } : {}), ...(r.error !== null ? { error: r.error } : {}) }));
+  return rows.map((r) => ({
+    job: r.job,
+    startedAtMs: Number(r.started),
+    durationMs: r.duration_ms,
+    status: r.status,
+    attempts: r.attempts,
+    params: r.params,
+    ...(r.result !== null ? { result: r.result } : {}),
+    ...(r.error !== null ? { error: r.error } : {}),
+  }));
 }

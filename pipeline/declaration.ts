@@ -11,15 +11,26 @@ const duration = z.string().regex(/^\d+(\.\d+)?(ns|us|ms|s|m|h|d)$/, "must be a 
 
 export const SourceDeclSchema = z.strictObject({
   type: z.enum(SOURCE_KINDS).describe("The kind of message the source gives."),
-  connector: z.string().min(1).default("jetstream").describe("Where live inputs come from (replay always reads the recording): `tickflow catalog` lists the connectors."),
+  connector: z
+    .string()
+    .min(1)
+    .default("jetstream")
+    .describe("Where live inputs come from (replay always reads the recording): `tickflow catalog` lists the connectors."),
   subjects: z.array(z.string().min(1)).min(1).optional().describe("jetstream only: NATS subject filters; default per type (md.trades.>, md.bars.>, news.>)."),
   params: z.record(z.string(), z.unknown()).default({}).describe("The connector's parameters."),
   description: z.string().optional().describe("Free text for readers of the file."),
 });
 
 export const NodeDeclSchema = z.strictObject({
-  op: z.string().min(1).describe("The operator: a catalog name (`tickflow catalog` lists them with their parameters), or the path of a module whose default export is made with `defineOperator`, relative to the pipeline file (e.g. ./operators-local/myRule.ts)."),
-  in: z.union([name, z.array(name).min(1)]).describe("One input name (a source or a node), or a list for operators with several inputs (in the order the operator documents)."),
+  op: z
+    .string()
+    .min(1)
+    .describe(
+      "The operator: a catalog name (`tickflow catalog` lists them with their parameters), or the path of a module whose default export is made with `defineOperator`, relative to the pipeline file (e.g. ./operators-local/myRule.ts).",
+    ),
+  in: z
+    .union([name, z.array(name).min(1)])
+    .describe("One input name (a source or a node), or a list for operators with several inputs (in the order the operator documents)."),
   params: z.record(z.string(), z.unknown()).default({}).describe("The operator's parameters."),
   description: z.string().optional().describe("Free text for readers of the file."),
 });
@@ -75,7 +86,12 @@ export interface DeclarationSource {
   locate(path: readonly (string | number)[], key?: boolean): { line: number; col: number } | undefined;
 }
 
-export function declarationError(src: DeclarationSource, path: readonly (string | number)[], reason: string, opts: { key?: boolean } = {}): PipelineDeclarationError {
+export function declarationError(
+  src: DeclarationSource,
+  path: readonly (string | number)[],
+  reason: string,
+  opts: { key?: boolean } = {},
+): PipelineDeclarationError {
   // Point at the deepest existing node on the path.
   for (let n = path.length; n >= 0; n--) {
     const pos = src.locate(path.slice(0, n), opts.key && n === path.length);

@@ -62,15 +62,33 @@ function checkParams<P>(src: DeclarationSource, at: readonly (string | number)[]
  * Checks and wires a declaration. `userOperators` are operators loaded from modules the declaration names by path
  * (app/userOperators.ts), keyed by the `op:` value as written.
  */
-export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, connectors: ConnectorCatalog, userOperators: ReadonlyMap<string, OperatorDef<unknown>> = new Map()): CompiledPipeline {
+export function compilePipeline(
+  decl: PipelineDecl,
+  src: DeclarationSource,
+  connectors: ConnectorCatalog,
+  userOperators: ReadonlyMap<string, OperatorDef<unknown>> = new Map(),
+): CompiledPipeline {
   const kinds = new Map<string, Kind>();
   const sources: CompiledSource[] = Object.entries(decl.sources).map(([name, s], rank) => {
     kinds.set(name, s.type);
     const spec = connectors.sources.find((c) => c.connector === s.connector);
-    if (!spec) throw declarationError(src, ["sources", name, "connector"], `unknown connector "${s.connector}"; known connectors: ${connectors.sources.map((c) => c.connector).join(", ")}`);
-    if (!spec.kinds.includes(s.type)) throw declarationError(src, ["sources", name, "type"], `connector ${spec.connector} gives ${spec.kinds.join(", ")} messages, not ${s.type}`);
-    if (s.subjects && s.connector !== "jetstream") throw declarationError(src, ["sources", name, "subjects"], `"subjects" belongs to the jetstream connector; connector ${s.connector} takes params (example: ${spec.example})`, { key: true });
-    if (s.subjects && "subjects" in s.params) throw declarationError(src, ["sources", name, "params", "subjects"], `subjects given twice (at the source and in params)`, { key: true });
+    if (!spec)
+      throw declarationError(
+        src,
+        ["sources", name, "connector"],
+        `unknown connector "${s.connector}"; known connectors: ${connectors.sources.map((c) => c.connector).join(", ")}`,
+      );
+    if (!spec.kinds.includes(s.type))
+      throw declarationError(src, ["sources", name, "type"], `connector ${spec.connector} gives ${spec.kinds.join(", ")} messages, not ${s.type}`);
+    if (s.subjects && s.connector !== "jetstream")
+      throw declarationError(
+        src,
+        ["sources", name, "subjects"],
+        `"subjects" belongs to the jetstream connector; connector ${s.connector} takes params (example: ${spec.example})`,
+        { key: true },
+      );
+    if (s.subjects && "subjects" in s.params)
+      throw declarationError(src, ["sources", name, "params", "subjects"], `subjects given twice (at the source and in params)`, { key: true });
     const raw = s.subjects ? { ...s.params, subjects: s.subjects } : s.params;
     const params = checkParams(src, ["sources", name, "params"], spec.params, raw, `connector ${spec.connector}`, spec.example);
     return { name, kind: s.type, connector: spec.connector, params, subjects: spec.subjects(params, s.type), rank };
@@ -78,7 +96,11 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, conn
   const connectorNames = [...new Set(sources.map((s) => s.connector))];
   if (connectorNames.length > 1) {
     const second = sources.find((s) => s.connector !== sources[0]!.connector)!;
-    throw declarationError(src, ["sources", second.name, "connector"], `a pipeline reads all its sources through one connector; "${sources[0]!.name}" uses ${sources[0]!.connector}, "${second.name}" ${second.connector}`);
+    throw declarationError(
+      src,
+      ["sources", second.name, "connector"],
+      `a pipeline reads all its sources through one connector; "${sources[0]!.name}" uses ${sources[0]!.connector}, "${second.name}" ${second.connector}`,
+    );
   }
 
   // Resolve operators and parameters first, so errors come in file order.
@@ -86,17 +108,28 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, conn
   for (const [name, n] of Object.entries(decl.nodes)) {
     if (kinds.has(name)) throw declarationError(src, ["nodes", name], `"${name}" is already the name of a source`, { key: true });
     const op = userOperators.get(n.op) ?? findOperator(n.op);
-    if (!op) throw declarationError(src, ["nodes", name, "op"], `unknown operator "${n.op}"; known operators: ${OPERATORS.map((o) => o.name).join(", ")} (or a module path such as ./operators-local/myRule.ts)`);
+    if (!op)
+      throw declarationError(
+        src,
+        ["nodes", name, "op"],
+        `unknown operator "${n.op}"; known operators: ${OPERATORS.map((o) => o.name).join(", ")} (or a module path such as ./operators-local/myRule.ts)`,
+      );
     const inputs = Array.isArray(n.in) ? n.in : [n.in];
     if (inputs.length !== op.inputs.length) {
-      throw declarationError(src, ["nodes", name, "in"], `operator ${op.name} takes ${op.inputs.length} input(s) (${op.inputs.map((i) => `${i.name}: ${i.kind}`).join(", ")}), got ${inputs.length}`);
+      throw declarationError(
+        src,
+        ["nodes", name, "in"],
+        `operator ${op.name} takes ${op.inputs.length} input(s) (${op.inputs.map((i) => `${i.name}: ${i.kind}`).join(", ")}), got ${inputs.length}`,
+      );
     }
     const parsed = op.params.safeParse(n.params);
     if (!parsed.success) {
       const issue = firstIssue(parsed.error.issues);
       const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
       const extra = issue.code === "unrecognized_keys" ? [issue.keys[0]!] : [];
-      throw declarationError(src, ["nodes", name, "params", ...path, ...extra], `${zodIssueReason(issue)} (operator ${op.name}; example: ${op.example})`, { key: extra.length > 0 });
+      throw declarationError(src, ["nodes", name, "params", ...path, ...extra], `${zodIssueReason(issue)} (operator ${op.name}; example: ${op.example})`, {
+        key: extra.length > 0,
+      });
     }
     try {
       op.build(parsed.data, { pipeline: decl.name, node: name, deadLetter: () => undefined }); // validates nested specs
@@ -117,13 +150,21 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, conn
     visiting.add(name);
     p.inputs.forEach((input, i) => {
       if (!kinds.has(input) && !pending.has(input)) {
-        throw declarationError(src, ["nodes", name, "in", ...(p.inputs.length > 1 ? [i] : [])], `unknown input "${input}"; sources and nodes are: ${[...new Set([...kinds.keys(), ...pending.keys()])].join(", ")}`);
+        throw declarationError(
+          src,
+          ["nodes", name, "in", ...(p.inputs.length > 1 ? [i] : [])],
+          `unknown input "${input}"; sources and nodes are: ${[...new Set([...kinds.keys(), ...pending.keys()])].join(", ")}`,
+        );
       }
       visit(input, [...trail, name]);
       const want = p.op.inputs[i]!.kind;
       const got = kinds.get(input)!;
       if (got !== want) {
-        throw declarationError(src, ["nodes", name, "in", ...(p.inputs.length > 1 ? [i] : [])], `operator ${p.op.name} expects ${want} items as input ${i + 1} (${p.op.inputs[i]!.name}), but "${input}" gives ${got} items`);
+        throw declarationError(
+          src,
+          ["nodes", name, "in", ...(p.inputs.length > 1 ? [i] : [])],
+          `operator ${p.op.name} expects ${want} items as input ${i + 1} (${p.op.inputs[i]!.name}), but "${input}" gives ${got} items`,
+        );
       }
     });
     visiting.delete(name);
@@ -136,11 +177,16 @@ export function compilePipeline(decl: PipelineDecl, src: DeclarationSource, conn
 
   const sinks: CompiledSink[] = decl.sinks.map((s, i) => {
     const spec = connectors.sinks.find((c) => c.type === s.type);
-    if (!spec) throw declarationError(src, ["sinks", i, "type"], `unknown sink type "${s.type}"; known sink types: ${connectors.sinks.map((c) => c.type).join(", ")}`);
+    if (!spec)
+      throw declarationError(src, ["sinks", i, "type"], `unknown sink type "${s.type}"; known sink types: ${connectors.sinks.map((c) => c.type).join(", ")}`);
     const kind = kinds.get(s.in);
     if (!kind) throw declarationError(src, ["sinks", i, "in"], `unknown input "${s.in}"; sources and nodes are: ${[...kinds.keys()].join(", ")}`);
     if (spec.accepts && !spec.accepts.includes(kind)) {
-      throw declarationError(src, ["sinks", i, "type"], `a ${spec.type} sink takes ${spec.accepts.join(", ")} items; "${s.in}" gives ${kind} items${spec.type === "nats" ? " (record them with a duckdb sink instead)" : ""}`);
+      throw declarationError(
+        src,
+        ["sinks", i, "type"],
+        `a ${spec.type} sink takes ${spec.accepts.join(", ")} items; "${s.in}" gives ${kind} items${spec.type === "nats" ? " (record them with a duckdb sink instead)" : ""}`,
+      );
     }
     const params = checkParams(src, ["sinks", i, "params"], spec.params, s.params, `sink ${spec.type}`, spec.example);
     return { type: s.type, input: s.in, kind, params };
@@ -188,8 +234,12 @@ export class PipelineInstance {
       this.buffers.set(out, buf);
       this.subscriptions.push(
         streams.get(out)!.subscribe({
-          next: (c) => { for (const x of c.items) buf.push(x); },
-          error: (e) => { this.failure = e; },
+          next: (c) => {
+            for (const x of c.items) buf.push(x);
+          },
+          error: (e) => {
+            this.failure = e;
+          },
         }),
       );
     }

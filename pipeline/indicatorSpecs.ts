@@ -7,14 +7,17 @@ import { TickflowError } from "../core/errors.ts";
 export class IndicatorSpecError extends TickflowError {
   static override readonly code = "INDICATOR_SPEC_INVALID";
   override readonly name = "IndicatorSpecError";
-  constructor(readonly path: readonly (string | number)[], message: string) {
+  constructor(
+    readonly path: readonly (string | number)[],
+    message: string,
+  ) {
     super(message);
   }
 }
 
 export function indicatorSpec(entry: { id: string; name: string } & Record<string, unknown>, path: readonly (string | number)[]): IndicatorSpec {
   const { id, name, ...params } = entry;
-  let def;
+  let def: ReturnType<typeof lookupIndicator>;
   try {
     def = lookupIndicator(name);
   } catch (e) {

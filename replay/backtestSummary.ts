@@ -29,7 +29,16 @@ export class TradingCollector implements OutputPort {
   readonly stage = "observe";
   readonly record = emptyRecord();
   async write(_node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
-    const into = kind === "equity" ? this.record.equity : kind === "fill" ? this.record.fills : kind === "position" ? this.record.positions : kind === "order" ? this.record.orders : undefined;
+    const into =
+      kind === "equity"
+        ? this.record.equity
+        : kind === "fill"
+          ? this.record.fills
+          : kind === "position"
+            ? this.record.positions
+            : kind === "order"
+              ? this.record.orders
+              : undefined;
     if (into) for (const x of items) (into as unknown[]).push(x);
   }
 }
@@ -86,11 +95,19 @@ export interface BacktestSummary {
 }
 
 /** Statistics of a run; undefined when it has fewer than one equity snapshot. */
-export function summarizeBacktest(rec: TradingRecord, market: MarketContext, opts: { instruments?: readonly InstrumentInput[]; riskFreeRate?: number } = {}): BacktestSummary | undefined {
+export function summarizeBacktest(
+  rec: TradingRecord,
+  market: MarketContext,
+  opts: { instruments?: readonly InstrumentInput[]; riskFreeRate?: number } = {},
+): BacktestSummary | undefined {
   const first = rec.equity[0];
   if (!first) return undefined;
   const startTs = market.startTs !== undefined && market.startTs < first.tsEvent ? market.startTs : first.tsEvent - 1n;
-  const curve = equityCurve(rec.equity.map((equity) => ({ type: "equity" as const, equity })), startingEquityOf(first), startTs);
+  const curve = equityCurve(
+    rec.equity.map((equity) => ({ type: "equity" as const, equity })),
+    startingEquityOf(first),
+    startTs,
+  );
   const trades = tradesFromFills(rec.fills, opts.instruments);
   const timeframe = market.timeframe ?? "1d";
   const riskFreeRate = opts.riskFreeRate ?? 0;

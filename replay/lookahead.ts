@@ -61,7 +61,13 @@ function everyNodeAnOutput(p: CompiledPipeline): CompiledPipeline {
   return { ...p, outputs: p.nodes.map((n) => n.name) };
 }
 
-async function replayInto(p: CompiledPipeline, db: Database, range: ReplayRange, batchSize: number | undefined, onInput?: (ts: bigint) => void): Promise<CollectingOutput> {
+async function replayInto(
+  p: CompiledPipeline,
+  db: Database,
+  range: ReplayRange,
+  batchSize: number | undefined,
+  onInput?: (ts: bigint) => void,
+): Promise<CollectingOutput> {
   const sink = new CollectingOutput("lookahead");
   const driver = new RunDriver({
     pipeline: p,
@@ -69,7 +75,11 @@ async function replayInto(p: CompiledPipeline, db: Database, range: ReplayRange,
     mode: "check",
     input: new RecordingInput(db, p.sources, range, batchSize),
     outputs: p.outputs.map((node) => ({ port: sink, node })),
-    onCommitted: onInput ? (b) => { for (const x of b.items) onInput(x.tsEvent); } : undefined,
+    onCommitted: onInput
+      ? (b) => {
+          for (const x of b.items) onInput(x.tsEvent);
+        }
+      : undefined,
   });
   await driver.execute();
   return sink;
@@ -139,7 +149,11 @@ export async function checkLookahead(o: LookaheadOptions): Promise<LookaheadRepo
     for (const node of p.outputs) {
       const kind = kindOf.get(node)!;
       const type = KINDS[kind];
-      const upTo = (xs: readonly unknown[] | undefined) => (xs ?? []).filter((x) => { const t = timeOf(kind, x); return t !== undefined && t <= cut; });
+      const upTo = (xs: readonly unknown[] | undefined) =>
+        (xs ?? []).filter((x) => {
+          const t = timeOf(kind, x);
+          return t !== undefined && t <= cut;
+        });
       const a = upTo(full.byNode.get(node));
       const b = upTo(prefix.byNode.get(node));
       const n = Math.max(a.length, b.length);
@@ -149,7 +163,17 @@ export async function checkLookahead(o: LookaheadOptions): Promise<LookaheadRepo
         let d: LookaheadDifference | undefined;
         if (x === undefined || y === undefined) {
           const item = (x ?? y)!;
-          d = { cutNs: cut, node, kind, index: i, id: outputRef(kind, item), tsEvent: timeOf(kind, item)!, field: x === undefined ? "(extra)" : "(missing)", full: x === undefined ? undefined : type.encode(x as never), prefix: y === undefined ? undefined : type.encode(y as never) };
+          d = {
+            cutNs: cut,
+            node,
+            kind,
+            index: i,
+            id: outputRef(kind, item),
+            tsEvent: timeOf(kind, item)!,
+            field: x === undefined ? "(extra)" : "(missing)",
+            full: x === undefined ? undefined : type.encode(x as never),
+            prefix: y === undefined ? undefined : type.encode(y as never),
+          };
         } else {
           compared++;
           const ex = type.encode(x as never);
@@ -176,10 +200,13 @@ export function formatLookahead(r: LookaheadReport): string {
   const cuts = r.cuts.map((c) => nsToIso(c).slice(0, 19)).join(", ");
   const head = `lookahead check of ${r.pipeline}: ${r.inputs} inputs, ${r.cuts.length} cuts (${cuts}), ${r.replays} replays, ${r.nodes.length} nodes`;
   const d = r.difference;
-  if (!d) return `${head}\nOK: ${r.compared} outputs at or before a cut are identical with and without the data after it${r.untimed ? ` (${r.untimed} untimed outputs not compared)` : ""}`;
+  if (!d)
+    return `${head}\nOK: ${r.compared} outputs at or before a cut are identical with and without the data after it${r.untimed ? ` (${r.untimed} untimed outputs not compared)` : ""}`;
   const what =
-    d.field === "(missing)" ? `exists in the full replay but not when data after the cut is removed: ${show(d.full)}`
-    : d.field === "(extra)" ? `exists only when data after the cut is removed: ${show(d.prefix)}`
-    : `field "${d.field}" is ${show(d.full)} in the full replay but ${show(d.prefix)} when data after the cut is removed`;
+    d.field === "(missing)"
+      ? `exists in the full replay but not when data after the cut is removed: ${show(d.full)}`
+      : d.field === "(extra)"
+        ? `exists only when data after the cut is removed: ${show(d.prefix)}`
+        : `field "${d.field}" is ${show(d.full)} in the full replay but ${show(d.prefix)} when data after the cut is removed`;
   return `${head}\nLOOKAHEAD: node "${d.node}" (${d.kind}) output #${d.index} ${d.id} at ${nsToIso(d.tsEvent)}, cut ${nsToIso(d.cutNs)}: ${what}.\nThe node (or one it reads) used data from after ${nsToIso(d.cutNs)} for an output stamped at or before it.`;
 }

@@ -31,7 +31,14 @@ export interface ReplayRange {
 
 /** NATS subject filter → anchored regular expression (`*` one token, `>` one or more trailing tokens). */
 export function subjectRegex(filter: string): string {
-  return "^" + filter.split(".").map((t) => (t === "*" ? "[^.]+" : t === ">" ? ".+" : t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("\\.") + "$";
+  return (
+    "^" +
+    filter
+      .split(".")
+      .map((t) => (t === "*" ? "[^.]+" : t === ">" ? ".+" : t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("\\.") +
+    "$"
+  );
 }
 
 /** Decodes one DuckDB chunk into messages. */
@@ -147,12 +154,16 @@ export async function* readRecording(db: Database, sources: readonly CompiledSou
       if (range.fromNs !== undefined) where.push(`ts_event >= make_timestamp_ns(${range.fromNs})`);
       if (range.toNs !== undefined) where.push(`ts_event < make_timestamp_ns(${range.toNs})`);
       if (range.runId !== undefined) {
-        where.push(`EXISTS (SELECT 1 FROM run_inputs r WHERE r.run_id = '${range.runId.replace(/'/g, "''")}' AND r.input_table = '${layout.name}' AND r.id = ${inputIdSql(layout.name, `"${layout.name}"`)})`);
+        where.push(
+          `EXISTS (SELECT 1 FROM run_inputs r WHERE r.run_id = '${range.runId.replace(/'/g, "''")}' AND r.input_table = '${layout.name}' AND r.id = ${inputIdSql(layout.name, `"${layout.name}"`)})`,
+        );
       }
       let select: string;
       let decode: ChunkDecoder;
       if (s.kind === "trade") {
-        const dict = (await db.query<{ symbol: string }>(`SELECT DISTINCT symbol FROM trades WHERE ${where.join(" AND ")} ORDER BY symbol`)).map((r) => r.symbol);
+        const dict = (await db.query<{ symbol: string }>(`SELECT DISTINCT symbol FROM trades WHERE ${where.join(" AND ")} ORDER BY symbol`)).map(
+          (r) => r.symbol,
+        );
         const list = `[${dict.map((d) => `'${d.replace(/'/g, "''")}'`).join(", ")}]`;
         select = `id, (list_position(${list}, symbol) - 1)::DOUBLE, epoch_ns(ts_event), price, size, (CASE side WHEN 'buy' THEN 1 WHEN 'sell' THEN 2 ELSE 0 END)::DOUBLE`;
         decode = tradeDecoder(dict);
@@ -205,7 +216,11 @@ export async function* readRecording(db: Database, sources: readonly CompiledSou
         }
       }
       let next: bigint | undefined;
-      for (const c of cursors) if (!c.done) { const t = c.items[c.pos]!.tsEvent; if (next === undefined || t < next) next = t; }
+      for (const c of cursors)
+        if (!c.done) {
+          const t = c.items[c.pos]!.tsEvent;
+          if (next === undefined || t < next) next = t;
+        }
       yield { sources: sourcesOut, items, watermark: next ?? WATERMARK_END };
     }
   } finally {

@@ -32,7 +32,8 @@ async function tableExists(db: Database, name: string): Promise<boolean> {
   return r[0]!.n > 0n;
 }
 
-const selectList = (type: AnyMessageType): string => type.columns.map((c) => (c.type === "TIMESTAMP_NS" ? `epoch_ns("${c.name}") AS "${c.name}"` : `"${c.name}"`)).join(", ");
+const selectList = (type: AnyMessageType): string =>
+  type.columns.map((c) => (c.type === "TIMESTAMP_NS" ? `epoch_ns("${c.name}") AS "${c.name}"` : `"${c.name}"`)).join(", ");
 
 /** A run's rows of one output type, in emission order (all nodes of that type). */
 async function outputsOf<T>(db: Database, type: AnyMessageType, runId: string): Promise<T[]> {
@@ -59,10 +60,14 @@ async function barsOf(db: Database, symbols: readonly string[], fromTs: bigint, 
 
 /** Loads a recorded trading run; throws ReportError when it has no equity snapshots. */
 export async function loadReportRun(db: Database, runId: string, opts: { riskFreeRate?: number } = {}): Promise<ReportRun> {
-  const meta = (await tableExists(db, "runs")) ? await db.query<{ pipeline: string; mode: string }>(`SELECT pipeline, mode FROM runs WHERE run_id = $1`, [runId]) : [];
+  const meta = (await tableExists(db, "runs"))
+    ? await db.query<{ pipeline: string; mode: string }>(`SELECT pipeline, mode FROM runs WHERE run_id = $1`, [runId])
+    : [];
   const equity = await outputsOf<TradingRecord["equity"][number]>(db, EquityMessage, runId);
   if (equity.length === 0) {
-    const known = (await tableExists(db, "equity")) ? await db.query<{ run_id: string }>(`SELECT DISTINCT run_id FROM equity ORDER BY run_id DESC LIMIT 10`) : [];
+    const known = (await tableExists(db, "equity"))
+      ? await db.query<{ run_id: string }>(`SELECT DISTINCT run_id FROM equity ORDER BY run_id DESC LIMIT 10`)
+      : [];
     throw new ReportError(
       meta.length === 0 && known.length === 0
         ? `no run ${runId}, and no run with equity snapshots in this recording: replay a trading pipeline (e.g. tickflow replay pipelines/sma-crossover.yaml) first`

@@ -56,7 +56,7 @@ export function reportData(runs: readonly ReportRun[]) {
       const markers: Record<string, { time: number; position: string; color: string; shape: string; text: string }[]> = {};
       for (const f of run.record.fills) {
         const bars = run.bars[f.symbol];
-        const time = bars && bars.length ? sec(bars[barAt(bars, f.tsPrice)]!.tsOpen) : sec(f.tsPrice);
+        const time = bars?.length ? sec(bars[barAt(bars, f.tsPrice)]!.tsOpen) : sec(f.tsPrice);
         (markers[f.symbol] ??= []).push({
           time,
           position: f.side === "buy" ? "belowBar" : "aboveBar",
@@ -81,7 +81,18 @@ export function reportData(runs: readonly ReportRun[]) {
         markers,
         fills: run.record.fills.length,
         stats: statsRows(run.summary),
-        trades: run.summary.trades.map((t) => [t.symbol, t.side, t.qty, nsToIso(t.entryTs).slice(0, 19).replace("T", " "), t.entryPrice, nsToIso(t.exitTs).slice(0, 19).replace("T", " "), t.exitPrice, t.commission, t.pnl, t.returnPct]),
+        trades: run.summary.trades.map((t) => [
+          t.symbol,
+          t.side,
+          t.qty,
+          nsToIso(t.entryTs).slice(0, 19).replace("T", " "),
+          t.entryPrice,
+          nsToIso(t.exitTs).slice(0, 19).replace("T", " "),
+          t.exitPrice,
+          t.commission,
+          t.pnl,
+          t.returnPct,
+        ]),
       };
     }),
   };
@@ -89,16 +100,20 @@ export function reportData(runs: readonly ReportRun[]) {
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 /** JSON safe inside a <script> element. */
-const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+const scriptJson = (v: unknown): string =>
+  JSON.stringify(v)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 
 /** The whole page. `bundle` is the charts library source (chartsBundle()); tests may pass a stub. */
 export function renderReportHtml(runs: readonly ReportRun[], bundle = chartsBundle()): string {
   const data = reportData(runs);
   const title = runs.length > 1 ? `${runs[0]!.runId} vs ${runs[1]!.runId}` : runs[0]!.runId;
   const statsHead = runs.map((r, i) => `<th style="color:${COLORS[i % COLORS.length]!.line}">${escapeHtml(r.runId)}</th>`).join("");
-  const statsBody = data.runs[0]!.stats
-    .map(([label], k) => `<tr><td>${escapeHtml(label)}</td>${data.runs.map((r) => `<td>${escapeHtml(r.stats[k]![1])}</td>`).join("")}</tr>`)
-    .join("\n");
+  const statsBody = data.runs[0]!.stats.map(
+    ([label], k) => `<tr><td>${escapeHtml(label)}</td>${data.runs.map((r) => `<td>${escapeHtml(r.stats[k]![1])}</td>`).join("")}</tr>`,
+  ).join("\n");
   return `<!doctype html>
 <html lang="en">
 <head>

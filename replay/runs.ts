@@ -60,7 +60,13 @@ export class DuckDbRunJournal implements RunJournal {
   async start(r: { runId: string; pipeline: CompiledPipeline; mode: RunMode }): Promise<void> {
     // The time-zone database decides session and day boundaries (resample, sessions): a replay under another
     // version can cut bars differently, so the version is kept with the run and compared by `replay --run`.
-    await startRunRecord(this.db, { runId: r.runId, pipeline: r.pipeline.decl.name, mode: r.mode, startedAt: this.now(), params: { ...this.params, instruments: pipelineInstruments(r.pipeline), tz: process.versions.tz, node: process.version } });
+    await startRunRecord(this.db, {
+      runId: r.runId,
+      pipeline: r.pipeline.decl.name,
+      mode: r.mode,
+      startedAt: this.now(),
+      params: { ...this.params, instruments: pipelineInstruments(r.pipeline), tz: process.versions.tz, node: process.version },
+    });
   }
 
   async finish(summary: RunSummary, status: RunStatus): Promise<void> {
@@ -82,7 +88,10 @@ export interface RecordedRun {
 }
 
 export async function recordedRun(db: Database, runId: string): Promise<RecordedRun | undefined> {
-  const rows = await db.query<{ pipeline: string; mode: string; status: string; digest: string | null; params: string | null }>(`SELECT pipeline, mode, status, digest, params FROM runs WHERE run_id = $1`, [runId]);
+  const rows = await db.query<{ pipeline: string; mode: string; status: string; digest: string | null; params: string | null }>(
+    `SELECT pipeline, mode, status, digest, params FROM runs WHERE run_id = $1`,
+    [runId],
+  );
   const r = rows[0];
   if (!r) return undefined;
   const have = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'run_inputs'`);
@@ -104,13 +113,24 @@ export interface RecordedModelInstall {
 
 export async function recordModelInstall(db: Database, runId: string, i: RecordedModelInstall): Promise<void> {
   await db.run(createTableSql(MODEL_INSTALLS_LAYOUT));
-  await db.run(`INSERT OR REPLACE INTO model_installs VALUES ($1, $2, $3, $4, $5, $6, $7)`, [runId, i.node, BigInt(i.row), i.modelId, i.version, i.sha256, BigInt(i.revision)]);
+  await db.run(`INSERT OR REPLACE INTO model_installs VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+    runId,
+    i.node,
+    BigInt(i.row),
+    i.modelId,
+    i.version,
+    i.sha256,
+    BigInt(i.revision),
+  ]);
 }
 
 /** The installs a run recorded, per node in row order (empty for runs without predict nodes). */
 export async function recordedModelInstalls(db: Database, runId: string): Promise<RecordedModelInstall[]> {
   const have = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'model_installs'`);
   if (have[0]!.n === 0n) return [];
-  const rows = await db.query<{ node: string; row_index: bigint; model_id: string; version: number; sha256: string; revision: bigint }>(`SELECT node, row_index, model_id, version, sha256, revision FROM model_installs WHERE run_id = $1 ORDER BY node, row_index`, [runId]);
+  const rows = await db.query<{ node: string; row_index: bigint; model_id: string; version: number; sha256: string; revision: bigint }>(
+    `SELECT node, row_index, model_id, version, sha256, revision FROM model_installs WHERE run_id = $1 ORDER BY node, row_index`,
+    [runId],
+  );
   return rows.map((r) => ({ node: r.node, row: Number(r.row_index), modelId: r.model_id, version: r.version, sha256: r.sha256, revision: Number(r.revision) }));
 }

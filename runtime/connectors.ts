@@ -97,8 +97,15 @@ export function openOutputs(pipeline: CompiledPipeline, connectors: Connectors, 
 /** The live input port: every source of the pipeline must use the same connector. */
 export function openInput(pipeline: CompiledPipeline, connectors: Connectors, runId: string, services: Services): InputPort {
   const names = [...new Set(pipeline.sources.map((s) => s.connector))];
-  if (names.length !== 1) throw new Error(`pipeline ${pipeline.decl.name}: its sources use the connectors ${names.join(", ")}; a live run reads all its sources through one connector`);
+  if (names.length !== 1)
+    throw new Error(
+      `pipeline ${pipeline.decl.name}: its sources use the connectors ${names.join(", ")}; a live run reads all its sources through one connector`,
+    );
   const spec = connectors.sources.find((x) => x.connector === names[0]);
   if (!spec) throw new Error(`pipeline ${pipeline.decl.name}: no connector "${names[0]}"`);
-  return spec.open(pipeline.sources, pipeline.sources.map((s) => s.params), { runId, pipeline, services });
+  return spec.open(
+    pipeline.sources,
+    pipeline.sources.map((s) => s.params),
+    { runId, pipeline, services },
+  );
 }

@@ -48,7 +48,6 @@ export interface RunSummary {
   readonly perNodeDigest: Record<string, string>;
 }
 
-
 /** The outputs of one node in one batch: `firstSeq` numbers them within the node across the run. */
 export interface NodeOutput {
   readonly node: string;
@@ -135,7 +134,13 @@ export class PipelineRun {
       perNodeDigest[node] = d;
       all.update(`${node}:${d}\n`);
     }
-    return { runId: this.runId, pipeline: this.pipeline.decl.name, counters: { ...this.counters, outputs: { ...this.counters.outputs } }, digest: all.digest("hex"), perNodeDigest };
+    return {
+      runId: this.runId,
+      pipeline: this.pipeline.decl.name,
+      counters: { ...this.counters, outputs: { ...this.counters.outputs } },
+      digest: all.digest("hex"),
+      perNodeDigest,
+    };
   }
 
   private collect(): StepResult {

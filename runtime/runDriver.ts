@@ -49,7 +49,10 @@ export class RunDriver {
   constructor(private readonly o: RunDriverOptions) {
     this.run = new PipelineRun(o.pipeline, o.runId, o.metrics);
     for (const b of o.outputs ?? []) {
-      if (!o.pipeline.outputs.includes(b.node)) throw new Error(`pipeline ${o.pipeline.decl.name}: output port ${b.port.name} reads "${b.node}", which no sink declares (outputs: ${o.pipeline.outputs.join(", ")})`);
+      if (!o.pipeline.outputs.includes(b.node))
+        throw new Error(
+          `pipeline ${o.pipeline.decl.name}: output port ${b.port.name} reads "${b.node}", which no sink declares (outputs: ${o.pipeline.outputs.join(", ")})`,
+        );
     }
   }
 
@@ -77,7 +80,10 @@ export class RunDriver {
       for (const p of this.ports()) await p.close?.();
       await input.close?.();
       // A journal that cannot be written must not hide the run's own error.
-      if (journal) await journal.finish(this.run.summary(), status).catch((e) => { if (status !== "failed") throw e; });
+      if (journal)
+        await journal.finish(this.run.summary(), status).catch((e) => {
+          if (status !== "failed") throw e;
+        });
     }
   }
 
@@ -96,7 +102,12 @@ export class RunDriver {
     for (const stage of STAGES) {
       const writes: Promise<void>[] = [];
       if (stage === "record" && batch?.origins && this.o.recorder && batch.items.length) {
-        writes.push(this.timed("inputs", this.o.recorder.record(batch, (s) => this.o.pipeline.sources[s]!.kind)));
+        writes.push(
+          this.timed(
+            "inputs",
+            this.o.recorder.record(batch, (s) => this.o.pipeline.sources[s]!.kind),
+          ),
+        );
       }
       for (const out of result.outputs) {
         for (const b of this.o.outputs ?? []) {

@@ -52,11 +52,16 @@ const INNER: Record<BrokerEvent["type"], AnyMessageType> = {
 /** The inner message of a broker event (the order, fill, snapshot or order event itself). */
 export function innerOf(e: BrokerEvent): { readonly tsEvent: bigint; readonly symbol?: string; readonly id?: string; readonly account?: string } {
   switch (e.type) {
-    case "order": return e.order;
-    case "fill": return e.fill;
-    case "position": return e.position;
-    case "equity": return e.equity;
-    case "orderEvent": return e.event;
+    case "order":
+      return e.order;
+    case "fill":
+      return e.fill;
+    case "position":
+      return e.position;
+    case "equity":
+      return e.equity;
+    case "orderEvent":
+      return e.event;
   }
 }
 
@@ -69,11 +74,16 @@ function toEnvelope(e: BrokerEvent): Envelope {
 function fromEnvelope(env: Envelope, ref: string): BrokerEvent {
   const inner = INNER[env.event].decodeBytes(env.payload, ref) as never;
   switch (env.event) {
-    case "order": return { type: "order", order: inner };
-    case "fill": return { type: "fill", fill: inner };
-    case "position": return { type: "position", position: inner };
-    case "equity": return { type: "equity", equity: inner };
-    case "orderEvent": return { type: "orderEvent", event: inner };
+    case "order":
+      return { type: "order", order: inner };
+    case "fill":
+      return { type: "fill", fill: inner };
+    case "position":
+      return { type: "position", position: inner };
+    case "equity":
+      return { type: "equity", equity: inner };
+    case "orderEvent":
+      return { type: "orderEvent", event: inner };
   }
 }
 

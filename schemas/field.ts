@@ -19,7 +19,8 @@ export interface Field<TMem, TWire> {
   fromColumn(value: unknown): TMem;
 }
 
-export type AnyField = Field<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a field of any type, where only its column and codec matter
+export type AnyField = Field<any, any>;
 
 const identity = <T>(x: T): T => x;
 
@@ -56,7 +57,10 @@ export const timestampNs = (description: string): Field<bigint, string> =>
   );
 
 export const text = (description: string, opts: { min?: number; max?: number; pattern?: RegExp; patternHint?: string } = {}): Field<string, string> => {
-  let s = z.string().min(opts.min ?? 0).max(opts.max ?? 100_000);
+  let s = z
+    .string()
+    .min(opts.min ?? 0)
+    .max(opts.max ?? 100_000);
   if (opts.pattern) s = s.regex(opts.pattern, opts.patternHint ?? `must match ${opts.pattern}`);
   return field<string, string>("text", s, "VARCHAR", description);
 };
@@ -78,7 +82,16 @@ export const number = (description: string, opts: { positive?: boolean; nonNegat
 export const integer = (description: string, opts: { min?: number } = {}): Field<number, number> => {
   let s = z.number().int("must be an integer");
   if (opts.min !== undefined) s = s.gte(opts.min);
-  return field<number, number>("integer", s, "BIGINT", description, identity, identity, (m) => BigInt(m), (v) => Number(v));
+  return field<number, number>(
+    "integer",
+    s,
+    "BIGINT",
+    description,
+    identity,
+    identity,
+    (m) => BigInt(m),
+    (v) => Number(v),
+  );
 };
 
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T, description: string): Field<T[number], T[number]> =>

@@ -69,7 +69,8 @@ export interface MessageType<F extends Record<string, AnyField>> extends Message
 }
 
 /** Any declared message type (where its field types do not matter, e.g. to a table layout). */
-export type AnyMessageType = MessageType<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a message type whose field types do not matter (table layouts, codecs by kind)
+export type AnyMessageType = MessageType<any>;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -81,7 +82,9 @@ export function defineMessage<F extends Record<string, AnyField>>(spec: MessageS
   const entries = names.map((n) => [n, spec.fields[n]!] as const);
   const wireSchema = z
     .object({
-      v: z.literal(spec.version, { error: `must be ${spec.version} (this reader understands ${spec.type} wire version ${spec.version})` }).describe("wire version of this message type"),
+      v: z
+        .literal(spec.version, { error: `must be ${spec.version} (this reader understands ${spec.type} wire version ${spec.version})` })
+        .describe("wire version of this message type"),
       type: z.literal(spec.type),
       ...Object.fromEntries(entries.map(([n, f]) => [n, f.wire])),
     })

@@ -3,7 +3,6 @@
 export const NS_PER_MS = 1_000_000n;
 export const NS_PER_SECOND = 1_000_000_000n;
 
-
 /** ISO-8601 with nanoseconds, e.g. 2024-01-02T14:30:00.123456789Z. */
 export function nsToIso(ns: bigint): string {
   const ms = ns / NS_PER_MS;

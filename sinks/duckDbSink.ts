@@ -7,7 +7,6 @@ import type { AnyMessageType, MessageOf, MessageType } from "../schemas/message.
 import { createTableSql, inputLayout, outputLayout, RUN_INPUTS_LAYOUT, RUNS_LAYOUT, toColumns, type InputMeta, type TableLayout } from "./recordingTables.ts";
 import { DeadLetterMessage } from "../schemas/deadLetter.ts";
 
-
 export interface WriteResult {
   /** Rows offered. */
   readonly offered: number;
@@ -64,7 +63,13 @@ export class DuckDbSink {
   }
 
   /** Records messages a run's `node` emitted; `firstSeq` numbers them in emission order within that node. */
-  writeOutputs<F extends Record<string, AnyField>>(type: MessageType<F>, runId: string, messages: readonly MessageOf<F>[], firstSeq: bigint, node: string = type.table): Promise<WriteResult> {
+  writeOutputs<F extends Record<string, AnyField>>(
+    type: MessageType<F>,
+    runId: string,
+    messages: readonly MessageOf<F>[],
+    firstSeq: bigint,
+    node: string = type.table,
+  ): Promise<WriteResult> {
     const layout = outputLayout(type);
     const cols = toColumns(type, messages, [() => runId, () => node, (i) => firstSeq + BigInt(i)], []);
     return this.write(layout, cols);
@@ -75,7 +80,13 @@ export class DuckDbSink {
     if (offered === 0) return { offered, inserted: 0 };
     await this.ensure(layout);
     const stage = `stage_${layout.name}`;
-    await this.db.appendColumns(stage, layout.columns.map((c) => (c.type === "TIMESTAMP_NS" ? "BIGINT" : c.type)), columns, "main", "temp");
+    await this.db.appendColumns(
+      stage,
+      layout.columns.map((c) => (c.type === "TIMESTAMP_NS" ? "BIGINT" : c.type)),
+      columns,
+      "main",
+      "temp",
+    );
     const select = layout.columns.map((c) => (c.type === "TIMESTAMP_NS" ? `make_timestamp_ns("${c.name}")` : `"${c.name}"`)).join(", ");
     const rows = await this.db.exclusive(async (c) => {
       try {

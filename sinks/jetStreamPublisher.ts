@@ -15,14 +15,22 @@ export interface OutgoingMessage {
 export class JetStreamPublisher {
   private readonly js: JetStreamClient;
 
-  constructor(nc: NatsConnection, private readonly opts: { inFlight?: number; timeoutMs?: number; attempts?: number; onRetry?: (e: unknown) => void } = {}) {
+  constructor(
+    nc: NatsConnection,
+    private readonly opts: { inFlight?: number; timeoutMs?: number; attempts?: number; onRetry?: (e: unknown) => void } = {},
+  ) {
     this.js = jetstream(nc, { timeout: opts.timeoutMs ?? 5000 });
   }
 
   async publish(m: OutgoingMessage): Promise<PubAck> {
     const h = m.headers ? natsHeaders() : undefined;
     if (h && m.headers) for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
-    return retry(() => this.js.publish(m.subject, m.data, { msgID: m.msgID, headers: h }), { attempts: this.opts.attempts ?? 5, baseMs: 100, maxMs: 3000, onRetry: this.opts.onRetry });
+    return retry(() => this.js.publish(m.subject, m.data, { msgID: m.msgID, headers: h }), {
+      attempts: this.opts.attempts ?? 5,
+      baseMs: 100,
+      maxMs: 3000,
+      onRetry: this.opts.onRetry,
+    });
   }
 
   /** Publishes all, at most `inFlight` at once; acks come back in input order. */

@@ -10,7 +10,6 @@ import { TickflowError } from "../core/errors.ts";
 
 export const SIGNATURE_HEADER = "Tickflow-Signature";
 
-
 /** No key configured, or the configuration is contradictory or unreadable. */
 export class SigningKeyError extends TickflowError {
   static override readonly code = "SIGNING_KEY_UNAVAILABLE";
@@ -27,7 +26,9 @@ export function signingKeyFromEnv(env: KeyEnv = process.env): Buffer | undefined
   const file = env.TICKFLOW_HMAC_KEY_FILE;
   if (cached.env === inline && cached.file === file) return cached.key;
   if (inline !== undefined && file !== undefined) {
-    throw new SigningKeyError("both TICKFLOW_HMAC_KEY and TICKFLOW_HMAC_KEY_FILE are set; set only one (the file keeps the key out of the process list and shell history)");
+    throw new SigningKeyError(
+      "both TICKFLOW_HMAC_KEY and TICKFLOW_HMAC_KEY_FILE are set; set only one (the file keeps the key out of the process list and shell history)",
+    );
   }
   let key: Buffer | undefined;
   if (inline !== undefined) key = Buffer.from(inline, "utf8");
@@ -35,7 +36,9 @@ export function signingKeyFromEnv(env: KeyEnv = process.env): Buffer | undefined
     try {
       key = readFileSync(file);
     } catch (e) {
-      throw new SigningKeyError(`TICKFLOW_HMAC_KEY_FILE=${file}: cannot read the key file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+      throw new SigningKeyError(`TICKFLOW_HMAC_KEY_FILE=${file}: cannot read the key file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+        cause: e,
+      });
     }
     if (key[key.length - 1] === 0x0a) key = key.subarray(0, key.length - (key[key.length - 2] === 0x0d ? 2 : 1));
   }

@@ -48,7 +48,6 @@ export class DuckDbOutputSink implements OutputPort {
     }
     this.count = 0;
   }
-
 }
 
 /** Message id of a published item: its own id, or the bar's natural key. */
@@ -63,14 +62,22 @@ export function messageIdOf(kind: Kind, item: unknown): string {
 export class NatsOutputSink implements OutputPort {
   readonly name = "nats";
   readonly stage = "effect";
-  constructor(private readonly publisher: JetStreamPublisher, private readonly runId: string) {}
+  constructor(
+    private readonly publisher: JetStreamPublisher,
+    private readonly runId: string,
+  ) {}
   async write(_node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
     const type = KINDS[kind];
     await this.publisher.publishAll(
       items.map((item) => {
         const data = type.encodeBytes(item as never);
         // Orders, fills and order events carry an HMAC-SHA256 signature over `data` (sinks/orderSigning.ts).
-        return { subject: publishSubject(kind, item as never), data, msgID: messageIdOf(kind, item), headers: { "Tickflow-Run": this.runId, ...signatureHeaders(kind, data) } };
+        return {
+          subject: publishSubject(kind, item as never),
+          data,
+          msgID: messageIdOf(kind, item),
+          headers: { "Tickflow-Run": this.runId, ...signatureHeaders(kind, data) },
+        };
       }),
     );
   }
@@ -149,8 +156,21 @@ export class DuckDbInputRecorder implements InputRecorder {
     const writes: Promise<unknown>[] = [];
     for (const [kind, idx] of byKind) {
       const items = idx.map((i) => batch.items[i]!);
-      writes.push(this.sink.writeInputs(KINDS[kind] as AnyMessageType, items as never[], idx.map((i) => origins[i]!)));
-      if (this.runId !== undefined && isSourceKind(kind)) writes.push(this.sink.writeRunInputs(this.runId, KINDS[kind].table, items.map((x) => inputIdOf(kind, x))));
+      writes.push(
+        this.sink.writeInputs(
+          KINDS[kind] as AnyMessageType,
+          items as never[],
+          idx.map((i) => origins[i]!),
+        ),
+      );
+      if (this.runId !== undefined && isSourceKind(kind))
+        writes.push(
+          this.sink.writeRunInputs(
+            this.runId,
+            KINDS[kind].table,
+            items.map((x) => inputIdOf(kind, x)),
+          ),
+        );
     }
     await Promise.all(writes);
   }
@@ -178,7 +198,8 @@ export const duckdbSink = defineSink({
 
 export const natsSink = defineSink({
   type: "nats",
-  summary: "Publishes the node's items to JetStream (signals.<SYM>, orders.<SYM>, fills.<SYM> ...) with Nats-Msg-Id = item id; orders and fills signed. Live runs only.",
+  summary:
+    "Publishes the node's items to JetStream (signals.<SYM>, orders.<SYM>, fills.<SYM> ...) with Nats-Msg-Id = item id; orders and fills signed. Live runs only.",
   params: z.strictObject({}),
   example: "{ type: nats, in: signals }",
   accepts: PUBLISHABLE_KINDS,

@@ -18,8 +18,6 @@ export interface TableLayout {
   readonly key: readonly string[];
 }
 
-
-
 export interface InputMeta {
   readonly subject: string;
   readonly streamSeq: bigint;

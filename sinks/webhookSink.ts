@@ -52,7 +52,11 @@ export class WebhookHttpError extends TickflowError {
 export class WebhookDeliveryError extends TickflowError {
   static override readonly code = "WEBHOOK_DELIVERY_FAILED";
   override readonly name = "WebhookDeliveryError";
-  constructor(message: string, readonly attempts: number, cause: unknown) {
+  constructor(
+    message: string,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
     super(message, { cause });
   }
 }
@@ -126,7 +130,12 @@ export class WebhookOutputSink implements OutputPort {
           const text = await res.text();
           if (res.status >= 200 && res.status < 300) return;
           const again = res.status >= 500 || res.status === 429;
-          throw new WebhookHttpError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}: ${JSON.stringify(head(text))}`, res.status, again, again ? retryAfterMs(res.headers.get("retry-after")) : undefined);
+          throw new WebhookHttpError(
+            `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}: ${JSON.stringify(head(text))}`,
+            res.status,
+            again,
+            again ? retryAfterMs(res.headers.get("retry-after")) : undefined,
+          );
         },
         {
           attempts: this.o.attempts,
@@ -143,7 +152,11 @@ export class WebhookOutputSink implements OutputPort {
       const made = e instanceof RetriesExhaustedError ? e.attempts : 1;
       const last = e instanceof RetriesExhaustedError ? e.cause : e;
       if (last instanceof WebhookHttpError && !last.retryable) {
-        throw new WebhookDeliveryError(`webhook ${url} refused ${what}: ${last.message}; not retried (only network errors, timeouts, 5xx and 429 are): fix the receiver, the url or the headers, then rerun`, made, last);
+        throw new WebhookDeliveryError(
+          `webhook ${url} refused ${what}: ${last.message}; not retried (only network errors, timeouts, 5xx and 429 are): fix the receiver, the url or the headers, then rerun`,
+          made,
+          last,
+        );
       }
       throw new WebhookDeliveryError(
         `webhook ${url}: ${what} not delivered after ${made} attempt(s), last: ${describe(last, timeoutMs)}; the batch is not committed: check that the receiver is up, then rerun (the Idempotency-Key ${key} lets it drop what it already has)`,
@@ -178,24 +191,42 @@ const WEBHOOK_PARAMS = z.strictObject({
     .superRefine((h, ctx) => {
       for (const name of Object.keys(h)) {
         if (!HEADER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not a header name (letters, digits and !#$%&'*+.^_`|~-)" });
-        else if (RESERVED_HEADERS.has(name.toLowerCase())) ctx.addIssue({ code: "custom", path: [name], message: "is set by the sink (Content-Type, Idempotency-Key, Content-Length, Host): remove it" });
+        else if (RESERVED_HEADERS.has(name.toLowerCase()))
+          ctx.addIssue({ code: "custom", path: [name], message: "is set by the sink (Content-Type, Idempotency-Key, Content-Length, Host): remove it" });
       }
     })
     .default({})
-    .describe("Extra request headers, e.g. { Authorization: \"Bearer <token>\" }."),
-  timeout: duration.refine(atLeastOneMs, "must be at least 1ms").default("5s").describe("Per attempt: no complete answer within it counts as a failed attempt."),
-  attempts: z.number().int().min(1).max(10).default(5).describe("Attempts per request in total, including the first; backoff with full jitter between them (Retry-After honoured up to 60 s)."),
+    .describe('Extra request headers, e.g. { Authorization: "Bearer <token>" }.'),
+  timeout: duration
+    .refine(atLeastOneMs, "must be at least 1ms")
+    .default("5s")
+    .describe("Per attempt: no complete answer within it counts as a failed attempt."),
+  attempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(5)
+    .describe("Attempts per request in total, including the first; backoff with full jitter between them (Retry-After honoured up to 60 s)."),
   batchSize: z.number().int().positive().default(500).describe("Items per request; each request has its own firstSeq and Idempotency-Key."),
 });
 
 export const webhookSink = defineSink({
   type: "webhook",
   summary:
-    'POSTs the node\'s items as JSON { run, node, kind, firstSeq, items: [wire JSON] } with Idempotency-Key <run>:<node>:<firstSeq>, after the recording committed; ' +
+    "POSTs the node's items as JSON { run, node, kind, firstSeq, items: [wire JSON] } with Idempotency-Key <run>:<node>:<firstSeq>, after the recording committed; " +
     "retries network errors, timeouts, 5xx and 429; a batch commits once every request got a 2xx. Live runs only.",
   params: WEBHOOK_PARAMS,
   example: '{ type: webhook, in: signals, params: { url: "http://127.0.0.1:8080/hook", headers: { Authorization: "Bearer x" } } }',
   modes: ["live"],
   stage: "effect",
-  create: (p, ctx) => new WebhookOutputSink({ url: p.url, headers: p.headers, timeoutMs: Number(parseDurationNs(p.timeout) / 1_000_000n), attempts: p.attempts, batchSize: p.batchSize, runId: ctx.runId }),
+  create: (p, ctx) =>
+    new WebhookOutputSink({
+      url: p.url,
+      headers: p.headers,
+      timeoutMs: Number(parseDurationNs(p.timeout) / 1_000_000n),
+      attempts: p.attempts,
+      batchSize: p.batchSize,
+      runId: ctx.runId,
+    }),
 });

@@ -131,7 +131,14 @@ export class FileInput implements InputPort {
         continue;
       }
       const type = KINDS[e.source.kind] as AnyMessageType;
-      deadLetters.push({ stage: "duplicate", subject: e.origin.subject, ref: e.ref, reason: `${e.ref}: ${e.source.kind} id ${id} was already given by ${first}; the first one counts, as in the recording`, field: "id", payload: JSON.stringify(type.encode(e.item as never)) });
+      deadLetters.push({
+        stage: "duplicate",
+        subject: e.origin.subject,
+        ref: e.ref,
+        reason: `${e.ref}: ${e.source.kind} id ${id} was already given by ${first}; the first one counts, as in the recording`,
+        field: "id",
+        payload: JSON.stringify(type.encode(e.item as never)),
+      });
     }
     return {
       items: kept.map((e) => e.item),
@@ -147,15 +154,21 @@ export class FileInput implements InputPort {
     const file = resolve(this.cwd, p.path);
     const what = `file source "${s.name}" (${p.path})`;
     const format = fileFormatOf(p);
-    if (format === "parquet") return readParquetFile(file, KINDS[s.kind] as AnyMessageType).catch((e: unknown) => { throw new SourceReadError(`${what}: ${(e as Error).message}`, { cause: e }); });
+    if (format === "parquet")
+      return readParquetFile(file, KINDS[s.kind] as AnyMessageType).catch((e: unknown) => {
+        throw new SourceReadError(`${what}: ${(e as Error).message}`, { cause: e });
+      });
     let text: string;
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      throw new SourceReadError(`${what}: cannot read ${file} (${(e as Error).message}): check params.path (relative paths are resolved against ${this.cwd})`, { cause: e });
+      throw new SourceReadError(`${what}: cannot read ${file} (${(e as Error).message}): check params.path (relative paths are resolved against ${this.cwd})`, {
+        cause: e,
+      });
     }
     if (format === "jsonl") {
-      if (s.kind !== "news") throw new Error(`${what}: JSON Lines files hold news, but the source is type ${s.kind}: declare type: news, or give a CSV or Parquet file`);
+      if (s.kind !== "news")
+        throw new Error(`${what}: JSON Lines files hold news, but the source is type ${s.kind}: declare type: news, or give a CSV or Parquet file`);
       const r = parseNewsJsonl(text, p.path);
       return { items: r.news, lines: acceptedLines(text, r.errors, 0, r.news.length, what), errors: r.errors };
     }
@@ -187,14 +200,20 @@ function acceptedLines(text: string, errors: readonly RowError[], headerLines: n
   text.split(/\r?\n/).forEach((raw, i) => {
     if (i >= headerLines && raw.trim() !== "" && !rejected.has(i + 1)) lines.push(i + 1);
   });
-  if (lines.length !== count) throw new Error(`${what}: the parser accepted ${count} rows but ${lines.length} lines are neither blank nor rejected; cannot number the rows (a bug in sources/importers/)`);
+  if (lines.length !== count)
+    throw new Error(
+      `${what}: the parser accepted ${count} rows but ${lines.length} lines are neither blank nor rejected; cannot number the rows (a bug in sources/importers/)`,
+    );
   return lines;
 }
 
 const FILE_PARAMS = z
   .strictObject({
     path: z.string().min(1).describe("The file to read; a relative path is resolved against the working directory of the process."),
-    format: z.enum(["csv", "jsonl", "parquet"]).optional().describe("csv (market bars or ticks), jsonl (news) or parquet (any source type); default: from the extension (.csv/.txt, .jsonl, .parquet)."),
+    format: z
+      .enum(["csv", "jsonl", "parquet"])
+      .optional()
+      .describe("csv (market bars or ticks), jsonl (news) or parquet (any source type); default: from the extension (.csv/.txt, .jsonl, .parquet)."),
     symbol: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, "must be a symbol like ORCL or BRK.B")
@@ -205,8 +224,18 @@ const FILE_PARAMS = z
   })
   .superRefine((p, ctx) => {
     const format = fileFormatOf(p);
-    if (!format) ctx.addIssue({ code: "custom", path: ["format"], message: `cannot tell the format of "${basename(p.path)}" from its extension: give format: csv, jsonl or parquet` });
-    if (format === "csv" && !p.symbol) ctx.addIssue({ code: "custom", path: ["symbol"], message: "a CSV market file has no symbol column: give symbol (e.g. symbol: ORCL), as tickflow import --symbol" });
+    if (!format)
+      ctx.addIssue({
+        code: "custom",
+        path: ["format"],
+        message: `cannot tell the format of "${basename(p.path)}" from its extension: give format: csv, jsonl or parquet`,
+      });
+    if (format === "csv" && !p.symbol)
+      ctx.addIssue({
+        code: "custom",
+        path: ["symbol"],
+        message: "a CSV market file has no symbol column: give symbol (e.g. symbol: ORCL), as tickflow import --symbol",
+      });
   });
 
 export const fileSource = defineSource({

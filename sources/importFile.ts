@@ -57,9 +57,17 @@ export async function importFile(nc: NatsConnection, db: Database, o: ImportOpti
     errors = r.errors;
     if (r.kind === "bar") {
       timeframe = r.timeframe;
-      out = { type: BarMessage, items: r.bars, msgs: r.bars.map((b: Bar) => ({ subject: `md.bars.${b.timeframe}.${b.symbol}`, data: BarMessage.encodeBytes(b), msgID: barId(b) })) };
+      out = {
+        type: BarMessage,
+        items: r.bars,
+        msgs: r.bars.map((b: Bar) => ({ subject: `md.bars.${b.timeframe}.${b.symbol}`, data: BarMessage.encodeBytes(b), msgID: barId(b) })),
+      };
     } else {
-      out = { type: TradeMessage, items: r.trades, msgs: r.trades.map((t: Trade) => ({ subject: `md.trades.${t.symbol}`, data: TradeMessage.encodeBytes(t), msgID: t.id })) };
+      out = {
+        type: TradeMessage,
+        items: r.trades,
+        msgs: r.trades.map((t: Trade) => ({ subject: `md.trades.${t.symbol}`, data: TradeMessage.encodeBytes(t), msgID: t.id })),
+      };
     }
   }
   const publisher = new JetStreamPublisher(nc, { inFlight: 512 });
@@ -72,14 +80,29 @@ export async function importFile(nc: NatsConnection, db: Database, o: ImportOpti
     const msgs = out.msgs.slice(i, i + step);
     const acks = await publisher.publishAll(msgs);
     published += acks.filter((a) => !a.duplicate).length;
-    const res = await sink.writeInputs(out.type, out.items.slice(i, i + step) as never[], acks.map((a, k) => ({ subject: msgs[k]!.subject, streamSeq: BigInt(a.seq) })));
+    const res = await sink.writeInputs(
+      out.type,
+      out.items.slice(i, i + step) as never[],
+      acks.map((a, k) => ({ subject: msgs[k]!.subject, streamSeq: BigInt(a.seq) })),
+    );
     recorded += res.inserted;
     o.onProgress?.(Math.min(i + step, out.msgs.length), out.msgs.length);
   }
   if (errors.length) {
-    const letters = errors.map((e) => ({ stage: "import", subject: basename(o.file), ref: `${o.file}:${e.line}`, reason: `${o.file}:${e.line}: ${e.reason}`, payload: e.text }));
+    const letters = errors.map((e) => ({
+      stage: "import",
+      subject: basename(o.file),
+      ref: `${o.file}:${e.line}`,
+      reason: `${o.file}:${e.line}: ${e.reason}`,
+      payload: e.text,
+    }));
     await publisher.publishAll(
-      letters.map((l) => ({ subject: "dlq.import", data: DeadLetterMessage.encodeBytes(l), msgID: `dlq:import:${l.ref}`, headers: { "Tickflow-Reason": l.reason.slice(0, 1024) } })),
+      letters.map((l) => ({
+        subject: "dlq.import",
+        data: DeadLetterMessage.encodeBytes(l),
+        msgID: `dlq:import:${l.ref}`,
+        headers: { "Tickflow-Reason": l.reason.slice(0, 1024) },
+      })),
     );
     await sink.writeOutputs(DeadLetterMessage, `import:${basename(o.file)}`, letters, 0n);
   }

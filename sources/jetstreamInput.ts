@@ -109,7 +109,14 @@ export class JetStreamInput implements InputPort {
       onMessage: (m, pending) => this.onMessage(m, pending),
       onReject: ({ lane, error, msg }) => {
         this.held[lane]!++;
-        const letter: DeadLetter = { stage: "decode", subject: msg.subject, ref: `${msg.subject} #${msg.seq}`, reason: error.message, field: error.field || undefined, payload: decoder.decode(msg.data) };
+        const letter: DeadLetter = {
+          stage: "decode",
+          subject: msg.subject,
+          ref: `${msg.subject} #${msg.seq}`,
+          reason: error.message,
+          field: error.field || undefined,
+          payload: decoder.decode(msg.data),
+        };
         this.pendingDead.push({ letter, ack: () => this.ack(lane, msg, true) }); // term(): a 2.9 server ignores a reason argument
         this.signal();
       },
@@ -121,11 +128,14 @@ export class JetStreamInput implements InputPort {
     // event loop can starve a lane's iterator for longer than idleAfter; a wall-clock rule alone would then
     // release other lanes past its undelivered messages and make them late.)
     let checking = false;
-    this.idleTimer = setInterval(() => {
-      if (checking) return;
-      checking = true;
-      void this.checkIdle(idleMs).finally(() => (checking = false));
-    }, Math.max(10, idleMs));
+    this.idleTimer = setInterval(
+      () => {
+        if (checking) return;
+        checking = true;
+        void this.checkIdle(idleMs).finally(() => (checking = false));
+      },
+      Math.max(10, idleMs),
+    );
   }
 
   async *batches(): AsyncIterable<InputBatch> {
@@ -204,12 +214,26 @@ export class JetStreamInput implements InputPort {
         else this.ack(m.lane, m.msg);
       } else {
         // Another message with an id already processed: the recording keeps the first, so live does too.
-        const letter: DeadLetter = { stage: "duplicate", subject: m.msg.subject, ref: `${m.msg.subject} #${m.msg.seq}`, reason: `${lane.source.kind} id ${key.slice(key.indexOf(":") + 1)} was already processed (first delivered as ${this.sequencer.firstOrigin(key)}); the first one counts, as in the recording`, field: "id", payload: decoder.decode(m.msg.data) };
+        const letter: DeadLetter = {
+          stage: "duplicate",
+          subject: m.msg.subject,
+          ref: `${m.msg.subject} #${m.msg.seq}`,
+          reason: `${lane.source.kind} id ${key.slice(key.indexOf(":") + 1)} was already processed (first delivered as ${this.sequencer.firstOrigin(key)}); the first one counts, as in the recording`,
+          field: "id",
+          payload: decoder.decode(m.msg.data),
+        };
         this.pendingDead.push({ letter, ack: () => this.ack(m.lane, m.msg) });
       }
     } else {
       this.o.metrics?.late?.();
-      const letter: DeadLetter = { stage: "late", subject: m.msg.subject, ref: `${m.msg.subject} #${m.msg.seq}`, reason: `event time ${m.item.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`, field: "tsEvent", payload: decoder.decode(m.msg.data) };
+      const letter: DeadLetter = {
+        stage: "late",
+        subject: m.msg.subject,
+        ref: `${m.msg.subject} #${m.msg.seq}`,
+        reason: `event time ${m.item.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`,
+        field: "tsEvent",
+        payload: decoder.decode(m.msg.data),
+      };
       this.pendingDead.push({ letter, ack: () => this.ack(m.lane, m.msg) });
     }
     if (pending === 0) this.sequencer.setIdle(m.lane, true);
@@ -264,11 +288,16 @@ export class JetStreamInput implements InputPort {
         return;
       } catch (e) {
         const what = `the acks of ${sent.length} committed message(s) did not reach the server`;
-        if (this.o.nc.isClosed()) throw new SourceConnectionError(`jetstream input: the NATS connection closed and ${what}; the next run gets them again`, { cause: e });
+        if (this.o.nc.isClosed())
+          throw new SourceConnectionError(`jetstream input: the NATS connection closed and ${what}; the next run gets them again`, { cause: e });
         for (const s of sent) {
           // nats.js keeps a message's reply subject on it (JsMsgImpl.reply) but its ack() sends only once.
           const reply = (s.msg as JsMsg & { readonly reply?: unknown }).reply;
-          if (typeof reply !== "string") throw new SourceConnectionError(`jetstream input: the NATS connection dropped and ${what}; cannot send them again (no reply subject on the message)`, { cause: e });
+          if (typeof reply !== "string")
+            throw new SourceConnectionError(
+              `jetstream input: the NATS connection dropped and ${what}; cannot send them again (no reply subject on the message)`,
+              { cause: e },
+            );
           this.o.nc.publish(reply, s.term ? "+TERM" : "+ACK");
         }
       }
@@ -288,19 +317,33 @@ export class JetStreamInput implements InputPort {
 }
 
 /** How a live run's JetStream consumers are named and where new ones start (command-line options of `tickflow run`). */
-export const JETSTREAM_CONSUMERS = serviceToken<{ readonly consumerPrefix?: string; readonly deliver?: "all" | "new"; readonly metrics?: JetStreamInputMetrics }>("JetStream consumer options");
+export const JETSTREAM_CONSUMERS = serviceToken<{
+  readonly consumerPrefix?: string;
+  readonly deliver?: "all" | "new";
+  readonly metrics?: JetStreamInputMetrics;
+}>("JetStream consumer options");
 
 export const jetstreamSource = defineSource({
   connector: "jetstream",
   summary: "Durable JetStream pull consumers, one per subject filter; acks after each batch is committed; resumes at the ack floor.",
   params: z.strictObject({
-    subjects: z.array(z.string().min(1)).min(1).optional().describe("NATS subject filters; default per type: md.trades.>, md.bars.>, news.>. Also written as `subjects:` on the source."),
+    subjects: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe("NATS subject filters; default per type: md.trades.>, md.bars.>, news.>. Also written as `subjects:` on the source."),
   }),
-  example: "{ type: trade, subjects: [\"md.trades.>\"] }",
+  example: '{ type: trade, subjects: ["md.trades.>"] }',
   kinds: SOURCE_KINDS,
   subjects: (p, kind) => p.subjects ?? DEFAULT_SUBJECTS[kind],
   open: (_sources, _params, ctx) => {
     const o = ctx.services.has(JETSTREAM_CONSUMERS) ? ctx.services.get(JETSTREAM_CONSUMERS, "the jetstream connector") : {};
-    return new JetStreamInput({ nc: ctx.services.get(NATS, "the jetstream connector"), pipeline: ctx.pipeline, consumerPrefix: o.consumerPrefix ?? ctx.pipeline.decl.name, deliver: o.deliver, metrics: o.metrics });
+    return new JetStreamInput({
+      nc: ctx.services.get(NATS, "the jetstream connector"),
+      pipeline: ctx.pipeline,
+      consumerPrefix: o.consumerPrefix ?? ctx.pipeline.decl.name,
+      deliver: o.deliver,
+      metrics: o.metrics,
+    });
   },
 });

@@ -32,7 +32,12 @@ export interface Lane {
 export const durableName = (...parts: string[]): string => parts.join("_").replace(/[^A-Za-z0-9_-]/g, "-");
 
 /** Pure: decodes one message of a source; returns the item or a validation error naming message and field. */
-export function decodeSourceMessage(source: CompiledSource, subject: string, seq: number, data: Uint8Array): { item: { tsEvent: bigint } } | { error: MessageValidationError } {
+export function decodeSourceMessage(
+  source: CompiledSource,
+  subject: string,
+  seq: number,
+  data: Uint8Array,
+): { item: { tsEvent: bigint } } | { error: MessageValidationError } {
   try {
     return { item: KINDS[source.kind].decodeBytes(data, `${subject} #${seq}`) as { tsEvent: bigint } };
   } catch (e) {
@@ -79,7 +84,9 @@ export class JetStreamSource {
         if (info === undefined) {
           await jsm.consumers.add(stream, { ...config, deliver_policy: deliver === "new" ? DeliverPolicy.New : DeliverPolicy.All });
         } else if (info.config.filter_subject !== subject) {
-          throw new Error(`consumer ${durable} on ${stream} filters ${info.config.filter_subject ?? "(nothing)"}, but the pipeline reads ${subject}: use another --consumer prefix`);
+          throw new Error(
+            `consumer ${durable} on ${stream} filters ${info.config.filter_subject ?? "(nothing)"}, but the pipeline reads ${subject}: use another --consumer prefix`,
+          );
         } else if (info.num_ack_pending > 0) {
           // A previous process stopped with messages delivered but not acked. Left alone, the server redelivers
           // them only after ack_wait, behind newer messages, where they would be late. Our acks go in stream
@@ -119,22 +126,24 @@ export class JetStreamSource {
       const consumer = await js.consumers.get(lane.stream, lane.durable);
       const it = await consumer.consume({ max_messages: 2000 });
       this.iterators.push(it);
-      this.loops.push((async () => {
-        try {
-          for await (const msg of it) {
-            // Messages the client already held still arrive after stop(): hand them back for immediate redelivery.
-            if (this.stopped) {
-              msg.nak();
-              continue;
+      this.loops.push(
+        (async () => {
+          try {
+            for await (const msg of it) {
+              // Messages the client already held still arrive after stop(): hand them back for immediate redelivery.
+              if (this.stopped) {
+                msg.nak();
+                continue;
+              }
+              const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
+              if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
+              else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
             }
-            const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
-            if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
-            else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
+          } catch (e) {
+            if (!this.stopped) handlers.onError(lane, e);
           }
-        } catch (e) {
-          if (!this.stopped) handlers.onError(lane, e);
-        }
-      })());
+        })(),
+      );
     }
   }
 

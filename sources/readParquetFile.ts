@@ -49,7 +49,10 @@ export async function readParquetFile(file: string, type: AnyMessageType): Promi
     try {
       described = await db.query(`DESCRIBE SELECT * FROM ${from}`);
     } catch (e) {
-      throw new SourceReadError(`${file}: DuckDB cannot read it as Parquet (${(e as Error).message.split("\n")[0]}): check params.path, and that the file is Parquet (or give format)`, { cause: e });
+      throw new SourceReadError(
+        `${file}: DuckDB cannot read it as Parquet (${(e as Error).message.split("\n")[0]}): check params.path, and that the file is Parquet (or give format)`,
+        { cause: e },
+      );
     }
     const have = new Map(described.filter((c) => c.column_name !== "file_row_number").map((c) => [c.column_name, c.column_type]));
     const missing = type.columns.filter((c) => !c.nullable && !have.has(c.name));

@@ -36,9 +36,15 @@ export async function publishSimulatedFeed(nc: NatsConnection, o: FeedOptions): 
     const batch: OutgoingMessage[] = [];
     let finished = false;
     while (batch.length < perTick) {
-      if (o.count !== undefined && published + batch.length >= o.count) { finished = true; break; }
+      if (o.count !== undefined && published + batch.length >= o.count) {
+        finished = true;
+        break;
+      }
       const m = gen.next().value!;
-      if (end !== undefined && m.msg.tsEvent >= end) { finished = true; break; }
+      if (end !== undefined && m.msg.tsEvent >= end) {
+        finished = true;
+        break;
+      }
       batch.push(toOutgoing(m));
     }
     await publisher.publishAll(batch);

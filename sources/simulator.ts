@@ -25,7 +25,13 @@ export type SimulatedMessage = { readonly kind: "trade"; readonly msg: Trade } |
 const SECONDS_PER_YEAR = 252 * 6.5 * 3600;
 
 const COMPANY: Record<string, string> = {
-  AAPL: "Apple", MSFT: "Microsoft", GOOGL: "Alphabet", AMZN: "Amazon", NVDA: "Nvidia", TSLA: "Tesla", META: "Meta",
+  AAPL: "Apple",
+  MSFT: "Microsoft",
+  GOOGL: "Alphabet",
+  AMZN: "Amazon",
+  NVDA: "Nvidia",
+  TSLA: "Tesla",
+  META: "Meta",
 };
 
 const POSITIVE = [
@@ -95,7 +101,14 @@ export function* simulate(options: SimulatorOptions): Generator<SimulatedMessage
     const size = 1 + Math.floor(-Math.log(1 - rand()) * 100);
     yield {
       kind: "trade",
-      msg: { id: `sim-${options.seed}-${options.startNs}-t${trades++}`, symbol: symbols[i]!, tsEvent: nextTrade, price: price[i]!, size, side: rand() < 0.5 ? "buy" : "sell" },
+      msg: {
+        id: `sim-${options.seed}-${options.startNs}-t${trades++}`,
+        symbol: symbols[i]!,
+        tsEvent: nextTrade,
+        price: price[i]!,
+        size,
+        side: rand() < 0.5 ? "buy" : "sell",
+      },
     };
     nextTrade += seconds(exp(tradeRate));
   }

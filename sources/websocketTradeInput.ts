@@ -20,14 +20,21 @@ export const BinanceSourceParams = z.strictObject({
     .min(1)
     .max(1024)
     .refine((s) => new Set(s).size === s.length, "must not name a symbol twice")
-    .describe("Binance symbols to subscribe to (`<symbol>@trade`), upper case as the exchange spells them, e.g. [BTCUSDT, ETHUSDT]; at most 1024 per connection."),
+    .describe(
+      "Binance symbols to subscribe to (`<symbol>@trade`), upper case as the exchange spells them, e.g. [BTCUSDT, ETHUSDT]; at most 1024 per connection.",
+    ),
   url: z
     .string()
     .regex(/^wss?:\/\/\S+$/, "must be a ws:// or wss:// URL")
     .default("wss://stream.binance.com:9443/stream")
     .describe("The combined-stream endpoint; the connection SUBSCRIBEs once open, so frames come as {stream, data}."),
   reconnectDelay: duration.default("1s").describe("Wait after a dropped connection, and between failed attempts, before connecting again."),
-  maxReconnects: z.number().int().min(0).default(10).describe("Consecutive failed attempts before the run fails; a connection that delivers a frame resets the count."),
+  maxReconnects: z
+    .number()
+    .int()
+    .min(0)
+    .default(10)
+    .describe("Consecutive failed attempts before the run fails; a connection that delivers a frame resets the count."),
 });
 export type BinanceSourceParams = z.infer<typeof BinanceSourceParams>;
 
@@ -118,11 +125,16 @@ export class WebSocketTradeInput implements InputPort {
     // One connection serves every source, so they must agree on where and how to connect.
     for (const [i, p] of o.params.entries()) {
       if (p.url !== first.url || p.reconnectDelay !== first.reconnectDelay || p.maxReconnects !== first.maxReconnects) {
-        throw new Error(`pipeline ${o.pipeline.decl.name}: binance sources "${o.sources[0]!.name}" and "${o.sources[i]!.name}" differ in url, reconnectDelay or maxReconnects; one connection serves them all, so give them the same`);
+        throw new Error(
+          `pipeline ${o.pipeline.decl.name}: binance sources "${o.sources[0]!.name}" and "${o.sources[i]!.name}" differ in url, reconnectDelay or maxReconnects; one connection serves them all, so give them the same`,
+        );
       }
       for (const symbol of p.symbols) {
         const other = this.laneOf.get(symbol);
-        if (other !== undefined) throw new Error(`pipeline ${o.pipeline.decl.name}: symbol ${symbol} is declared by binance sources "${o.sources.find((s) => s.rank === this.lanes[other]!.rank)!.name}" and "${o.sources[i]!.name}"; declare it once`);
+        if (other !== undefined)
+          throw new Error(
+            `pipeline ${o.pipeline.decl.name}: symbol ${symbol} is declared by binance sources "${o.sources.find((s) => s.rank === this.lanes[other]!.rank)!.name}" and "${o.sources[i]!.name}"; declare it once`,
+          );
         this.laneOf.set(symbol, this.lanes.length);
         this.lanes.push({ symbol, subject: binanceSubject(symbol), rank: o.sources[i]!.rank });
       }
@@ -250,7 +262,11 @@ export class WebSocketTradeInput implements InputPort {
     if (this.attempts >= this.params.maxReconnects) {
       const never = this.counts.connections === 0;
       const what = never ? `could not connect to ${this.url}` : `lost the connection to ${this.url}`;
-      this.fail(new SourceConnectionError(`binance source: ${what} and ${this.attempts} reconnect attempt(s) failed (maxReconnects ${this.params.maxReconnects}, reconnectDelay ${this.params.reconnectDelay}); last error: ${this.lastError}${never ? "" : ". Trades sent since the connection dropped are not in this run"}`));
+      this.fail(
+        new SourceConnectionError(
+          `binance source: ${what} and ${this.attempts} reconnect attempt(s) failed (maxReconnects ${this.params.maxReconnects}, reconnectDelay ${this.params.reconnectDelay}); last error: ${this.lastError}${never ? "" : ". Trades sent since the connection dropped are not in this run"}`,
+        ),
+      );
       return;
     }
     this.attempts++;
@@ -268,7 +284,13 @@ export class WebSocketTradeInput implements InputPort {
     const ref = `${this.url} frame #${frame} of run ${this.o.runId}`;
     const text = rawText(data);
     if (isBinary) {
-      this.dead({ stage: "decode", subject: this.url, ref, reason: `binance frame #${frame}: a binary frame; the trade stream sends text (JSON) frames`, payload: text });
+      this.dead({
+        stage: "decode",
+        subject: this.url,
+        ref,
+        reason: `binance frame #${frame}: a binary frame; the trade stream sends text (JSON) frames`,
+        payload: text,
+      });
       return;
     }
     const r = parseBinanceFrame(text, frame);
@@ -278,14 +300,28 @@ export class WebSocketTradeInput implements InputPort {
     }
     if (r.kind === "error") {
       const e = r.error;
-      this.dead({ stage: "decode", subject: r.symbol ? binanceSubject(r.symbol) : this.url, ref, reason: e.message, field: e.field || undefined, payload: text });
+      this.dead({
+        stage: "decode",
+        subject: r.symbol ? binanceSubject(r.symbol) : this.url,
+        ref,
+        reason: e.message,
+        field: e.field || undefined,
+        payload: text,
+      });
       return;
     }
     const { trade, tradeId } = r;
     const subject = binanceSubject(trade.symbol);
     const lane = this.laneOf.get(trade.symbol);
     if (lane === undefined) {
-      this.dead({ stage: "decode", subject, ref, reason: `binance frame #${frame}: field "s" is ${trade.symbol}, which this run did not subscribe to (symbols: ${this.lanes.map((l) => l.symbol).join(", ")})`, field: "s", payload: text });
+      this.dead({
+        stage: "decode",
+        subject,
+        ref,
+        reason: `binance frame #${frame}: field "s" is ${trade.symbol}, which this run did not subscribe to (symbols: ${this.lanes.map((l) => l.symbol).join(", ")})`,
+        field: "s",
+        payload: text,
+      });
       return;
     }
     this.lastTradeAt[lane] = Date.now();
@@ -297,7 +333,14 @@ export class WebSocketTradeInput implements InputPort {
     if (result === "accepted") this.counts.trades++;
     else if (result === "duplicate") this.counts.redelivered++;
     else {
-      this.dead({ stage: "late", subject, ref: `${subject} #${tradeId}`, reason: `trade ${trade.id}: event time ${trade.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`, field: "tsEvent", payload: text });
+      this.dead({
+        stage: "late",
+        subject,
+        ref: `${subject} #${tradeId}`,
+        reason: `trade ${trade.id}: event time ${trade.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`,
+        field: "tsEvent",
+        payload: text,
+      });
       return;
     }
     this.signal();
@@ -399,7 +442,8 @@ function rawText(data: WebSocket.RawData): string {
 
 export const binanceSource = defineSource({
   connector: "binance",
-  summary: "Binance's public trade stream: one WebSocket SUBSCRIBEd to <symbol>@trade; trades recorded under exchange.binance.trades.<SYMBOL>; bounded reconnects, re-sent trades dropped by trade id.",
+  summary:
+    "Binance's public trade stream: one WebSocket SUBSCRIBEd to <symbol>@trade; trades recorded under exchange.binance.trades.<SYMBOL>; bounded reconnects, re-sent trades dropped by trade id.",
   params: BinanceSourceParams,
   example: "{ type: trade, connector: binance, params: { symbols: [BTCUSDT, ETHUSDT] } }",
   kinds: ["trade"],

@@ -10,7 +10,6 @@ import { fillPriceOnBar, fillPriceOnTrade, type FillPrice, type Match } from "./
 import { commissionFor, roundDownToLot, type Instrument } from "./instrument.ts";
 import { bracketLegs, orderFromRequest, requestProblem, type OrderRequest } from "./orderRequest.ts";
 
-
 /** One working order and what the engine remembers about it. Plain data (bigints included). */
 export interface WorkingOrder {
   order: Order;
@@ -138,13 +137,22 @@ export class MatchingEngine {
     const w = this.s.working.find((x) => x.order.id === orderId);
     if (!w) return `order ${orderId} is not working (unknown, or already filled, cancelled or expired)`;
     const o = w.order;
-    if (o.parentId !== undefined && changes.qty !== undefined) return `order ${orderId} is a bracket leg: its qty follows the entry's fills; change prices only`;
+    if (o.parentId !== undefined && changes.qty !== undefined)
+      return `order ${orderId} is a bracket leg: its qty follows the entry's fills; change prices only`;
     const qty = changes.qty ?? o.qty;
     if (qty <= o.filledQty + EPS) return `new qty ${qty} must exceed the already filled ${o.filledQty}`;
     const limitPrice = changes.limitPrice ?? o.limitPrice;
     const stopPrice = changes.stopPrice ?? o.stopPrice;
     const problem = requestProblem(
-      { symbol: o.symbol, side: o.side, type: o.type, qty, tsEvent: ts, ...(limitPrice !== undefined ? { limitPrice } : {}), ...(stopPrice !== undefined ? { stopPrice } : {}) },
+      {
+        symbol: o.symbol,
+        side: o.side,
+        type: o.type,
+        qty,
+        tsEvent: ts,
+        ...(limitPrice !== undefined ? { limitPrice } : {}),
+        ...(stopPrice !== undefined ? { stopPrice } : {}),
+      },
       this.instrumentOf(o.symbol),
     );
     if (problem) return problem;
@@ -153,7 +161,18 @@ export class MatchingEngine {
       changes.limitPrice !== undefined ? `limitPrice ${o.limitPrice} -> ${limitPrice}` : "",
       changes.stopPrice !== undefined ? `stopPrice ${o.stopPrice} -> ${stopPrice}` : "",
     ].filter(Boolean);
-    this.update(w, { qty, ...(limitPrice !== undefined ? { limitPrice } : {}), ...(stopPrice !== undefined ? { stopPrice } : {}), tsSubmitted: ts, revision: o.revision + 1 }, ts, `replaced: ${what.join(", ") || "no change"}`);
+    this.update(
+      w,
+      {
+        qty,
+        ...(limitPrice !== undefined ? { limitPrice } : {}),
+        ...(stopPrice !== undefined ? { stopPrice } : {}),
+        tsSubmitted: ts,
+        revision: o.revision + 1,
+      },
+      ts,
+      `replaced: ${what.join(", ") || "no change"}`,
+    );
     w.barsFrom = ts;
     w.tradesFrom = ts + BigInt(this.policy.latencyNs);
     delete w.session;
@@ -239,7 +258,15 @@ export class MatchingEngine {
     return m !== undefined && m !== "triggered" && m.atOpen;
   }
 
-  private apply(w: WorkingOrder, m: Match, volLeft: { v: number }, tsEvent: bigint, tsPrice: bigint | undefined, bar: Bar | undefined, out: EngineEvent[]): void {
+  private apply(
+    w: WorkingOrder,
+    m: Match,
+    volLeft: { v: number },
+    tsEvent: bigint,
+    tsPrice: bigint | undefined,
+    bar: Bar | undefined,
+    out: EngineEvent[],
+  ): void {
     if (m === undefined) return;
     if (m === "triggered") {
       w.triggered = true;
@@ -265,7 +292,16 @@ export class MatchingEngine {
     return p;
   }
 
-  private fill(w: WorkingOrder, qty: number, price: number, liquidity: "maker" | "taker", tsEvent: bigint, tsPrice: bigint, inst: Instrument, out: EngineEvent[]): void {
+  private fill(
+    w: WorkingOrder,
+    qty: number,
+    price: number,
+    liquidity: "maker" | "taker",
+    tsEvent: bigint,
+    tsPrice: bigint,
+    inst: Instrument,
+    out: EngineEvent[],
+  ): void {
     const o = w.order;
     const commission = commissionFor(inst, qty, price, w.fillCount === 0);
     w.fillCount++;
@@ -321,7 +357,12 @@ export class MatchingEngine {
         leg.barsFrom = legsFrom;
         leg.tradesFrom = ts + 1n;
       }
-      this.update(leg, { qty, ...(activating ? { status: "accepted" as const } : {}) }, ts, activating ? `bracket entry ${entryId} filled: leg active` : undefined);
+      this.update(
+        leg,
+        { qty, ...(activating ? { status: "accepted" as const } : {}) },
+        ts,
+        activating ? `bracket entry ${entryId} filled: leg active` : undefined,
+      );
       out.push({ type: "order", order: leg.order });
     }
     if (g.entryDone && legs.every((l) => isTerminal(l.order))) delete this.s.brackets[entryId];

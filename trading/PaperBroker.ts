@@ -148,7 +148,19 @@ export class PaperBroker {
     if (!this.risk.killed) return [];
     this.risk.reset();
     const equity = this.portfolio.equity();
-    return [{ type: "orderEvent", event: { id: `${this.account}:kill_switch_reset:${tsEvent}`, account: this.account, tsEvent, kind: "kill_switch_reset", reason: "reset() called", equity } }];
+    return [
+      {
+        type: "orderEvent",
+        event: {
+          id: `${this.account}:kill_switch_reset:${tsEvent}`,
+          account: this.account,
+          tsEvent,
+          kind: "kill_switch_reset",
+          reason: "reset() called",
+          equity,
+        },
+      },
+    ];
   }
 
   // --- internals -------------------------------------------------------------------------------------------
@@ -174,7 +186,10 @@ export class PaperBroker {
     const equity = this.portfolio.equity();
     const reason = this.risk.onEquity(ts, sessionDay(this.policy, ts), equity);
     if (!reason) return;
-    out.push({ type: "orderEvent", event: { id: `${this.account}:kill_switch_tripped:${ts}`, account: this.account, tsEvent: ts, kind: "kill_switch_tripped", reason, equity } });
+    out.push({
+      type: "orderEvent",
+      event: { id: `${this.account}:kill_switch_tripped:${ts}`, account: this.account, tsEvent: ts, kind: "kill_switch_tripped", reason, equity },
+    });
     out.push(...this.engine.cancelAll(ts, `kill switch: ${reason}`));
     // Flattening orders bypass the (now closed) risk gate: they only reduce.
     for (const symbol of this.portfolio.symbols()) {

@@ -234,7 +234,17 @@ export class Portfolio {
     }
     if (openQty > EPS) {
       if (!t) {
-        t = { side: f.side === "buy" ? "long" : "short", entryTs: f.tsEvent, maxQty: 0, entryQty: 0, entryNotional: 0, exitQty: 0, exitNotional: 0, grossPnl: 0, commission: 0 };
+        t = {
+          side: f.side === "buy" ? "long" : "short",
+          entryTs: f.tsEvent,
+          maxQty: 0,
+          entryQty: 0,
+          entryNotional: 0,
+          exitQty: 0,
+          exitNotional: 0,
+          grossPnl: 0,
+          commission: 0,
+        };
         this.s.openTrades[f.symbol] = t;
       }
       t.entryQty += openQty;

@@ -57,7 +57,9 @@ export class RiskGuard {
   private s: RiskGuardState;
 
   constructor(limits: RiskLimits, startingEquity: number, state?: RiskGuardState) {
-    this.s = state ? structuredClone(state) : { limits, recentOrders: [], day: undefined, dayStartEquity: startingEquity, lastEquity: startingEquity, killed: undefined };
+    this.s = state
+      ? structuredClone(state)
+      : { limits, recentOrders: [], day: undefined, dayStartEquity: startingEquity, lastEquity: startingEquity, killed: undefined };
   }
 
   toState(): RiskGuardState {

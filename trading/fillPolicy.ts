@@ -4,7 +4,12 @@ import { z } from "zod";
 
 export const SlippageSchema = z.union([
   z.object({ bps: z.number().nonnegative().describe("basis points of price, against the order") }).strict(),
-  z.object({ ticks: z.number().nonnegative().describe("ticks of price, against the order"), tickSize: z.number().positive().optional().describe("default: the instrument's tickSize") }).strict(),
+  z
+    .object({
+      ticks: z.number().nonnegative().describe("ticks of price, against the order"),
+      tickSize: z.number().positive().optional().describe("default: the instrument's tickSize"),
+    })
+    .strict(),
 ]);
 export type Slippage = z.infer<typeof SlippageSchema>;
 
@@ -16,7 +21,12 @@ export const FillPolicySchema = z
       .default("next_open")
       .describe("market orders fill at the next bar's open, or at the close of the bar that produced the signal"),
     slippage: SlippageSchema.default({ bps: 0 }).describe("applied against taker fills (market, stop, marketable limit at a gap); never past the bar's range"),
-    latencyNs: z.number().int().nonnegative().default(0).describe("integer ns (a number, so the policy stays JSON); on trades: an order submitted at t fills on the first trade at or after t + latencyNs"),
+    latencyNs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe("integer ns (a number, so the policy stays JSON); on trades: an order submitted at t fills on the first trade at or after t + latencyNs"),
     participation: z
       .number()
       .gt(0)

@@ -73,9 +73,7 @@ export function fillPriceOnBar(o: PriceOrder, bar: Pick<Bar, "open" | "high" | "
       if (!inRange) return undefined;
       // Triggered inside the bar at the stop. We do not know the path after that, so we only fill when the stop
       // price itself satisfies the limit; otherwise the order works as a limit from the next bar (conservative).
-      return limitOk(o.side, s, l)
-        ? { price: s, liquidity: "taker", atOpen: false, triggered: true }
-        : "triggered";
+      return limitOk(o.side, s, l) ? { price: s, liquidity: "taker", atOpen: false, triggered: true } : "triggered";
     }
   }
 }

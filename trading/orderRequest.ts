@@ -47,7 +47,8 @@ export function requestProblem(r: OrderRequest, instrument: Instrument): string 
     if (b.takeProfit !== undefined && !positive(b.takeProfit)) return `bracket takeProfit must be positive, got ${b.takeProfit}`;
     if (b.stopLoss !== undefined && b.takeProfit !== undefined) {
       const ok = r.side === "buy" ? b.stopLoss < b.takeProfit : b.stopLoss > b.takeProfit;
-      if (!ok) return `bracket on a ${r.side} entry needs stopLoss ${r.side === "buy" ? "below" : "above"} takeProfit, got stopLoss ${b.stopLoss} and takeProfit ${b.takeProfit}`;
+      if (!ok)
+        return `bracket on a ${r.side} entry needs stopLoss ${r.side === "buy" ? "below" : "above"} takeProfit, got stopLoss ${b.stopLoss} and takeProfit ${b.takeProfit}`;
     }
     if (r.tif === "ioc") return "a bracket entry cannot be IOC";
   }
@@ -94,8 +95,17 @@ export function bracketLegs(entry: Order, b: BracketRequest): Order[] {
     revision: 0,
   };
   const legs: Order[] = [];
-  if (b.stopLoss !== undefined) legs.push({ ...base, id: `${entry.id}:sl`, clientOrderId: `${entry.clientOrderId}:sl`, type: "stop", stopPrice: b.stopLoss, bracketRole: "stop_loss" });
-  if (b.takeProfit !== undefined) legs.push({ ...base, id: `${entry.id}:tp`, clientOrderId: `${entry.clientOrderId}:tp`, type: "limit", limitPrice: b.takeProfit, bracketRole: "take_profit" });
+  if (b.stopLoss !== undefined)
+    legs.push({ ...base, id: `${entry.id}:sl`, clientOrderId: `${entry.clientOrderId}:sl`, type: "stop", stopPrice: b.stopLoss, bracketRole: "stop_loss" });
+  if (b.takeProfit !== undefined)
+    legs.push({
+      ...base,
+      id: `${entry.id}:tp`,
+      clientOrderId: `${entry.clientOrderId}:tp`,
+      type: "limit",
+      limitPrice: b.takeProfit,
+      bracketRole: "take_profit",
+    });
   return legs;
 }
 

@@ -6,7 +6,10 @@ export const SizingSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("fixed_units"), units: z.number().positive().describe("always this many units") }).strict(),
   z.object({ kind: z.literal("fixed_notional"), notional: z.number().positive().describe("units = floor(notional / (price * multiplier))") }).strict(),
   z
-    .object({ kind: z.literal("percent_equity"), percent: z.number().positive().max(1000).describe("units = floor(percent/100 * equity / (price * multiplier))") })
+    .object({
+      kind: z.literal("percent_equity"),
+      percent: z.number().positive().max(1000).describe("units = floor(percent/100 * equity / (price * multiplier))"),
+    })
     .strict(),
   z
     .object({

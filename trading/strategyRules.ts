@@ -20,52 +20,64 @@ export type Condition =
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const COMPARISON = /^\s*(\S+)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$/;
-const OperandSchema = z.union([
-  z.number().finite(),
-  z.string().regex(NAME, "must be a value name like close, sma15 or rsi14 (letters, digits, _ and .)"),
-]);
+const OperandSchema = z.union([z.number().finite(), z.string().regex(NAME, "must be a value name like close, sma15 or rsi14 (letters, digits, _ and .)")]);
 const pair = z.tuple([OperandSchema, OperandSchema], { error: "must be a pair [a, b] of value names or numbers" });
 
 const parseOperand = (s: string): Operand | undefined => (NAME.test(s) ? s : Number.isFinite(Number(s)) ? Number(s) : undefined);
 
-export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union(
-    [
-      z.object({ crossAbove: pair }).strict().describe("a rises above b on this bar: a <= b on the previous bar, a > b now"),
-      z.object({ crossBelow: pair }).strict().describe("a falls below b on this bar: a >= b on the previous bar, a < b now"),
-      z.object({ above: pair }).strict().describe("a > b on this bar"),
-      z.object({ below: pair }).strict().describe("a < b on this bar"),
-      z
-        .object({
-          when: z.string().refine((s) => {
-            const m = COMPARISON.exec(s);
-            return m !== null && parseOperand(m[1]!) !== undefined && parseOperand(m[3]!) !== undefined;
-          }, 'must be a comparison like "rsi14 < 30" or "close >= sma20" (operators < <= > >= == !=)'),
-        })
-        .strict()
-        .describe('a comparison of two values (or a value and a number) on this bar, e.g. "rsi14 < 30"; operators < <= > >= == !='),
-      z
-        .object({
-          probability: z.string().regex(NAME, "must name the row value holding the model probability"),
-          above: z.number().min(0).max(1).optional(),
-          below: z.number().min(0).max(1).optional(),
-        })
-        .strict()
-        .refine((p) => p.above !== undefined || p.below !== undefined, "probability needs `above` and/or `below` (in [0, 1])")
-        .describe("the named model probability is above `above` and/or below `below` (each in [0, 1])"),
-      z.object({ all: z.array(ConditionSchema).min(1) }).strict().describe("every listed condition holds"),
-      z.object({ any: z.array(ConditionSchema).min(1) }).strict().describe("at least one listed condition holds"),
-      z.object({ not: ConditionSchema }).strict().describe("the condition does not hold"),
-    ],
-    { error: "must be one of crossAbove, crossBelow, above, below, when, probability, all, any, not" },
-  ),
-  // The id names the (recursive) type in JSON Schema, so the reference shows "condition" rather than its expansion.
-).meta({ id: "condition" });
+export const ConditionSchema: z.ZodType<Condition> = z
+  .lazy(
+    () =>
+      z.union(
+        [
+          z.object({ crossAbove: pair }).strict().describe("a rises above b on this bar: a <= b on the previous bar, a > b now"),
+          z.object({ crossBelow: pair }).strict().describe("a falls below b on this bar: a >= b on the previous bar, a < b now"),
+          z.object({ above: pair }).strict().describe("a > b on this bar"),
+          z.object({ below: pair }).strict().describe("a < b on this bar"),
+          z
+            .object({
+              when: z.string().refine((s) => {
+                const m = COMPARISON.exec(s);
+                return m !== null && parseOperand(m[1]!) !== undefined && parseOperand(m[3]!) !== undefined;
+              }, 'must be a comparison like "rsi14 < 30" or "close >= sma20" (operators < <= > >= == !=)'),
+            })
+            .strict()
+            .describe('a comparison of two values (or a value and a number) on this bar, e.g. "rsi14 < 30"; operators < <= > >= == !='),
+          z
+            .object({
+              probability: z.string().regex(NAME, "must name the row value holding the model probability"),
+              above: z.number().min(0).max(1).optional(),
+              below: z.number().min(0).max(1).optional(),
+            })
+            .strict()
+            .refine((p) => p.above !== undefined || p.below !== undefined, "probability needs `above` and/or `below` (in [0, 1])")
+            .describe("the named model probability is above `above` and/or below `below` (each in [0, 1])"),
+          z
+            .object({ all: z.array(ConditionSchema).min(1) })
+            .strict()
+            .describe("every listed condition holds"),
+          z
+            .object({ any: z.array(ConditionSchema).min(1) })
+            .strict()
+            .describe("at least one listed condition holds"),
+          z.object({ not: ConditionSchema }).strict().describe("the condition does not hold"),
+        ],
+        { error: "must be one of crossAbove, crossBelow, above, below, when, probability, all, any, not" },
+      ),
+    // The id names the (recursive) type in JSON Schema, so the reference shows "condition" rather than its expansion.
+  )
+  .meta({ id: "condition" });
 
 export const StrategyRulesSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a name without spaces or ':' (it is part of order ids)").describe("strategy name, the prefix of its order ids"),
-    direction: z.enum(["long_only", "long_short"]).default("long_only").describe("long_only: enterLong/exitLong; long_short: also enterShort (required) and exitShort"),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, "must be a name without spaces or ':' (it is part of order ids)")
+      .describe("strategy name, the prefix of its order ids"),
+    direction: z
+      .enum(["long_only", "long_short"])
+      .default("long_only")
+      .describe("long_only: enterLong/exitLong; long_short: also enterShort (required) and exitShort"),
     enterLong: ConditionSchema.describe("go long when it holds (from flat, or reversing a short)"),
     exitLong: ConditionSchema.optional().describe("go flat from long when it holds; required for long_only"),
     enterShort: ConditionSchema.optional().describe("go short when it holds (from flat, or reversing a long); long_short only"),
@@ -75,10 +87,16 @@ export const StrategyRulesSchema = z
   })
   .strict()
   .superRefine((r, ctx) => {
-    if (r.direction === "long_only" && !r.exitLong) ctx.addIssue({ code: "custom", path: ["exitLong"], message: "is required for a long_only strategy (otherwise it never exits)" });
+    if (r.direction === "long_only" && !r.exitLong)
+      ctx.addIssue({ code: "custom", path: ["exitLong"], message: "is required for a long_only strategy (otherwise it never exits)" });
     if (r.direction === "long_only" && (r.enterShort || r.exitShort))
-      ctx.addIssue({ code: "custom", path: [r.enterShort ? "enterShort" : "exitShort"], message: 'is not allowed when direction is "long_only"; use "long_short"' });
-    if (r.direction === "long_short" && !r.enterShort) ctx.addIssue({ code: "custom", path: ["enterShort"], message: 'is required when direction is "long_short"' });
+      ctx.addIssue({
+        code: "custom",
+        path: [r.enterShort ? "enterShort" : "exitShort"],
+        message: 'is not allowed when direction is "long_only"; use "long_short"',
+      });
+    if (r.direction === "long_short" && !r.enterShort)
+      ctx.addIssue({ code: "custom", path: ["enterShort"], message: 'is required when direction is "long_short"' });
   });
 export type StrategyRules = z.infer<typeof StrategyRulesSchema>;
 
@@ -116,7 +134,7 @@ function deepestIssue(issues: readonly Issue[]): Issue {
 export type Row = Readonly<Record<string, number | undefined>>;
 type Compiled = (cur: Row, prev: Row | undefined) => boolean;
 
-const valueOf = (o: Operand, row: Row): number => (typeof o === "number" ? o : (row[o] ?? NaN));
+const operandValue = (o: Operand, row: Row): number => (typeof o === "number" ? o : (row[o] ?? NaN));
 const OPS: Record<string, (a: number, b: number) => boolean> = {
   "<": (a, b) => a < b,
   "<=": (a, b) => a <= b,
@@ -132,27 +150,32 @@ export function compileCondition(c: Condition): Compiled {
     const [a, b] = up ? c.crossAbove : (c as { crossBelow: readonly [Operand, Operand] }).crossBelow;
     return (cur, prev) => {
       if (!prev) return false;
-      const a0 = valueOf(a, prev), b0 = valueOf(b, prev), a1 = valueOf(a, cur), b1 = valueOf(b, cur);
+      const a0 = operandValue(a, prev),
+        b0 = operandValue(b, prev),
+        a1 = operandValue(a, cur),
+        b1 = operandValue(b, cur);
       return up ? a0 <= b0 && a1 > b1 : a0 >= b0 && a1 < b1; // NaN compares false: no cross during warm-up
     };
   }
   if ("above" in c && Array.isArray(c.above)) {
     const [a, b] = c.above as readonly [Operand, Operand];
-    return (cur) => valueOf(a, cur) > valueOf(b, cur);
+    return (cur) => operandValue(a, cur) > operandValue(b, cur);
   }
   if ("below" in c && Array.isArray(c.below)) {
     const [a, b] = c.below as readonly [Operand, Operand];
-    return (cur) => valueOf(a, cur) < valueOf(b, cur);
+    return (cur) => operandValue(a, cur) < operandValue(b, cur);
   }
   if ("when" in c) {
     const m = COMPARISON.exec(c.when)!;
-    const a = parseOperand(m[1]!)!, op = OPS[m[2]!]!, b = parseOperand(m[3]!)!;
-    return (cur) => op(valueOf(a, cur), valueOf(b, cur));
+    const a = parseOperand(m[1]!)!,
+      op = OPS[m[2]!]!,
+      b = parseOperand(m[3]!)!;
+    return (cur) => op(operandValue(a, cur), operandValue(b, cur));
   }
   if ("probability" in c) {
     const { probability: key, above, below } = c;
     return (cur) => {
-      const p = valueOf(key, cur);
+      const p = operandValue(key, cur);
       return (above === undefined || p > above) && (below === undefined || p < below);
     };
   }

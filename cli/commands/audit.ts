@@ -29,7 +29,10 @@ export function register(program: Command): void {
         }
         const rows = (await readAuditLog(db, o.action ? undefined : limit)).filter((r) => !o.action || r.action.startsWith(o.action)).slice(-limit);
         if (rows.length === 0) console.log("the audit trail is empty; tickflow run and tickflow start record to it");
-        for (const r of rows) console.log(`#${r.seq} ${nsToIso(r.tsNs).slice(0, 23)}Z  ${r.actor}  ${r.action}  ${r.subject}  ${r.details.length > 200 ? `${r.details.slice(0, 200)}…` : r.details}`);
+        for (const r of rows)
+          console.log(
+            `#${r.seq} ${nsToIso(r.tsNs).slice(0, 23)}Z  ${r.actor}  ${r.action}  ${r.subject}  ${r.details.length > 200 ? `${r.details.slice(0, 200)}…` : r.details}`,
+          );
       } finally {
         await db.close();
       }

@@ -2,9 +2,19 @@
 // their parameters, read from the specs by app/reference.ts; `--markdown` prints the reference docs/reference.md holds.
 import type { Command } from "commander";
 import { flattenParams } from "../../app/paramDocs.ts";
-import { catalogEntries, indicatorEntries, referenceMarkdown, type IndicatorEntry, type OperatorEntry, type ParamDoc, type SinkEntry, type SourceEntry } from "../../app/reference.ts";
+import {
+  catalogEntries,
+  indicatorEntries,
+  referenceMarkdown,
+  type IndicatorEntry,
+  type OperatorEntry,
+  type ParamDoc,
+  type SinkEntry,
+  type SourceEntry,
+} from "../../app/reference.ts";
 
-const DESCRIPTION = "list every operator, source connector, sink type and indicator with its parameters; with a name, that entry in full; --markdown prints the reference (docs/reference.md)";
+const DESCRIPTION =
+  "list every operator, source connector, sink type and indicator with its parameters; with a name, that entry in full; --markdown prints the reference (docs/reference.md)";
 
 export function register(program: Command): void {
   program
@@ -65,7 +75,14 @@ function paramsFull(ps: readonly ParamDoc[]): string[] {
 }
 
 function operatorText(o: OperatorEntry): string[] {
-  return [`operator ${o.name}`, o.summary, `inputs: ${o.inputs.map((i) => `${i.name} (${i.kind})`).join(", ")}`, `output: ${o.output}`, ...paramsFull(o.params), `example: ${o.example}`];
+  return [
+    `operator ${o.name}`,
+    o.summary,
+    `inputs: ${o.inputs.map((i) => `${i.name} (${i.kind})`).join(", ")}`,
+    `output: ${o.output}`,
+    ...paramsFull(o.params),
+    `example: ${o.example}`,
+  ];
 }
 
 function sourceText(s: SourceEntry): string[] {
@@ -73,11 +90,26 @@ function sourceText(s: SourceEntry): string[] {
 }
 
 function sinkText(s: SinkEntry): string[] {
-  return [`sink type ${s.type}`, s.summary, `accepts: ${kinds(s.accepts)}`, `runs in: ${s.modes.join(", ")}`, `stage: ${s.stage}`, ...paramsFull(s.params), `example: ${s.example}`];
+  return [
+    `sink type ${s.type}`,
+    s.summary,
+    `accepts: ${kinds(s.accepts)}`,
+    `runs in: ${s.modes.join(", ")}`,
+    `stage: ${s.stage}`,
+    ...paramsFull(s.params),
+    `example: ${s.example}`,
+  ];
 }
 
 function indicatorText(i: IndicatorEntry): string[] {
-  return [`indicator ${i.name}`, i.description, `implementation: ${i.implementation}`, `outputs: ${i.outputs.join(", ")}`, ...paramsFull(i.params), `example: { id: ${i.name}, name: ${i.name} }`];
+  return [
+    `indicator ${i.name}`,
+    i.description,
+    `implementation: ${i.implementation}`,
+    `outputs: ${i.outputs.join(", ")}`,
+    ...paramsFull(i.params),
+    `example: { id: ${i.name}, name: ${i.name} }`,
+  ];
 }
 
 /** One entry in full; every entry of that name when an operator and a connector share it. */

@@ -32,7 +32,10 @@ export function register(program: Command): void {
           onReplay: (done, total, cut) => bar.update(done, total, { info: cut === undefined ? "full" : `cut ${nsToIso(cut).slice(0, 19)}` }),
         });
         bar.stop();
-        if (report.inputs === 0) throw new Error(`no recorded inputs for ${pipeline.decl.name}'s sources (${pipeline.sources.map((s) => s.subjects.join(" ")).join(", ")}); import or record data first`);
+        if (report.inputs === 0)
+          throw new Error(
+            `no recorded inputs for ${pipeline.decl.name}'s sources (${pipeline.sources.map((s) => s.subjects.join(" ")).join(", ")}); import or record data first`,
+          );
         console.log(formatLookahead(report));
         if (report.difference) process.exitCode = 1;
       } finally {
@@ -40,4 +43,3 @@ export function register(program: Command): void {
       }
     });
 }
-

@@ -21,7 +21,9 @@ export function register(program: Command): void {
           const [last] = await readJobRuns(db, { job: j.name, limit: 1 });
           console.log(`${j.name.padEnd(12)} ${j.cron.padEnd(14)} next ${j.nextRunMs ? new Date(j.nextRunMs).toISOString() : "never"}  ${j.description}`);
           if (Object.keys(j.params).length) console.log(`${"".padEnd(13)}params ${JSON.stringify(j.params)}`);
-          console.log(`${"".padEnd(13)}last: ${last ? `${new Date(last.startedAtMs).toISOString()} ${last.status} in ${last.durationMs.toFixed(0)} ms after ${last.attempts} attempt(s)${last.error ? `: ${last.error}` : last.result ? `: ${last.result}` : ""}` : "never run"}`);
+          console.log(
+            `${"".padEnd(13)}last: ${last ? `${new Date(last.startedAtMs).toISOString()} ${last.status} in ${last.durationMs.toFixed(0)} ms after ${last.attempts} attempt(s)${last.error ? `: ${last.error}` : last.result ? `: ${last.result}` : ""}` : "never run"}`,
+          );
         }
       } finally {
         await db.close();
@@ -37,7 +39,9 @@ export function register(program: Command): void {
         const scheduler = new Scheduler({ db, audit: await AuditLog.open(db, { actor: cliActor() }), retry: { attempts: 3, baseMs: 500, maxMs: 5000 } });
         for (const j of defaultJobs()) scheduler.register(j);
         const r = await scheduler.runNow(name);
-        console.log(`${r.job}: ${r.status} in ${r.durationMs.toFixed(0)} ms after ${r.attempts} attempt(s)${r.result ? `: ${r.result}` : ""}${r.error ? `: ${r.error}` : ""}`);
+        console.log(
+          `${r.job}: ${r.status} in ${r.durationMs.toFixed(0)} ms after ${r.attempts} attempt(s)${r.result ? `: ${r.result}` : ""}${r.error ? `: ${r.error}` : ""}`,
+        );
         if (r.status !== "ok") process.exitCode = 1;
       } finally {
         await db.close();

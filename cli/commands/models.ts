@@ -51,8 +51,12 @@ export function register(program: Command): void {
         try {
           const before = await readDeployment(nc, record.pipeline);
           const revision = await publishDeployment(nc, deploymentOf(record, BigInt(Date.now()) * 1_000_000n));
-          console.log(`deployed ${record.id} to pipeline ${record.pipeline} (KV ${DEPLOYMENT_BUCKET}/${record.pipeline} revision ${revision}${before ? `, was ${before.deployment.modelId}` : ""})`);
-          console.log("running pipelines load it beside the current model, probe it, and switch between two chunks; a rejected model is reported in their log and dead letters");
+          console.log(
+            `deployed ${record.id} to pipeline ${record.pipeline} (KV ${DEPLOYMENT_BUCKET}/${record.pipeline} revision ${revision}${before ? `, was ${before.deployment.modelId}` : ""})`,
+          );
+          console.log(
+            "running pipelines load it beside the current model, probe it, and switch between two chunks; a rejected model is reported in their log and dead letters",
+          );
         } finally {
           await nc.drain();
         }

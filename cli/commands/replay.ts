@@ -30,73 +30,94 @@ export function register(program: Command): void {
     .option("--print", "print console sinks (signals) as they are produced")
     .option("--no-record", "do not record outputs (digest only)")
     .option("--model <id>", "registered model for the pipeline's predict nodes (see `tickflow models`)")
-    .action(async (file: string, o: { from?: string; to?: string; run?: string; runId?: string; batch: string; print?: boolean; record: boolean; model?: string }) => {
-      let pipeline = await loadPipeline(file);
-      if (predictNodes(pipeline).length && o.run !== undefined && !o.model) {
-        // Replay of a live run: every row is scored by the version live scored it with, switching at the same rows.
-        const db = await openDatabase(config());
-        const installs = await recordedModelInstalls(db, o.run).finally(() => db.close());
-        if (installs.length === 0) throw new Error(`run ${o.run} recorded no model installs; give --model ID to score with one fixed model`);
-        const { registry, close } = await openRegistry(config().dataDir);
-        try {
-          pipeline = (await withRecordedModels(pipeline, installs, async (id) => {
-            const record = await registry.get(id);
-            if (!record) throw new Error(`run ${o.run} served model ${id}, which is not in the registry (tickflow models lists them)`);
-            return record.filePath;
-          })).pipeline;
-        } finally {
-          await close();
-        }
-      } else if (predictNodes(pipeline).length) {
-        if (!o.model) throw new Error(`pipeline ${pipeline.decl.name} has a predict node: give --model ID (registered models: tickflow models), or --run ID to use the models a live run served`);
-        const { registry, close } = await openRegistry(config().dataDir);
-        try {
-          const record = await registry.get(o.model);
-          if (!record) throw new Error(`no model ${o.model} in the registry (tickflow models lists them)`);
-          pipeline = (await withFixedModel(pipeline, record.filePath, record.sha256)).pipeline;
-        } finally {
-          await close();
-        }
-      }
-      const range = { fromNs: parseTimeOption(o.from, "--from"), toNs: parseTimeOption(o.to, "--to"), runId: o.run };
-      const db = await openDatabase(config());
-      try {
-        if (o.run !== undefined) {
-          const run = await recordedRun(db, o.run);
-          if (!run) throw new Error(`no run ${o.run} in ${config().dbPath} (tickflow sql "SELECT run_id, pipeline, mode FROM runs" lists them)`);
-          if (run.pipeline !== pipeline.decl.name) throw new Error(`run ${o.run} is a run of pipeline ${run.pipeline}, not ${pipeline.decl.name}`);
-          if (run.inputs === 0) throw new Error(`run ${o.run} (${run.mode}) recorded no inputs of its own: only live runs record which inputs they processed; replay without --run`);
-          if (run.tz !== undefined && run.tz !== process.versions.tz) {
-            process.stderr.write(`tickflow: warning: run ${o.run} used time-zone data ${run.tz}, this process has ${process.versions.tz}: session and day boundaries may differ\n`);
+    .action(
+      async (
+        file: string,
+        o: { from?: string; to?: string; run?: string; runId?: string; batch: string; print?: boolean; record: boolean; model?: string },
+      ) => {
+        let pipeline = await loadPipeline(file);
+        if (predictNodes(pipeline).length && o.run !== undefined && !o.model) {
+          // Replay of a live run: every row is scored by the version live scored it with, switching at the same rows.
+          const db = await openDatabase(config());
+          const installs = await recordedModelInstalls(db, o.run).finally(() => db.close());
+          if (installs.length === 0) throw new Error(`run ${o.run} recorded no model installs; give --model ID to score with one fixed model`);
+          const { registry, close } = await openRegistry(config().dataDir);
+          try {
+            pipeline = (
+              await withRecordedModels(pipeline, installs, async (id) => {
+                const record = await registry.get(id);
+                if (!record) throw new Error(`run ${o.run} served model ${id}, which is not in the registry (tickflow models lists them)`);
+                return record.filePath;
+              })
+            ).pipeline;
+          } finally {
+            await close();
           }
-          if (run.digest) process.stderr.write(`tickflow: run ${o.run} (${run.mode}, ${run.status}) recorded digest ${run.digest}\n`);
+        } else if (predictNodes(pipeline).length) {
+          if (!o.model)
+            throw new Error(
+              `pipeline ${pipeline.decl.name} has a predict node: give --model ID (registered models: tickflow models), or --run ID to use the models a live run served`,
+            );
+          const { registry, close } = await openRegistry(config().dataDir);
+          try {
+            const record = await registry.get(o.model);
+            if (!record) throw new Error(`no model ${o.model} in the registry (tickflow models lists them)`);
+            pipeline = (await withFixedModel(pipeline, record.filePath, record.sha256)).pipeline;
+          } finally {
+            await close();
+          }
         }
-        const total = await countInputs(db, pipeline, range);
-        const bar = progressBar("replay", total, "events");
-        const backtest = backtestHook(pipeline); // trading pipelines: statistics before the digest line
-        const runId = o.runId ?? defaultRunId("replay", pipeline.decl.name);
-        const t0 = performance.now();
-        const summary = await replay({
-          pipeline,
-          db,
-          runId,
-          range,
-          batchSize: Number(o.batch),
-          record: o.record,
-          extraSinks: [...(o.print ? pipeline.sinks.filter((s) => s.type === "console").map((s) => ({ port: new ConsoleOutputSink((l) => console.log(l)), node: s.input })) : []), ...backtest.sinks],
-          onProgress: (n, ts) => bar.update(n, total, { info: nsToIso(ts).slice(0, 19) }),
-        });
-        bar.stop();
-        const secs = (performance.now() - t0) / 1000;
-        console.log(`replayed ${summary.counters.inputs} events in ${secs.toFixed(2)} s (${Math.round(summary.counters.inputs / Math.max(secs, 1e-6)).toLocaleString("en-US")} events/s)`);
-        await backtest.print(db, (l) => console.log(l));
-        printSummary(summary);
-      } finally {
-        await db.close();
-      }
-    });
+        const range = { fromNs: parseTimeOption(o.from, "--from"), toNs: parseTimeOption(o.to, "--to"), runId: o.run };
+        const db = await openDatabase(config());
+        try {
+          if (o.run !== undefined) {
+            const run = await recordedRun(db, o.run);
+            if (!run) throw new Error(`no run ${o.run} in ${config().dbPath} (tickflow sql "SELECT run_id, pipeline, mode FROM runs" lists them)`);
+            if (run.pipeline !== pipeline.decl.name) throw new Error(`run ${o.run} is a run of pipeline ${run.pipeline}, not ${pipeline.decl.name}`);
+            if (run.inputs === 0)
+              throw new Error(
+                `run ${o.run} (${run.mode}) recorded no inputs of its own: only live runs record which inputs they processed; replay without --run`,
+              );
+            if (run.tz !== undefined && run.tz !== process.versions.tz) {
+              process.stderr.write(
+                `tickflow: warning: run ${o.run} used time-zone data ${run.tz}, this process has ${process.versions.tz}: session and day boundaries may differ\n`,
+              );
+            }
+            if (run.digest) process.stderr.write(`tickflow: run ${o.run} (${run.mode}, ${run.status}) recorded digest ${run.digest}\n`);
+          }
+          const total = await countInputs(db, pipeline, range);
+          const bar = progressBar("replay", total, "events");
+          const backtest = backtestHook(pipeline); // trading pipelines: statistics before the digest line
+          const runId = o.runId ?? defaultRunId("replay", pipeline.decl.name);
+          const t0 = performance.now();
+          const summary = await replay({
+            pipeline,
+            db,
+            runId,
+            range,
+            batchSize: Number(o.batch),
+            record: o.record,
+            extraSinks: [
+              ...(o.print
+                ? pipeline.sinks.filter((s) => s.type === "console").map((s) => ({ port: new ConsoleOutputSink((l) => console.log(l)), node: s.input }))
+                : []),
+              ...backtest.sinks,
+            ],
+            onProgress: (n, ts) => bar.update(n, total, { info: nsToIso(ts).slice(0, 19) }),
+          });
+          bar.stop();
+          const secs = (performance.now() - t0) / 1000;
+          console.log(
+            `replayed ${summary.counters.inputs} events in ${secs.toFixed(2)} s (${Math.round(summary.counters.inputs / Math.max(secs, 1e-6)).toLocaleString("en-US")} events/s)`,
+          );
+          await backtest.print(db, (l) => console.log(l));
+          printSummary(summary);
+        } finally {
+          await db.close();
+        }
+      },
+    );
 }
-
 
 async function countInputs(db: Database, p: CompiledPipeline, range: { fromNs?: bigint; toNs?: bigint; runId?: string }): Promise<number> {
   if (range.runId !== undefined) return (await recordedRun(db, range.runId))?.inputs ?? 0;
@@ -106,7 +127,10 @@ async function countInputs(db: Database, p: CompiledPipeline, range: { fromNs?: 
   for (const s of p.sources) {
     const table = KINDS[s.kind].table;
     if (!have.has(table)) continue;
-    const where = [range.fromNs !== undefined ? `ts_event >= make_timestamp_ns(${range.fromNs})` : "true", range.toNs !== undefined ? `ts_event < make_timestamp_ns(${range.toNs})` : "true"];
+    const where = [
+      range.fromNs !== undefined ? `ts_event >= make_timestamp_ns(${range.fromNs})` : "true",
+      range.toNs !== undefined ? `ts_event < make_timestamp_ns(${range.toNs})` : "true",
+    ];
     const r = await db.query<{ n: bigint }>(`SELECT count(*) n FROM "${table}" WHERE ${where.join(" AND ")}`);
     n += Number(r[0]!.n);
   }

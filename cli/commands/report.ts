@@ -21,11 +21,19 @@ export function register(program: Command): void {
       try {
         const runs = [await loadReportRun(db, runId, { riskFreeRate })];
         if (o.compare) runs.push(await loadReportRun(db, o.compare, { riskFreeRate }));
-        const out = resolve(o.out ?? `report-${[runId, o.compare].filter(Boolean).join("-vs-").replace(/[^A-Za-z0-9_.-]/g, "_")}.html`);
+        const out = resolve(
+          o.out ??
+            `report-${[runId, o.compare]
+              .filter(Boolean)
+              .join("-vs-")
+              .replace(/[^A-Za-z0-9_.-]/g, "_")}.html`,
+        );
         const html = renderReportHtml(runs);
         writeFileSync(out, html);
         const s = runs[0]!.summary.stats;
-        console.log(`wrote ${out} (${Math.round(html.length / 1024)} KiB, offline): ${runId}: ${runs[0]!.record.fills.length} fills, ${s.trades} trades, total return ${(s.totalReturn * 100).toFixed(2)} %, max drawdown ${(s.maxDrawdown * 100).toFixed(2)} %${o.compare ? `; compared with ${o.compare}` : ""}`);
+        console.log(
+          `wrote ${out} (${Math.round(html.length / 1024)} KiB, offline): ${runId}: ${runs[0]!.record.fills.length} fills, ${s.trades} trades, total return ${(s.totalReturn * 100).toFixed(2)} %, max drawdown ${(s.maxDrawdown * 100).toFixed(2)} %${o.compare ? `; compared with ${o.compare}` : ""}`,
+        );
       } finally {
         await db.close();
       }

@@ -20,7 +20,9 @@ export function register(program: Command): void {
 }
 
 export function printSummary(s: RunSummary): void {
-  const outs = Object.entries(s.counters.outputs).map(([k, v]) => `${k} ${v}`).join(", ");
+  const outs = Object.entries(s.counters.outputs)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
   console.log(`run ${s.runId}: ${s.counters.inputs} inputs, outputs: ${outs}; ${s.counters.deadLetters} dead letters, ${s.counters.late} late`);
   console.log(`digest: ${s.digest}`);
 }

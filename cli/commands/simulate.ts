@@ -20,7 +20,8 @@ export function register(program: Command): void {
     .action(async (o: { symbols: string; seed: string; rate?: string; count?: string; duration?: string; start: string; tradesPerSecond: string }) => {
       const startNs = parseTimeNs(o.start);
       if (startNs === undefined) throw new Error(`--start ${JSON.stringify(o.start)} is not an ISO-8601 time`);
-      if (o.count === undefined && o.duration === undefined && o.rate === undefined) throw new Error("give --count N or --duration D (or --rate N/s to publish until Ctrl-C)");
+      if (o.count === undefined && o.duration === undefined && o.rate === undefined)
+        throw new Error("give --count N or --duration D (or --rate N/s to publish until Ctrl-C)");
       const nc = await connectNats(config());
       const ac = new AbortController();
       process.once("SIGINT", () => ac.abort());

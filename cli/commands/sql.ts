@@ -20,7 +20,12 @@ export function register(program: Command): void {
 }
 
 export function formatRows(columns: string[], rows: string[][], format: string): string {
-  if (format === "json") return JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))), null, 1);
+  if (format === "json")
+    return JSON.stringify(
+      rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))),
+      null,
+      1,
+    );
   if (format === "csv") {
     const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
     return [columns.map(q).join(","), ...rows.map((r) => r.map(q).join(","))].join("\n");

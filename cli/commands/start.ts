@@ -33,7 +33,13 @@ export function register(program: Command): void {
           auditOptions: { symbols: o.symbols, seed: o.seed, rate: o.rate },
           onStarted: async ({ banner }) => {
             banner(`simulating ${o.symbols} at ${o.rate} msg/s; signals appear once the 26-bar EMA has warmed up (about half a minute)`);
-            await publishSimulatedFeed(feedNc, { symbols: parseSymbols(o.symbols), seed: Number(o.seed), startNs, rate: Number(o.rate), signal: feedStop.signal });
+            await publishSimulatedFeed(feedNc, {
+              symbols: parseSymbols(o.symbols),
+              seed: Number(o.seed),
+              startNs,
+              rate: Number(o.rate),
+              signal: feedStop.signal,
+            });
           },
         });
         printSummary(summary);

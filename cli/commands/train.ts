@@ -44,47 +44,76 @@ export function register(program: Command): void {
     .option("--train-frac <f>", "fraction of rows (by time) to train on", "0.7")
     .option("--folds <k>", "walk-forward with k expanding folds instead of one split")
     .option("--name <name>", "model name in the registry (default: <pipeline>-<kind>)")
-    .action(async (o: { pipeline: string; run: string; label: string; kind: string; features?: string; embargo?: string; trainFrac: string; folds?: string; name?: string }) => {
-      if (!MODEL_KINDS.includes(o.kind as ModelKind)) throw new Error(`--kind ${o.kind}: expected one of ${MODEL_KINDS.join(", ")}`);
-      const label = parseLabelSpec(o.label);
-      const cfg = config();
-      const pipeline = pipelineName(o.pipeline);
-      const db = await openDatabase(cfg);
-      const { registry, close } = await openRegistry(cfg.dataDir);
-      const bar = progressBar("train", STAGES.length, "stages");
-      try {
-        const r = await trainFromRecording(db, registry, {
-          pipeline,
-          runId: o.run,
-          label,
-          kind: o.kind as ModelKind,
-          ...(o.features ? { features: o.features.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
-          ...(o.embargo !== undefined ? { embargoBars: int(o.embargo, "--embargo") } : {}),
-          ...(o.folds !== undefined ? { folds: int(o.folds, "--folds") } : { trainFrac: Number(o.trainFrac) }),
-          ...(o.name ? { name: o.name } : {}),
-          onStage: (stage, detail) => bar.update(STAGES.indexOf(stage) + (stage === "done" ? 1 : 0), STAGES.length, { info: `${stage}: ${detail}` }),
-        });
-        bar.stop();
-        const { record, result, data, backtest } = r;
-        const m = result.heldOut.metrics;
-        const ts = result.heldOut.timestamps;
-        const pct = (x: number): string => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%`;
-        console.log(`model ${record.id} (${record.kind}) for pipeline ${record.pipeline}`);
-        console.log(`features (${record.featureNames.length}): ${record.featureNames.join(", ")}`);
-        console.log(`rows: ${data.rowsRead} recorded, ${data.droppedIncomplete} missing a feature (warm-up), ${data.droppedUnlabeled} without a label yet, ${data.rows} used; embargo ${r.embargoRows} rows`);
-        console.log(`train window: ${nsToIso(record.trainStartNs)} → ${nsToIso(record.trainEndNs)}`);
-        result.folds.forEach((f, i) => console.log(`fold ${i + 1}: train rows ${f.train.start}..${f.train.end}, test rows ${f.test.start}..${f.test.end}: accuracy ${f.metrics.accuracy.toFixed(4)}, log loss ${f.metrics.logLoss.toFixed(4)}, AUC ${f.metrics.auc.toFixed(4)}`));
-        console.log(`held-out ${m.rows} rows (${nsToIso(ts[0]!)} → ${nsToIso(ts[ts.length - 1]!)}): accuracy ${m.accuracy.toFixed(4)}, log loss ${m.logLoss.toFixed(4)}, AUC ${m.auc.toFixed(4)}, positive rate ${m.positiveRate.toFixed(3)}`);
-        console.log(`backtest on held-out (long for the next bar when p > 0.5, equal weight per symbol, no costs): strategy ${pct(backtest.strategyReturn)} vs buy-and-hold ${pct(backtest.buyAndHoldReturn)}; exposure ${(backtest.exposure * 100).toFixed(1)}%, ${backtest.entries} entries`);
-        console.log(`onnx: verified with onnxruntime, max abs diff ${result.onnx!.maxAbsDiff.toExponential(2)} (limit 1e-6)`);
-        console.log(`registered: ${record.filePath} sha256 ${record.sha256}`);
-        console.log(`deploy with: tickflow models deploy ${record.id}`);
-      } finally {
-        bar.stop();
-        await close();
-        await db.close();
-      }
-    });
+    .action(
+      async (o: {
+        pipeline: string;
+        run: string;
+        label: string;
+        kind: string;
+        features?: string;
+        embargo?: string;
+        trainFrac: string;
+        folds?: string;
+        name?: string;
+      }) => {
+        if (!MODEL_KINDS.includes(o.kind as ModelKind)) throw new Error(`--kind ${o.kind}: expected one of ${MODEL_KINDS.join(", ")}`);
+        const label = parseLabelSpec(o.label);
+        const cfg = config();
+        const pipeline = pipelineName(o.pipeline);
+        const db = await openDatabase(cfg);
+        const { registry, close } = await openRegistry(cfg.dataDir);
+        const bar = progressBar("train", STAGES.length, "stages");
+        try {
+          const r = await trainFromRecording(db, registry, {
+            pipeline,
+            runId: o.run,
+            label,
+            kind: o.kind as ModelKind,
+            ...(o.features
+              ? {
+                  features: o.features
+                    .split(",")
+                    .map((s) => s.trim())
+                    .filter(Boolean),
+                }
+              : {}),
+            ...(o.embargo !== undefined ? { embargoBars: int(o.embargo, "--embargo") } : {}),
+            ...(o.folds !== undefined ? { folds: int(o.folds, "--folds") } : { trainFrac: Number(o.trainFrac) }),
+            ...(o.name ? { name: o.name } : {}),
+            onStage: (stage, detail) => bar.update(STAGES.indexOf(stage) + (stage === "done" ? 1 : 0), STAGES.length, { info: `${stage}: ${detail}` }),
+          });
+          bar.stop();
+          const { record, result, data, backtest } = r;
+          const m = result.heldOut.metrics;
+          const ts = result.heldOut.timestamps;
+          const pct = (x: number): string => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%`;
+          console.log(`model ${record.id} (${record.kind}) for pipeline ${record.pipeline}`);
+          console.log(`features (${record.featureNames.length}): ${record.featureNames.join(", ")}`);
+          console.log(
+            `rows: ${data.rowsRead} recorded, ${data.droppedIncomplete} missing a feature (warm-up), ${data.droppedUnlabeled} without a label yet, ${data.rows} used; embargo ${r.embargoRows} rows`,
+          );
+          console.log(`train window: ${nsToIso(record.trainStartNs)} → ${nsToIso(record.trainEndNs)}`);
+          result.folds.forEach((f, i) =>
+            console.log(
+              `fold ${i + 1}: train rows ${f.train.start}..${f.train.end}, test rows ${f.test.start}..${f.test.end}: accuracy ${f.metrics.accuracy.toFixed(4)}, log loss ${f.metrics.logLoss.toFixed(4)}, AUC ${f.metrics.auc.toFixed(4)}`,
+            ),
+          );
+          console.log(
+            `held-out ${m.rows} rows (${nsToIso(ts[0]!)} → ${nsToIso(ts[ts.length - 1]!)}): accuracy ${m.accuracy.toFixed(4)}, log loss ${m.logLoss.toFixed(4)}, AUC ${m.auc.toFixed(4)}, positive rate ${m.positiveRate.toFixed(3)}`,
+          );
+          console.log(
+            `backtest on held-out (long for the next bar when p > 0.5, equal weight per symbol, no costs): strategy ${pct(backtest.strategyReturn)} vs buy-and-hold ${pct(backtest.buyAndHoldReturn)}; exposure ${(backtest.exposure * 100).toFixed(1)}%, ${backtest.entries} entries`,
+          );
+          console.log(`onnx: verified with onnxruntime, max abs diff ${result.onnx!.maxAbsDiff.toExponential(2)} (limit 1e-6)`);
+          console.log(`registered: ${record.filePath} sha256 ${record.sha256}`);
+          console.log(`deploy with: tickflow models deploy ${record.id}`);
+        } finally {
+          bar.stop();
+          await close();
+          await db.close();
+        }
+      },
+    );
 }
 
 function int(s: string, flag: string): number {

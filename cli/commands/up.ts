@@ -12,7 +12,9 @@ export function register(program: Command): void {
       const { started } = await ensureLocalNats(cfg);
       const nc = await connectNats(cfg);
       await nc.drain();
-      console.log(`${started ? "started" : "using"} NATS at ${cfg.natsUrl}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ")}`);
+      console.log(
+        `${started ? "started" : "using"} NATS at ${cfg.natsUrl}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ")}`,
+      );
     });
   program
     .command("down")

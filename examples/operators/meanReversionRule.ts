@@ -20,18 +20,25 @@ export default defineOperator({
   output: "signal",
   params: Params,
   example: "{ op: ../examples/operators/meanReversionRule.ts, in: indicators, params: { z: z, entry: 2, exit: 0.5 } }",
-  build: (p, ctx) => ([rows]) => {
-    // Per-run state, as plain data: the action each symbol holds (fresh for every run, so replays start alike).
-    const holding = new Map<string, SignalAction>();
-    return (rows as Observable<Chunk<FeatureRow>>).pipe(
-      signalRule({ pipeline: ctx.pipeline, node: ctx.node, emit: p.emit }, (row) => {
-        const zv = row.values[p.z];
-        if (zv === undefined) return undefined; // warm-up
-        const before = holding.get(row.symbol) ?? "flat";
-        const action: SignalAction = zv <= -p.entry ? "buy" : zv >= p.entry ? "sell" : Math.abs(zv) <= p.exit ? "flat" : before;
-        holding.set(row.symbol, action);
-        return { action, strength: Math.min(1, Math.abs(zv) / (2 * p.entry)), reason: `${p.z} ${zv.toFixed(2)} (entry ±${p.entry}, exit ±${p.exit})`, inputs: { [p.z]: zv, close: row.values.close ?? 0 } };
-      }),
-    ) as Observable<Chunk<unknown>>;
-  },
+  build:
+    (p, ctx) =>
+    ([rows]) => {
+      // Per-run state, as plain data: the action each symbol holds (fresh for every run, so replays start alike).
+      const holding = new Map<string, SignalAction>();
+      return (rows as Observable<Chunk<FeatureRow>>).pipe(
+        signalRule({ pipeline: ctx.pipeline, node: ctx.node, emit: p.emit }, (row) => {
+          const zv = row.values[p.z];
+          if (zv === undefined) return undefined; // warm-up
+          const before = holding.get(row.symbol) ?? "flat";
+          const action: SignalAction = zv <= -p.entry ? "buy" : zv >= p.entry ? "sell" : Math.abs(zv) <= p.exit ? "flat" : before;
+          holding.set(row.symbol, action);
+          return {
+            action,
+            strength: Math.min(1, Math.abs(zv) / (2 * p.entry)),
+            reason: `${p.z} ${zv.toFixed(2)} (entry ±${p.entry}, exit ±${p.exit})`,
+            inputs: { [p.z]: zv, close: row.values.close ?? 0 },
+          };
+        }),
+      ) as Observable<Chunk<unknown>>;
+    },
 });

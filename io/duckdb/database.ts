@@ -52,7 +52,9 @@ export class Database {
   }
 
   run(sql: string, params?: DuckDBValue[]): Promise<void> {
-    return this.exclusive(async (c) => { await c.run(sql, params); });
+    return this.exclusive(async (c) => {
+      await c.run(sql, params);
+    });
   }
 
   /** Runs a query and returns its rows as plain JS objects (BIGINT as bigint, timestamps as Date). */

@@ -54,7 +54,10 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = tcpConnect({ port, host: "127.0.0.1" }, () => { s.destroy(); resolve(true); });
+      const s = tcpConnect({ port, host: "127.0.0.1" }, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on("error", () => resolve(false));
     });
     if (ok) return;
@@ -89,7 +92,9 @@ export async function startTempNatsServer(opts: { keepStore?: boolean } = {}): P
   let stderr = "";
   const launch = async (): Promise<ChildProcess> => {
     const child = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     try {
       await waitForPort(port, 10_000);
     } catch (e) {

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { Adx, type AdxValue } from "./adx.ts";
 import { Atr } from "./atr.ts";
-import { BarIndicator, BarIndicatorState, checkBar, Kernel, KernelIndicator, readSource, sourceSchema, type Source } from "./barIndicator.ts";
+import { type BarIndicator, type BarIndicatorState, checkBar, type Kernel, KernelIndicator, readSource, sourceSchema, type Source } from "./barIndicator.ts";
 import { BollingerBands, type BollingerBandsValue } from "./bollingerBands.ts";
 import { Cci } from "./cci.ts";
 import { Dema } from "./dema.ts";
@@ -91,7 +91,8 @@ function series<O, S extends z.ZodType<Record<string, unknown> & { source: Sourc
   restore: (state: unknown) => Kernel<number, O>,
   toValues: (v: O) => readonly number[],
 ): void {
-  const wrap = (p: z.output<S>, k: Kernel<number, O>) => new KernelIndicator<number, O>(name, outputs, p, k, (bar) => readSource(name, p.source, bar), toValues);
+  const wrap = (p: z.output<S>, k: Kernel<number, O>) =>
+    new KernelIndicator<number, O>(name, outputs, p, k, (bar) => readSource(name, p.source, bar), toValues);
   register({
     name,
     description,
@@ -120,7 +121,16 @@ function barKernel<I, O, S extends z.ZodType<Record<string, unknown>>>(
     return bar as unknown as I;
   };
   const wrap = (p: z.output<S>, k: Kernel<I, O>) => new KernelIndicator<I, O>(name, outputs, p, k, input, toValues);
-  register({ name, description, implementation: "tickflow", params, outputs, checkpointable: true, build: (p) => wrap(p, make(p)), restore: (p, s) => wrap(p, restore(s)) });
+  register({
+    name,
+    description,
+    implementation: "tickflow",
+    params,
+    outputs,
+    checkpointable: true,
+    build: (p) => wrap(p, make(p)),
+    restore: (p, s) => wrap(p, restore(s)),
+  });
 }
 
 /** An indicator from technicalindicators. */
@@ -148,11 +158,51 @@ const one = (v: number) => [v];
 
 // ---- Ours: TA-Lib definitions, full precision -------------------------------------------------------------
 series("sma", "simple moving average", z.strictObject({ period: period(20), source: sourceSchema }), ["sma"], (p) => new Sma(p.period), Sma.fromState, one);
-series("ema", "exponential moving average, seeded with the SMA of the first period", z.strictObject({ period: period(20), source: sourceSchema }), ["ema"], (p) => new Ema(p.period), Ema.fromState, one);
-series("wma", "linearly weighted moving average", z.strictObject({ period: period(20), source: sourceSchema }), ["wma"], (p) => new Wma(p.period), Wma.fromState, one);
-series("dema", "double exponential moving average (2·EMA − EMA of EMA)", z.strictObject({ period: period(20), source: sourceSchema }), ["dema"], (p) => new Dema(p.period), Dema.fromState, one);
-series("tema", "triple exponential moving average", z.strictObject({ period: period(20), source: sourceSchema }), ["tema"], (p) => new Tema(p.period), Tema.fromState, one);
-series("rsi", "relative strength index, Wilder smoothing", z.strictObject({ period: period(14, 2), source: sourceSchema }), ["rsi"], (p) => new Rsi(p.period), Rsi.fromState, one);
+series(
+  "ema",
+  "exponential moving average, seeded with the SMA of the first period",
+  z.strictObject({ period: period(20), source: sourceSchema }),
+  ["ema"],
+  (p) => new Ema(p.period),
+  Ema.fromState,
+  one,
+);
+series(
+  "wma",
+  "linearly weighted moving average",
+  z.strictObject({ period: period(20), source: sourceSchema }),
+  ["wma"],
+  (p) => new Wma(p.period),
+  Wma.fromState,
+  one,
+);
+series(
+  "dema",
+  "double exponential moving average (2·EMA − EMA of EMA)",
+  z.strictObject({ period: period(20), source: sourceSchema }),
+  ["dema"],
+  (p) => new Dema(p.period),
+  Dema.fromState,
+  one,
+);
+series(
+  "tema",
+  "triple exponential moving average",
+  z.strictObject({ period: period(20), source: sourceSchema }),
+  ["tema"],
+  (p) => new Tema(p.period),
+  Tema.fromState,
+  one,
+);
+series(
+  "rsi",
+  "relative strength index, Wilder smoothing",
+  z.strictObject({ period: period(14, 2), source: sourceSchema }),
+  ["rsi"],
+  (p) => new Rsi(p.period),
+  Rsi.fromState,
+  one,
+);
 series(
   "macd",
   "MACD line, signal and histogram, seeded as TA-Lib does",
@@ -183,9 +233,26 @@ series(
   StdDev.fromState,
   (v: StdDevValue) => [v.stddev, v.mean],
 );
-series("zscore", "rolling z-score of the latest value", z.strictObject({ period: period(20, 2), source: sourceSchema }), ["zscore"], (p) => new ZScore(p.period), ZScore.fromState, one);
+series(
+  "zscore",
+  "rolling z-score of the latest value",
+  z.strictObject({ period: period(20, 2), source: sourceSchema }),
+  ["zscore"],
+  (p) => new ZScore(p.period),
+  ZScore.fromState,
+  one,
+);
 
-barKernel("atr", "average true range, Wilder smoothing", z.strictObject({ period: period(14) }), ["atr"], ["high", "low", "close"], (p) => new Atr(p.period), Atr.fromState, one);
+barKernel(
+  "atr",
+  "average true range, Wilder smoothing",
+  z.strictObject({ period: period(14) }),
+  ["atr"],
+  ["high", "low", "close"],
+  (p) => new Atr(p.period),
+  Atr.fromState,
+  one,
+);
 barKernel(
   "stoch",
   "slow stochastic %K/%D (SMA smoothing)",
@@ -207,11 +274,22 @@ barKernel(
   (v: AdxValue) => [v.adx, v.plusDI, v.minusDI],
 );
 barKernel("obv", "on-balance volume", z.strictObject({}), ["obv"], ["close", "volume"], () => new Obv(), Obv.fromState, one);
-barKernel("cci", "commodity channel index (mean deviation)", z.strictObject({ period: period(20, 2) }), ["cci"], ["high", "low", "close"], (p) => new Cci(p.period), Cci.fromState, one);
+barKernel(
+  "cci",
+  "commodity channel index (mean deviation)",
+  z.strictObject({ period: period(20, 2) }),
+  ["cci"],
+  ["high", "low", "close"],
+  (p) => new Cci(p.period),
+  Cci.fromState,
+  one,
+);
 barKernel(
   "vwap",
   "volume-weighted average of the typical price: rolling over `period` bars, or per session when period is 0",
-  z.strictObject({ period: z.number().int().min(0).default(0).describe("bars in the rolling window; 0 = session VWAP, reset() at each session open (default 0)") }),
+  z.strictObject({
+    period: z.number().int().min(0).default(0).describe("bars in the rolling window; 0 = session VWAP, reset() at each session open (default 0)"),
+  }),
   ["vwap"],
   ["high", "low", "close", "volume"],
   (p) => new Vwap(p.period),
@@ -220,7 +298,17 @@ barKernel(
 );
 
 // ---- From technicalindicators (their definitions; see docs/indicators.md) ----------------------------------
-wrapped("psar", "parabolic SAR", z.strictObject({ step: z.number().positive().default(0.02).describe("acceleration factor step"), max: z.number().positive().default(0.2).describe("maximum acceleration factor") }), ["psar"], tiDefinitions.psar, false);
+wrapped(
+  "psar",
+  "parabolic SAR",
+  z.strictObject({
+    step: z.number().positive().default(0.02).describe("acceleration factor step"),
+    max: z.number().positive().default(0.2).describe("maximum acceleration factor"),
+  }),
+  ["psar"],
+  tiDefinitions.psar,
+  false,
+);
 wrapped("williamsr", "Williams %R", z.strictObject({ period: period(14) }), ["williamsr"], tiDefinitions.williamsr, true);
 wrapped("mfi", "money flow index", z.strictObject({ period: period(14) }), ["mfi"], tiDefinitions.mfi, true);
 wrapped(
@@ -235,8 +323,14 @@ wrapped(
   "kst",
   "Know Sure Thing and its signal line",
   z.strictObject({
-    rocPer1: period(10), rocPer2: period(15), rocPer3: period(20), rocPer4: period(30),
-    smaPer1: period(10), smaPer2: period(10), smaPer3: period(10), smaPer4: period(15),
+    rocPer1: period(10),
+    rocPer2: period(15),
+    rocPer3: period(20),
+    rocPer4: period(30),
+    smaPer1: period(10),
+    smaPer2: period(10),
+    smaPer3: period(10),
+    smaPer4: period(15),
     signalPeriod: period(9),
   }),
   ["kst", "signal"],
@@ -250,7 +344,12 @@ wrapped("forceindex", "force index (EMA of close change × volume)", z.strictObj
 wrapped(
   "keltner",
   "Keltner channels",
-  z.strictObject({ maPeriod: period(20), atrPeriod: period(10), multiplier: z.number().positive().default(1).describe("channel half-width in ATRs"), useSMA: z.boolean().default(false).describe("middle line is an SMA instead of an EMA") }),
+  z.strictObject({
+    maPeriod: period(20),
+    atrPeriod: period(10),
+    multiplier: z.number().positive().default(1).describe("channel half-width in ATRs"),
+    useSMA: z.boolean().default(false).describe("middle line is an SMA instead of an EMA"),
+  }),
   ["upper", "middle", "lower"],
   tiDefinitions.keltner,
   false,

@@ -88,29 +88,52 @@ const single = (r: unknown): readonly number[] | undefined => {
   const v = num(r);
   return v === undefined ? undefined : [v];
 };
-const fields = <K extends string>(keys: readonly K[]) => (r: unknown): readonly number[] | undefined => {
-  if (typeof r !== "object" || r === null) return undefined;
-  const out: number[] = [];
-  for (const k of keys) {
-    const v = num((r as Record<string, unknown>)[k]);
-    if (v === undefined) return undefined;
-    out.push(v);
-  }
-  return out;
-};
+const fields =
+  <K extends string>(keys: readonly K[]) =>
+  (r: unknown): readonly number[] | undefined => {
+    if (typeof r !== "object" || r === null) return undefined;
+    const out: number[] = [];
+    for (const k of keys) {
+      const v = num((r as Record<string, unknown>)[k]);
+      if (v === undefined) return undefined;
+      out.push(v);
+    }
+    return out;
+  };
 const hl = (b: Bar) => ({ high: b.high, low: b.low });
 const hlc = (b: Bar) => ({ high: b.high, low: b.low, close: b.close });
 const hlcv = (b: Bar) => ({ high: b.high, low: b.low, close: b.close, volume: b.volume });
 
 export const tiDefinitions = {
   psar(p: { step: number; max: number }): TiDefinition {
-    return { make: () => new ti.PSAR({ high: [], low: [], step: p.step, max: p.max }), tick: hl, fields: ["high", "low"], values: single, memory: undefined, warmup: 0 };
+    return {
+      make: () => new ti.PSAR({ high: [], low: [], step: p.step, max: p.max }),
+      tick: hl,
+      fields: ["high", "low"],
+      values: single,
+      memory: undefined,
+      warmup: 0,
+    };
   },
   williamsr(p: { period: number }): TiDefinition {
-    return { make: () => new ti.WilliamsR({ high: [], low: [], close: [], period: p.period }), tick: hlc, fields: ["high", "low", "close"], values: single, memory: p.period, warmup: p.period - 1 };
+    return {
+      make: () => new ti.WilliamsR({ high: [], low: [], close: [], period: p.period }),
+      tick: hlc,
+      fields: ["high", "low", "close"],
+      values: single,
+      memory: p.period,
+      warmup: p.period - 1,
+    };
   },
   mfi(p: { period: number }): TiDefinition {
-    return { make: () => new ti.MFI({ high: [], low: [], close: [], volume: [], period: p.period }), tick: hlcv, fields: ["high", "low", "close", "volume"], values: single, memory: p.period + 2, warmup: p.period + 1 };
+    return {
+      make: () => new ti.MFI({ high: [], low: [], close: [], volume: [], period: p.period }),
+      tick: hlcv,
+      fields: ["high", "low", "close", "volume"],
+      values: single,
+      memory: p.period + 2,
+      warmup: p.period + 1,
+    };
   },
   ichimoku(p: { conversionPeriod: number; basePeriod: number; spanPeriod: number; displacement: number }): TiDefinition {
     const longest = Math.max(p.conversionPeriod, p.basePeriod, p.spanPeriod);
@@ -123,14 +146,30 @@ export const tiDefinitions = {
       warmup: longest - 1,
     };
   },
-  kst(p: { rocPer1: number; rocPer2: number; rocPer3: number; rocPer4: number; smaPer1: number; smaPer2: number; smaPer3: number; smaPer4: number; signalPeriod: number }): TiDefinition {
+  kst(p: {
+    rocPer1: number;
+    rocPer2: number;
+    rocPer3: number;
+    rocPer4: number;
+    smaPer1: number;
+    smaPer2: number;
+    smaPer3: number;
+    smaPer4: number;
+    signalPeriod: number;
+  }): TiDefinition {
     const kstWarmup = Math.max(p.rocPer1 + p.smaPer1, p.rocPer2 + p.smaPer2, p.rocPer3 + p.smaPer3, p.rocPer4 + p.smaPer4) - 1;
     return {
       make: () =>
         new ti.KST({
           values: [],
-          ROCPer1: p.rocPer1, ROCPer2: p.rocPer2, ROCPer3: p.rocPer3, ROCPer4: p.rocPer4,
-          SMAROCPer1: p.smaPer1, SMAROCPer2: p.smaPer2, SMAROCPer3: p.smaPer3, SMAROCPer4: p.smaPer4,
+          ROCPer1: p.rocPer1,
+          ROCPer2: p.rocPer2,
+          ROCPer3: p.rocPer3,
+          ROCPer4: p.rocPer4,
+          SMAROCPer1: p.smaPer1,
+          SMAROCPer2: p.smaPer2,
+          SMAROCPer3: p.smaPer3,
+          SMAROCPer4: p.smaPer4,
           signalPeriod: p.signalPeriod,
         }),
       tick: (b) => b.close,
@@ -141,13 +180,34 @@ export const tiDefinitions = {
     };
   },
   trix(p: { period: number }): TiDefinition {
-    return { make: () => new ti.TRIX({ values: [], period: p.period }), tick: (b) => b.close, fields: ["close"], values: single, memory: undefined, warmup: 3 * (p.period - 1) + 1 };
+    return {
+      make: () => new ti.TRIX({ values: [], period: p.period }),
+      tick: (b) => b.close,
+      fields: ["close"],
+      values: single,
+      memory: undefined,
+      warmup: 3 * (p.period - 1) + 1,
+    };
   },
   ao(p: { fastPeriod: number; slowPeriod: number }): TiDefinition {
-    return { make: () => new ti.AwesomeOscillator({ high: [], low: [], ...p }), tick: hl, fields: ["high", "low"], values: single, memory: p.slowPeriod, warmup: p.slowPeriod - 1 };
+    return {
+      make: () => new ti.AwesomeOscillator({ high: [], low: [], ...p }),
+      tick: hl,
+      fields: ["high", "low"],
+      values: single,
+      memory: p.slowPeriod,
+      warmup: p.slowPeriod - 1,
+    };
   },
   adl(): TiDefinition {
-    return { make: () => new ti.ADL({ high: [], low: [], close: [], volume: [] }), tick: hlcv, fields: ["high", "low", "close", "volume"], values: single, memory: undefined, warmup: 0 };
+    return {
+      make: () => new ti.ADL({ high: [], low: [], close: [], volume: [] }),
+      tick: hlcv,
+      fields: ["high", "low", "close", "volume"],
+      values: single,
+      memory: undefined,
+      warmup: 0,
+    };
   },
   forceindex(p: { period: number }): TiDefinition {
     return {

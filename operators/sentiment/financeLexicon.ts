@@ -56,7 +56,12 @@ export interface FinanceLexicon {
 const up = (strength: number, standalone = false, transitive = false): DirectionWord => ({ sign: 1, strength, standalone, transitive });
 const down = (strength: number, standalone = false, transitive = false): DirectionWord => ({ sign: -1, strength, standalone, transitive });
 const forms = <T>(words: string, value: T): Record<string, T> =>
-  Object.fromEntries(words.split(/\s+/).filter(Boolean).map((w) => [w, value]));
+  Object.fromEntries(
+    words
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => [w, value]),
+  );
 
 const EXPECTATION = "estimates|estimate|expectations|expectation|forecasts|forecast|consensus|views|projections";
 
@@ -65,14 +70,30 @@ export const financeLexicon: FinanceLexicon = {
   words: {
     // AFINN words that are plain vocabulary in finance: "share price", "gross margin", "interest income",
     // "bond fund", "health care", "free cash flow", "credit rating", "stable outlook", "Best Buy".
-    ...forms("share shares shared gross interest interests liability liabilities fund funds funded united care cares dear free capital credit secure secured security securities trust trusts like limited join joins safety clear cleared stable steady unchanged new vote agree agreed agrees agreement present pay pays paid demand demands matter matters big large huge top asset assets await awaits awaited cool hope hopes cut cuts cutting best help support supports supported approve approves approved approval recommend rescue save saves solid reach reaches worth want no", 0),
+    ...forms(
+      "share shares shared gross interest interests liability liabilities fund funds funded united care cares dear free capital credit secure secured security securities trust trusts like limited join joins safety clear cleared stable steady unchanged new vote agree agreed agrees agreement present pay pays paid demand demands matter matters big large huge top asset assets await awaits awaited cool hope hopes cut cuts cutting best help support supports supported approve approves approved approval recommend rescue save saves solid reach reaches worth want no",
+      0,
+    ),
     // AFINN words that are names, sectors or jargon here: "natural gas", "Moody's", "Waste Management",
     // "wealth management", "Ulta Beauty", "Justice Department", "artificial intelligence", "Pure Storage".
-    ...forms("natural gold golden effective leadership fulfillment focused unsecured moody super waste wealth beauty stop grace champion ally crude clean smart commitment commitments justice vision united resolve resolution fortune marvel luxury exclusive pure true honor intelligence intelligent reward rewards", 0),
+    ...forms(
+      "natural gold golden effective leadership fulfillment focused unsecured moody super waste wealth beauty stop grace champion ally crude clean smart commitment commitments justice vision united resolve resolution fortune marvel luxury exclusive pure true honor intelligence intelligent reward rewards",
+      0,
+    ),
     // Weights AFINN gets backwards or does not have.
     ...forms("lose loses losing", -2.5),
-    fine: -2, fined: -2.5, fines: -2, penalty: -2, settle: -1, settles: -1, settlement: -1, settled: -1,
-    overweight: 2, underweight: -2, outperform: 2, underperform: -2,
+    fine: -2,
+    fined: -2.5,
+    fines: -2,
+    penalty: -2,
+    settle: -1,
+    settles: -1,
+    settlement: -1,
+    settled: -1,
+    overweight: 2,
+    underweight: -2,
+    outperform: 2,
+    underperform: -2,
     ...forms("upgrade upgrades upgraded", 3),
     ...forms("downgrade downgrades downgraded", -3),
     ...forms("beat beats beating", 3),
@@ -84,11 +105,13 @@ export const financeLexicon: FinanceLexicon = {
     ...forms("recall recalls recalled", -2.5),
     ...forms("layoffs layoff redundancies", -3),
     ...forms("writedown writedowns impairment impairments", -3),
-    charge: -1, charges: -1.5,
+    charge: -1,
+    charges: -1.5,
     ...forms("default defaults defaulted delisting delisted", -3),
     ...forms("buyback buybacks repurchase repurchases", 2),
     ...forms("blocked blocks block", -2.5),
-    rejected: -2, rejects: -1.5,
+    rejected: -2,
+    rejects: -1.5,
     ...forms("delay delays delayed", -2),
     ...forms("disappoint disappoints disappointed disappointing disappointment disappointingly", -3),
     ...forms("underwhelms underwhelming", -3),
@@ -99,11 +122,29 @@ export const financeLexicon: FinanceLexicon = {
     ...forms("recovery rebound", 2),
     ...forms("slowdown downturn recession", -2.5),
     ...forms("fears worries concerns", -2),
-    pressure: -2, squeezed: -2,
-    record: 2, profitable: 3, profitability: 1,
-    profit: 1, profits: 1, growth: 2,
-    loss: -2.5, losses: -2.5, debt: -1, weak: -2, weaker: -2, strong: 2, stronger: 2,
-    resilient: 2, robust: 2, blowout: 0, hurt: -2, hurts: -2, weigh: -1.5, weighs: -1.5, weighed: -1.5,
+    pressure: -2,
+    squeezed: -2,
+    record: 2,
+    profitable: 3,
+    profitability: 1,
+    profit: 1,
+    profits: 1,
+    growth: 2,
+    loss: -2.5,
+    losses: -2.5,
+    debt: -1,
+    weak: -2,
+    weaker: -2,
+    strong: 2,
+    stronger: 2,
+    resilient: 2,
+    robust: 2,
+    blowout: 0,
+    hurt: -2,
+    hurts: -2,
+    weigh: -1.5,
+    weighs: -1.5,
+    weighed: -1.5,
   },
   phrases: [
     // Names that read as sentiment words.
@@ -131,7 +172,10 @@ export const financeLexicon: FinanceLexicon = {
     { pattern: "all|multi time|year low|lows", weight: -3 },
     { pattern: "first time since", weight: 0 },
     // Corporate events.
-    { pattern: "win|wins|won|winning|lands|landed|secures|secured|awarded|receives|clinches *3 contract|contracts|order|orders|deal|approval|grant|grants", weight: 3 },
+    {
+      pattern: "win|wins|won|winning|lands|landed|secures|secured|awarded|receives|clinches *3 contract|contracts|order|orders|deal|approval|grant|grants",
+      weight: 3,
+    },
     { pattern: "fda approves|approved|approval", weight: 3 },
     { pattern: "approval for", weight: 2 },
     { pattern: "first ever *1 dividend|profit", weight: 3 },
@@ -156,14 +200,23 @@ export const financeLexicon: FinanceLexicon = {
   ],
   directions: {
     // Intransitive: the quantity usually comes first ("revenue rose", "growth slows", "Intel plunges").
-    ...forms("rise rises rose rising risen increase increases increased increasing grow grows grew grown growing expand expands expanded expanding accelerate accelerates accelerated accelerating improve improves improved improving strengthen strengthens strengthened", up(2)),
+    ...forms(
+      "rise rises rose rising risen increase increases increased increasing grow grows grew grown growing expand expands expanded expanding accelerate accelerates accelerated accelerating improve improves improved improving strengthen strengthens strengthened",
+      up(2),
+    ),
     ...forms("climb climbs climbed climbing gain gains gained gaining", up(2, true)),
     ...forms("jump jumps jumped jumping rebound rebounds rebounded recover recovers recovered recovering advance advances advanced", up(2.5, true)),
     ...forms("surge surges surged surging soar soars soared soaring rally rallies rallied rallying skyrocket skyrockets skyrocketed", up(3, true)),
     ...forms("higher mount mounts mounting swell swells swelled spike spikes spiked", up(1.5)),
     ...forms("double doubles doubled triple triples tripled tenfold", up(3)),
-    ...forms("fall falls fell falling drop drops dropped dropping decline declines declined declining slide slides slid sliding dip dips dipped retreat retreats retreated", down(2, true)),
-    ...forms("decrease decreases decreased decreasing shrink shrinks shrank shrunk shrinking contract contracts contracted contracting slow slows slowed slowing weaken weakens weakened weakening soften softens softened softening erode erodes eroded fade fades faded fading ease eases eased easing", down(2)),
+    ...forms(
+      "fall falls fell falling drop drops dropped dropping decline declines declined declining slide slides slid sliding dip dips dipped retreat retreats retreated",
+      down(2, true),
+    ),
+    ...forms(
+      "decrease decreases decreased decreasing shrink shrinks shrank shrunk shrinking contract contracts contracted contracting slow slows slowed slowing weaken weakens weakened weakening soften softens softened softening erode erodes eroded fade fades faded fading ease eases eased easing",
+      down(2),
+    ),
     ...forms("sink sinks sank sunk sinking slump slumps slumped slumping", down(2.5, true)),
     ...forms("plunge plunges plunged plunging tumble tumbles tumbled tumbling plummet plummets plummeted sag sags sagged", down(3, true)),
     ...forms("crater craters cratered crash crashes crashed collapse collapses collapsed tank tanks tanked", down(3.5, true)),
@@ -173,17 +226,29 @@ export const financeLexicon: FinanceLexicon = {
     ...forms("raise raises raised raising lift lifts lifted lifting boost boosts boosted boosting hike hikes hiked add adds added adding", up(2, false, true)),
     ...forms("widen widens widened widening wider", up(1.5, false, true)),
     ...forms("tops topped topping exceed exceeds exceeded exceeding surpass surpasses surpassed outpace outpaces outpaced", up(3, true, true)),
-    ...forms("cut cuts cutting slash slashes slashed slashing lowers lowered lowering reduce reduces reduced reducing trim trims trimmed trimming narrow narrows narrowed narrowing narrower squeeze squeezes dent dents dented", down(2, false, true)),
+    ...forms(
+      "cut cuts cutting slash slashes slashed slashing lowers lowered lowering reduce reduces reduced reducing trim trims trimmed trimming narrow narrows narrowed narrowing narrower squeeze squeezes dent dents dented",
+      down(2, false, true),
+    ),
     ...forms("miss misses missed missing lag lags lagged trail trails trailed", down(3, true, true)),
-    ...forms("withdraw withdraws withdrew withdrawn pull pulls pulled scrap scraps scrapped suspend suspends suspended halt halts halted halves halved", down(3, true, true)),
+    ...forms(
+      "withdraw withdraws withdrew withdrawn pull pulls pulled scrap scraps scrapped suspend suspends suspended halt halts halted halves halved",
+      down(3, true, true),
+    ),
     ...forms("close closes closing shut shuts shutting", down(2, false, true)),
   },
   quantities: {
     ...forms("revenue revenues sales profit profits earnings income eps ebitda margin margins", { polarity: 1, weight: 1.2 }),
     ...forms("guidance outlook forecast forecasts target targets view", { polarity: 1, weight: 1.3 }),
     ...forms("dividend dividends payout buyback buybacks repurchase distribution", { polarity: 1, weight: 1.2 }),
-    ...forms("orders bookings backlog billings shipments deliveries subscribers users customers payers members traffic volumes volume output production demand intake attendance", { polarity: 1 }),
-    ...forms("shares stock stocks value valuation assets inflows cash flow rating ratings economy gdp activity exports confidence spending sentiment index futures", { polarity: 1 }),
+    ...forms(
+      "orders bookings backlog billings shipments deliveries subscribers users customers payers members traffic volumes volume output production demand intake attendance",
+      { polarity: 1 },
+    ),
+    ...forms(
+      "shares stock stocks value valuation assets inflows cash flow rating ratings economy gdp activity exports confidence spending sentiment index futures",
+      { polarity: 1 },
+    ),
     ...forms("jobs workforce employees staff headcount workers", { polarity: 1, weight: 1.2 }),
     ...forms("stores plants plant mill mills factory factories sites", { polarity: 1, weight: 0.8 }),
     ...forms("price prices pricing", { polarity: 1, weight: 0.4 }),
@@ -194,12 +259,40 @@ export const financeLexicon: FinanceLexicon = {
     ...forms("rate rates", { polarity: -1, weight: 0.8, defers: true }),
   },
   negators: [
-    "not", "no", "never", "without", "nor", "neither", "cannot", "can't", "didn't", "doesn't", "don't", "isn't",
-    "wasn't", "weren't", "won't", "hasn't", "haven't", "aren't", "couldn't", "wouldn't", "fail to", "fails to",
-    "failed to", "failing to", "unable to", "lack of", "lacks", "absence of",
+    "not",
+    "no",
+    "never",
+    "without",
+    "nor",
+    "neither",
+    "cannot",
+    "can't",
+    "didn't",
+    "doesn't",
+    "don't",
+    "isn't",
+    "wasn't",
+    "weren't",
+    "won't",
+    "hasn't",
+    "haven't",
+    "aren't",
+    "couldn't",
+    "wouldn't",
+    "fail to",
+    "fails to",
+    "failed to",
+    "failing to",
+    "unable to",
+    "lack of",
+    "lacks",
+    "absence of",
   ],
   modifiers: {
-    ...forms("sharply significantly substantially dramatically steeply strongly greatly hugely massively considerably markedly far well much sharp steep massive huge deep deeply heavily significant substantial dramatic biggest", 1.5),
+    ...forms(
+      "sharply significantly substantially dramatically steeply strongly greatly hugely massively considerably markedly far well much sharp steep massive huge deep deeply heavily significant substantial dramatic biggest",
+      1.5,
+    ),
     ...forms("slightly marginally modestly somewhat slight modest mild mildly", 0.5),
   },
 };

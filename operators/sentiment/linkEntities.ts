@@ -18,10 +18,12 @@ export interface LinkEntitiesOptions {
 
 /** Tickers that are English words or common abbreviations in headlines. */
 export const AMBIGUOUS_TICKERS: ReadonlySet<string> = new Set(
-  ("A I IT ALL ARE BE CAN DO FOR GO HAS HE NOW ON ONE OR OUT SO TWO YOU AN AT BY CEO CFO EV AI AM BIG CAR CAT EAT " +
+  (
+    "A I IT ALL ARE BE CAN DO FOR GO HAS HE NOW ON ONE OR OUT SO TWO YOU AN AT BY CEO CFO EV AI AM BIG CAR CAT EAT " +
     "FAST FUN GOOD HOPE KEY LOW MAN NEW OPEN PLAY REAL RUN SEE TRUE U UK US USA WELL WORK ANY CASH EDIT ELSE BEST " +
     "PLUS TECH IPO ETF GDP CPI FED SEC FDA EPS API USD EUR LIFE LOVE NICE PEAK POST RARE SAFE SITE SUN TEAM TELL " +
-    "WISH ZONE HUGE MAIN MOVE NEXT ROCK SAVE SHOP SNOW STAR TRIP").split(" "),
+    "WISH ZONE HUGE MAIN MOVE NEXT ROCK SAVE SHOP SNOW STAR TRIP"
+  ).split(" "),
 );
 
 const EXCHANGES = "NASDAQ|NYSE|NYSEARCA|NYSEAMERICAN|AMEX|ARCA|BATS|CBOE|OTC|OTCMKTS|TSX|TSXV|LSE|LON|XETRA|ETR|HKEX|ASX";
@@ -92,7 +94,10 @@ export function linkEntities(text: string, options?: LinkEntitiesOptions): strin
 }
 
 function namePattern(name: string, flags: string): RegExp {
-  const escaped = name.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\s+/g, "\\s+");
+  const escaped = name
+    .trim()
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    .replace(/\s+/g, "\\s+");
   // Word boundaries that also work for names ending in punctuation ("Amazon.com", "AT&T"); "Meta-analysis" is
   // a word, "Meta-owned" is not worth the ambiguity either.
   return new RegExp(`(?<![\\w&-])${escaped}(?:['’]s)?(?![\\w&]|-\\w)`, flags);

@@ -124,7 +124,9 @@ function compile(lexicon: FinanceLexicon, neutralTerms: readonly string[]): Comp
   };
   // Neutral terms first, so "Best Buy" is masked before anything else reads "best".
   for (const term of neutralTerms) {
-    const toks = tokenize(term).filter((t) => !t.boundary).map((t) => t.text);
+    const toks = tokenize(term)
+      .filter((t) => !t.boundary)
+      .map((t) => t.text);
     if (toks.length > 0) add(toks.join(" "), 0);
   }
   for (const p of lexicon.phrases) add(p.pattern, p.weight);
@@ -206,8 +208,7 @@ function scoreTokens(tokens: readonly Token[], c: Compiled): SentimentHit[] {
     }
     if (dir === undefined) continue;
     let q: { at: number; quantity: Quantity } | undefined;
-    const quantityAt = (j: number) =>
-      j >= 0 && j < n && !used[j] && clause[j] === clause[i] ? quantities.get(text(j)) : undefined;
+    const quantityAt = (j: number) => (j >= 0 && j < n && !used[j] && clause[j] === clause[i] ? quantities.get(text(j)) : undefined);
     const sides = dir.transitive ? [1, -1] : [-1, 1];
     for (const side of sides) {
       for (let d = 1; d <= QUANTITY_REACH && q === undefined; d++) {
@@ -292,13 +293,7 @@ function scoreTokens(tokens: readonly Token[], c: Compiled): SentimentHit[] {
 }
 
 /** Returns the token indexes a phrase takes when it matches at `start`, or undefined. */
-function matchPhrase(
-  elements: readonly Element[],
-  tokens: readonly Token[],
-  used: Uint8Array,
-  clause: Int32Array,
-  start: number,
-): number[] | undefined {
+function matchPhrase(elements: readonly Element[], tokens: readonly Token[], used: Uint8Array, clause: Int32Array, start: number): number[] | undefined {
   const go = (e: number, at: number, taken: number[]): number[] | undefined => {
     if (e === elements.length) return taken;
     const el = elements[e]!;

@@ -1,7 +1,7 @@
 // tickflow live dashboard: loads the recent state from the JSON API, then follows /events (Server-Sent Events).
 // Plain browser script; LightweightCharts is the standalone build served at /vendor/lightweight-charts.js.
-"use strict";
-(function () {
+
+(() => {
   const MAX_POINTS = 2000;
   const MAX_MARKERS = 300;
   const MAX_ROWS = 50;
@@ -56,7 +56,13 @@
   function addSignal(s, live) {
     const ms = nsToMs(s.tsEvent);
     const tr = document.createElement("tr");
-    for (const [text, cls] of [[fmtTime(ms), ""], [s.symbol, ""], [s.action, s.action], [Number(s.strength).toFixed(2), ""], [s.reason, ""]]) {
+    for (const [text, cls] of [
+      [fmtTime(ms), ""],
+      [s.symbol, ""],
+      [s.action, s.action],
+      [Number(s.strength).toFixed(2), ""],
+      [s.reason, ""],
+    ]) {
       const td = document.createElement("td");
       td.textContent = text;
       if (cls) td.className = cls;
@@ -68,11 +74,12 @@
     if (typeof s.inputs?.close === "number") addPrice({ symbol: s.symbol, timeMs: ms, close: s.inputs.close });
     ensureSymbol(s.symbol);
     const list = markers.get(s.symbol) || [];
-    const m = s.action === "buy"
-      ? { position: "belowBar", color: "#26a69a", shape: "arrowUp", text: "BUY" }
-      : s.action === "sell"
-        ? { position: "aboveBar", color: "#ef5350", shape: "arrowDown", text: "SELL" }
-        : { position: "inBar", color: "#9aa4ad", shape: "circle", text: "FLAT" };
+    const m =
+      s.action === "buy"
+        ? { position: "belowBar", color: "#26a69a", shape: "arrowUp", text: "BUY" }
+        : s.action === "sell"
+          ? { position: "aboveBar", color: "#ef5350", shape: "arrowDown", text: "SELL" }
+          : { position: "inBar", color: "#9aa4ad", shape: "circle", text: "FLAT" };
     list.push({ time: Math.floor(ms / 1000), ...m });
     list.sort((a, b) => a.time - b.time);
     if (list.length > MAX_MARKERS) list.splice(0, list.length - MAX_MARKERS);
@@ -105,14 +112,16 @@
     $("c-dead").textContent = c.deadLetters.toLocaleString();
     $("c-late").textContent = c.late.toLocaleString();
     const outs = $("c-outputs");
-    outs.replaceChildren(...Object.entries(c.outputs).map(([node, n]) => {
-      const span = document.createElement("span");
-      span.className = "counter";
-      span.innerHTML = `<span class="label"></span><span class="value"></span>`;
-      span.firstChild.textContent = `outputs · ${node}`;
-      span.lastChild.textContent = n.toLocaleString();
-      return span;
-    }));
+    outs.replaceChildren(
+      ...Object.entries(c.outputs).map(([node, n]) => {
+        const span = document.createElement("span");
+        span.className = "counter";
+        span.innerHTML = `<span class="label"></span><span class="value"></span>`;
+        span.firstChild.textContent = `outputs · ${node}`;
+        span.lastChild.textContent = n.toLocaleString();
+        return span;
+      }),
+    );
   }
 
   async function load() {

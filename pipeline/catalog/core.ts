@@ -24,8 +24,16 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
       timeframe: z.string().regex(TIMEFRAME_PATTERN, "must be a timeframe like 15s, 1m, 5m, 1h or 1d").describe("Bar length: a count and s|m|h|d, e.g. 1m."),
     }),
     example: "{ op: bars, in: trades, params: { timeframe: 1m } }",
-    build: (p, ctx) => ([trades]) =>
-      (trades as Observable<Chunk<never>>).pipe(bars({ timeframe: p.timeframe, onLate: (t, reason) => ctx.deadLetter(t, reason, "tsEvent"), onReject: (t, reason, field) => ctx.deadLetter(t, reason, field) })) as Observable<Chunk<unknown>>,
+    build:
+      (p, ctx) =>
+      ([trades]) =>
+        (trades as Observable<Chunk<never>>).pipe(
+          bars({
+            timeframe: p.timeframe,
+            onLate: (t, reason) => ctx.deadLetter(t, reason, "tsEvent"),
+            onReject: (t, reason, field) => ctx.deadLetter(t, reason, field),
+          }),
+        ) as Observable<Chunk<unknown>>,
   }),
   def({
     name: "indicators",
@@ -48,7 +56,13 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     build: (p, ctx) => {
       const specs: IndicatorSpec[] = p.set.map((s, i) => indicatorSpec(s, ["params", "set", i]));
       return ([input]) =>
-        (input as Observable<Chunk<never>>).pipe(computeIndicators({ indicators: specs, evictIdleNs: p.evictIdle ? parseDurationNs(p.evictIdle) : undefined, onError: (bar, reason) => ctx.deadLetter(bar, reason) })) as Observable<Chunk<unknown>>;
+        (input as Observable<Chunk<never>>).pipe(
+          computeIndicators({
+            indicators: specs,
+            evictIdleNs: p.evictIdle ? parseDurationNs(p.evictIdle) : undefined,
+            onError: (bar, reason) => ctx.deadLetter(bar, reason),
+          }),
+        ) as Observable<Chunk<unknown>>;
     },
   }),
   def({
@@ -57,15 +71,24 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "news", kind: "news" }],
     output: "scoredNews",
     params: z.strictObject({
-      companies: z.record(z.string(), z.array(z.string())).default({}).describe("Extra symbol → company names for linking untagged headlines, merged over the defaults, e.g. `{ ACME: [Acme Corp, Acme] }`."),
+      companies: z
+        .record(z.string(), z.array(z.string()))
+        .default({})
+        .describe("Extra symbol → company names for linking untagged headlines, merged over the defaults, e.g. `{ ACME: [Acme Corp, Acme] }`."),
     }),
     example: "{ op: scoreSentiment, in: news }",
-    build: (p) => ([input]) => (input as Observable<Chunk<never>>).pipe(scoreNews({ companies: p.companies })) as Observable<Chunk<unknown>>,
+    build:
+      (p) =>
+      ([input]) =>
+        (input as Observable<Chunk<never>>).pipe(scoreNews({ companies: p.companies })) as Observable<Chunk<unknown>>,
   }),
   def({
     name: "sentimentAsOf",
     summary: "Feature rows × scored news → rows with the symbol's latest sentiment at or before the row time, decayed by age.",
-    inputs: [{ name: "rows", kind: "features" }, { name: "sentiment", kind: "scoredNews" }],
+    inputs: [
+      { name: "rows", kind: "features" },
+      { name: "sentiment", kind: "scoredNews" },
+    ],
     output: "features",
     params: z.strictObject({
       as: featureName.default("sentiment").describe("Feature name to write the (decayed) score under; `<as>.ageSeconds` holds the news age."),
@@ -80,7 +103,8 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
         halfLifeNs: p.halfLife ? parseDurationNs(p.halfLife) : undefined,
         onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
       };
-      return ([rows, news]) => sentimentAsOf(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, options) as Observable<Chunk<unknown>>;
+      return ([rows, news]) =>
+        sentimentAsOf(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, options) as Observable<Chunk<unknown>>;
     },
   }),
   def({
@@ -88,18 +112,27 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     summary: "Feature rows → buy/sell/flat signals: EMA trend, RSI filter, sentiment gate; reason and inputs attached.",
     inputs: [{ name: "rows", kind: "features" }],
     output: "signal",
-    params: z.strictObject({
-      fast: featureName.default("emaFast").describe("Feature holding the fast EMA: the trend is up while fast > slow."),
-      slow: featureName.default("emaSlow").describe("Feature holding the slow EMA."),
-      rsi: featureName.default("rsi").describe("Feature holding the RSI (0-100)."),
-      sentiment: featureName.default("sentiment").describe("Feature holding the sentiment score; absent counts as 0."),
-      overbought: z.number().min(0).max(100).default(70).describe("A buy needs the RSI below this."),
-      oversold: z.number().min(0).max(100).default(30).describe("A sell needs the RSI above this; must be below `overbought`."),
-      sentimentGate: z.number().min(0).max(1).default(0.3).describe("A buy is vetoed when sentiment < -gate, a sell when sentiment > gate (0 vetoes any opposing sentiment)."),
-      emit: z.enum(["change", "every"]).default("change").describe("change: only when a symbol's action changes; every: on every row."),
-    }).refine((p) => p.oversold < p.overbought, { message: "oversold must be below overbought", path: ["oversold"] }),
+    params: z
+      .strictObject({
+        fast: featureName.default("emaFast").describe("Feature holding the fast EMA: the trend is up while fast > slow."),
+        slow: featureName.default("emaSlow").describe("Feature holding the slow EMA."),
+        rsi: featureName.default("rsi").describe("Feature holding the RSI (0-100)."),
+        sentiment: featureName.default("sentiment").describe("Feature holding the sentiment score; absent counts as 0."),
+        overbought: z.number().min(0).max(100).default(70).describe("A buy needs the RSI below this."),
+        oversold: z.number().min(0).max(100).default(30).describe("A sell needs the RSI above this; must be below `overbought`."),
+        sentimentGate: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.3)
+          .describe("A buy is vetoed when sentiment < -gate, a sell when sentiment > gate (0 vetoes any opposing sentiment)."),
+        emit: z.enum(["change", "every"]).default("change").describe("change: only when a symbol's action changes; every: on every row."),
+      })
+      .refine((p) => p.oversold < p.overbought, { message: "oversold must be below overbought", path: ["oversold"] }),
     example: "{ op: momentumRule, in: joined, params: { overbought: 70, oversold: 30, sentimentGate: 0.3 } }",
-    build: (p, ctx) => ([rows]) => (rows as Observable<Chunk<FeatureRow>>).pipe(momentumRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,
+    build:
+      (p, ctx) =>
+      ([rows]) =>
+        (rows as Observable<Chunk<FeatureRow>>).pipe(momentumRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,
   }),
 ];
-

@@ -5,7 +5,7 @@ import type { Observable } from "rxjs";
 import { z } from "zod";
 import type { Chunk } from "../../core/chunk.ts";
 import type { CompiledNode, CompiledPipeline } from "../graph.ts";
-import { ModelSlot } from "../../models/modelSlot.ts";
+import type { ModelSlot } from "../../models/modelSlot.ts";
 import { predict } from "../../operators/predict.ts";
 import { probabilityRule } from "../../operators/probabilityRule.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
@@ -15,7 +15,11 @@ import { def, featureName, type OperatorDef } from "../operatorDef.ts";
 const MODEL_SLOT: unique symbol = Symbol("tickflow.modelSlot");
 
 const PredictParams = z.strictObject({
-  features: z.array(featureName).min(1).optional().describe("The model's feature list, in order; a deployed model with another list is refused. Default: the model's own."),
+  features: z
+    .array(featureName)
+    .min(1)
+    .optional()
+    .describe("The model's feature list, in order; a deployed model with another list is refused. Default: the model's own."),
   as: featureName.default("p_up").describe("Feature name written with the probability."),
   versionAs: featureName.default("model.version").describe("Feature name written with the model version number."),
 });
@@ -29,15 +33,19 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
     output: "features",
     params: PredictParams,
     example: "{ op: predict, in: joined, params: { features: [ret, rsi, sentiment], as: p_up } }",
-    build: (p, ctx) => ([rows]) => {
-      const slot = p[MODEL_SLOT];
-      if (slot === undefined) {
-        throw new Error(`pipeline ${ctx.pipeline}: predict node "${ctx.node}" has no model slot; start the run through bindModelSlots (app/modelDeployment.ts) so deployments reach it`);
-      }
-      return (rows as Observable<Chunk<FeatureRow>>).pipe(
-        predict({ slot, output: p.as, versionField: p.versionAs, onNonFinite: (row, reason) => ctx.deadLetter(row, reason, p.as) }),
-      ) as Observable<Chunk<unknown>>;
-    },
+    build:
+      (p, ctx) =>
+      ([rows]) => {
+        const slot = p[MODEL_SLOT];
+        if (slot === undefined) {
+          throw new Error(
+            `pipeline ${ctx.pipeline}: predict node "${ctx.node}" has no model slot; start the run through bindModelSlots (app/modelDeployment.ts) so deployments reach it`,
+          );
+        }
+        return (rows as Observable<Chunk<FeatureRow>>).pipe(
+          predict({ slot, output: p.as, versionField: p.versionAs, onNonFinite: (row, reason) => ctx.deadLetter(row, reason, p.as) }),
+        ) as Observable<Chunk<unknown>>;
+      },
   }),
   def({
     name: "probabilityRule",
@@ -57,7 +65,10 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
       })
       .refine((p) => p.sellBelow < p.buyAbove, { message: "sellBelow must be below buyAbove", path: ["sellBelow"] }),
     example: "{ op: probabilityRule, in: scored, params: { buyAbove: 0.55, sellBelow: 0.45, sentimentGate: 0.3 } }",
-    build: (p, ctx) => ([rows]) => (rows as Observable<Chunk<FeatureRow>>).pipe(probabilityRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,
+    build:
+      (p, ctx) =>
+      ([rows]) =>
+        (rows as Observable<Chunk<FeatureRow>>).pipe(probabilityRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,
   }),
 ];
 

@@ -28,13 +28,24 @@ const brokerParams = {
   commission: CommissionSchema.partial().optional().describe("Commission of symbols not listed in `instruments`. Default none."),
   instruments: z.array(InstrumentSchema).default([]).describe("Instruments with a multiplier, tick/lot size, margin or their own commission."),
   risk: RiskLimitsSchema.default({}).describe("Pre-trade risk limits and the daily-loss kill switch (default: none)."),
-  snapshots: z.enum(["every_event", "on_fill"]).default("every_event").describe("every_event: a position and equity snapshot after each bar; on_fill: only after fills."),
+  snapshots: z
+    .enum(["every_event", "on_fill"])
+    .default("every_event")
+    .describe("every_event: a position and equity snapshot after each bar; on_fill: only after fills."),
 };
 
 type BrokerParams = z.infer<z.ZodObject<typeof brokerParams>>;
 
 function brokerConfig(p: BrokerParams): PaperBrokerConfig {
-  return { account: p.account, startingCash: p.startingCash, policy: p.policy, defaultCommission: p.commission, instruments: p.instruments, risk: p.risk, snapshots: p.snapshots };
+  return {
+    account: p.account,
+    startingCash: p.startingCash,
+    policy: p.policy,
+    defaultCommission: p.commission,
+    instruments: p.instruments,
+    risk: p.risk,
+    snapshots: p.snapshots,
+  };
 }
 
 function selector(name: string, output: Kind, type: BrokerEvent["type"], summary: string): OperatorDef<unknown> {
@@ -45,7 +56,10 @@ function selector(name: string, output: Kind, type: BrokerEvent["type"], summary
     output,
     params: z.strictObject({}),
     example: `{ op: ${name}, in: broker }`,
-    build: () => ([events]) => (events as Observable<Chunk<BrokerEvent>>).pipe(selectBrokerEvents(type)) as Observable<Chunk<unknown>>,
+    build:
+      () =>
+      ([events]) =>
+        (events as Observable<Chunk<BrokerEvent>>).pipe(selectBrokerEvents(type)) as Observable<Chunk<unknown>>,
   });
 }
 
@@ -53,13 +67,21 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
   def({
     name: "paperBroker",
     summary: "Bars × feature rows → broker events: inline strategy rules decide on each row; a PaperBroker fills, marks and risk-checks.",
-    inputs: [{ name: "bars", kind: "bar" }, { name: "rows", kind: "features" }],
+    inputs: [
+      { name: "bars", kind: "bar" },
+      { name: "rows", kind: "features" },
+    ],
     output: "brokerEvent",
     params: z.strictObject({
       ...brokerParams,
-      strategy: z.record(z.string(), z.unknown()).describe("Strategy rules as data (trading/strategyRules.ts; docs/reference.md#strategy-rules): name, direction, enterLong/exitLong/enterShort/exitShort, sizing, price."),
+      strategy: z
+        .record(z.string(), z.unknown())
+        .describe(
+          "Strategy rules as data (trading/strategyRules.ts; docs/reference.md#strategy-rules): name, direction, enterLong/exitLong/enterShort/exitShort, sizing, price.",
+        ),
     }),
-    example: "{ op: paperBroker, in: [bars, indicators], params: { startingCash: 100000, policy: { name: next-open-5bps, slippage: { bps: 5 } }, strategy: { name: sma, direction: long_short, enterLong: { crossAbove: [close, sma] }, enterShort: { crossBelow: [close, sma] }, sizing: { kind: fixed_units, units: 100 } } } }",
+    example:
+      "{ op: paperBroker, in: [bars, indicators], params: { startingCash: 100000, policy: { name: next-open-5bps, slippage: { bps: 5 } }, strategy: { name: sma, direction: long_short, enterLong: { crossAbove: [close, sma] }, enterShort: { crossBelow: [close, sma] }, sizing: { kind: fixed_units, units: 100 } } } }",
     build: (p, ctx) => {
       const rules = parseStrategyRules(p.strategy, "strategy");
       new RuleEvaluator(rules); // compiles the conditions now, so a bad rule fails at load
@@ -75,18 +97,27 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
   def({
     name: "signalBroker",
     summary: "Bars × signals → broker events: buy/sell/flat signals become target positions sized by the rule; a PaperBroker fills them.",
-    inputs: [{ name: "bars", kind: "bar" }, { name: "signals", kind: "signal" }],
+    inputs: [
+      { name: "bars", kind: "bar" },
+      { name: "signals", kind: "signal" },
+    ],
     output: "brokerEvent",
     params: z.strictObject({
       ...brokerParams,
-      strategy: z.strictObject({
-        name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name of letters, digits, '_' or '-'").describe("Strategy name: the prefix of order ids."),
-        direction: z.enum(["long_only", "long_short"]).default("long_only").describe("long_only: sell means flat; long_short: sell means short."),
-        sizing: SizingSchema.describe("How many units a position is: `{ kind: fixed_units | fixed_notional | percent_equity | volatility_target, ... }`."),
-        price: z.string().default("close").describe("Row value used as the price for sizing (the latest bar's fields and the signal's numeric inputs)."),
-      }).describe("How signals become target positions: buy → long, sell → short (long_short) or flat, flat → flat."),
+      strategy: z
+        .strictObject({
+          name: z
+            .string()
+            .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name of letters, digits, '_' or '-'")
+            .describe("Strategy name: the prefix of order ids."),
+          direction: z.enum(["long_only", "long_short"]).default("long_only").describe("long_only: sell means flat; long_short: sell means short."),
+          sizing: SizingSchema.describe("How many units a position is: `{ kind: fixed_units | fixed_notional | percent_equity | volatility_target, ... }`."),
+          price: z.string().default("close").describe("Row value used as the price for sizing (the latest bar's fields and the signal's numeric inputs)."),
+        })
+        .describe("How signals become target positions: buy → long, sell → short (long_short) or flat, flat → flat."),
     }),
-    example: "{ op: signalBroker, in: [bars, signals], params: { startingCash: 100000, policy: { name: next-open }, strategy: { name: momentum, direction: long_only, sizing: { kind: percent_equity, percent: 20 } } } }",
+    example:
+      "{ op: signalBroker, in: [bars, signals], params: { startingCash: 100000, policy: { name: next-open }, strategy: { name: momentum, direction: long_only, sizing: { kind: percent_equity, percent: 20 } } } }",
     build: (p, ctx) => {
       const options: SignalBrokerOptions = {
         broker: brokerConfig(p),
@@ -97,7 +128,12 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
       return ([bars, signals]) => signalBroker(bars as Observable<Chunk<Bar>>, signals as Observable<Chunk<Signal>>, options) as Observable<Chunk<unknown>>;
     },
   }),
-  selector("orders", "order", "order", "Broker events → order states (accepted, rejected with its reason, filled, cancelled, ...); publish on orders.<SYMBOL>."),
+  selector(
+    "orders",
+    "order",
+    "order",
+    "Broker events → order states (accepted, rejected with its reason, filled, cancelled, ...); publish on orders.<SYMBOL>.",
+  ),
   selector("fills", "fill", "fill", "Broker events → fills; publish on fills.<SYMBOL>."),
   selector("positions", "position", "position", "Broker events → position snapshots (record with a duckdb sink)."),
   selector("equity", "equity", "equity", "Broker events → account equity snapshots (record with a duckdb sink; replay prints statistics from them)."),

@@ -30,11 +30,18 @@ const windowSpec = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("session"), gap: duration.describe("A symbol's window closes after this much event time without an event.") }),
 ]);
 
-const windowStatsParams = z.strictObject({
-  window: windowSpec.describe("The window shape: `{ type: tumbling, size }`, `{ type: sliding, size, slide }` or `{ type: session, gap }`."),
-  allowedLateness: duration.default("0s").describe("How long after the watermark passes a window's end it still accepts events; later ones go to dlq.<node>."),
-  prefix: z.string().default("").describe('Prefix for every feature name, e.g. "w5m." (default none).'),
-}).refine((p) => p.window.type !== "sliding" || parseDurationNs(p.window.slide) <= parseDurationNs(p.window.size), { message: "slide must not exceed size", path: ["window", "slide"] });
+const windowStatsParams = z
+  .strictObject({
+    window: windowSpec.describe("The window shape: `{ type: tumbling, size }`, `{ type: sliding, size, slide }` or `{ type: session, gap }`."),
+    allowedLateness: duration
+      .default("0s")
+      .describe("How long after the watermark passes a window's end it still accepts events; later ones go to dlq.<node>."),
+    prefix: z.string().default("").describe('Prefix for every feature name, e.g. "w5m." (default none).'),
+  })
+  .refine((p) => p.window.type !== "sliding" || parseDurationNs(p.window.slide) <= parseDurationNs(p.window.size), {
+    message: "slide must not exceed size",
+    path: ["window", "slide"],
+  });
 
 /** The options of the window-statistics operators from their parameters. */
 function windowStatsOptions<T>(p: z.infer<typeof windowStatsParams>, ctx: OperatorContext): PriceWindowStatsOptions<T> {
@@ -55,17 +62,26 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     inputs: [{ name: "bars", kind: "bar" }],
     output: "bar",
     params: z.strictObject({
-      timeframe: z.string().regex(TIMEFRAME_PATTERN, "must be a timeframe like 5m, 1h or 1d").describe("Target timeframe, a multiple of the input's: a count and s|m|h|d."),
-      session: z.strictObject({
-        timezone: z.string().min(1).describe("IANA zone (e.g. America/New_York), UTC, or a fixed offset like +05:30."),
-        open: hhmm.describe("Local time the session opens (quote it in YAML: \"09:30\")."),
-        close: hhmm.describe("Local time the session closes, after `open` (sessions spanning midnight are not supported)."),
-      }).refine((s) => s.close > s.open, { message: "close must be after open (sessions spanning midnight are not supported)", path: ["close"] }).optional()
+      timeframe: z
+        .string()
+        .regex(TIMEFRAME_PATTERN, "must be a timeframe like 5m, 1h or 1d")
+        .describe("Target timeframe, a multiple of the input's: a count and s|m|h|d."),
+      session: z
+        .strictObject({
+          timezone: z.string().min(1).describe("IANA zone (e.g. America/New_York), UTC, or a fixed offset like +05:30."),
+          open: hhmm.describe('Local time the session opens (quote it in YAML: "09:30").'),
+          close: hhmm.describe("Local time the session closes, after `open` (sessions spanning midnight are not supported)."),
+        })
+        .refine((s) => s.close > s.open, { message: "close must be after open (sessions spanning midnight are not supported)", path: ["close"] })
+        .optional()
         .describe("Local trading session; without it buckets are epoch-aligned in UTC."),
       allowedLateness: duration.default("0s").describe("How long after a bucket's end it still accepts bars."),
-      outsideSession: z.enum(["deadLetter", "skip"]).default("deadLetter").describe("Bars outside the session: deadLetter (to dlq.<node>, default) or skip (for feeds with extended hours you do not want)."),
+      outsideSession: z
+        .enum(["deadLetter", "skip"])
+        .default("deadLetter")
+        .describe("Bars outside the session: deadLetter (to dlq.<node>, default) or skip (for feeds with extended hours you do not want)."),
     }),
-    example: "{ op: resample, in: bars, params: { timeframe: 1d, session: { timezone: America/New_York, open: \"09:30\", close: \"16:00\" } } }",
+    example: '{ op: resample, in: bars, params: { timeframe: 1d, session: { timezone: America/New_York, open: "09:30", close: "16:00" } } }',
     build: (p, ctx) => {
       const op = resampleBars({
         timeframe: p.timeframe,
@@ -104,7 +120,10 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
   def({
     name: "intervalJoin",
     summary: "Feature rows × feature rows of the same symbol whose times are within [−before, +after]: one row per pair, right values prefixed.",
-    inputs: [{ name: "left", kind: "features" }, { name: "right", kind: "features" }],
+    inputs: [
+      { name: "left", kind: "features" },
+      { name: "right", kind: "features" },
+    ],
     output: "features",
     params: z.strictObject({
       before: duration.default("0s").describe("A right row may be up to this much earlier than the left row."),
@@ -121,13 +140,18 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
         maxPerKey: p.maxPerKey,
         onLate: (row, reason) => ctx.deadLetter(row, reason, "tsEvent"),
       };
-      return ([left, right]) => featureIntervalJoin(left as Observable<Chunk<FeatureRow>>, right as Observable<Chunk<FeatureRow>>, options) as Observable<Chunk<unknown>>;
+      return ([left, right]) =>
+        featureIntervalJoin(left as Observable<Chunk<FeatureRow>>, right as Observable<Chunk<FeatureRow>>, options) as Observable<Chunk<unknown>>;
     },
   }),
   def({
     name: "keyedJoin",
-    summary: "Feature rows × scored news of the same symbol at most `ttl` apart in event time: one row per pair, with the news score and age; state capped per symbol.",
-    inputs: [{ name: "rows", kind: "features" }, { name: "news", kind: "scoredNews" }],
+    summary:
+      "Feature rows × scored news of the same symbol at most `ttl` apart in event time: one row per pair, with the news score and age; state capped per symbol.",
+    inputs: [
+      { name: "rows", kind: "features" },
+      { name: "news", kind: "scoredNews" },
+    ],
     output: "features",
     params: z.strictObject({
       ttl: duration.default("1h").describe("Rows and news further apart than this do not join (and are evicted)."),
@@ -142,7 +166,8 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
         as: p.as,
         onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
       };
-      return ([rows, news]) => newsKeyedJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, options) as Observable<Chunk<unknown>>;
+      return ([rows, news]) =>
+        newsKeyedJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, options) as Observable<Chunk<unknown>>;
     },
   }),
 ];

@@ -64,7 +64,11 @@ function show(v: unknown): string {
  * @param frame the frame's number on the connection, for the error message
  */
 export function parseBinanceFrame(text: string, frame: number): BinanceFrame {
-  const fail = (field: string, reason: string, symbol?: string): BinanceFrame => ({ kind: "error", error: new BinanceFrameError(frame, field, reason), symbol });
+  const fail = (field: string, reason: string, symbol?: string): BinanceFrame => ({
+    kind: "error",
+    error: new BinanceFrameError(frame, field, reason),
+    symbol,
+  });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -94,11 +98,13 @@ export function parseBinanceFrame(text: string, frame: number): BinanceFrame {
 
   const s = data.s;
   if (typeof s !== "string" || !BINANCE_SYMBOL.test(s)) return fail("s", `must be an upper-case Binance symbol like BTCUSDT, got ${show(s)}`);
-  if (stream !== undefined && stream !== tradeStreamName(s)) return fail("stream", `is ${show(stream)}, but the trade is for ${s} (expected "${tradeStreamName(s)}")`, s);
+  if (stream !== undefined && stream !== tradeStreamName(s))
+    return fail("stream", `is ${show(stream)}, but the trade is for ${s} (expected "${tradeStreamName(s)}")`, s);
   const t = data.t;
   if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0) return fail("t", `must be a non-negative integer trade id, got ${show(t)}`, s);
   const T = data.T;
-  if (typeof T !== "number" || !Number.isSafeInteger(T) || T <= 0) return fail("T", `must be a trade time in integer milliseconds since the epoch, got ${show(T)}`, s);
+  if (typeof T !== "number" || !Number.isSafeInteger(T) || T <= 0)
+    return fail("T", `must be a trade time in integer milliseconds since the epoch, got ${show(T)}`, s);
   const price = positiveDecimal(data.p);
   if (price === undefined) return fail("p", `must be a positive number, got ${show(data.p)}`, s);
   const size = positiveDecimal(data.q);

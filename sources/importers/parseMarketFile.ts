@@ -30,8 +30,14 @@ interface Columns {
 
 const DAY = 86_400n * NS_PER_SECOND;
 const TIMEFRAMES: readonly [string, bigint][] = [
-  ["1d", DAY], ["4h", 4n * 3600n * NS_PER_SECOND], ["1h", 3600n * NS_PER_SECOND], ["30m", 1800n * NS_PER_SECOND],
-  ["15m", 900n * NS_PER_SECOND], ["5m", 300n * NS_PER_SECOND], ["1m", 60n * NS_PER_SECOND], ["1s", NS_PER_SECOND],
+  ["1d", DAY],
+  ["4h", 4n * 3600n * NS_PER_SECOND],
+  ["1h", 3600n * NS_PER_SECOND],
+  ["30m", 1800n * NS_PER_SECOND],
+  ["15m", 900n * NS_PER_SECOND],
+  ["5m", 300n * NS_PER_SECOND],
+  ["1m", 60n * NS_PER_SECOND],
+  ["1s", NS_PER_SECOND],
 ];
 
 /**
@@ -64,11 +70,29 @@ export function parseMarketFile(text: string, opts: { symbol: string; file: stri
     return f.length === header.length + 1 && /^\d{1,2}:\d{2}(:\d{2})?$/.test(f[1]?.trim() ?? "");
   });
   const c: Columns = split
-    ? { time: 0, timeOfDay: 1, open: cols.open + 1, high: cols.high + 1, low: cols.low + 1, close: cols.close + 1, volume: cols.volume < 0 ? -1 : cols.volume + 1 }
+    ? {
+        time: 0,
+        timeOfDay: 1,
+        open: cols.open + 1,
+        high: cols.high + 1,
+        low: cols.low + 1,
+        close: cols.close + 1,
+        volume: cols.volume < 0 ? -1 : cols.volume + 1,
+      }
     : cols;
   const layout = header.includes("adj close") || header.includes("adjclose") ? "yahoo" : split ? "ohlcv-split-datetime" : "ohlcv";
 
-  interface Row { line: number; ts: bigint; o: number; h: number; l: number; c: number; v: number; text: string; daily: boolean }
+  interface Row {
+    line: number;
+    ts: bigint;
+    o: number;
+    h: number;
+    l: number;
+    c: number;
+    v: number;
+    text: string;
+    daily: boolean;
+  }
   const rows: Row[] = [];
   for (let i = 1; i < lines.length; i++) {
     const raw = lines[i]!;
@@ -97,7 +121,14 @@ export function parseMarketFile(text: string, opts: { symbol: string; file: stri
     rows.push({ line, ts, o: o!, h: h!, l: l!, c: cl!, v: v!, text: raw, daily: !/[T ]\d/.test(timeText) });
   }
 
-  const looksLikeTicks = opts.format === "ticks" || (opts.format !== "yahoo" && opts.format !== "ohlcv" && header[0] === "datetime" && rows.length > 0 && rows.every((r) => r.o === r.h && r.h === r.l && r.l === r.c) && rows.some((r) => r.ts % NS_PER_SECOND !== 0n));
+  const looksLikeTicks =
+    opts.format === "ticks" ||
+    (opts.format !== "yahoo" &&
+      opts.format !== "ohlcv" &&
+      header[0] === "datetime" &&
+      rows.length > 0 &&
+      rows.every((r) => r.o === r.h && r.h === r.l && r.l === r.c) &&
+      rows.some((r) => r.ts % NS_PER_SECOND !== 0n));
   if (looksLikeTicks) {
     const trades: Trade[] = [];
     for (const r of rows) {
@@ -118,7 +149,21 @@ export function parseMarketFile(text: string, opts: { symbol: string; file: stri
     const tsOpen = r.daily ? r.ts : r.ts - tf;
     const tsEvent = r.daily ? r.ts + tf : r.ts;
     try {
-      bars.push(BarMessage.create({ symbol: opts.symbol, timeframe, tsOpen, tsEvent, open: r.o, high: r.h, low: r.l, close: r.c, volume: r.v, vwap: (r.h + r.l + r.c) / 3, trades: 0 }));
+      bars.push(
+        BarMessage.create({
+          symbol: opts.symbol,
+          timeframe,
+          tsOpen,
+          tsEvent,
+          open: r.o,
+          high: r.h,
+          low: r.l,
+          close: r.c,
+          volume: r.v,
+          vwap: (r.h + r.l + r.c) / 3,
+          trades: 0,
+        }),
+      );
     } catch (e) {
       errors.push({ line: r.line, reason: reasonOf(e), text: r.text });
     }

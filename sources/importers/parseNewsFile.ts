@@ -31,7 +31,16 @@ export function parseNewsJsonl(text: string, file: string): { news: News[]; erro
     try {
       news.push(
         NewsMessage.decode(
-          { v: 1, type: "news", id: o.id ?? `${String(o.source)}:${ts}:${line}`, source: o.source, tsEvent: ts.toString(), headline: o.headline, body: o.body, symbols: o.symbols ?? [] },
+          {
+            v: 1,
+            type: "news",
+            id: o.id ?? `${String(o.source)}:${ts}:${line}`,
+            source: o.source,
+            tsEvent: ts.toString(),
+            headline: o.headline,
+            body: o.body,
+            symbols: o.symbols ?? [],
+          },
           `${file}:${line}`,
         ),
       );

@@ -10,7 +10,15 @@ import { tempDir, withDatabase } from "../helpers/duckdb.ts";
 import { replay } from "../../replay/replay.ts";
 import { LiveRun } from "../../app/liveRun.ts";
 import { bindModelSlots } from "../../pipeline/catalog/models.ts";
-import { deploymentOf, ModelDeployment, publishDeployment, withFixedModel, withRecordedModels, type Deployment, type DeploymentEvent } from "../../app/modelDeployment.ts";
+import {
+  deploymentOf,
+  ModelDeployment,
+  publishDeployment,
+  withFixedModel,
+  withRecordedModels,
+  type Deployment,
+  type DeploymentEvent,
+} from "../../app/modelDeployment.ts";
 import { recordedModelInstalls, recordModelInstall } from "../../replay/runs.ts";
 import { JetStreamPublisher } from "../../sinks/jetStreamPublisher.ts";
 import { toOutgoing } from "../../sources/simulatedFeed.ts";
@@ -38,7 +46,15 @@ describe("model deploy through NATS KV during a live run", () => {
           await replay({ pipeline: bindModelSlots(modelPipeline(), new Map([["scored", new ModelSlot([...FEATURES])]])), db, runId: "rec-1", now: () => 0n });
           const registry = await ModelRegistry.open(db, { directory: join(dir, "models"), clock: { nowNs: () => 1n } });
           const train = (kind: "logreg" | "gbt", features: readonly string[] = FEATURES, name = "sim"): Promise<ModelRecord> =>
-            trainFromRecording(db, registry, { pipeline: "sim-model", runId: "rec-1", label: parseLabelSpec("fwd_return:5"), kind, features, name, params: kind === "gbt" ? { nTrees: 20 } : {} }).then((r) => r.record);
+            trainFromRecording(db, registry, {
+              pipeline: "sim-model",
+              runId: "rec-1",
+              label: parseLabelSpec("fwd_return:5"),
+              kind,
+              features,
+              name,
+              params: kind === "gbt" ? { nTrees: 20 } : {},
+            }).then((r) => r.record);
           const v1 = await train("logreg");
           const v2 = await train("gbt");
           expect([v1.id, v2.id]).toEqual(["sim-v1", "sim-v2"]);
@@ -50,8 +66,16 @@ describe("model deploy through NATS KV during a live run", () => {
           await writeFile(corruptPath, bytes.subarray(0, bytes.length >> 1));
           const nanPath = join(dir, "nan.onnx");
           const lr = decodeOnnxModel(await readFile(v1.filePath), v1.filePath).model as LogisticRegressionModel;
-          await exportOnnx({ ...lr, weights: lr.weights.map((w, j) => (j === 0 ? Number.NaN : w)) }, nanPath, { modelId: "sim-v9", name: "sim", version: 9, pipeline: "sim-model" });
-          const sha = async (p: string): Promise<string> => createHash("sha256").update(await readFile(p)).digest("hex");
+          await exportOnnx({ ...lr, weights: lr.weights.map((w, j) => (j === 0 ? Number.NaN : w)) }, nanPath, {
+            modelId: "sim-v9",
+            name: "sim",
+            version: 9,
+            pipeline: "sim-model",
+          });
+          const sha = async (p: string): Promise<string> =>
+            createHash("sha256")
+              .update(await readFile(p))
+              .digest("hex");
           const corrupt: Deployment = { ...deploymentOf(v2, 0n), filePath: corruptPath, sha256: await sha(corruptPath) };
           const nan: Deployment = { ...deploymentOf(v1, 0n), modelId: "sim-v9", version: 9, filePath: nanPath, sha256: await sha(nanPath) };
 
@@ -61,8 +85,14 @@ describe("model deploy through NATS KV during a live run", () => {
           let live: LiveRun | undefined;
           await publishDeployment(nc, deploymentOf(v1, 0n));
           const deployment = await ModelDeployment.start({
-            nc, pipeline: modelPipeline("30m"), failureThreshold: 3, coolDownMs: 60_000, clock,
-            onEvent: (e) => events.push(e), log: (l) => lines.push(l), deadLetter: (l) => live!.run.deadLetter(l),
+            nc,
+            pipeline: modelPipeline("30m"),
+            failureThreshold: 3,
+            coolDownMs: 60_000,
+            clock,
+            onEvent: (e) => events.push(e),
+            log: (l) => lines.push(l),
+            deadLetter: (l) => live!.run.deadLetter(l),
             recordInstall: (i) => recordModelInstall(db, "live-1", i),
           });
           expect(deployment.current?.id).toBe("sim-v1"); // the deployment present at start is loaded before the run
@@ -70,12 +100,14 @@ describe("model deploy through NATS KV during a live run", () => {
           live = new LiveRun({ pipeline: deployment.pipeline, nc, db, runId: "live-1", print: () => undefined });
           await live.start();
           const publisher = new JetStreamPublisher(nc, { inFlight: 1 }); // one at a time: stored in event-time order
-          const feed = [...(function* () {
-            for (const m of simulate({ symbols: ["AAPL", "MSFT", "NVDA"], seed: 12, startNs: SIM_START_NS, tradesPerSecond: 0.6, newsEverySeconds: 300 })) {
-              if (m.msg.tsEvent >= SIM_START_NS + 200n * MINUTE) return;
-              yield m;
-            }
-          })()];
+          const feed = [
+            ...(function* () {
+              for (const m of simulate({ symbols: ["AAPL", "MSFT", "NVDA"], seed: 12, startNs: SIM_START_NS, tradesPerSecond: 0.6, newsEverySeconds: 300 })) {
+                if (m.msg.tsEvent >= SIM_START_NS + 200n * MINUTE) return;
+                yield m;
+              }
+            })(),
+          ];
           let sent = 0;
           const publishUntil = async (minute: bigint): Promise<void> => {
             const part = feed.filter((m) => m.msg.tsEvent < SIM_START_NS + minute * MINUTE).slice(sent); // feed is in time order
@@ -93,8 +125,15 @@ describe("model deploy through NATS KV during a live run", () => {
           await publishUntil(50n); // scored by v1
           expect(await deploy(deploymentOf(v2, 0n))).toMatchObject({ type: "installed", modelId: "sim-v2" });
           await publishUntil(100n); // v2
-          expect(await deploy(corrupt)).toMatchObject({ type: "rejected", modelId: "sim-v2", reason: expect.stringMatching(/not a valid ONNX protobuf.*model sim-v2 keeps serving/) });
-          expect(await deploy(deploymentOf(narrow, 0n))).toMatchObject({ type: "rejected", reason: expect.stringMatching(/pipeline sim-model|feature 0 differs|feature 2 differs/) });
+          expect(await deploy(corrupt)).toMatchObject({
+            type: "rejected",
+            modelId: "sim-v2",
+            reason: expect.stringMatching(/not a valid ONNX protobuf.*model sim-v2 keeps serving/),
+          });
+          expect(await deploy(deploymentOf(narrow, 0n))).toMatchObject({
+            type: "rejected",
+            reason: expect.stringMatching(/pipeline sim-model|feature 0 differs|feature 2 differs/),
+          });
           expect(await deploy(nan)).toMatchObject({ type: "rejected", reason: expect.stringMatching(/NaN/) });
           expect(deployment.breaker.state).toBe("open");
           expect(await deploy(deploymentOf(v1, 0n))).toMatchObject({ type: "refused", modelId: "sim-v1" }); // not even loaded
@@ -109,7 +148,11 @@ describe("model deploy through NATS KV during a live run", () => {
           await deployment.stop();
 
           expect(sent).toBe(feed.length);
-          expect(events.filter((e) => e.type === "breaker").map((e) => e.type === "breaker" && `${e.from}->${e.to}`)).toEqual(["closed->open", "open->half-open", "half-open->closed"]);
+          expect(events.filter((e) => e.type === "breaker").map((e) => e.type === "breaker" && `${e.from}->${e.to}`)).toEqual([
+            "closed->open",
+            "open->half-open",
+            "half-open->closed",
+          ]);
           expect(lines.filter((l) => l.includes("rejected deployment revision"))).toHaveLength(3);
 
           // Every feature row the pipeline produced was handled exactly once by the predict node ...
@@ -131,11 +174,16 @@ describe("model deploy through NATS KV during a live run", () => {
           // ... and each row's probability is exactly what its version gives on the recorded features.
           const models = new Map<string, ServingModel>();
           for (const r of [v1, v2]) models.set(`v${r.version}`, (await loadServingModel(r.filePath, { featureNames: [...FEATURES] })).model);
-          const feats = await db.query<{ symbol: string; ts: bigint; v: string }>(`SELECT symbol, epoch_ns(ts_event) ts, "values" v FROM features WHERE run_id = 'live-1'`);
+          const feats = await db.query<{ symbol: string; ts: bigint; v: string }>(
+            `SELECT symbol, epoch_ns(ts_event) ts, "values" v FROM features WHERE run_id = 'live-1'`,
+          );
           const byKey = new Map(feats.map((f) => [`${f.symbol}@${f.ts}`, JSON.parse(f.v) as Record<string, number>]));
           for (const s of signals) {
             const values = byKey.get(`${s.symbol}@${s.ts}`)!;
-            const p = models.get(s.version)!.score(Float64Array.from(FEATURES, (f) => values[f]!), 1)[0]!;
+            const p = models.get(s.version)!.score(
+              Float64Array.from(FEATURES, (f) => values[f]!),
+              1,
+            )[0]!;
             expect(s.p).toBe(p);
           }
           // Rejections are dead letters of the run.
@@ -149,7 +197,10 @@ describe("model deploy through NATS KV during a live run", () => {
           expect(installs[0]!.row).toBe(0);
           expect(installs[1]!.row).toBeGreaterThan(0);
           expect(installs[2]!.row).toBeGreaterThan(installs[1]!.row);
-          const files = new Map([[v1.id, v1.filePath], [v2.id, v2.filePath]]);
+          const files = new Map([
+            [v1.id, v1.filePath],
+            [v2.id, v2.filePath],
+          ]);
           for (const batchSize of [8192, 37]) {
             const bound = await withRecordedModels(modelPipeline("30m"), installs, async (id) => files.get(id)!);
             const r = await replay({ pipeline: bound.pipeline, db, runId: `replay-of-live-${batchSize}`, range: { runId: "live-1" }, batchSize });

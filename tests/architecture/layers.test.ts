@@ -35,7 +35,8 @@ const PURE = ["core", "schemas", "trading", "operators", "runtime"];
 export const IO_EXCEPTIONS: Record<string, string> = {};
 
 /** Modules that do I/O: files, sockets, processes, servers, native runtimes. */
-const IO_MODULE = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|tls|child_process|cluster|worker_threads|readline)$|^@nats-io\/|^@duckdb\/|^onnxruntime-node$|^ws$|^playwright-core$/;
+const IO_MODULE =
+  /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|tls|child_process|cluster|worker_threads|readline)$|^@nats-io\/|^@duckdb\/|^onnxruntime-node$|^ws$|^playwright-core$/;
 
 interface Edge {
   readonly to: string;
@@ -104,7 +105,8 @@ describe("layers", () => {
         if (!graph.has(e.to) && !e.to.includes("/")) continue; // a package
         if (!e.to.startsWith(".") && !graph.has(e.to)) continue;
         const to = layerOf(e.to);
-        if (to !== from && !LAYERS[from]!.includes(to)) violations.push(`${file} imports ${e.to} (${from} may import ${LAYERS[from]!.join(", ") || "nothing"})`);
+        if (to !== from && !LAYERS[from]!.includes(to))
+          violations.push(`${file} imports ${e.to} (${from} may import ${LAYERS[from]!.join(", ") || "nothing"})`);
       }
     }
     expect(violations).toEqual([]);
@@ -121,7 +123,10 @@ describe("layers", () => {
   });
 
   it("the rule catches an operator that imports an I/O module", () => {
-    graph.set("operators/__probe.ts", [{ to: "core/chunk.ts", typeOnly: false }, { to: "node:fs", typeOnly: false }]);
+    graph.set("operators/__probe.ts", [
+      { to: "core/chunk.ts", typeOnly: false },
+      { to: "node:fs", typeOnly: false },
+    ]);
     graph.set("operators/__probe2.ts", [{ to: "operators/__probe.ts", typeOnly: false }]);
     try {
       expect(ioChain("operators/__probe2.ts")).toEqual(["operators/__probe2.ts", "operators/__probe.ts", "node:fs"]);

@@ -6,7 +6,9 @@ import { RetriesExhaustedError } from "../../core/retry.ts";
 
 describe("errorReport", () => {
   it("ends the line with the code of a TickflowError, and prints a plain error as before", () => {
-    expect(errorReport(new ModelLoadError("model m.onnx: cannot read file (ENOENT)", "m.onnx"), false)).toBe("tickflow: model m.onnx: cannot read file (ENOENT) [MODEL_LOAD_FAILED]\n");
+    expect(errorReport(new ModelLoadError("model m.onnx: cannot read file (ENOENT)", "m.onnx"), false)).toBe(
+      "tickflow: model m.onnx: cannot read file (ENOENT) [MODEL_LOAD_FAILED]\n",
+    );
     expect(errorReport(new Error("no such run"), false)).toBe("tickflow: no such run\n");
     expect(errorReport("thrown string", false)).toBe("tickflow: thrown string\n");
   });

@@ -9,7 +9,20 @@ import { openOutputs, type SinkSpec } from "../../runtime/connectors.ts";
 import type { InputBatch, OutputPort, RunMode, Timed } from "../../runtime/ports.ts";
 import { subjectMatches } from "../../schemas/kinds.ts";
 import { SignalMessage, type Signal } from "../../schemas/signal.ts";
-import { BatchReader, idOf, isNotApplicable, openSource, settleWithin, sleep, until, within, type SinkHarness, type SinkTarget, type SourceHarness, type SourceTarget } from "./harness.ts";
+import {
+  BatchReader,
+  idOf,
+  isNotApplicable,
+  openSource,
+  settleWithin,
+  sleep,
+  until,
+  within,
+  type SinkHarness,
+  type SinkTarget,
+  type SourceHarness,
+  type SourceTarget,
+} from "./harness.ts";
 import { SINK_HARNESSES, SINK_NODE } from "./sinkHarnesses.ts";
 import { SOURCE_HARNESSES } from "./sourceHarnesses.ts";
 
@@ -24,13 +37,25 @@ function note(connector: string, what: string, text: string): void {
 
 describe("connector conformance: every connector has a harness", () => {
   it("every source in CONNECTORS.sources has an entry in tests/connectors/sourceHarnesses.ts, and every entry a connector", () => {
-    expect(CONNECTORS.sources.map((s) => s.connector).filter((c) => !SOURCE_HARNESSES.some((h) => h.connector === c)), "sources without a harness: add one to SOURCE_HARNESSES").toEqual([]);
-    expect(SOURCE_HARNESSES.map((h) => h.connector).filter((c) => !CONNECTORS.sources.some((s) => s.connector === c)), "harness entries for no connector").toEqual([]);
+    expect(
+      CONNECTORS.sources.map((s) => s.connector).filter((c) => !SOURCE_HARNESSES.some((h) => h.connector === c)),
+      "sources without a harness: add one to SOURCE_HARNESSES",
+    ).toEqual([]);
+    expect(
+      SOURCE_HARNESSES.map((h) => h.connector).filter((c) => !CONNECTORS.sources.some((s) => s.connector === c)),
+      "harness entries for no connector",
+    ).toEqual([]);
   });
 
   it("every sink in CONNECTORS.sinks has an entry in tests/connectors/sinkHarnesses.ts, and every entry a sink", () => {
-    expect(CONNECTORS.sinks.map((s) => s.type).filter((t) => !SINK_HARNESSES.some((h) => h.type === t)), "sinks without a harness: add one to SINK_HARNESSES").toEqual([]);
-    expect(SINK_HARNESSES.map((h) => h.type).filter((t) => !CONNECTORS.sinks.some((s) => s.type === t)), "harness entries for no sink").toEqual([]);
+    expect(
+      CONNECTORS.sinks.map((s) => s.type).filter((t) => !SINK_HARNESSES.some((h) => h.type === t)),
+      "sinks without a harness: add one to SINK_HARNESSES",
+    ).toEqual([]);
+    expect(
+      SINK_HARNESSES.map((h) => h.type).filter((t) => !CONNECTORS.sinks.some((s) => s.type === t)),
+      "harness entries for no sink",
+    ).toEqual([]);
   });
 });
 
@@ -39,7 +64,16 @@ describe("connector conformance: every connector has a harness", () => {
 
 function signal(i: number): Signal {
   const symbol = i % 2 === 0 ? "AAPL" : "MSFT";
-  return SignalMessage.create({ id: `sink-conformance:signals:${symbol}:${i}`, pipeline: "sink-conformance", symbol, tsEvent: T0_NS + BigInt(i) * 60_000_000_000n, action: (["buy", "sell", "flat"] as const)[i % 3]!, strength: (i % 10) / 10, reason: `conformance signal ${i}`, inputs: { rsi: 30 + (i % 40), i } });
+  return SignalMessage.create({
+    id: `sink-conformance:signals:${symbol}:${i}`,
+    pipeline: "sink-conformance",
+    symbol,
+    tsEvent: T0_NS + BigInt(i) * 60_000_000_000n,
+    action: (["buy", "sell", "flat"] as const)[i % 3]!,
+    strength: (i % 10) / 10,
+    reason: `conformance signal ${i}`,
+    inputs: { rsi: 30 + (i % 40), i },
+  });
 }
 
 const SIGNALS = Array.from({ length: N }, (_x, i) => signal(i));
@@ -89,13 +123,15 @@ async function withSink(h: SinkHarness, runId: string, fn: (r: SinkRun) => Promi
   }
 }
 
-const write = (port: OutputPort, items: readonly Signal[], firstSeq: bigint): Promise<void> => within(port.write(SINK_NODE, "signal", items, firstSeq), 15_000, `${port.name}: writing ${items.length} signals`);
+const write = (port: OutputPort, items: readonly Signal[], firstSeq: bigint): Promise<void> =>
+  within(port.write(SINK_NODE, "signal", items, firstSeq), 15_000, `${port.name}: writing ${items.length} signals`);
 
 for (const spec of CONNECTORS.sinks) {
   const h = SINK_HARNESSES.find((x) => x.type === spec.type);
   describe(`sink ${spec.type} conformance`, () => {
     if (!h) {
-      it("has a conformance harness", () => expect.fail(`sink ${spec.type} has no entry in tests/connectors/sinkHarnesses.ts: add one (see docs/architecture.md, Connectors)`));
+      it("has a conformance harness", () =>
+        expect.fail(`sink ${spec.type} has no entry in tests/connectors/sinkHarnesses.ts: add one (see docs/architecture.md, Connectors)`));
       return;
     }
 
@@ -187,7 +223,8 @@ for (const spec of CONNECTORS.sinks) {
       const kinds = sinkPipeline(spec.type, params);
       for (const node of ["bars", "rows", SINK_NODE]) {
         const load = () => sinkPipeline(spec.type, params, node);
-        if (spec.accepts && !spec.accepts.includes(kinds.kindOf(node))) expect(load).toThrow(new RegExp(`a ${spec.type} sink takes .*"${node}" gives ${kinds.kindOf(node)} items`));
+        if (spec.accepts && !spec.accepts.includes(kinds.kindOf(node)))
+          expect(load).toThrow(new RegExp(`a ${spec.type} sink takes .*"${node}" gives ${kinds.kindOf(node)} items`));
         else expect(load).not.toThrow();
       }
     });
@@ -217,14 +254,18 @@ function checkStream(pipeline: CompiledPipeline, expected: readonly Timed[], run
       expect(b.deadLetters ?? [], `${where}: a clean feed has no dead letters`).toEqual([]);
       if (watermark !== undefined) {
         expect(b.watermark >= watermark, `${where}: watermark ${b.watermark} is behind the previous ${watermark}`).toBe(true);
-        for (const x of b.items) expect(x.tsEvent >= watermark, `${where}: input ${idOf(x)} at ${x.tsEvent} is behind the earlier watermark ${watermark}`).toBe(true);
+        for (const x of b.items)
+          expect(x.tsEvent >= watermark, `${where}: input ${idOf(x)} at ${x.tsEvent} is behind the earlier watermark ${watermark}`).toBe(true);
       }
       watermark = b.watermark;
       b.items.forEach((x, i) => {
         const source = pipeline.sources.find((s) => s.rank === b.sources[i]);
         const o = b.origins![i]!;
         expect(source, `${where}: input ${idOf(x)} names source rank ${b.sources[i]}`).toBeDefined();
-        expect(source!.subjects.some((f) => subjectMatches(f, o.subject)), `${where}: origin ${o.subject} of ${idOf(x)} matches none of source ${source!.name}'s subjects ${source!.subjects.join(", ")}`).toBe(true);
+        expect(
+          source!.subjects.some((f) => subjectMatches(f, o.subject)),
+          `${where}: origin ${o.subject} of ${idOf(x)} matches none of source ${source!.name}'s subjects ${source!.subjects.join(", ")}`,
+        ).toBe(true);
         const key = `${o.subject} #${o.streamSeq}`;
         expect(origins.has(key), `${where}: origin ${key} given twice`).toBe(false);
         origins.add(key);
@@ -234,7 +275,12 @@ function checkStream(pipeline: CompiledPipeline, expected: readonly Timed[], run
 }
 
 /** Feeds `expected` to a fresh target, reads it all through the connector (`each` sees every batch first), checks the stream. */
-async function readAll(h: SourceHarness, expected: readonly Timed[], runId: string, each?: (b: InputBatch, r: BatchReader, t: SourceTarget) => Promise<void>): Promise<void> {
+async function readAll(
+  h: SourceHarness,
+  expected: readonly Timed[],
+  runId: string,
+  each?: (b: InputBatch, r: BatchReader, t: SourceTarget) => Promise<void>,
+): Promise<void> {
   const t = await within(h.start(), 15_000, `starting the ${h.connector} source's target`);
   try {
     await t.feed(expected);
@@ -265,7 +311,8 @@ for (const spec of CONNECTORS.sources) {
   const h = SOURCE_HARNESSES.find((x) => x.connector === spec.connector);
   describe(`source ${spec.connector} conformance`, () => {
     if (!h) {
-      it("has a conformance harness", () => expect.fail(`source ${spec.connector} has no entry in tests/connectors/sourceHarnesses.ts: add one (see docs/architecture.md, Connectors)`));
+      it("has a conformance harness", () =>
+        expect.fail(`source ${spec.connector} has no entry in tests/connectors/sourceHarnesses.ts: add one (see docs/architecture.md, Connectors)`));
       return;
     }
 

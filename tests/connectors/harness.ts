@@ -89,7 +89,11 @@ export function openSource(target: SourceTarget, connector: string, runId: strin
   const pipeline = parsePipeline(target.yaml, `${connector}-conformance.yaml`);
   const spec = CONNECTORS.sources.find((s) => s.connector === connector);
   if (!spec) throw new Error(`no source connector "${connector}" in CONNECTORS`);
-  const input = spec.open(pipeline.sources, pipeline.sources.map((s) => s.params), { runId, pipeline, services: target.services });
+  const input = spec.open(
+    pipeline.sources,
+    pipeline.sources.map((s) => s.params),
+    { runId, pipeline, services: target.services },
+  );
   return { pipeline, input };
 }
 
@@ -107,11 +111,20 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 }
 
 /** How `p` settled within `ms`: a test can then tell "rejected" from "still pending". */
-export async function settleWithin(p: Promise<unknown>, ms: number): Promise<{ status: "resolved" } | { status: "rejected"; error: unknown } | { status: "pending" }> {
+export async function settleWithin(
+  p: Promise<unknown>,
+  ms: number,
+): Promise<{ status: "resolved" } | { status: "rejected"; error: unknown } | { status: "pending" }> {
   let timer: NodeJS.Timeout | undefined;
   const pending = new Promise<{ status: "pending" }>((r) => (timer = setTimeout(() => r({ status: "pending" }), ms)));
   try {
-    return await Promise.race([p.then(() => ({ status: "resolved" as const }), (error: unknown) => ({ status: "rejected" as const, error })), pending]);
+    return await Promise.race([
+      p.then(
+        () => ({ status: "resolved" as const }),
+        (error: unknown) => ({ status: "rejected" as const, error }),
+      ),
+      pending,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -176,7 +176,16 @@ async function startWebhookTarget(): Promise<SinkTarget> {
       const want = [];
       for (let i = 0; i < items.length; i += WEBHOOK_BATCH) {
         const seq = firstSeq + BigInt(i);
-        want.push({ key: `${runId}:${SINK_NODE}:${seq}`, body: { run: runId, node: SINK_NODE, kind: "signal", firstSeq: String(seq), items: signals(items.slice(i, i + WEBHOOK_BATCH)).map((s) => SignalMessage.encode(s)) } });
+        want.push({
+          key: `${runId}:${SINK_NODE}:${seq}`,
+          body: {
+            run: runId,
+            node: SINK_NODE,
+            kind: "signal",
+            firstSeq: String(seq),
+            items: signals(items.slice(i, i + WEBHOOK_BATCH)).map((s) => SignalMessage.encode(s)),
+          },
+        });
       }
       expect(got).toEqual(want);
     },
@@ -192,8 +201,20 @@ async function startWebhookTarget(): Promise<SinkTarget> {
 }
 
 export const SINK_HARNESSES: readonly SinkHarness[] = [
-  { type: "nats", start: startNatsTarget, idempotent: "every message carries its item id as Nats-Msg-Id; the stream's duplicate window stores a second publish once" },
+  {
+    type: "nats",
+    start: startNatsTarget,
+    idempotent: "every message carries its item id as Nats-Msg-Id; the stream's duplicate window stores a second publish once",
+  },
   { type: "duckdb", start: startDuckDbTarget, idempotent: "rows go in with INSERT OR IGNORE on the table's key (run_id, node, id)" },
-  { type: "console", start: startConsoleTarget, idempotent: { notApplicable: "console is an observer: it prints what it is given, again on a retry; it records and announces nothing" } },
-  { type: "webhook", start: startWebhookTarget, idempotent: "a retried chunk carries the same Idempotency-Key <run>:<node>:<firstSeq>, which the receiver dedupes by" },
+  {
+    type: "console",
+    start: startConsoleTarget,
+    idempotent: { notApplicable: "console is an observer: it prints what it is given, again on a retry; it records and announces nothing" },
+  },
+  {
+    type: "webhook",
+    start: startWebhookTarget,
+    idempotent: "a retried chunk carries the same Idempotency-Key <run>:<node>:<firstSeq>, which the receiver dedupes by",
+  },
 ];

@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import WebSocket, { WebSocketServer } from "ws";
+import type WebSocket from "ws";
+import { WebSocketServer } from "ws";
 import { expect } from "vitest";
 import { startTempNatsServer, type LocalNatsServer } from "../../io/nats/natsServer.ts";
 import { ensureStreams } from "../../io/nats/streams.ts";
@@ -50,7 +51,14 @@ interface JetStreamTarget extends SourceTarget {
 
 function jetstreamTrade(i: number): Trade {
   const symbol = i % 2 === 0 ? "AAPL" : "MSFT";
-  return TradeMessage.create({ id: `conformance:${symbol}:${i}`, symbol, tsEvent: BigInt(T0_MS + i) * NS_PER_MS, price: 100 + (i % 7), size: 1 + (i % 3), side: i % 3 === 0 ? "sell" : "buy" });
+  return TradeMessage.create({
+    id: `conformance:${symbol}:${i}`,
+    symbol,
+    tsEvent: BigInt(T0_MS + i) * NS_PER_MS,
+    price: 100 + (i % 7),
+    size: 1 + (i % 3),
+    side: i % 3 === 0 ? "sell" : "buy",
+  });
 }
 
 async function startJetStreamTarget(sequencing = PREFED): Promise<JetStreamTarget> {
@@ -80,7 +88,11 @@ nodes: {}
     services: new Services().provide(NATS, conn).provide(JETSTREAM_CONSUMERS, { consumerPrefix: "conformance" }),
     async feed(items) {
       const trades = items as Trade[];
-      await within(publisher.publishAll(trades.map((t) => ({ subject: publishSubject("trade", t), data: TradeMessage.encodeBytes(t), msgID: t.id }))), 20_000, `publishing ${items.length} trades`);
+      await within(
+        publisher.publishAll(trades.map((t) => ({ subject: publishSubject("trade", t), data: TradeMessage.encodeBytes(t), msgID: t.id }))),
+        20_000,
+        `publishing ${items.length} trades`,
+      );
     },
     async close() {
       await within(conn.close(), 5000, "closing the NATS connection").catch(() => undefined);
@@ -147,8 +159,16 @@ async function jetstreamRedelivery(): Promise<Scenario> {
       throw e;
     }
     const again = new Set(idsOf(r2.batches));
-    expect(notCommitted.filter((id) => !again.has(id)), "every input run 1 did not commit comes to run 2").toEqual([]);
-    return { pipeline: one.pipeline, expected, runs: [committed, r2.batches], evidence: `${notCommitted.length} inputs read but not committed by run 1 were delivered again to run 2` };
+    expect(
+      notCommitted.filter((id) => !again.has(id)),
+      "every input run 1 did not commit comes to run 2",
+    ).toEqual([]);
+    return {
+      pipeline: one.pipeline,
+      expected,
+      runs: [committed, r2.batches],
+      evidence: `${notCommitted.length} inputs read but not committed by run 1 were delivered again to run 2`,
+    };
   } finally {
     await t.close();
   }
@@ -178,7 +198,11 @@ async function jetstreamReconnect(): Promise<Scenario> {
       held = last.items.length;
       await t.server.restart();
       await last.commit!();
-      await until("the acks of the batch committed across the restart reach the server", async () => (await jetstreamAcknowledged(t, input, last.origins!).catch(() => [false])).every(Boolean), 15_000);
+      await until(
+        "the acks of the batch committed across the restart reach the server",
+        async () => (await jetstreamAcknowledged(t, input, last.origins!).catch(() => [false])).every(Boolean),
+        15_000,
+      );
       await t.feed(expected.slice(200));
       await r.readUntil(expected.length, { timeoutMs: 30_000 });
       await r.finish();
@@ -186,7 +210,12 @@ async function jetstreamReconnect(): Promise<Scenario> {
       await r.abandon();
       throw e;
     }
-    return { pipeline, expected, runs: [r.batches], evidence: `two nats-server restarts: one while 100 messages were being delivered, one while the run held ${held} uncommitted inputs (acked after it)` };
+    return {
+      pipeline,
+      expected,
+      runs: [r.batches],
+      evidence: `two nats-server restarts: one while 100 messages were being delivered, one while the run held ${held} uncommitted inputs (acked after it)`,
+    };
   } finally {
     await t.close();
   }
@@ -199,7 +228,10 @@ const BINANCE_SYMBOLS = ["BTCUSDT", "ETHUSDT"] as const;
 function binanceFrame(i: number): string {
   const s = BINANCE_SYMBOLS[i % 2]!;
   const T = T0_MS + i;
-  return JSON.stringify({ stream: `${s.toLowerCase()}@trade`, data: { e: "trade", E: T + 1, s, t: i, p: (43000 + (i % 50)).toFixed(2), q: "0.50000000", T, m: i % 3 === 0, M: true } });
+  return JSON.stringify({
+    stream: `${s.toLowerCase()}@trade`,
+    data: { e: "trade", E: T + 1, s, t: i, p: (43000 + (i % 50)).toFixed(2), q: "0.50000000", T, m: i % 3 === 0, M: true },
+  });
 }
 
 function binanceTrade(i: number): Trade {
@@ -281,7 +313,12 @@ async function binanceRedelivery(): Promise<Scenario> {
     }
     const stats = binanceStats(input);
     expect(stats).toMatchObject({ connections: 2, trades: 300, redelivered: 180, rejected: 0 });
-    return { pipeline, expected: all.map((_f, i) => binanceTrade(i)), runs: [r.batches], evidence: `the exchange re-sent ${stats.redelivered} trades after the reconnect; all were dropped by trade id` };
+    return {
+      pipeline,
+      expected: all.map((_f, i) => binanceTrade(i)),
+      runs: [r.batches],
+      evidence: `the exchange re-sent ${stats.redelivered} trades after the reconnect; all were dropped by trade id`,
+    };
   } finally {
     await t.close();
   }
@@ -307,7 +344,12 @@ async function binanceReconnect(): Promise<Scenario> {
     }
     const stats = binanceStats(input);
     expect(stats).toMatchObject({ connections: 2, trades: 300, redelivered: 0, rejected: 0 });
-    return { pipeline, expected: all.map((_f, i) => binanceTrade(i)), runs: [r.batches], evidence: `the connection dropped after 150 trades were received and came back (${stats.connections} connections)` };
+    return {
+      pipeline,
+      expected: all.map((_f, i) => binanceTrade(i)),
+      runs: [r.batches],
+      evidence: `the connection dropped after 150 trades were received and came back (${stats.connections} connections)`,
+    };
   } finally {
     await t.close();
   }
@@ -318,7 +360,13 @@ async function binanceReconnect(): Promise<Scenario> {
 const FILE_BATCH = 64;
 
 function fileNews(i: number): Timed {
-  return NewsMessage.create({ id: `conformance-news-${i}`, source: "wire", tsEvent: BigInt(T0_MS + i * 1000) * NS_PER_MS, headline: `headline ${i}`, symbols: ["AAPL"] });
+  return NewsMessage.create({
+    id: `conformance-news-${i}`,
+    source: "wire",
+    tsEvent: BigInt(T0_MS + i * 1000) * NS_PER_MS,
+    headline: `headline ${i}`,
+    symbols: ["AAPL"],
+  });
 }
 
 async function startFileTarget(): Promise<SourceTarget & { readonly path: string }> {
@@ -391,7 +439,10 @@ export const SOURCE_HARNESSES: readonly SourceHarness[] = [
     connector: "binance",
     start: startBinanceTarget,
     inputs: (count, from = 0) => Array.from({ length: count }, (_x, i) => binanceTrade(from + i)),
-    acknowledged: { notApplicable: "a public WebSocket feed has no acknowledgements (the exchange never learns what was processed); trades it sends again are dropped by trade id instead" },
+    acknowledged: {
+      notApplicable:
+        "a public WebSocket feed has no acknowledgements (the exchange never learns what was processed); trades it sends again are dropped by trade id instead",
+    },
     redelivery: binanceRedelivery,
     reconnect: binanceReconnect,
   },

@@ -44,10 +44,11 @@ function errorClasses(): Declared[] {
   const isError = new Set(["Error"]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const c of all) if (!isError.has(c.name) && (isError.has(c.base) || (/^[A-Z]\w*Error$/.test(c.base) && !all.some((d) => d.name === c.base)))) {
-      isError.add(c.name);
-      grew = true;
-    }
+    for (const c of all)
+      if (!isError.has(c.name) && (isError.has(c.base) || (/^[A-Z]\w*Error$/.test(c.base) && !all.some((d) => d.name === c.base)))) {
+        isError.add(c.name);
+        grew = true;
+      }
   }
   return all.filter((c) => isError.has(c.name) && c.name !== "TickflowError");
 }
@@ -69,22 +70,28 @@ async function loadErrorClasses(): Promise<Map<string, { cls: ErrorClass; file: 
  * A new error class needs a line here: the test below says so.
  */
 const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
-  BinanceFrameError: async () => new (await import("../../sources/exchange/binanceTrades.ts")).BinanceFrameError(17, "p", 'must be a positive number, got "abc"'),
+  BinanceFrameError: async () =>
+    new (await import("../../sources/exchange/binanceTrades.ts")).BinanceFrameError(17, "p", 'must be a positive number, got "abc"'),
   CircuitOpenError: async () => new (await import("../../core/circuitBreaker.ts")).CircuitOpenError("model deploys: circuit open", 60_000),
   FeatureMismatchError: async () => new (await import("../../models/featureOrder.ts")).FeatureMismatchError("model m1: feature 1 differs", 1),
   HttpPortInUseError: async (cause) => new (await import("../../ops/httpServer.ts")).HttpPortInUseError("HTTP port 9464 on 127.0.0.1 is in use", { cause }),
-  IndicatorCheckpointError: async (cause) => new (await import("../../operators/indicators/technicalIndicators.ts")).IndicatorCheckpointError("cannot be checkpointed", { cause }),
-  IndicatorInputError: async (cause) => new (await import("../../operators/indicators/barIndicator.ts")).IndicatorInputError("sma: bar close must be a finite number, got NaN", { cause }),
-  IndicatorParamsError: async () => new (await import("../../operators/indicators/registry.ts")).IndicatorParamsError("unknown indicator", [{ path: "period", message: "too small" }]),
+  IndicatorCheckpointError: async (cause) =>
+    new (await import("../../operators/indicators/technicalIndicators.ts")).IndicatorCheckpointError("cannot be checkpointed", { cause }),
+  IndicatorInputError: async (cause) =>
+    new (await import("../../operators/indicators/barIndicator.ts")).IndicatorInputError("sma: bar close must be a finite number, got NaN", { cause }),
+  IndicatorParamsError: async () =>
+    new (await import("../../operators/indicators/registry.ts")).IndicatorParamsError("unknown indicator", [{ path: "period", message: "too small" }]),
   IndicatorSpecError: async () => new (await import("../../pipeline/indicatorSpecs.ts")).IndicatorSpecError(["nodes", "ind", "params"], "unknown indicator"),
   IndicatorStateError: async (cause) => new (await import("../../operators/indicators/types.ts")).IndicatorStateError("cannot restore", { cause }),
   JobDeclarationError: async (cause) => new (await import("../../ops/scheduler.ts")).JobDeclarationError('job "compact": invalid cron expression', { cause }),
-  MessageValidationError: async () => new (await import("../../schemas/message.ts")).MessageValidationError("trade", "md.trades.AAPL #1", "price", "must be positive"),
+  MessageValidationError: async () =>
+    new (await import("../../schemas/message.ts")).MessageValidationError("trade", "md.trades.AAPL #1", "price", "must be positive"),
   ModelLoadError: async (cause) => new (await import("../../models/onnxScorer.ts")).ModelLoadError("model m.onnx: cannot read file", "m.onnx", { cause }),
   NatsServerNotInstalledError: async () => new (await import("../../io/nats/natsServer.ts")).NatsServerNotInstalledError(),
   NonFiniteOutputError: async () => new (await import("../../models/onnxScorer.ts")).NonFiniteOutputError("row 3 is NaN", 3),
   OnnxVerificationError: async () => new (await import("../../models/onnxExport.ts")).OnnxVerificationError("differs by 0.1", 0.1),
-  PipelineDeclarationError: async () => new (await import("../../pipeline/declaration.ts")).PipelineDeclarationError("p.yaml", ["nodes"], "expected a map", 3, 1),
+  PipelineDeclarationError: async () =>
+    new (await import("../../pipeline/declaration.ts")).PipelineDeclarationError("p.yaml", ["nodes"], "expected a map", 3, 1),
   ReportError: async (cause) => new (await import("../../replay/report.ts")).ReportError("no equity snapshots", { cause }),
   RetriesExhaustedError: async (cause) => new (await import("../../core/retry.ts")).RetriesExhaustedError(5, cause),
   SigningKeyError: async (cause) => new (await import("../../sinks/orderSigning.ts")).SigningKeyError("cannot read the key file", { cause }),
@@ -100,9 +107,20 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
 
 /** Classes whose constructor takes no cause (they are thrown where nothing is wrapped). */
 const NO_CAUSE = new Set([
-  "BinanceFrameError", "CircuitOpenError", "FeatureMismatchError", "IndicatorParamsError", "IndicatorSpecError", "MessageValidationError",
-  "NatsServerNotInstalledError", "NonFiniteOutputError", "OnnxVerificationError", "PipelineDeclarationError", "StrategyRulesError",
-  "UnknownJobError", "UnknownTimeframeError", "WebhookHttpError",
+  "BinanceFrameError",
+  "CircuitOpenError",
+  "FeatureMismatchError",
+  "IndicatorParamsError",
+  "IndicatorSpecError",
+  "MessageValidationError",
+  "NatsServerNotInstalledError",
+  "NonFiniteOutputError",
+  "OnnxVerificationError",
+  "PipelineDeclarationError",
+  "StrategyRulesError",
+  "UnknownJobError",
+  "UnknownTimeframeError",
+  "WebhookHttpError",
 ]);
 
 /** The code → class rows of docs/errors.md's table. */
@@ -158,14 +176,23 @@ describe("every error class in the code base", () => {
       expect(isTickflowError(e, cls.code)).toBe(true);
       if (!NO_CAUSE.has(name)) expect(e.cause, `${name} keeps its cause`).toBe(cause);
     }
-    expect(Object.keys(SAMPLES).filter((n) => !classes.has(n)), "SAMPLES for classes that no longer exist").toEqual([]);
+    expect(
+      Object.keys(SAMPLES).filter((n) => !classes.has(n)),
+      "SAMPLES for classes that no longer exist",
+    ).toEqual([]);
   });
 
   it("is listed in docs/errors.md, which lists exactly the codes in use", async () => {
     const inUse = new Map([...(await loadErrorClasses())].map(([name, { cls }]) => [cls.code, name]));
     const documented = documentedCodes();
-    expect([...inUse.keys()].filter((c) => !documented.has(c)), "codes missing from docs/errors.md").toEqual([]);
-    expect([...documented.keys()].filter((c) => !inUse.has(c)), "docs/errors.md lists codes no class has").toEqual([]);
+    expect(
+      [...inUse.keys()].filter((c) => !documented.has(c)),
+      "codes missing from docs/errors.md",
+    ).toEqual([]);
+    expect(
+      [...documented.keys()].filter((c) => !inUse.has(c)),
+      "docs/errors.md lists codes no class has",
+    ).toEqual([]);
     for (const [code, name] of inUse) expect(documented.get(code), `docs/errors.md: the class of ${code}`).toBe(name);
   });
 });

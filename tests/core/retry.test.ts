@@ -6,7 +6,12 @@ import { mulberry32 } from "../../models/prng.ts";
 /** Records the delays instead of waiting. */
 function fakeSleep(): { sleep: (ms: number) => Promise<void>; slept: number[] } {
   const slept: number[] = [];
-  return { slept, sleep: async (ms) => { slept.push(ms); } };
+  return {
+    slept,
+    sleep: async (ms) => {
+      slept.push(ms);
+    },
+  };
 }
 
 const failing = (times: number, make = (i: number) => new Error(`boom ${i}`)) => {
@@ -35,11 +40,25 @@ describe("retry", () => {
     const { sleep, slept } = fakeSleep();
     const f = failing(3);
     const retries: [string, number, number][] = [];
-    const result = await retry(f.fn, { attempts: 5, baseMs: 100, maxMs: 1000, random: mulberry32(42), sleep, onRetry: (e, a, d) => retries.push([(e as Error).message, a, d]) });
+    const result = await retry(f.fn, {
+      attempts: 5,
+      baseMs: 100,
+      maxMs: 1000,
+      random: mulberry32(42),
+      sleep,
+      onRetry: (e, a, d) => retries.push([(e as Error).message, a, d]),
+    });
     expect(result).toBe("ok after 4");
-    const expected = (() => { const r = mulberry32(42); return [1, 2, 3].map((a) => backoffDelay(a, { baseMs: 100, maxMs: 1000 }, r)); })();
+    const expected = (() => {
+      const r = mulberry32(42);
+      return [1, 2, 3].map((a) => backoffDelay(a, { baseMs: 100, maxMs: 1000 }, r));
+    })();
     expect(slept).toEqual(expected);
-    expect(retries).toEqual([["boom 1", 1, expected[0]], ["boom 2", 2, expected[1]], ["boom 3", 3, expected[2]]]);
+    expect(retries).toEqual([
+      ["boom 1", 1, expected[0]],
+      ["boom 2", 2, expected[1]],
+      ["boom 3", 3, expected[2]],
+    ]);
     expect(slept[0]).toBeLessThan(100);
     expect(slept[2]).toBeLessThan(400);
   });
@@ -69,7 +88,9 @@ describe("retry", () => {
     const { sleep, slept } = fakeSleep();
     const fatal = Object.assign(new Error("permission denied"), { code: "EPERM" });
     const f = failing(10, (i) => (i === 2 ? fatal : new Error(`boom ${i}`)));
-    const err = (await retry(f.fn, { attempts: 5, sleep, retryable: (e) => (e as { code?: string }).code !== "EPERM" }).catch((e: unknown) => e)) as RetriesExhaustedError;
+    const err = (await retry(f.fn, { attempts: 5, sleep, retryable: (e) => (e as { code?: string }).code !== "EPERM" }).catch(
+      (e: unknown) => e,
+    )) as RetriesExhaustedError;
     expect(f.calls()).toBe(2);
     expect(slept).toHaveLength(1);
     expect(err.cause).toBe(fatal);
@@ -78,7 +99,12 @@ describe("retry", () => {
   });
 
   it("keeps a non-Error cause", async () => {
-    const err = (await retry(async () => { throw "plain string"; }, { attempts: 1 }).catch((e: unknown) => e)) as RetriesExhaustedError;
+    const err = (await retry(
+      async () => {
+        throw "plain string";
+      },
+      { attempts: 1 },
+    ).catch((e: unknown) => e)) as RetriesExhaustedError;
     expect(err.cause).toBe("plain string");
     expect(err.message).toMatch(/^gave up after 1 attempt.*: plain string$/);
   });

@@ -40,22 +40,38 @@ describe("docs/reference.md", () => {
   });
 
   it("gives every operator parameter (and every field inside one) a description", () => {
-    const missing = catalogEntries().operators.flatMap((o) => flattenParams(o.params).filter((p) => p.description.trim() === "").map((p) => `${o.name}.${p.name}`));
-    expect(missing, "add .describe(\"...\") to these params in pipeline/catalog/").toEqual([]);
+    const missing = catalogEntries().operators.flatMap((o) =>
+      flattenParams(o.params)
+        .filter((p) => p.description.trim() === "")
+        .map((p) => `${o.name}.${p.name}`),
+    );
+    expect(missing, 'add .describe("...") to these params in pipeline/catalog/').toEqual([]);
   });
 
   it("gives every parameter of every source connector and sink type a description", () => {
     const c = catalogEntries();
     const missing = [
-      ...c.sources.flatMap((s) => flattenParams(s.params).filter((p) => p.description.trim() === "").map((p) => `source ${s.connector}: ${p.name}`)),
-      ...c.sinks.flatMap((s) => flattenParams(s.params).filter((p) => p.description.trim() === "").map((p) => `sink ${s.type}: ${p.name}`)),
+      ...c.sources.flatMap((s) =>
+        flattenParams(s.params)
+          .filter((p) => p.description.trim() === "")
+          .map((p) => `source ${s.connector}: ${p.name}`),
+      ),
+      ...c.sinks.flatMap((s) =>
+        flattenParams(s.params)
+          .filter((p) => p.description.trim() === "")
+          .map((p) => `sink ${s.type}: ${p.name}`),
+      ),
     ];
-    expect(missing, "add .describe(\"...\") to these params in the connector's spec").toEqual([]);
+    expect(missing, 'add .describe("...") to these params in the connector\'s spec').toEqual([]);
   });
 
   it("gives every key of the pipeline file a description", () => {
-    const missing = [PipelineDeclSchema, SourceDeclSchema, NodeDeclSchema, SinkDeclSchema].flatMap((s) => flattenParams(paramDocs(s)).filter((p) => p.description.trim() === "").map((p) => p.name));
-    expect(missing, "add .describe(\"...\") to these keys in pipeline/declaration.ts").toEqual([]);
+    const missing = [PipelineDeclSchema, SourceDeclSchema, NodeDeclSchema, SinkDeclSchema].flatMap((s) =>
+      flattenParams(paramDocs(s))
+        .filter((p) => p.description.trim() === "")
+        .map((p) => p.name),
+    );
+    expect(missing, 'add .describe("...") to these keys in pipeline/declaration.ts').toEqual([]);
   });
 
   it("shows params with their types, defaults and required flags from the schema", () => {

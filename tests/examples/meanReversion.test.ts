@@ -76,9 +76,17 @@ describe("a user-written operator (examples/operators/meanReversionRule.ts)", ()
   it("refuses a module that reads the wall clock, naming the node, the module and the line", async () => {
     const dir = join(tmp.dir, "user");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "clocky.ts"), `import { defineOperator, mapItems } from "tickflow";\nimport { z } from "zod";\nexport default defineOperator({ name: "clocky", summary: "", inputs: [{ name: "rows", kind: "features" }], output: "features", params: z.strictObject({}), example: "",\n  build: () => ([rows]) => rows!.pipe(mapItems(() => (r: { tsEvent: bigint }) => ({ ...r, at: Date.now() }))) });\n`);
-    writeFileSync(join(dir, "p.yaml"), "name: p\nsources:\n  bars: { type: bar }\nnodes:\n  ind: { op: indicators, in: bars, params: { set: [{ id: z, name: zscore, period: 5 }] } }\n  clock: { op: ./clocky.ts, in: ind }\n");
-    await expect(loadPipeline(join(dir, "p.yaml"))).rejects.toThrow(/p\.yaml:6:16: at nodes\.clock\.op: operator module \.\/clocky\.ts line 4 reads the wall clock \(Date\.now\(\)\)/);
+    writeFileSync(
+      join(dir, "clocky.ts"),
+      `import { defineOperator, mapItems } from "tickflow";\nimport { z } from "zod";\nexport default defineOperator({ name: "clocky", summary: "", inputs: [{ name: "rows", kind: "features" }], output: "features", params: z.strictObject({}), example: "",\n  build: () => ([rows]) => rows!.pipe(mapItems(() => (r: { tsEvent: bigint }) => ({ ...r, at: Date.now() }))) });\n`,
+    );
+    writeFileSync(
+      join(dir, "p.yaml"),
+      "name: p\nsources:\n  bars: { type: bar }\nnodes:\n  ind: { op: indicators, in: bars, params: { set: [{ id: z, name: zscore, period: 5 }] } }\n  clock: { op: ./clocky.ts, in: ind }\n",
+    );
+    await expect(loadPipeline(join(dir, "p.yaml"))).rejects.toThrow(
+      /p\.yaml:6:16: at nodes\.clock\.op: operator module \.\/clocky\.ts line 4 reads the wall clock \(Date\.now\(\)\)/,
+    );
     writeFileSync(join(dir, "q.yaml"), "name: q\nsources:\n  bars: { type: bar }\nnodes:\n  x: { op: ./missing.ts, in: bars }\n");
     await expect(loadPipeline(join(dir, "q.yaml"))).rejects.toThrow(/q\.yaml:5:12: at nodes\.x\.op: cannot find the operator module \.\/missing\.ts/);
   });

@@ -11,7 +11,8 @@ import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir } from "../helpers/duckdb.ts";
 
 const T0 = 1_704_205_800_000_000_000n;
-const trade = (i: number) => TradeMessage.encode({ id: `good-${i}`, symbol: "AAPL", tsEvent: T0 + BigInt(i) * 10_000_000_000n, price: 100 + (i % 7), size: 10 });
+const trade = (i: number) =>
+  TradeMessage.encode({ id: `good-${i}`, symbol: "AAPL", tsEvent: T0 + BigInt(i) * 10_000_000_000n, price: 100 + (i % 7), size: 10 });
 
 describe("bad input goes to the dead-letter stream (real nats-server, real DuckDB)", () => {
   let nats: NatsFixture;
@@ -29,7 +30,13 @@ describe("bad input goes to the dead-letter stream (real nats-server, real DuckD
     void (async () => {
       for await (const m of sub) dlq.push({ subject: m.subject, reason: m.headers?.get("Tickflow-Reason") ?? "", body: m.json() });
     })();
-    run = new LiveRun({ pipeline: await loadPipeline(join(import.meta.dirname, "../../pipelines/momentum-sentiment.yaml")), nc: nats.nc, db, runId: "bad-1", print: () => {} });
+    run = new LiveRun({
+      pipeline: await loadPipeline(join(import.meta.dirname, "../../pipelines/momentum-sentiment.yaml")),
+      nc: nats.nc,
+      db,
+      runId: "bad-1",
+      print: () => {},
+    });
     await run.start();
   });
 
@@ -71,13 +78,31 @@ describe("bad input goes to the dead-letter stream (real nats-server, real DuckD
       ]),
     );
     expect(dlq.find((d) => d.reason.includes('"price" must be a positive'))!.body.payload).toContain('"price":-5');
-    const rows = await db.query<{ stage: string; field: string | null; n: bigint }>("SELECT stage, field, count(*) n FROM dead_letters WHERE run_id = 'bad-1' GROUP BY ALL ORDER BY field");
+    const rows = await db.query<{ stage: string; field: string | null; n: bigint }>(
+      "SELECT stage, field, count(*) n FROM dead_letters WHERE run_id = 'bad-1' GROUP BY ALL ORDER BY field",
+    );
     expect(rows.reduce((a, r) => a + Number(r.n), 0)).toBe(6);
     expect(rows.map((r) => r.field)).toEqual(expect.arrayContaining(["price", "size", "v", "tsEvent"]));
   });
 
   it("rejects a bar with an unknown timeframe", () => {
-    const bar = { v: 1, type: "bar", symbol: "AAPL", timeframe: "7x", tsOpen: "0", tsEvent: "60000000000", open: 1, high: 1, low: 1, close: 1, volume: 1, vwap: 1, trades: 1 };
-    expect(() => BarMessage.decode(bar, "md.bars.7x.AAPL #1")).toThrow('bar message md.bars.7x.AAPL #1: field "timeframe" must be a timeframe like 15s, 1m, 1h or 1d, got "7x"');
+    const bar = {
+      v: 1,
+      type: "bar",
+      symbol: "AAPL",
+      timeframe: "7x",
+      tsOpen: "0",
+      tsEvent: "60000000000",
+      open: 1,
+      high: 1,
+      low: 1,
+      close: 1,
+      volume: 1,
+      vwap: 1,
+      trades: 1,
+    };
+    expect(() => BarMessage.decode(bar, "md.bars.7x.AAPL #1")).toThrow(
+      'bar message md.bars.7x.AAPL #1: field "timeframe" must be a timeframe like 15s, 1m, 1h or 1d, got "7x"',
+    );
   });
 });

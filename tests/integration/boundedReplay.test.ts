@@ -32,8 +32,13 @@ describe("bounded-memory replay", () => {
         for (let i = 0; i < 100_000 && done < EVENTS; i++, done++) {
           const m = gen.next().value!;
           seq++;
-          if (m.kind === "trade") { trades.push(m.msg); tm.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: seq }); }
-          else { news.push(m.msg); nm.push({ subject: "news.simwire", streamSeq: seq }); }
+          if (m.kind === "trade") {
+            trades.push(m.msg);
+            tm.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: seq });
+          } else {
+            news.push(m.msg);
+            nm.push({ subject: "news.simwire", streamSeq: seq });
+          }
         }
         await sink.writeInputs(TradeMessage, trades, tm);
         await sink.writeInputs(NewsMessage, news, nm);
@@ -42,10 +47,14 @@ describe("bounded-memory replay", () => {
       await db.close();
       expect(inProcess.counters.inputs).toBe(EVENTS);
 
-      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "bin/tickflow.js"), "replay", join(ROOT, "pipelines/momentum-sentiment.yaml"), "--no-record"], {
-        env: { ...process.env, TICKFLOW_DB: path, NODE_OPTIONS: "--max-old-space-size=48" },
-        maxBuffer: 1 << 20,
-      });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [join(ROOT, "bin/tickflow.js"), "replay", join(ROOT, "pipelines/momentum-sentiment.yaml"), "--no-record"],
+        {
+          env: { ...process.env, TICKFLOW_DB: path, NODE_OPTIONS: "--max-old-space-size=48" },
+          maxBuffer: 1 << 20,
+        },
+      );
       const lines = stdout.trim().split("\n");
       expect(lines.at(-1)).toBe(`digest: ${inProcess.digest}`);
       expect(stdout).toContain(`replayed ${EVENTS} events`);

@@ -59,15 +59,21 @@ describe("tickflow run / start as processes", () => {
     const run = tickflow(["run", PIPELINE, "--run-id", "live-proc", "--quiet"], env);
     const jsm = await jetstreamManager(nats.nc);
     // Caught up: every durable consumer of the run has nothing left to deliver and nothing unacked.
-    await until("the run to consume and ack the feed", run, async () => {
-      const names: string[] = [];
-      for await (const c of jsm.consumers.list("MARKET")) names.push(c.name);
-      if (!names.some((n) => n.startsWith("momentum-sentiment"))) return false;
-      for (const stream of ["MARKET", "NEWS"]) {
-        for await (const c of jsm.consumers.list(stream)) if (c.name.startsWith("momentum-sentiment") && (c.num_pending > 0 || c.num_ack_pending > 0)) return false;
-      }
-      return true;
-    }, 60_000);
+    await until(
+      "the run to consume and ack the feed",
+      run,
+      async () => {
+        const names: string[] = [];
+        for await (const c of jsm.consumers.list("MARKET")) names.push(c.name);
+        if (!names.some((n) => n.startsWith("momentum-sentiment"))) return false;
+        for (const stream of ["MARKET", "NEWS"]) {
+          for await (const c of jsm.consumers.list(stream))
+            if (c.name.startsWith("momentum-sentiment") && (c.num_pending > 0 || c.num_ack_pending > 0)) return false;
+        }
+        return true;
+      },
+      60_000,
+    );
     run.child.kill("SIGINT");
     expect(await run.exited, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^run live-proc: 8000 inputs, outputs: signals \d+, joined \d+; 0 dead letters, 0 late$/m);

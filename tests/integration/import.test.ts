@@ -33,7 +33,9 @@ describe("import (real nats-server, real DuckDB)", () => {
   it("imports good rows, reports each malformed row with file, line and reason, and never stores twice", async () => {
     const dlq: string[] = [];
     const sub = nats.nc.subscribe("dlq.import");
-    void (async () => { for await (const m of sub) dlq.push(m.headers?.get("Tickflow-Reason") ?? ""); })();
+    void (async () => {
+      for await (const m of sub) dlq.push(m.headers?.get("Tickflow-Reason") ?? "");
+    })();
     const file = join(FIXTURES, "malformed-daily.txt");
     const first = await importFile(nats.nc, db, { file, symbol: "SX5E" });
     expect(first.kind).toBe("bar");

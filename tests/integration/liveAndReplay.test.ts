@@ -32,7 +32,14 @@ describe("live run and replay (real nats-server, real DuckDB)", () => {
     void (async () => {
       for await (const m of sub) received.push(SignalMessage.decodeBytes(m.data, m.subject));
     })();
-    const published = await publishSimulatedFeed(nats.nc, { symbols: ["AAPL", "MSFT", "NVDA"], seed: 3, startNs: DEFAULT_SIM_START_NS, count: COUNT, tradesPerSecond: 2, newsEverySeconds: 120 });
+    const published = await publishSimulatedFeed(nats.nc, {
+      symbols: ["AAPL", "MSFT", "NVDA"],
+      seed: 3,
+      startNs: DEFAULT_SIM_START_NS,
+      count: COUNT,
+      tradesPerSecond: 2,
+      newsEverySeconds: 120,
+    });
     expect(published).toBe(COUNT);
     const run = new LiveRun({ pipeline: await loadPipeline(PIPELINE), nc: nats.nc, db, runId: "live-1", print: () => {} });
     await run.start();
@@ -63,7 +70,9 @@ describe("live run and replay (real nats-server, real DuckDB)", () => {
   });
 
   it("recorded every input once, with full-precision timestamps and stream sequences", async () => {
-    const [t] = await db.query<{ n: bigint; seqs: bigint; frac: bigint }>("SELECT count(*) n, count(DISTINCT stream_seq) seqs, count(*) FILTER (WHERE epoch_ns(ts_event) % 1000 <> 0) frac FROM trades");
+    const [t] = await db.query<{ n: bigint; seqs: bigint; frac: bigint }>(
+      "SELECT count(*) n, count(DISTINCT stream_seq) seqs, count(*) FILTER (WHERE epoch_ns(ts_event) % 1000 <> 0) frac FROM trades",
+    );
     const [news] = await db.query<{ n: bigint }>("SELECT count(*) n FROM news");
     expect(Number(t!.n + news!.n)).toBe(COUNT);
     expect(t!.seqs).toBe(t!.n);

@@ -8,9 +8,7 @@ import { minuteStamps } from "./synthetic.ts";
 describe("walkForwardSplit", () => {
   test("trainFrac: train before test, embargo rows removed from the end of train", () => {
     const ts = minuteStamps(1000);
-    expect(walkForwardSplit(ts, { trainFrac: 0.7, embargo: { rows: 5 } })).toEqual([
-      { train: { start: 0, end: 695 }, test: { start: 700, end: 1000 } },
-    ]);
+    expect(walkForwardSplit(ts, { trainFrac: 0.7, embargo: { rows: 5 } })).toEqual([{ train: { start: 0, end: 695 }, test: { start: 700, end: 1000 } }]);
   });
 
   test("embargo in ns drops train rows within that time of the first test row", () => {
@@ -29,28 +27,23 @@ describe("walkForwardSplit", () => {
 
   test("folds: no overlap, train strictly before test, embargo respected (property)", () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 50, max: 2000 }),
-        fc.integer({ min: 1, max: 5 }),
-        fc.integer({ min: 0, max: 8 }),
-        (n, folds, embargoRows) => {
-          // Feasible splits only: every fold needs train rows left after the embargo (empty folds are
-          // rejected with a reason; the next test checks that).
-          fc.pre(Math.floor(n / (folds + 1)) > embargoRows + 1);
-          const ts = minuteStamps(n);
-          const split = walkForwardSplit(ts, { folds, embargo: { rows: embargoRows } });
-          expect(split).toHaveLength(folds);
-          let previousTestEnd = -1;
-          for (const { train, test } of split) {
-            expect(train.start).toBe(0);
-            expect(train.end).toBeLessThanOrEqual(test.start - embargoRows);
-            expect(ts[train.end - 1]!).toBeLessThan(ts[test.start]!);
-            expect(test.start).toBeGreaterThanOrEqual(previousTestEnd); // test blocks are disjoint and ordered
-            previousTestEnd = test.end;
-          }
-          expect(split[split.length - 1]!.test.end).toBe(n);
-        },
-      ),
+      fc.property(fc.integer({ min: 50, max: 2000 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 8 }), (n, folds, embargoRows) => {
+        // Feasible splits only: every fold needs train rows left after the embargo (empty folds are
+        // rejected with a reason; the next test checks that).
+        fc.pre(Math.floor(n / (folds + 1)) > embargoRows + 1);
+        const ts = minuteStamps(n);
+        const split = walkForwardSplit(ts, { folds, embargo: { rows: embargoRows } });
+        expect(split).toHaveLength(folds);
+        let previousTestEnd = -1;
+        for (const { train, test } of split) {
+          expect(train.start).toBe(0);
+          expect(train.end).toBeLessThanOrEqual(test.start - embargoRows);
+          expect(ts[train.end - 1]!).toBeLessThan(ts[test.start]!);
+          expect(test.start).toBeGreaterThanOrEqual(previousTestEnd); // test blocks are disjoint and ordered
+          previousTestEnd = test.end;
+        }
+        expect(split[split.length - 1]!.test.end).toBe(n);
+      }),
     );
   });
 

@@ -29,8 +29,7 @@ describe("gradient-boosted trees", () => {
     const d = xorData(1000, 4);
     const m = trainGradientBoostedTrees(d.X, d.y, d.n, d.featureNames, { nTrees: 5, maxDepth: 2, minSamplesLeaf: 300 });
     for (const tree of m.trees) {
-      const depth = (node: number): number =>
-        tree.feature[node]! < 0 ? 0 : 1 + Math.max(depth(tree.left[node]!), depth(tree.right[node]!));
+      const depth = (node: number): number => (tree.feature[node]! < 0 ? 0 : 1 + Math.max(depth(tree.left[node]!), depth(tree.right[node]!)));
       expect(depth(0)).toBeLessThanOrEqual(2);
       expect(tree.feature.filter((f) => f < 0).length).toBeLessThanOrEqual(3); // 1000 rows / 300 per leaf
     }

@@ -61,7 +61,10 @@ describe("OnnxScorer", () => {
       const file = join(dir, "m.onnx");
       await exportOnnx(model, file, meta);
       await expect(OnnxScorer.load(file, { featureNames: ["f0", "f2", "f1"] })).rejects.toThrow(
-        new FeatureMismatchError('model m-v2: feature 1 differs: model expects "f1", caller supplies "f2"; the pipeline\'s feature list must match the model\'s order', 1),
+        new FeatureMismatchError(
+          'model m-v2: feature 1 differs: model expects "f1", caller supplies "f2"; the pipeline\'s feature list must match the model\'s order',
+          1,
+        ),
       );
       await expect(OnnxScorer.load(file, { featureNames: ["f0", "f1"] })).rejects.toThrow(/feature 2 differs: model expects "f2", caller supplies nothing/);
       await expect(OnnxScorer.load(file, { featureNames: ["f0", "f1", "f2"], expectedSha256: "00" })).rejects.toThrow(/sha256 .* differs from the expected 00/);

@@ -16,7 +16,12 @@ import { bindModelSlots, declaredFeatures, predictNodes } from "../../pipeline/c
 /** A stand-in model: p = sigmoid(k·(a - b)); counts its score calls to show one call per chunk. */
 function fakeModel(version: number, k: number, calls: number[] = []): ServingModel {
   return {
-    id: `m-v${version}`, name: "m", version, kind: "logreg", featureNames: ["a", "b"], sha256: "0".repeat(64),
+    id: `m-v${version}`,
+    name: "m",
+    version,
+    kind: "logreg",
+    featureNames: ["a", "b"],
+    sha256: "0".repeat(64),
     score(X, n) {
       calls.push(n);
       return Float64Array.from({ length: n }, (_, i) => 1 / (1 + Math.exp(-k * (X[2 * i]! - X[2 * i + 1]!))));
@@ -26,9 +31,15 @@ function fakeModel(version: number, k: number, calls: number[] = []): ServingMod
 
 function rows(n: number): FeatureRow[] {
   return Array.from({ length: n }, (_, i) => ({
-    id: `S:1m:${i}`, symbol: i % 2 ? "AAA" : "BBB", tsEvent: BigInt(i + 1), timeframe: "1m",
+    id: `S:1m:${i}`,
+    symbol: i % 2 ? "AAA" : "BBB",
+    tsEvent: BigInt(i + 1),
+    timeframe: "1m",
     // every 5th row is still warming up (no "b")
-    values: (i % 5 === 0 ? { a: i, close: 100 + i } : { a: Math.sin(i), b: Math.cos(i), close: 100 + i, sentiment: (i % 7) / 7 - 0.5 }) as Record<string, number>,
+    values: (i % 5 === 0 ? { a: i, close: 100 + i } : { a: Math.sin(i), b: Math.cos(i), close: 100 + i, sentiment: (i % 7) / 7 - 0.5 }) as Record<
+      string,
+      number
+    >,
   }));
 }
 
@@ -39,7 +50,12 @@ function chunked<T>(items: readonly T[], size: number): Chunk<T>[] {
 }
 
 async function run<O>(chunks: Chunk<FeatureRow>[], op: (s: ReturnType<typeof from<Chunk<FeatureRow>[]>>) => import("rxjs").Observable<Chunk<O>>): Promise<O[]> {
-  const out = await firstValueFrom(op(from(chunks)).pipe(map((c) => c.items), toArray()));
+  const out = await firstValueFrom(
+    op(from(chunks)).pipe(
+      map((c) => c.items),
+      toArray(),
+    ),
+  );
   return out.flat();
 }
 
@@ -72,14 +88,16 @@ describe("predict", () => {
     const chunks = chunked(input, 4);
     const seen: FeatureRow[] = [];
     await new Promise<void>((resolve, reject) => {
-      from(chunks).pipe(predict({ slot })).subscribe({
-        next: (c) => {
-          seen.push(...c.items);
-          if (seen.length === 8) slot.install(fakeModel(2, 5)); // what the deployment watcher does between chunks
-        },
-        complete: resolve,
-        error: reject,
-      });
+      from(chunks)
+        .pipe(predict({ slot }))
+        .subscribe({
+          next: (c) => {
+            seen.push(...c.items);
+            if (seen.length === 8) slot.install(fakeModel(2, 5)); // what the deployment watcher does between chunks
+          },
+          complete: resolve,
+          error: reject,
+        });
     });
     expect(seen.map((r) => r.id)).toEqual(input.map((r) => r.id));
     const versions = seen.map((r) => r.values["model.version"]);
@@ -108,11 +126,27 @@ describe("predict", () => {
 describe("probabilityRule", () => {
   test("thresholds, sentiment gate, and the model version on every signal", async () => {
     const mk = (i: number, p: number | undefined, sentiment = 0): FeatureRow => ({
-      id: `X:${i}`, symbol: "X", tsEvent: BigInt(i), values: p === undefined ? { close: 1 } : { p_up: p, "model.version": 3, sentiment, close: 1 },
+      id: `X:${i}`,
+      symbol: "X",
+      tsEvent: BigInt(i),
+      values: p === undefined ? { close: 1 } : { p_up: p, "model.version": 3, sentiment, close: 1 },
     });
     const input = [mk(1, undefined), mk(2, 0.7), mk(3, 0.72), mk(4, 0.5), mk(5, 0.2, 0.9), mk(6, 0.2, 0), mk(7, 0.8, -0.9)];
     const signals = await run<Signal>(chunked(input, 2), (s) =>
-      s.pipe(probabilityRule({ pipeline: "p", node: "sig", probability: "p_up", versionField: "model.version", model: "mom", buyAbove: 0.6, sellBelow: 0.4, sentiment: "sentiment", sentimentGate: 0.5, emit: "change" })),
+      s.pipe(
+        probabilityRule({
+          pipeline: "p",
+          node: "sig",
+          probability: "p_up",
+          versionField: "model.version",
+          model: "mom",
+          buyAbove: 0.6,
+          sellBelow: 0.4,
+          sentiment: "sentiment",
+          sentimentGate: 0.5,
+          emit: "change",
+        }),
+      ),
     );
     expect(signals.map((s) => [s.tsEvent, s.action, s.modelVersion])).toEqual([
       [2n, "buy", "mom-v3"],
@@ -144,6 +178,8 @@ sinks: [{ type: console, in: signals }]
   });
 
   test("contradictory thresholds are rejected at load with the path", () => {
-    expect(() => parsePipeline(text("{ buyAbove: 0.4, sellBelow: 0.6 }"), "p.yaml")).toThrow(/p\.yaml:7:\d+: at nodes\.signals\.params\.sellBelow: sellBelow must be below buyAbove/);
+    expect(() => parsePipeline(text("{ buyAbove: 0.4, sellBelow: 0.6 }"), "p.yaml")).toThrow(
+      /p\.yaml:7:\d+: at nodes\.signals\.params\.sellBelow: sellBelow must be below buyAbove/,
+    );
   });
 });

@@ -59,6 +59,14 @@ export function simulatedInputs(minutes: number, seed = 11): { trades: Trade[]; 
 export async function recordInputs(db: Database, inputs: { trades: Trade[]; news: News[] }): Promise<void> {
   const sink = new DuckDbSink(db);
   await sink.ensureRecording([TradeMessage, NewsMessage] as AnyMessageType[]);
-  await sink.writeInputs(TradeMessage, inputs.trades, inputs.trades.map((t, i) => ({ subject: `md.trades.${t.symbol}`, streamSeq: BigInt(i + 1) })));
-  await sink.writeInputs(NewsMessage, inputs.news, inputs.news.map((n, i) => ({ subject: `news.${n.source}`, streamSeq: BigInt(i + 1) })));
+  await sink.writeInputs(
+    TradeMessage,
+    inputs.trades,
+    inputs.trades.map((t, i) => ({ subject: `md.trades.${t.symbol}`, streamSeq: BigInt(i + 1) })),
+  );
+  await sink.writeInputs(
+    NewsMessage,
+    inputs.news,
+    inputs.news.map((n, i) => ({ subject: `news.${n.source}`, streamSeq: BigInt(i + 1) })),
+  );
 }

@@ -22,7 +22,11 @@ describe("ModelRegistry on a real DuckDB file", () => {
       const registered = await withConnection(dbFile, async (connection) => {
         const registry = await ModelRegistry.open(connection, { directory: filesDir, clock: clock(1_700_000_000_000_000_000n) });
         const out = [];
-        for (const [m, name] of [[model, "momentum"], [gbt, "momentum"], [model, "meanrev"]] as const) {
+        for (const [m, name] of [
+          [model, "momentum"],
+          [gbt, "momentum"],
+          [model, "meanrev"],
+        ] as const) {
           const version = await registry.nextVersion(name);
           const src = join(dir, `${name}-${version}.onnx`);
           await exportOnnx(m, src, { modelId: modelId(name, version), name, version, pipeline: "btc-1m" });

@@ -13,7 +13,10 @@ import { smallGbt, smallLogreg, withTempDir } from "./helpers.ts";
 const meta = { modelId: "m-v1", name: "m", version: 1, pipeline: "p" };
 
 describe("decodeOnnxModel", () => {
-  test.each([["logreg", smallLogreg], ["gbt", smallGbt]] as const)("%s: the decoded model predicts bit-for-bit like the trained one", async (_kind, make) => {
+  test.each([
+    ["logreg", smallLogreg],
+    ["gbt", smallGbt],
+  ] as const)("%s: the decoded model predicts bit-for-bit like the trained one", async (_kind, make) => {
     const { model, data } = make();
     await withTempDir(async (dir) => {
       const bytes = await exportOnnx(model, join(dir, "m.onnx"), meta);

@@ -29,9 +29,12 @@ describe("train from recorded features", () => {
 
         // Labels: sign of the 5-bar forward close return per symbol, recomputed here independently.
         const data = await loadRecordedFeatures(db, { runId: "rec-1", label: parseLabelSpec("fwd_return:5"), features: [...FEATURES] });
-        const raw = await db.query<{ symbol: string; ts: bigint; v: string }>(`SELECT symbol, epoch_ns(ts_event) ts, "values" v FROM features WHERE run_id = 'rec-1' ORDER BY symbol, ts_event`);
+        const raw = await db.query<{ symbol: string; ts: bigint; v: string }>(
+          `SELECT symbol, epoch_ns(ts_event) ts, "values" v FROM features WHERE run_id = 'rec-1' ORDER BY symbol, ts_event`,
+        );
         const closes = new Map<string, { ts: bigint; close: number }[]>();
-        for (const r of raw) (closes.get(r.symbol) ?? closes.set(r.symbol, []).get(r.symbol)!).push({ ts: BigInt(r.ts), close: (JSON.parse(r.v) as { close: number }).close });
+        for (const r of raw)
+          (closes.get(r.symbol) ?? closes.set(r.symbol, []).get(r.symbol)!).push({ ts: BigInt(r.ts), close: (JSON.parse(r.v) as { close: number }).close });
         for (let k = 0; k < data.y.length; k += 37) {
           const series = closes.get(data.symbols[k]!)!;
           const i = series.findIndex((b) => b.ts === data.timestamps[k]);
@@ -42,8 +45,21 @@ describe("train from recorded features", () => {
         expect(data.y.length + data.droppedIncomplete + data.droppedUnlabeled).toBe(recorded);
 
         const registry = await ModelRegistry.open(db, { directory: join(dir, "models"), clock: now });
-        const lr = await trainFromRecording(db, registry, { pipeline: "sim-model", runId: "rec-1", label: parseLabelSpec("fwd_return:5"), kind: "logreg", features: [...FEATURES] });
-        const gbt = await trainFromRecording(db, registry, { pipeline: "sim-model", runId: "rec-1", label: parseLabelSpec("fwd_return:5"), kind: "gbt", features: [...FEATURES], params: { nTrees: 30, maxDepth: 3 } });
+        const lr = await trainFromRecording(db, registry, {
+          pipeline: "sim-model",
+          runId: "rec-1",
+          label: parseLabelSpec("fwd_return:5"),
+          kind: "logreg",
+          features: [...FEATURES],
+        });
+        const gbt = await trainFromRecording(db, registry, {
+          pipeline: "sim-model",
+          runId: "rec-1",
+          label: parseLabelSpec("fwd_return:5"),
+          kind: "gbt",
+          features: [...FEATURES],
+          params: { nTrees: 30, maxDepth: 3 },
+        });
         for (const r of [lr, gbt]) {
           expect(r.result.onnx!.maxAbsDiff).toBeLessThanOrEqual(1e-6);
           const fold = r.result.folds[r.result.folds.length - 1]!;

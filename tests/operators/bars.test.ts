@@ -10,10 +10,26 @@ import type { Trade } from "../../schemas/trade.ts";
 const S = 1_000_000_000n;
 const M = 60n * S;
 let n = 0;
-const trade = (symbol: string, atSeconds: number, price: number, size: number): Trade => ({ id: `t${n++}`, symbol, tsEvent: BigInt(Math.round(atSeconds * 1e3)) * 1_000_000n, price, size });
-const chunk = <T,>(items: T[], watermark: bigint): Chunk<T> => ({ items, watermark });
+const trade = (symbol: string, atSeconds: number, price: number, size: number): Trade => ({
+  id: `t${n++}`,
+  symbol,
+  tsEvent: BigInt(Math.round(atSeconds * 1e3)) * 1_000_000n,
+  price,
+  size,
+});
+const chunk = <T>(items: T[], watermark: bigint): Chunk<T> => ({ items, watermark });
 const bar = (symbol: string, startMinute: number, o: number, h: number, l: number, c: number, volume: number, vwap: number, trades: number): Bar => ({
-  symbol, timeframe: "1m", tsOpen: BigInt(startMinute) * M, tsEvent: BigInt(startMinute + 1) * M, open: o, high: h, low: l, close: c, volume, vwap, trades,
+  symbol,
+  timeframe: "1m",
+  tsOpen: BigInt(startMinute) * M,
+  tsEvent: BigInt(startMinute + 1) * M,
+  open: o,
+  high: h,
+  low: l,
+  close: c,
+  volume,
+  vwap,
+  trades,
 });
 
 function scheduler(): TestScheduler {

@@ -8,7 +8,20 @@ import type { FeatureRow } from "../../schemas/features.ts";
 import { indicatorSpec } from "../../pipeline/indicatorSpecs.ts";
 
 const MIN = 60_000_000_000n;
-const bar = (symbol: string, minute: number, close: number): Bar => ({ symbol, timeframe: "1m", tsOpen: BigInt(minute) * MIN, tsEvent: BigInt(minute + 1) * MIN, open: close, high: close, low: close, close, volume: 1, vwap: close, trades: 1 }) as Bar;
+const bar = (symbol: string, minute: number, close: number): Bar =>
+  ({
+    symbol,
+    timeframe: "1m",
+    tsOpen: BigInt(minute) * MIN,
+    tsEvent: BigInt(minute + 1) * MIN,
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 1,
+    vwap: close,
+    trades: 1,
+  }) as Bar;
 
 async function rows(chunks: Chunk<Bar>[]): Promise<FeatureRow[]> {
   const op = computeIndicators({ indicators: [indicatorSpec({ id: "sma", name: "sma", period: 3 }, [])], evictIdleNs: 10n * MIN });

@@ -2,7 +2,16 @@
 import { describe, expect, it } from "vitest";
 import { addBarToOhlcv, addTradeToOhlcv, emptyOhlcv, ohlcvVwap, type OhlcvBar } from "../../operators/ohlcvAccumulator.ts";
 
-const bar = (tsOpen: number, o: number, h: number, l: number, c: number, volume: number, vwap: number, trades: number): OhlcvBar => ({ tsOpen: BigInt(tsOpen), open: o, high: h, low: l, close: c, volume, vwap, trades });
+const bar = (tsOpen: number, o: number, h: number, l: number, c: number, volume: number, vwap: number, trades: number): OhlcvBar => ({
+  tsOpen: BigInt(tsOpen),
+  open: o,
+  high: h,
+  low: l,
+  close: c,
+  volume,
+  vwap,
+  trades,
+});
 
 describe("ohlcvAccumulator", () => {
   it("starts empty: high −∞, low +∞, nothing traded", () => {

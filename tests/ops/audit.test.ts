@@ -17,7 +17,12 @@ describe("audit trail", () => {
       expect(first.prevHash).toBe(GENESIS_HASH);
       expect(first.details).toBe('{"big":"12","pipeline":{"a":1,"b":2,"name":"p"}}'); // canonical: sorted keys, bigint as text
       const rows = await readAuditLog(db);
-      expect(rows.map((r) => [r.seq, r.action])).toEqual([[1n, "config.start"], [2n, "run.start"], [3n, "model.installed"], [4n, "run.stop"]]);
+      expect(rows.map((r) => [r.seq, r.action])).toEqual([
+        [1n, "config.start"],
+        [2n, "run.start"],
+        [3n, "model.installed"],
+        [4n, "run.stop"],
+      ]);
       expect(rows[1]!.prevHash).toBe(rows[0]!.hash);
       expect(rows[0]!.tsNs).toBe(1_700_000_000_001_000_000n);
       expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 4, headHash: rows[3]!.hash, problems: [] });
@@ -31,7 +36,9 @@ describe("audit trail", () => {
       // Rewriting the hash too moves the break to the next row's link.
       const r3 = (await readAuditLog(db))[2]!;
       await db.run(`UPDATE audit_log SET hash = $1 WHERE seq = 3`, [auditHash(r3)]);
-      expect((await verifyAuditChain(db)).problems).toEqual([{ seq: 4n, problem: expect.stringMatching(/prev_hash .* does not match the hash of the row before/) }]);
+      expect((await verifyAuditChain(db)).problems).toEqual([
+        { seq: 4n, problem: expect.stringMatching(/prev_hash .* does not match the hash of the row before/) },
+      ]);
 
       // A removed row: the sequence jumps and the link breaks.
       await db.run(`DELETE FROM audit_log WHERE seq = 2`);

@@ -46,12 +46,23 @@ describe("ops HTTP server", () => {
         while (!text.includes(s)) text += new TextDecoder().decode((await reader.read()).value);
       };
       await readUntil("event: status");
-      const signal: Signal = { id: "p:signals:AAPL:1", pipeline: "p", symbol: "AAPL", tsEvent: 1_736_150_400_000_000_000n, action: "buy", strength: 0.5, reason: "test", inputs: { close: 101.5 } };
+      const signal: Signal = {
+        id: "p:signals:AAPL:1",
+        pipeline: "p",
+        symbol: "AAPL",
+        tsEvent: 1_736_150_400_000_000_000n,
+        action: "buy",
+        strength: 0.5,
+        reason: "test",
+        inputs: { close: 101.5 },
+      };
       feed.outputs("signals", "signal", [signal]);
       await readUntil("event: signal");
       await readUntil("event: price");
       ac.abort();
-      expect(text).toContain(`event: signal\ndata: {"v":1,"type":"signal","id":"p:signals:AAPL:1","pipeline":"p","symbol":"AAPL","tsEvent":"1736150400000000000","action":"buy"`);
+      expect(text).toContain(
+        `event: signal\ndata: {"v":1,"type":"signal","id":"p:signals:AAPL:1","pipeline":"p","symbol":"AAPL","tsEvent":"1736150400000000000","action":"buy"`,
+      );
       expect(text).toContain(`event: price\ndata: {"symbol":"AAPL","timeMs":1736150400000,"close":101.5}`);
       expect(feed.latestSignals(10)).toHaveLength(1);
     } finally {

@@ -96,7 +96,10 @@ describe("ops on a live run", () => {
         await live.start();
         await ops.running();
         const ready = await fetch(`${base}readyz`);
-        expect([ready.status, await ready.json()]).toEqual([200, { ready: true, checks: { nats: { ok: true }, duckdb: { ok: true }, consumers: { ok: true } } }]);
+        expect([ready.status, await ready.json()]).toEqual([
+          200,
+          { ready: true, checks: { nats: { ok: true }, duckdb: { ok: true }, consumers: { ok: true } } },
+        ]);
         expect(await (await fetch(`${base}healthz`)).json()).toEqual({ status: "ok" });
 
         // Subscribe to /events first, then publish: the stream must carry a signal.
@@ -135,7 +138,12 @@ describe("ops on a live run", () => {
 
         // JSON API.
         const status = (await (await fetch(`${base}api/status`)).json()) as Record<string, unknown>;
-        expect(status).toMatchObject({ runId: "live-ops-1", pipeline: "ops-test", state: "running", counters: { inputs: c.inputs, deadLetters: 1, late: 0, outputs: c.outputs } });
+        expect(status).toMatchObject({
+          runId: "live-ops-1",
+          pipeline: "ops-test",
+          state: "running",
+          counters: { inputs: c.inputs, deadLetters: 1, late: 0, outputs: c.outputs },
+        });
         expect((status.watermark as { ns: string }).ns).toMatch(/^17361/);
         const { signals } = (await (await fetch(`${base}api/signals?limit=5`)).json()) as { signals: { id: string; tsEvent: string }[] };
         expect(signals).toHaveLength(5);
@@ -145,7 +153,7 @@ describe("ops on a live run", () => {
         expect([bad.status, ((await bad.json()) as { error: string }).error]).toEqual([400, 'limit must be an integer from 1 to 500, got "x"']);
         const prices = (await (await fetch(`${base}api/prices`)).json()) as { prices: Record<string, unknown[]> };
         expect(Object.keys(prices.prices).sort()).toEqual(["AAPL", "MSFT"]);
-        expect((await (await fetch(`${base}api/dead-letters`)).json())).toMatchObject({ deadLetters: [{ stage: "decode", subject: "md.trades.BAD" }] });
+        expect(await (await fetch(`${base}api/dead-letters`)).json()).toMatchObject({ deadLetters: [{ stage: "decode", subject: "md.trades.BAD" }] });
         expect((await fetch(`${base}nope`)).status).toBe(404);
 
         // The dashboard and its chart library, from node_modules.
@@ -156,7 +164,11 @@ describe("ops on a live run", () => {
         expect(html).not.toMatch(/https?:\/\/(?!localhost)/); // no CDN
         const vendor = await fetch(`${base}vendor/lightweight-charts.js`);
         expect(vendor.status).toBe(200);
-        expect(Buffer.from(await vendor.arrayBuffer()).equals(readFileSync(join(import.meta.dirname, "../../node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js")))).toBe(true);
+        expect(
+          Buffer.from(await vendor.arrayBuffer()).equals(
+            readFileSync(join(import.meta.dirname, "../../node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js")),
+          ),
+        ).toBe(true);
         expect((await fetch(`${base}dashboard.js`)).status).toBe(200);
 
         if (existsSync(CHROMIUM)) await screenshotDashboard(base, join(tmpdir(), "tickflow-dashboard.png"));
@@ -196,11 +208,21 @@ describe("ops on a live run", () => {
             if (r.status === 503) break;
             await new Promise((res) => setTimeout(res, 50));
           }
-          expect(body).toMatchObject({ ready: false, checks: { nats: { ok: false, reason: expect.stringMatching(/^disconnected from NATS .*; reconnecting/) }, duckdb: { ok: true }, consumers: { ok: true } } });
+          expect(body).toMatchObject({
+            ready: false,
+            checks: {
+              nats: { ok: false, reason: expect.stringMatching(/^disconnected from NATS .*; reconnecting/) },
+              duckdb: { ok: true },
+              consumers: { ok: true },
+            },
+          });
           expect((await fetch(`${ops.url}healthz`)).status).toBe(200); // alive, just not ready
           await db.close();
           const r = await fetch(`${ops.url}readyz`);
-          expect([r.status, ((await r.json()) as { checks: { duckdb: unknown } }).checks.duckdb]).toEqual([503, { ok: false, reason: expect.stringMatching(/DuckDB .*test\.duckdb: DuckDB .* is closed/) }]);
+          expect([r.status, ((await r.json()) as { checks: { duckdb: unknown } }).checks.duckdb]).toEqual([
+            503,
+            { ok: false, reason: expect.stringMatching(/DuckDB .*test\.duckdb: DuckDB .* is closed/) },
+          ]);
         } finally {
           await ops.close();
         }
@@ -225,8 +247,13 @@ async function screenshotDashboard(base: string, path: string): Promise<void> {
     await page.goto(base);
     await page.waitForFunction(() => (globalThis as unknown as { tickflowDashboard?: { ready: boolean } }).tickflowDashboard?.ready === true);
     await page.waitForSelector("#signals tr");
-    expect(await page.evaluate(() => (globalThis as unknown as { tickflowDashboard: { symbols(): string[] } }).tickflowDashboard.symbols().sort())).toEqual(["AAPL", "MSFT"]);
-    expect(await page.evaluate(() => (globalThis as unknown as { tickflowDashboard: { points(s: string): number } }).tickflowDashboard.points("AAPL"))).toBeGreaterThan(10);
+    expect(await page.evaluate(() => (globalThis as unknown as { tickflowDashboard: { symbols(): string[] } }).tickflowDashboard.symbols().sort())).toEqual([
+      "AAPL",
+      "MSFT",
+    ]);
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { tickflowDashboard: { points(s: string): number } }).tickflowDashboard.points("AAPL")),
+    ).toBeGreaterThan(10);
     expect(await page.locator("#chart canvas").count()).toBeGreaterThan(0);
     expect(await page.locator("#state").textContent()).toBe("running");
     await page.screenshot({ path, fullPage: true });

@@ -3,7 +3,12 @@
 import { describe, expect, test } from "vitest";
 import { KeyedRateLimiter, TokenBucket } from "../../ops/rateLimiter.ts";
 
-const manualClock = (t = 0) => ({ t, nowMs() { return this.t; } });
+const manualClock = (t = 0) => ({
+  t,
+  nowMs() {
+    return this.t;
+  },
+});
 
 describe("TokenBucket", () => {
   test("allows a burst up to capacity, then blocks with the time until one token is back", () => {

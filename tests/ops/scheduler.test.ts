@@ -12,7 +12,13 @@ const fakeClock = { nowMs: () => Date.now() }; // Date is faked below
 
 async function scheduler(db: Database, delays: number[] = []): Promise<Scheduler> {
   const audit = await AuditLog.open(db, { actor: "test", nowNs: () => BigInt(Date.now()) * 1_000_000n });
-  return new Scheduler({ db, audit, clock: fakeClock, timezone: "UTC", retry: { attempts: 3, baseMs: 100, maxMs: 1000, random: () => 0.5, sleep: async (ms) => void delays.push(ms) } });
+  return new Scheduler({
+    db,
+    audit,
+    clock: fakeClock,
+    timezone: "UTC",
+    retry: { attempts: 3, baseMs: 100, maxMs: 1000, random: () => 0.5, sleep: async (ms) => void delays.push(ms) },
+  });
 }
 
 afterEach(() => {
@@ -25,7 +31,14 @@ describe("scheduler", () => {
       vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: new Date("2025-01-06T02:59:30Z") });
       const s = await scheduler(db);
       const ran: number[] = [];
-      s.register({ ...compactJob("0 3 * * *"), run: async (ctx) => { ran.push(ctx.nowMs()); await ctx.db.run("CHECKPOINT"); return "checkpointed"; } });
+      s.register({
+        ...compactJob("0 3 * * *"),
+        run: async (ctx) => {
+          ran.push(ctx.nowMs());
+          await ctx.db.run("CHECKPOINT");
+          return "checkpointed";
+        },
+      });
       expect(s.list()).toEqual([expect.objectContaining({ name: "compact", cron: "0 3 * * *", nextRunMs: Date.parse("2025-01-06T03:00:00Z") })]);
       s.start();
       await vi.advanceTimersByTimeAsync(29_000);
@@ -39,9 +52,21 @@ describe("scheduler", () => {
 
       const runs = await readJobRuns(db);
       expect(runs[0]!.durationMs).toBeGreaterThanOrEqual(0); // on the fake clock, which timers advance while the job awaits DuckDB
-      expect(runs).toEqual([{ job: "compact", startedAtMs: Date.parse("2025-01-06T03:00:00Z"), durationMs: expect.any(Number), status: "ok", attempts: 1, params: "{}", result: "checkpointed" }]);
+      expect(runs).toEqual([
+        {
+          job: "compact",
+          startedAtMs: Date.parse("2025-01-06T03:00:00Z"),
+          durationMs: expect.any(Number),
+          status: "ok",
+          attempts: 1,
+          params: "{}",
+          result: "checkpointed",
+        },
+      ]);
       const audit = await readAuditLog(db);
-      expect(audit.map((a) => [a.action, a.subject, JSON.parse(a.details)])).toEqual([["job.run", "compact", { attempts: 1, durationMs: expect.any(Number), params: {}, result: "checkpointed", status: "ok" }]]);
+      expect(audit.map((a) => [a.action, a.subject, JSON.parse(a.details)])).toEqual([
+        ["job.run", "compact", { attempts: 1, durationMs: expect.any(Number), params: {}, result: "checkpointed", status: "ok" }],
+      ]);
     });
   });
 
@@ -51,7 +76,16 @@ describe("scheduler", () => {
       const delays: number[] = [];
       const s = await scheduler(db, delays);
       let calls = 0;
-      s.register({ name: "flaky-report", description: "always fails", cron: "30 3 * * *", params: { to: "desk" }, run: async ({ attempt }) => { calls++; throw new Error(`mail server down (attempt ${attempt})`); } });
+      s.register({
+        name: "flaky-report",
+        description: "always fails",
+        cron: "30 3 * * *",
+        params: { to: "desk" },
+        run: async ({ attempt }) => {
+          calls++;
+          throw new Error(`mail server down (attempt ${attempt})`);
+        },
+      });
       s.start();
       await vi.advanceTimersByTimeAsync(1_000);
       await s.settled();
@@ -70,7 +104,15 @@ describe("scheduler", () => {
     await withDatabase(async (db) => {
       const s = await scheduler(db);
       let calls = 0;
-      s.register({ name: "once-flaky", description: "", cron: "0 0 * * *", run: async () => { if (++calls === 1) throw new Error("busy"); return "done"; } });
+      s.register({
+        name: "once-flaky",
+        description: "",
+        cron: "0 0 * * *",
+        run: async () => {
+          if (++calls === 1) throw new Error("busy");
+          return "done";
+        },
+      });
       expect(await s.runNow("once-flaky")).toMatchObject({ status: "ok", attempts: 2, result: "done" });
       await expect(s.runNow("nope")).rejects.toThrow(/no job named "nope"; declared jobs: once-flaky/);
     });
@@ -83,7 +125,15 @@ describe("scheduler", () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       let started = 0;
-      const slow: JobDefinition = { name: "slow", description: "", cron: "* * * * * *", run: async () => { started++; await gate; } };
+      const slow: JobDefinition = {
+        name: "slow",
+        description: "",
+        cron: "* * * * * *",
+        run: async () => {
+          started++;
+          await gate;
+        },
+      };
       s.register(slow);
       s.start();
       await vi.advanceTimersByTimeAsync(600); // 00:00:01: first run starts and blocks
@@ -118,8 +168,8 @@ describe("scheduler", () => {
       const { DeadLetterMessage } = await import("../../schemas/deadLetter.ts");
       const day = 86_400_000_000_000n;
       const now = 1_736_000_000_000n; // ms
-      await startRunRecord(db, { runId: "old", pipeline: "p", mode: "live", startedAt: (now * 1_000_000n) - 40n * day });
-      await startRunRecord(db, { runId: "new", pipeline: "p", mode: "live", startedAt: (now * 1_000_000n) - 1n * day });
+      await startRunRecord(db, { runId: "old", pipeline: "p", mode: "live", startedAt: now * 1_000_000n - 40n * day });
+      await startRunRecord(db, { runId: "new", pipeline: "p", mode: "live", startedAt: now * 1_000_000n - 1n * day });
       const sink = new DuckDbSink(db);
       const letter = (ref: string) => ({ stage: "decode", subject: "md.trades.X", ref, reason: "bad", payload: "{}" });
       await sink.writeOutputs(DeadLetterMessage, "old", [letter("a"), letter("b")], 0n);

@@ -52,16 +52,22 @@ describe("parsePipeline errors", () => {
   });
 
   it("reports a bad source type with the allowed ones", () => {
-    expect(loadError("name: p\nsources:\n  t: { type: trades }\nnodes: {}\n").message).toBe('p.yaml:3:14: at sources.t.type: Invalid option: expected one of "trade"|"bar"|"news"');
+    expect(loadError("name: p\nsources:\n  t: { type: trades }\nnodes: {}\n").message).toBe(
+      'p.yaml:3:14: at sources.t.type: Invalid option: expected one of "trade"|"bar"|"news"',
+    );
   });
 
   it("reports a bad sequencing duration", () => {
-    expect(loadError("name: p\nsources:\n  t: { type: trade }\nsequencing: { maxDelay: 5s5 }\nnodes: {}\n").message).toMatch(/^p\.yaml:4:25: at sequencing\.maxDelay: must be a duration like 500ms/);
+    expect(loadError("name: p\nsources:\n  t: { type: trade }\nsequencing: { maxDelay: 5s5 }\nnodes: {}\n").message).toMatch(
+      /^p\.yaml:4:25: at sequencing\.maxDelay: must be a duration like 500ms/,
+    );
   });
 
   it("reports an unknown operator and lists the known ones", () => {
     const e = loadError(`${HEAD}  bars:\n    op: barz\n    in: trades\n`);
-    expect(e.message).toMatch(/^p\.yaml:7:9: at nodes\.bars\.op: unknown operator "barz"; known operators: bars, indicators, scoreSentiment, sentimentAsOf, momentumRule\b/);
+    expect(e.message).toMatch(
+      /^p\.yaml:7:9: at nodes\.bars\.op: unknown operator "barz"; known operators: bars, indicators, scoreSentiment, sentimentAsOf, momentumRule\b/,
+    );
     expect(e.path).toEqual(["nodes", "bars", "op"]);
     expect([e.file, e.line, e.col]).toEqual(["p.yaml", 7, 9]);
   });
@@ -89,7 +95,9 @@ describe("parsePipeline errors", () => {
   });
 
   it("reports an unknown input name and lists each source and node once", () => {
-    expect(loadError(`${HEAD}  bars:\n    op: bars\n    in: tradez\n    params: { timeframe: 1m }\n`).message).toBe('p.yaml:8:9: at nodes.bars.in: unknown input "tradez"; sources and nodes are: trades, news, bars');
+    expect(loadError(`${HEAD}  bars:\n    op: bars\n    in: tradez\n    params: { timeframe: 1m }\n`).message).toBe(
+      'p.yaml:8:9: at nodes.bars.in: unknown input "tradez"; sources and nodes are: trades, news, bars',
+    );
     // An input of a list: the path ends with the index; "s" (already compiled) is listed once.
     const e = loadError(`${HEAD}  s:\n    op: scoreSentiment\n    in: news\n  j:\n    op: sentimentAsOf\n    in: [q, s]\n`);
     expect(e.message).toBe('p.yaml:11:10: at nodes.j.in.0: unknown input "q"; sources and nodes are: trades, news, s, j');
@@ -98,8 +106,12 @@ describe("parsePipeline errors", () => {
   it("reports an input of the wrong kind", () => {
     const e = loadError(`${HEAD}  ind:\n    op: indicators\n    in: trades\n    params: { set: [{ id: e, name: ema, period: 3 }] }\n`);
     expect(e.message).toBe('p.yaml:8:9: at nodes.ind.in: operator indicators expects bar items as input 1 (bars), but "trades" gives trade items');
-    const second = loadError(`${HEAD}${BARS}  ind:\n    op: indicators\n    in: bars\n    params: { set: [{ id: e, name: ema, period: 3 }] }\n  j:\n    op: sentimentAsOf\n    in: [ind, news]\n`);
-    expect(second.message).toBe('p.yaml:16:15: at nodes.j.in.1: operator sentimentAsOf expects scoredNews items as input 2 (sentiment), but "news" gives news items');
+    const second = loadError(
+      `${HEAD}${BARS}  ind:\n    op: indicators\n    in: bars\n    params: { set: [{ id: e, name: ema, period: 3 }] }\n  j:\n    op: sentimentAsOf\n    in: [ind, news]\n`,
+    );
+    expect(second.message).toBe(
+      'p.yaml:16:15: at nodes.j.in.1: operator sentimentAsOf expects scoredNews items as input 2 (sentiment), but "news" gives news items',
+    );
   });
 
   it("reports a cycle with its trail", () => {
@@ -121,7 +133,9 @@ nodes:
   });
 
   it("reports a node that reuses a source's name", () => {
-    expect(loadError(`${HEAD}  news:\n    op: scoreSentiment\n    in: news\n`).message).toBe('p.yaml:6:3: at nodes.news: "news" is already the name of a source');
+    expect(loadError(`${HEAD}  news:\n    op: scoreSentiment\n    in: news\n`).message).toBe(
+      'p.yaml:6:3: at nodes.news: "news" is already the name of a source',
+    );
   });
 
   const indicators = (entries: string): string => `${HEAD}${BARS}  ind:\n    op: indicators\n    in: bars\n    params:\n      set:\n${entries}`; // entries from line 15
@@ -143,37 +157,59 @@ nodes:
 
   it("rejects a nats sink on a kind that has no subject, and a sink on an unknown input", () => {
     const e = loadError(`${indicators("        - { id: e, name: ema, period: 3 }\n")}sinks:\n  - { type: duckdb, in: ind }\n  - { type: nats, in: ind }\n`);
-    expect(e.message).toMatch(/^p\.yaml:18:13: at sinks\.1\.type: a nats sink takes trade, bar, news, signal\b.*; "ind" gives features items \(record them with a duckdb sink instead\)$/);
-    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: nats, in: barz }\n`).message).toBe('p.yaml:11:23: at sinks.0.in: unknown input "barz"; sources and nodes are: trades, news, bars');
+    expect(e.message).toMatch(
+      /^p\.yaml:18:13: at sinks\.1\.type: a nats sink takes trade, bar, news, signal\b.*; "ind" gives features items \(record them with a duckdb sink instead\)$/,
+    );
+    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: nats, in: barz }\n`).message).toBe(
+      'p.yaml:11:23: at sinks.0.in: unknown input "barz"; sources and nodes are: trades, news, bars',
+    );
   });
 
   it("reports an unknown sink type with the known ones, and a bad sink parameter with the sink's example", () => {
-    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: kafka, in: bars }\n`).message).toBe('p.yaml:11:13: at sinks.0.type: unknown sink type "kafka"; known sink types: nats, duckdb, console, webhook');
-    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: console, in: bars, params: { format: xml } }\n`).message).toMatch(/^p\.yaml:11:50: at sinks\.0\.params\.format: .*"text".*"json".* \(sink console; example: \{ type: console, in: signals, params: \{ format: text \} \}\)$/);
-    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: duckdb, in: bars, params: { table: x } }\n`).message).toMatch(/^p\.yaml:11:41: at sinks\.0\.params\.table: unknown key "table" \(sink duckdb/);
+    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: kafka, in: bars }\n`).message).toBe(
+      'p.yaml:11:13: at sinks.0.type: unknown sink type "kafka"; known sink types: nats, duckdb, console, webhook',
+    );
+    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: console, in: bars, params: { format: xml } }\n`).message).toMatch(
+      /^p\.yaml:11:50: at sinks\.0\.params\.format: .*"text".*"json".* \(sink console; example: \{ type: console, in: signals, params: \{ format: text \} \}\)$/,
+    );
+    expect(loadError(`${HEAD}${BARS}sinks:\n  - { type: duckdb, in: bars, params: { table: x } }\n`).message).toMatch(
+      /^p\.yaml:11:41: at sinks\.0\.params\.table: unknown key "table" \(sink duckdb/,
+    );
   });
 
   it("reports an unknown source connector and a bad connector parameter", () => {
     const src = (s: string) => `name: p\nsources:\n  trades: ${s}\nnodes:\n  bars: { op: bars, in: trades, params: { timeframe: 1m } }\n`;
-    expect(loadError(src("{ type: trade, connector: kafka }")).message).toBe('p.yaml:3:37: at sources.trades.connector: unknown connector "kafka"; known connectors: jetstream, binance, file');
-    expect(loadError(src("{ type: trade, params: { subjects: [] } }")).message).toMatch(/^p\.yaml:3:46: at sources\.trades\.params\.subjects: .*connector jetstream/);
-    expect(loadError(src('{ type: trade, subjects: ["a.>"], params: { subjects: ["b.>"] } }')).message).toMatch(/at sources\.trades\.params\.subjects: subjects given twice/);
+    expect(loadError(src("{ type: trade, connector: kafka }")).message).toBe(
+      'p.yaml:3:37: at sources.trades.connector: unknown connector "kafka"; known connectors: jetstream, binance, file',
+    );
+    expect(loadError(src("{ type: trade, params: { subjects: [] } }")).message).toMatch(
+      /^p\.yaml:3:46: at sources\.trades\.params\.subjects: .*connector jetstream/,
+    );
+    expect(loadError(src('{ type: trade, subjects: ["a.>"], params: { subjects: ["b.>"] } }')).message).toMatch(
+      /at sources\.trades\.params\.subjects: subjects given twice/,
+    );
   });
 
   it("locates errors in JSON declarations too", () => {
-    const json = '{\n  "name": "p",\n  "sources": { "t": { "type": "trade" } },\n  "nodes": { "b": { "op": "bars", "in": "t", "params": { "timeframe": "1x" } } }\n}\n';
+    const json =
+      '{\n  "name": "p",\n  "sources": { "t": { "type": "trade" } },\n  "nodes": { "b": { "op": "bars", "in": "t", "params": { "timeframe": "1x" } } }\n}\n';
     expect(loadError(json, "p.json").message).toMatch(/^p\.json:4:71: at nodes\.b\.params\.timeframe: must be a timeframe/);
   });
 
   it("names the file when it cannot be read", async () => {
-    await expect(loadPipeline("pipelines/does-not-exist.yaml")).rejects.toThrow(/^pipelines\/does-not-exist\.yaml: at \(top level\): cannot read the pipeline file \(ENOENT\)$/);
+    await expect(loadPipeline("pipelines/does-not-exist.yaml")).rejects.toThrow(
+      /^pipelines\/does-not-exist\.yaml: at \(top level\): cannot read the pipeline file \(ENOENT\)$/,
+    );
   });
 });
 
 describe("shipped pipelines", () => {
   it("momentum-sentiment loads: trades → bars → indicators, news → sentiment, joined → signals", async () => {
     const p = await loadPipeline("pipelines/momentum-sentiment.yaml");
-    expect(p.sources.map((s) => [s.name, s.kind, s.rank])).toEqual([["trades", "trade", 0], ["news", "news", 1]]);
+    expect(p.sources.map((s) => [s.name, s.kind, s.rank])).toEqual([
+      ["trades", "trade", 0],
+      ["news", "news", 1],
+    ]);
     expect(p.nodes.map((n) => `${n.name}:${n.kind}`)).toEqual(["bars:bar", "indicators:features", "sentiment:scoredNews", "joined:features", "signals:signal"]);
     expect(p.outputs).toEqual(["signals", "joined"]);
     expect(p.sinks.map((s) => `${s.type}:${s.input}`)).toEqual(["nats:signals", "duckdb:signals", "duckdb:joined", "console:signals"]);

@@ -20,7 +20,11 @@ import { orclBars } from "../trading/pipelineHelpers.ts";
 const pipelineFile = (name: string) => fileURLToPath(new URL(`../../pipelines/${name}`, import.meta.url));
 
 async function recordBars(db: Database, bars: readonly Bar[]): Promise<void> {
-  await new DuckDbSink(db).writeInputs(BarMessage, bars, bars.map((b, i) => ({ subject: `md.bars.1d.${b.symbol}`, streamSeq: BigInt(i + 1) })));
+  await new DuckDbSink(db).writeInputs(
+    BarMessage,
+    bars,
+    bars.map((b, i) => ({ subject: `md.bars.1d.${b.symbol}`, streamSeq: BigInt(i + 1) })),
+  );
 }
 
 /** LEAKY ON PURPOSE: emits bar t's row only when bar t+1 arrives, with nextClose = bar t+1's close, stamped t. */
@@ -31,24 +35,32 @@ const peekNextClose = def({
   output: "features",
   params: z.strictObject({}),
   example: "",
-  build: () => ([bars]) =>
-    (bars as Observable<Chunk<Bar>>).pipe(
-      chunkOperator<Bar, FeatureRow>(() => {
-        let prev: Bar | undefined;
-        const row = (b: Bar, next?: Bar): FeatureRow => ({ id: `${b.symbol}:1d:${b.tsEvent}`, symbol: b.symbol, tsEvent: b.tsEvent, timeframe: "1d", values: next ? { close: b.close, nextClose: next.close } : { close: b.close } });
-        return {
-          onItems(items, out) {
-            for (const b of items) {
-              if (prev) out.push(row(prev, b));
-              prev = b;
-            }
-          },
-          onWatermark(w, out) {
-            if (w === WATERMARK_END && prev) out.push(row(prev));
-          },
-        };
-      }),
-    ) as Observable<Chunk<unknown>>,
+  build:
+    () =>
+    ([bars]) =>
+      (bars as Observable<Chunk<Bar>>).pipe(
+        chunkOperator<Bar, FeatureRow>(() => {
+          let prev: Bar | undefined;
+          const row = (b: Bar, next?: Bar): FeatureRow => ({
+            id: `${b.symbol}:1d:${b.tsEvent}`,
+            symbol: b.symbol,
+            tsEvent: b.tsEvent,
+            timeframe: "1d",
+            values: next ? { close: b.close, nextClose: next.close } : { close: b.close },
+          });
+          return {
+            onItems(items, out) {
+              for (const b of items) {
+                if (prev) out.push(row(prev, b));
+                prev = b;
+              }
+            },
+            onWatermark(w, out) {
+              if (w === WATERMARK_END && prev) out.push(row(prev));
+            },
+          };
+        }),
+      ) as Observable<Chunk<unknown>>,
 });
 
 const LEAKY_YAML = `

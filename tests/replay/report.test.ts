@@ -19,11 +19,17 @@ const pipelineFile = (name: string) => fileURLToPath(new URL(`../../pipelines/${
 async function twoRuns() {
   return withDatabase(async (db) => {
     const bars = orclBars();
-    await new DuckDbSink(db).writeInputs(BarMessage, bars, bars.map((_, i) => ({ subject: "md.bars.1d.ORCL", streamSeq: BigInt(i + 1) })));
+    await new DuckDbSink(db).writeInputs(
+      BarMessage,
+      bars,
+      bars.map((_, i) => ({ subject: "md.bars.1d.ORCL", streamSeq: BigInt(i + 1) })),
+    );
     await replay({ pipeline: await loadPipeline(pipelineFile("sma-crossover.yaml")), db, runId: "sma" });
     await replay({ pipeline: await loadPipeline(pipelineFile("momentum-trading.yaml")), db, runId: "momentum" });
     await expect(loadReportRun(db, "nope")).rejects.toThrow(ReportError);
-    await expect(loadReportRun(db, "nope")).rejects.toThrow(/run nope has no equity snapshots.*Runs with equity: sma, momentum|Runs with equity: momentum, sma/);
+    await expect(loadReportRun(db, "nope")).rejects.toThrow(
+      /run nope has no equity snapshots.*Runs with equity: sma, momentum|Runs with equity: momentum, sma/,
+    );
     return { bars, runs: [await loadReportRun(db, "sma"), await loadReportRun(db, "momentum")] };
   });
 }
@@ -59,7 +65,18 @@ describe("tickflow report", async () => {
   it.skipIf(!existsSync(CHROMIUM))(`renders offline in headless Chromium (needs ${CHROMIUM}: apt-get install -y chromium)`, async () => {
     const { chromium } = await import("playwright-core");
     const { dir, cleanup } = tempDir();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
     try {
       const file = join(dir, "report.html");
       writeFileSync(file, html);
@@ -67,7 +84,9 @@ describe("tickflow report", async () => {
       const errors: string[] = [];
       const external: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("request", (r) => { if (!r.url().startsWith("file:")) external.push(r.url()); });
+      page.on("request", (r) => {
+        if (!r.url().startsWith("file:")) external.push(r.url());
+      });
       await page.goto(`file://${file}`);
       await page.waitForSelector("body[data-rendered=true]");
       expect(errors).toEqual([]);

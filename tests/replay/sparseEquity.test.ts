@@ -7,7 +7,18 @@ const DAY = 86_400_000_000_000n;
 const T0 = 1_104_537_600_000_000_000n; // 2005-01-01
 
 function snapshot(day: number, equity: number): EquitySnapshot {
-  return { account: "paper", tsEvent: T0 + BigInt(day) * DAY, cash: equity, equity, grossExposure: 0, netExposure: 0, marginUsed: 0, realizedPnl: equity - 100_000, unrealizedPnl: 0, commission: 0 } as unknown as EquitySnapshot;
+  return {
+    account: "paper",
+    tsEvent: T0 + BigInt(day) * DAY,
+    cash: equity,
+    equity,
+    grossExposure: 0,
+    netExposure: 0,
+    marginUsed: 0,
+    realizedPnl: equity - 100_000,
+    unrealizedPnl: 0,
+    commission: 0,
+  } as unknown as EquitySnapshot;
 }
 
 describe("summarizeBacktest with sparse (on_fill) equity snapshots", () => {

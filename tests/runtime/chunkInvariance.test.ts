@@ -42,7 +42,13 @@ async function runCut(p: CompiledPipeline, input: Input, cuts: readonly number[]
     const watermark = to < input.items.length ? input.items[to]!.tsEvent : input.items[to - 1]!.tsEvent;
     batches.push({ sources: input.sources.subarray(from, to), items: input.items.slice(from, to), watermark });
   }
-  const driver = new RunDriver({ pipeline: p, runId: "test", mode: "check", input: MemoryInput.of(batches), outputs: p.outputs.map((node) => ({ port: sink, node })) });
+  const driver = new RunDriver({
+    pipeline: p,
+    runId: "test",
+    mode: "check",
+    input: MemoryInput.of(batches),
+    outputs: p.outputs.map((node) => ({ port: sink, node })),
+  });
   return { summary: await driver.execute(), outputs: sink.byNode };
 }
 
@@ -95,7 +101,11 @@ describe("chunking invariance of momentum-sentiment", () => {
   it("gives the same outputs with one item per batch", async () => {
     const small = simulatedInput(pipeline, 4_000);
     const whole = await runCut(pipeline, small, []);
-    const single = await runCut(pipeline, small, Array.from({ length: small.items.length - 1 }, (_, i) => i + 1));
+    const single = await runCut(
+      pipeline,
+      small,
+      Array.from({ length: small.items.length - 1 }, (_, i) => i + 1),
+    );
     expect(single.summary.digest).toBe(whole.summary.digest);
     expect(single.outputs).toEqual(whole.outputs);
   });

@@ -141,11 +141,16 @@ describe("Sequencer", () => {
 
   describe("property: released order is the global order", () => {
     // Per-source streams sorted by time (ties allowed); seq = position in its stream.
-    const streams = fc.array(fc.array(fc.bigInt({ min: 0n, max: 50n }), { maxLength: 30 }), { minLength: 1, maxLength: 4 }).map((ss) =>
-      ss.map((ts) => [...ts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))),
-    );
+    const streams = fc
+      .array(fc.array(fc.bigInt({ min: 0n, max: 50n }), { maxLength: 30 }), { minLength: 1, maxLength: 4 })
+      .map((ss) => ss.map((ts) => [...ts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))));
     type Step = { kind: "add"; source: number } | { kind: "release" };
-    const run = (sources: bigint[][], picks: number[], releaseEvery: boolean[], maxDelay: bigint): { out: Sequenced<string>[]; accepted: Sequenced<string>[]; late: number } => {
+    const run = (
+      sources: bigint[][],
+      picks: number[],
+      releaseEvery: boolean[],
+      maxDelay: bigint,
+    ): { out: Sequenced<string>[]; accepted: Sequenced<string>[]; late: number } => {
       const s = new Sequencer<string>(sources.length, maxDelay);
       const next = sources.map(() => 0);
       const out: Sequenced<string>[] = [];
@@ -190,23 +195,34 @@ describe("Sequencer", () => {
 
     it("equals the sorted inputs for any interleaving of sorted streams (nothing is late)", () => {
       fc.assert(
-        fc.property(streams, fc.array(fc.nat(), { minLength: 1, maxLength: 50 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }), (sources, picks, rel) => {
-          const { out, accepted, late } = run(sources, picks, rel, 0n);
-          expect(late).toBe(0);
-          const all = sources.flatMap((ts, k) => ts.map((t, j) => ({ source: k, rank: k, ts: t, seq: BigInt(j), item: `${k}:${j}` })));
-          expect(accepted.length).toBe(all.length);
-          expect(out.map((e) => e.item)).toEqual([...all].sort(compareSequenced).map((e) => e.item));
-        }),
+        fc.property(
+          streams,
+          fc.array(fc.nat(), { minLength: 1, maxLength: 50 }),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }),
+          (sources, picks, rel) => {
+            const { out, accepted, late } = run(sources, picks, rel, 0n);
+            expect(late).toBe(0);
+            const all = sources.flatMap((ts, k) => ts.map((t, j) => ({ source: k, rank: k, ts: t, seq: BigInt(j), item: `${k}:${j}` })));
+            expect(accepted.length).toBe(all.length);
+            expect(out.map((e) => e.item)).toEqual([...all].sort(compareSequenced).map((e) => e.item));
+          },
+        ),
         { numRuns: 300 },
       );
     });
 
     it("with a delay bound, releases every accepted input exactly once, in order", () => {
       fc.assert(
-        fc.property(streams, fc.array(fc.nat(), { minLength: 1, maxLength: 50 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }), fc.bigInt({ min: 0n, max: 20n }), (sources, picks, rel, delay) => {
-          const { out, accepted } = run(sources, picks, rel, delay);
-          expect(out.map((e) => e.item)).toEqual([...accepted].sort(compareSequenced).map((e) => e.item));
-        }),
+        fc.property(
+          streams,
+          fc.array(fc.nat(), { minLength: 1, maxLength: 50 }),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }),
+          fc.bigInt({ min: 0n, max: 20n }),
+          (sources, picks, rel, delay) => {
+            const { out, accepted } = run(sources, picks, rel, delay);
+            expect(out.map((e) => e.item)).toEqual([...accepted].sort(compareSequenced).map((e) => e.item));
+          },
+        ),
         { numRuns: 300 },
       );
     });

@@ -13,10 +13,15 @@ describe("JSON Schema files", () => {
   });
 
   it("describe the wire form a subscriber receives", () => {
-    const schema = JSON.parse(readFileSync(join(JSON_SCHEMA_DIR, "signal.v1.schema.json"), "utf8")) as { properties: Record<string, { const?: unknown; enum?: unknown[] }>; required: string[] };
+    const schema = JSON.parse(readFileSync(join(JSON_SCHEMA_DIR, "signal.v1.schema.json"), "utf8")) as {
+      properties: Record<string, { const?: unknown; enum?: unknown[] }>;
+      required: string[];
+    };
     expect(schema.properties.v!.const).toBe(1);
     expect(schema.properties.action!.enum).toEqual(["buy", "sell", "flat"]);
-    const wire = SignalMessage.encode(SignalMessage.create({ id: "p:n:AAPL:1", pipeline: "p", symbol: "AAPL", tsEvent: 1n, action: "buy", strength: 1, reason: "r", inputs: {} }));
+    const wire = SignalMessage.encode(
+      SignalMessage.create({ id: "p:n:AAPL:1", pipeline: "p", symbol: "AAPL", tsEvent: 1n, action: "buy", strength: 1, reason: "r", inputs: {} }),
+    );
     for (const k of schema.required) expect(wire).toHaveProperty(k);
   });
 });

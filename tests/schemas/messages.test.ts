@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { BarMessage, FeatureRowMessage, MessageValidationError, NewsMessage, SignalMessage, TradeMessage, nsToIso, parseTimeNs, timeframeNs } from "../../schemas/index.ts";
+import {
+  BarMessage,
+  FeatureRowMessage,
+  MessageValidationError,
+  NewsMessage,
+  SignalMessage,
+  TradeMessage,
+  nsToIso,
+  parseTimeNs,
+  timeframeNs,
+} from "../../schemas/index.ts";
 
 const trade = { v: 1, type: "trade", id: "t1", symbol: "AAPL", tsEvent: "1704205800123456789", price: 187.5, size: 100 };
 
@@ -12,7 +22,14 @@ describe("TradeMessage", () => {
   });
 
   it("names the message and field of a non-positive price", () => {
-    const err = (() => { try { TradeMessage.decode({ ...trade, price: -3 }, "md.trades.AAPL #4412"); return undefined; } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        TradeMessage.decode({ ...trade, price: -3 }, "md.trades.AAPL #4412");
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(MessageValidationError);
     expect((err as MessageValidationError).field).toBe("price");
     expect((err as Error).message).toBe('trade message md.trades.AAPL #4412: field "price" must be a positive finite number, got -3');
@@ -27,17 +44,36 @@ describe("TradeMessage", () => {
 
   it("round-trips any valid trade through bytes and DuckDB rows", () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 2n ** 62n }), fc.double({ min: 1e-6, max: 1e6, noNaN: true }), fc.double({ min: 1e-3, max: 1e9, noNaN: true }), (ts, price, size) => {
-        const t = TradeMessage.create({ id: "x", symbol: "MSFT", tsEvent: ts, price, size });
-        expect(TradeMessage.decodeBytes(TradeMessage.encodeBytes(t), "rt")).toEqual(t);
-        expect(TradeMessage.fromRow(TradeMessage.toRow(t))).toEqual(t);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 2n ** 62n }),
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+        fc.double({ min: 1e-3, max: 1e9, noNaN: true }),
+        (ts, price, size) => {
+          const t = TradeMessage.create({ id: "x", symbol: "MSFT", tsEvent: ts, price, size });
+          expect(TradeMessage.decodeBytes(TradeMessage.encodeBytes(t), "rt")).toEqual(t);
+          expect(TradeMessage.fromRow(TradeMessage.toRow(t))).toEqual(t);
+        },
+      ),
     );
   });
 });
 
 describe("BarMessage", () => {
-  const bar = { v: 1, type: "bar", symbol: "AAPL", timeframe: "1m", tsOpen: "0", tsEvent: "60000000000", open: 10, high: 12, low: 9, close: 11, volume: 5, vwap: 10.5, trades: 3 };
+  const bar = {
+    v: 1,
+    type: "bar",
+    symbol: "AAPL",
+    timeframe: "1m",
+    tsOpen: "0",
+    tsEvent: "60000000000",
+    open: 10,
+    high: 12,
+    low: 9,
+    close: 11,
+    volume: 5,
+    vwap: 10.5,
+    trades: 3,
+  };
   it("accepts a consistent bar and rejects high < low and unknown timeframes", () => {
     expect(BarMessage.decode(bar, "b").high).toBe(12);
     expect(() => BarMessage.decode({ ...bar, high: 8 }, "b")).toThrow(/field "high" must be >= low/);
@@ -65,7 +101,16 @@ describe("NewsMessage", () => {
 });
 
 describe("SignalMessage", () => {
-  const signal = { id: "p:signals:AAPL:1", pipeline: "p", symbol: "AAPL", tsEvent: 1n, action: "buy" as const, strength: 0.8, reason: "emaFast > emaSlow", inputs: { rsi: 25.5, trend: "up", gated: false, sentiment: null } };
+  const signal = {
+    id: "p:signals:AAPL:1",
+    pipeline: "p",
+    symbol: "AAPL",
+    tsEvent: 1n,
+    action: "buy" as const,
+    strength: 0.8,
+    reason: "emaFast > emaSlow",
+    inputs: { rsi: 25.5, trend: "up", gated: false, sentiment: null },
+  };
   it("round-trips the inputs record of scalars through bytes and a DuckDB row (JSON text)", () => {
     const s = SignalMessage.create(signal);
     expect(SignalMessage.decodeBytes(SignalMessage.encodeBytes(s), "rt")).toEqual(s);
@@ -89,7 +134,9 @@ describe("FeatureRowMessage", () => {
       expect(() => FeatureRowMessage.create({ ...row, values: { ...row.values, ema: bad } })).toThrow(/field "values\.ema"/);
     }
     // NaN becomes null in JSON: a subscriber must not read it back as a value.
-    expect(() => FeatureRowMessage.decodeBytes('{"v":1,"type":"features","id":"a","symbol":"A","tsEvent":"1","values":{"x":null}}', "r")).toThrow(/field "values\.x"/);
+    expect(() => FeatureRowMessage.decodeBytes('{"v":1,"type":"features","id":"a","symbol":"A","tsEvent":"1","values":{"x":null}}', "r")).toThrow(
+      /field "values\.x"/,
+    );
   });
   it("keeps values through a DuckDB row", () => {
     const f = FeatureRowMessage.create(row);

@@ -3,7 +3,13 @@ import { DuckDbSink } from "../../sinks/duckDbSink.ts";
 import { TradeMessage, SignalMessage, type Trade } from "../../schemas/index.ts";
 import { withDatabase } from "../helpers/duckdb.ts";
 
-const trades: Trade[] = Array.from({ length: 5000 }, (_, i) => ({ id: `t${i}`, symbol: i % 2 ? "AAPL" : "MSFT", tsEvent: 1704205800123456789n + BigInt(i), price: 100 + i / 100, size: 1 + (i % 7) }));
+const trades: Trade[] = Array.from({ length: 5000 }, (_, i) => ({
+  id: `t${i}`,
+  symbol: i % 2 ? "AAPL" : "MSFT",
+  tsEvent: 1704205800123456789n + BigInt(i),
+  price: 100 + i / 100,
+  size: 1 + (i % 7),
+}));
 
 describe("DuckDbSink", () => {
   it("records inputs in columnar batches with full nanosecond timestamps, once per id", async () => {
@@ -18,9 +24,18 @@ describe("DuckDbSink", () => {
         "SELECT count(*) n, min(ts_event)::VARCHAR ts, epoch_ns(min(ts_event)) ns, max(stream_seq) seq FROM trades",
       );
       expect(rows[0]).toEqual({ n: 5000n, ts: "2024-01-02 14:30:00.123456789", ns: 1704205800123456789n, seq: 5000n });
-      const cols = await db.query<{ column_name: string; data_type: string }>("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'trades' ORDER BY ordinal_position");
+      const cols = await db.query<{ column_name: string; data_type: string }>(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'trades' ORDER BY ordinal_position",
+      );
       expect(cols.map((c) => `${c.column_name}:${c.data_type}`)).toEqual([
-        "id:VARCHAR", "symbol:VARCHAR", "ts_event:TIMESTAMP_NS", "price:DOUBLE", "size:DOUBLE", "side:VARCHAR", "subject:VARCHAR", "stream_seq:BIGINT",
+        "id:VARCHAR",
+        "symbol:VARCHAR",
+        "ts_event:TIMESTAMP_NS",
+        "price:DOUBLE",
+        "size:DOUBLE",
+        "side:VARCHAR",
+        "subject:VARCHAR",
+        "stream_seq:BIGINT",
       ]);
     });
   });
@@ -28,12 +43,24 @@ describe("DuckDbSink", () => {
   it("keeps outputs of different runs apart", async () => {
     await withDatabase(async (db) => {
       const sink = new DuckDbSink(db);
-      const s = SignalMessage.create({ id: "p:AAPL:1", pipeline: "p", symbol: "AAPL", tsEvent: 1n, action: "buy", strength: 0.5, reason: "x", inputs: { rsi: 40 } });
+      const s = SignalMessage.create({
+        id: "p:AAPL:1",
+        pipeline: "p",
+        symbol: "AAPL",
+        tsEvent: 1n,
+        action: "buy",
+        strength: 0.5,
+        reason: "x",
+        inputs: { rsi: 40 },
+      });
       await sink.writeOutputs(SignalMessage, "run-a", [s], 0n);
       await sink.writeOutputs(SignalMessage, "run-b", [s], 0n);
       await sink.writeOutputs(SignalMessage, "run-b", [s], 0n);
       const rows = await db.query<{ run_id: string; n: bigint }>("SELECT run_id, count(*) n FROM signals GROUP BY run_id ORDER BY run_id");
-      expect(rows).toEqual([{ run_id: "run-a", n: 1n }, { run_id: "run-b", n: 1n }]);
+      expect(rows).toEqual([
+        { run_id: "run-a", n: 1n },
+        { run_id: "run-b", n: 1n },
+      ]);
     });
   });
 });

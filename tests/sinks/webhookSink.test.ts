@@ -53,7 +53,16 @@ async function withServer<T>(respond: Respond, fn: (url: string, received: Recei
 const ok: Respond = (_n, res) => res.writeHead(204).end();
 
 function signal(i: number): Signal {
-  return SignalMessage.create({ id: `p:signals:ORCL:${i}`, pipeline: "p", symbol: "ORCL", tsEvent: BigInt(i) * 1_000_000_000n, action: i % 2 ? "buy" : "sell", strength: 0.5, reason: `test ${i}`, inputs: { rsi: 40 + i } });
+  return SignalMessage.create({
+    id: `p:signals:ORCL:${i}`,
+    pipeline: "p",
+    symbol: "ORCL",
+    tsEvent: BigInt(i) * 1_000_000_000n,
+    action: i % 2 ? "buy" : "sell",
+    strength: 0.5,
+    reason: `test ${i}`,
+    inputs: { rsi: 40 + i },
+  });
 }
 
 const sink = (url: string, o: Partial<WebhookOptions> = {}) =>
@@ -74,11 +83,28 @@ describe("webhook sink: requests", () => {
       const items = [signal(1), signal(2), signal(3)];
       await write(sink(url, { batchSize: 2 }), state, items, 10n);
       expect(received).toHaveLength(2);
-      expect(received.map((r) => [r.method, r.path])).toEqual([["POST", "/hook"], ["POST", "/hook"]]);
-      expect(JSON.parse(received[0]!.body)).toEqual({ run: "run-1", node: "signals", kind: "signal", firstSeq: "10", items: [SignalMessage.encode(items[0]!), SignalMessage.encode(items[1]!)] });
-      expect(JSON.parse(received[1]!.body)).toEqual({ run: "run-1", node: "signals", kind: "signal", firstSeq: "12", items: [SignalMessage.encode(items[2]!)] });
+      expect(received.map((r) => [r.method, r.path])).toEqual([
+        ["POST", "/hook"],
+        ["POST", "/hook"],
+      ]);
+      expect(JSON.parse(received[0]!.body)).toEqual({
+        run: "run-1",
+        node: "signals",
+        kind: "signal",
+        firstSeq: "10",
+        items: [SignalMessage.encode(items[0]!), SignalMessage.encode(items[1]!)],
+      });
+      expect(JSON.parse(received[1]!.body)).toEqual({
+        run: "run-1",
+        node: "signals",
+        kind: "signal",
+        firstSeq: "12",
+        items: [SignalMessage.encode(items[2]!)],
+      });
       // The wire JSON exactly: key order, the timestamp as a decimal string.
-      expect(received[1]!.body).toBe(`{"run":"run-1","node":"signals","kind":"signal","firstSeq":"12","items":[${JSON.stringify(SignalMessage.encode(items[2]!))}]}`);
+      expect(received[1]!.body).toBe(
+        `{"run":"run-1","node":"signals","kind":"signal","firstSeq":"12","items":[${JSON.stringify(SignalMessage.encode(items[2]!))}]}`,
+      );
       expect(received[0]!.headers).toMatchObject({ "content-type": "application/json", authorization: "Bearer x", "idempotency-key": "run-1:signals:10" });
       expect(received[1]!.headers["idempotency-key"]).toBe("run-1:signals:12");
     });
@@ -103,40 +129,54 @@ describe("webhook sink: requests", () => {
 
   it("honours Retry-After on 429 (as a floor under the backoff)", async () => {
     const waits: number[] = [];
-    await withServer((n, res) => (n === 0 ? res.writeHead(429, { "Retry-After": "2" }).end() : res.writeHead(200).end()), async (url, received, state) => {
-      await write(sink(url, { sleep: async (ms) => void waits.push(ms) }), state, [signal(1)]);
-      expect(received).toHaveLength(2);
-      expect(waits).toEqual([2000]);
-    });
+    await withServer(
+      (n, res) => (n === 0 ? res.writeHead(429, { "Retry-After": "2" }).end() : res.writeHead(200).end()),
+      async (url, received, state) => {
+        await write(sink(url, { sleep: async (ms) => void waits.push(ms) }), state, [signal(1)]);
+        expect(received).toHaveLength(2);
+        expect(waits).toEqual([2000]);
+      },
+    );
   });
 
   it("a 400 fails at once: the error names the url, the status and the first 200 bytes of the body", async () => {
     const body = `${"x".repeat(200)}TAIL`;
-    await withServer((_n, res) => res.writeHead(400, { "Content-Type": "text/plain" }).end(body), async (url, received, state) => {
-      const err = await write(sink(url), state, [signal(1)]).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(WebhookDeliveryError);
-      const msg = (err as Error).message;
-      expect(msg).toContain(`webhook ${url} refused 1 signal item(s) of node signals (run run-1, first seq 0): HTTP 400 Bad Request: "${"x".repeat(200)}…"`);
-      expect(msg).not.toContain("TAIL");
-      expect(msg).toMatch(/not retried \(only network errors, timeouts, 5xx and 429 are\): fix the receiver/);
-      expect(received).toHaveLength(1);
-    });
+    await withServer(
+      (_n, res) => res.writeHead(400, { "Content-Type": "text/plain" }).end(body),
+      async (url, received, state) => {
+        const err = await write(sink(url), state, [signal(1)]).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WebhookDeliveryError);
+        const msg = (err as Error).message;
+        expect(msg).toContain(`webhook ${url} refused 1 signal item(s) of node signals (run run-1, first seq 0): HTTP 400 Bad Request: "${"x".repeat(200)}…"`);
+        expect(msg).not.toContain("TAIL");
+        expect(msg).toMatch(/not retried \(only network errors, timeouts, 5xx and 429 are\): fix the receiver/);
+        expect(received).toHaveLength(1);
+      },
+    );
   });
 
   it("a request that times out is retried under the same key", async () => {
     // The first request is never answered.
-    await withServer((n, res) => (n === 0 ? undefined : res.writeHead(200).end()), async (url, received, state) => {
-      await write(sink(url, { timeoutMs: 200 }), state, [signal(1)], 3n);
-      expect(received.map((r) => r.headers["idempotency-key"])).toEqual(["run-1:signals:3", "run-1:signals:3"]);
-    });
+    await withServer(
+      (n, res) => (n === 0 ? undefined : res.writeHead(200).end()),
+      async (url, received, state) => {
+        await write(sink(url, { timeoutMs: 200 }), state, [signal(1)], 3n);
+        expect(received.map((r) => r.headers["idempotency-key"])).toEqual(["run-1:signals:3", "run-1:signals:3"]);
+      },
+    );
   });
 
   it("gives up after `attempts` failures, saying how many, the last error and what to do", async () => {
-    await withServer((_n, res) => res.writeHead(502).end("bad gateway"), async (url, received, state) => {
-      const err = await write(sink(url, { attempts: 3, sleep: async () => undefined }), state, [signal(1)]).catch((e: unknown) => e);
-      expect((err as Error).message).toMatch(/not delivered after 3 attempt\(s\), last: HTTP 502 Bad Gateway: "bad gateway"; the batch is not committed: check that the receiver is up/);
-      expect(received).toHaveLength(3);
-    });
+    await withServer(
+      (_n, res) => res.writeHead(502).end("bad gateway"),
+      async (url, received, state) => {
+        const err = await write(sink(url, { attempts: 3, sleep: async () => undefined }), state, [signal(1)]).catch((e: unknown) => e);
+        expect((err as Error).message).toMatch(
+          /not delivered after 3 attempt\(s\), last: HTTP 502 Bad Gateway: "bad gateway"; the batch is not committed: check that the receiver is up/,
+        );
+        expect(received).toHaveLength(3);
+      },
+    );
   });
 
   it("retries a refused connection (nothing listening on the port)", async () => {
@@ -149,17 +189,24 @@ describe("webhook sink: requests", () => {
 
 describe("webhook sink: declaration", () => {
   const load = (params: string) => () =>
-    parsePipeline(`name: hooks\nsources:\n  bars: { type: bar }\nnodes:\n  rows: { op: indicators, in: bars, params: { set: [{ id: rsi, name: rsi, period: 2 }] } }\nsinks:\n  - type: webhook\n    in: rows\n    params: ${params}\n`, "hooks.yaml");
+    parsePipeline(
+      `name: hooks\nsources:\n  bars: { type: bar }\nnodes:\n  rows: { op: indicators, in: bars, params: { set: [{ id: rsi, name: rsi, period: 2 }] } }\nsinks:\n  - type: webhook\n    in: rows\n    params: ${params}\n`,
+      "hooks.yaml",
+    );
 
   it("refuses a url that is not http(s), and bad params, naming the file, the line and the sink's example", () => {
-    expect(load(`{ url: "ftp://127.0.0.1/hook" }`)).toThrow(/^hooks\.yaml:9:\d+: at sinks\.0\.params\.url: must be an http:\/\/ or https:\/\/ URL.*\(sink webhook; example: \{ type: webhook, in: signals, params: \{ url: "http:\/\/127\.0\.0\.1:8080\/hook"/);
+    expect(load(`{ url: "ftp://127.0.0.1/hook" }`)).toThrow(
+      /^hooks\.yaml:9:\d+: at sinks\.0\.params\.url: must be an http:\/\/ or https:\/\/ URL.*\(sink webhook; example: \{ type: webhook, in: signals, params: \{ url: "http:\/\/127\.0\.0\.1:8080\/hook"/,
+    );
     expect(load(`{ url: "not a url" }`)).toThrow(/at sinks\.0\.params\.url: must be an http/);
     expect(load(`{ url: "http://127.0.0.1/hook", attempts: 11 }`)).toThrow(/^hooks\.yaml:9:\d+: at sinks\.0\.params\.attempts: .*10/);
     expect(load(`{ url: "http://127.0.0.1/hook", timeout: 5 }`)).toThrow(/at sinks\.0\.params\.timeout: /);
     expect(load(`{ url: "http://127.0.0.1/hook", timeout: "5 seconds" }`)).toThrow(/at sinks\.0\.params\.timeout: must be a duration like 500ms/);
     expect(load(`{ url: "http://127.0.0.1/hook", timeout: "0ms" }`)).toThrow(/at sinks\.0\.params\.timeout: must be at least 1ms/);
     expect(load(`{ url: "http://127.0.0.1/hook", retries: 3 }`)).toThrow(/at sinks\.0\.params\.retries: unknown key "retries"/);
-    expect(load(`{ url: "http://127.0.0.1/hook", headers: { Content-Type: text/plain } }`)).toThrow(/at sinks\.0\.params\.headers\.Content-Type: .*set by the sink/);
+    expect(load(`{ url: "http://127.0.0.1/hook", headers: { Content-Type: text/plain } }`)).toThrow(
+      /at sinks\.0\.params\.headers\.Content-Type: .*set by the sink/,
+    );
     expect(load(`{ url: "http://127.0.0.1/hook" }`)).not.toThrow();
   });
 

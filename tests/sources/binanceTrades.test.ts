@@ -2,11 +2,13 @@
 // written for the test), plus the raw single-stream form, the side mapping and the error messages.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BinanceFrameError, parseBinanceFrame, subscribeMessage, tradeStreamName, type BinanceFrame } from "../../sources/exchange/binanceTrades.ts";
+import { type BinanceFrameError, parseBinanceFrame, subscribeMessage, tradeStreamName, type BinanceFrame } from "../../sources/exchange/binanceTrades.ts";
 import { MessageValidationError } from "../../schemas/message.ts";
 import type { Trade } from "../../schemas/trade.ts";
 
-const lines = readFileSync(new URL("../fixtures/exchange/binance-trades.jsonl", import.meta.url), "utf8").trimEnd().split("\n");
+const lines = readFileSync(new URL("../fixtures/exchange/binance-trades.jsonl", import.meta.url), "utf8")
+  .trimEnd()
+  .split("\n");
 /** Frame numbers are 1-based, as on a connection: line n of the fixture is frame #n. */
 const parsed = lines.map((l, i) => parseBinanceFrame(l, i + 1));
 const trades = parsed.flatMap((r) => (r.kind === "trade" ? [r.trade] : []));
@@ -14,7 +16,11 @@ const errorOf = (r: BinanceFrame | undefined): BinanceFrameError => {
   if (r?.kind !== "error") throw new Error(`expected an error, got ${JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
   return r.error;
 };
-const frame = (data: Record<string, unknown>): string => JSON.stringify({ stream: "btcusdt@trade", data: { e: "trade", E: 1704205800109, s: "BTCUSDT", t: 1, p: "43000.12000000", q: "0.00123000", T: 1704205800108, m: false, M: true, ...data } });
+const frame = (data: Record<string, unknown>): string =>
+  JSON.stringify({
+    stream: "btcusdt@trade",
+    data: { e: "trade", E: 1704205800109, s: "BTCUSDT", t: 1, p: "43000.12000000", q: "0.00123000", T: 1704205800108, m: false, M: true, ...data },
+  });
 
 describe("parseBinanceFrame on the fixture", () => {
   it("reads 196 trades, ignores the subscription ack and the aggTrade event, rejects the 3 malformed frames", () => {
@@ -34,7 +40,14 @@ describe("parseBinanceFrame on the fixture", () => {
     const r = parsed[1]!;
     expect(r.kind).toBe("trade");
     expect(r.kind === "trade" && r.tradeId).toBe(3345678902n);
-    expect(trades[0]).toEqual({ id: "binance:BTCUSDT:3345678902", symbol: "BTCUSDT", tsEvent: 1704205800108_000_000n, price: 43000.02, size: 0.00077, side: "buy" } satisfies Trade);
+    expect(trades[0]).toEqual({
+      id: "binance:BTCUSDT:3345678902",
+      symbol: "BTCUSDT",
+      tsEvent: 1704205800108_000_000n,
+      price: 43000.02,
+      size: 0.00077,
+      side: "buy",
+    } satisfies Trade);
     const eth = trades.find((t) => t.symbol === "ETHUSDT")!;
     expect(eth).toEqual({ id: "binance:ETHUSDT:1298765433", symbol: "ETHUSDT", tsEvent: 1704205800188_000_000n, price: 2300.56, size: 1.2199, side: "sell" });
   });
@@ -92,7 +105,9 @@ describe("parseBinanceFrame forms and fields", () => {
   it("recognises non-trade frames and never throws on odd ones", () => {
     expect(parseBinanceFrame('{"result":null,"id":7}', 1)).toEqual({ kind: "ignored", reason: "response to request 7" });
     expect(parseBinanceFrame('{"e":"kline","E":1,"s":"BTCUSDT"}', 1).kind).toBe("ignored");
-    expect(errorOf(parseBinanceFrame('{"error":{"code":2,"msg":"Invalid request"},"id":1}', 3)).message).toBe('binance frame #3: the exchange refused request 1: {"code":2,"msg":"Invalid request"}');
+    expect(errorOf(parseBinanceFrame('{"error":{"code":2,"msg":"Invalid request"},"id":1}', 3)).message).toBe(
+      'binance frame #3: the exchange refused request 1: {"code":2,"msg":"Invalid request"}',
+    );
     expect(errorOf(parseBinanceFrame("[1,2]", 4)).message).toBe("binance frame #4: must be a JSON object, got [1,2]");
     expect(errorOf(parseBinanceFrame('{"hello":1}', 5)).message).toMatch(/^binance frame #5: is not a Binance stream frame/);
     expect(errorOf(parseBinanceFrame('{"stream":"btcusdt@trade","data":null}', 6)).field).toBe("data");

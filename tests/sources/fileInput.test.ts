@@ -68,7 +68,10 @@ interface Ran {
 }
 
 /** A live run of `p` with the connector the declaration names (openInput), every output node collected. */
-async function runLive(p: CompiledPipeline, extra: { runId?: string; recorder?: InputRecorder; services?: Services; journal?: RunJournal; deadLetters?: DeadLetterPort[] } = {}): Promise<Ran> {
+async function runLive(
+  p: CompiledPipeline,
+  extra: { runId?: string; recorder?: InputRecorder; services?: Services; journal?: RunJournal; deadLetters?: DeadLetterPort[] } = {},
+): Promise<Ran> {
   const runId = extra.runId ?? "live";
   const services = extra.services ?? new Services();
   const out = new CollectingOutput();
@@ -137,16 +140,27 @@ describe("file source: market CSV through the run driver", () => {
 
   it("refuses at load what cannot work, naming the file, the line and the connector's example", () => {
     const load = (params: string) => () =>
-      parsePipeline(`name: bad\nsources:\n  bars:\n    type: bar\n    connector: file\n    params: { ${params} }\nnodes: {}\nsinks:\n  - { type: duckdb, in: bars }\n`, "bad.yaml");
-    expect(load(`path: ${ORCL}`)).toThrow(/^bad\.yaml:6:\d+: at sources\.bars\.params\.symbol: a CSV market file has no symbol column: give symbol .*example: \{ type: bar, connector: file/);
-    expect(load("path: data/bars.dat")).toThrow(/^bad\.yaml:6:\d+: at sources\.bars\.params\.format: cannot tell the format of "bars\.dat" from its extension: give format: csv, jsonl or parquet/);
+      parsePipeline(
+        `name: bad\nsources:\n  bars:\n    type: bar\n    connector: file\n    params: { ${params} }\nnodes: {}\nsinks:\n  - { type: duckdb, in: bars }\n`,
+        "bad.yaml",
+      );
+    expect(load(`path: ${ORCL}`)).toThrow(
+      /^bad\.yaml:6:\d+: at sources\.bars\.params\.symbol: a CSV market file has no symbol column: give symbol .*example: \{ type: bar, connector: file/,
+    );
+    expect(load("path: data/bars.dat")).toThrow(
+      /^bad\.yaml:6:\d+: at sources\.bars\.params\.format: cannot tell the format of "bars\.dat" from its extension: give format: csv, jsonl or parquet/,
+    );
     expect(load("path: x.csv, symbol: ORCL, batch: 5")).toThrow(/at sources\.bars\.params\.batch: unknown key "batch"/);
     expect(load("path: x.parquet, format: xls")).toThrow(/at sources\.bars\.params\.format: .*"csv"/);
   });
 
   it("a file that is not there or does not hold the declared type fails the run before any batch, saying what to do", async () => {
-    await expect(runLive(barsPipeline("path: tests/fixtures/market/nope.txt, symbol: ORCL"))).rejects.toThrow(/file source "bars" \(tests\/fixtures\/market\/nope\.txt\): cannot read .*nope\.txt .*check params\.path \(relative paths are resolved against /);
-    const ticks = parsePipeline(`name: t\nsources:\n  ticks: { type: trade, connector: file, params: { path: ${ORCL}, symbol: ORCL } }\nnodes: {}\nsinks: [{ type: duckdb, in: ticks }]\n`);
+    await expect(runLive(barsPipeline("path: tests/fixtures/market/nope.txt, symbol: ORCL"))).rejects.toThrow(
+      /file source "bars" \(tests\/fixtures\/market\/nope\.txt\): cannot read .*nope\.txt .*check params\.path \(relative paths are resolved against /,
+    );
+    const ticks = parsePipeline(
+      `name: t\nsources:\n  ticks: { type: trade, connector: file, params: { path: ${ORCL}, symbol: ORCL } }\nnodes: {}\nsinks: [{ type: duckdb, in: ticks }]\n`,
+    );
     await expect(runLive(ticks)).rejects.toThrow(/the file holds 1d bars \(layout yahoo\), but the source is type trade: declare type: bar/);
   });
 });
@@ -163,7 +177,9 @@ describe("file source: live from the file, then replay from the recording", () =
         journal: new DuckDbRunJournal(db),
         deadLetters: [new DeadLetterRecorder("live-file", sink)],
       });
-      const recorded = await db.query<{ subject: string; n: bigint; first_seq: bigint }>(`SELECT subject, count(*) n, min(stream_seq) first_seq FROM bars GROUP BY subject`);
+      const recorded = await db.query<{ subject: string; n: bigint; first_seq: bigint }>(
+        `SELECT subject, count(*) n, min(stream_seq) first_seq FROM bars GROUP BY subject`,
+      );
       expect(recorded).toEqual([{ subject: fileSubject("bar", MALFORMED), n: 6n, first_seq: 2n }]);
       const letters = await db.query<{ ref: string }>(`SELECT ref FROM dead_letters WHERE run_id = 'live-file' ORDER BY out_seq`);
       expect(letters.map((l) => l.ref)).toEqual([4, 6, 8, 10].map((l) => `${MALFORMED}:${l}`));
@@ -179,7 +195,12 @@ describe("file source: live from the file, then replay from the recording", () =
     await withDatabase(async (db) => {
       const sink = new DuckDbSink(db);
       const p = barsPipeline(`path: ${ORCL}, symbol: ORCL`);
-      const live = await runLive(p, { runId: "live-orcl", services: new Services().provide(RECORDER, sink), recorder: new DuckDbInputRecorder(sink), journal: new DuckDbRunJournal(db) });
+      const live = await runLive(p, {
+        runId: "live-orcl",
+        services: new Services().provide(RECORDER, sink),
+        recorder: new DuckDbInputRecorder(sink),
+        journal: new DuckDbRunJournal(db),
+      });
       const again = await replay({ pipeline: p, db, runId: "replay-orcl" });
       expect(again.counters.inputs).toBe(30);
       expect(again.digest).toBe(live.summary.digest);
@@ -192,7 +213,11 @@ describe("file source: Parquet through DuckDB's reader", () => {
     const file = join(tmp.dir, "orcl.parquet");
     const bars = csvBars(ORCL);
     await withDatabase(async (db) => {
-      await new DuckDbSink(db).writeInputs(BarMessage, bars, bars.map((_b, i) => ({ subject: "md.bars.1d.ORCL", streamSeq: BigInt(i + 1) })));
+      await new DuckDbSink(db).writeInputs(
+        BarMessage,
+        bars,
+        bars.map((_b, i) => ({ subject: "md.bars.1d.ORCL", streamSeq: BigInt(i + 1) })),
+      );
       await db.run(`COPY (SELECT * FROM bars ORDER BY ts_event DESC) TO '${file}' (FORMAT parquet)`);
     });
     const r = await runLive(barsPipeline(`path: ${file}`));
@@ -212,7 +237,21 @@ describe("file source: Parquet through DuckDB's reader", () => {
       ) TO '${file}' (FORMAT parquet)`);
     });
     const r = await runLive(barsPipeline(`path: ${file}`));
-    expect(r.out.get<Bar>("bars")).toEqual([{ symbol: "ORCL", timeframe: "1d", tsOpen: 788400000000000000n, tsEvent: t("1994-12-31"), open: 2, high: 2.5, low: 1.5, close: 2.25, volume: 100, vwap: 2, trades: 0 }]);
+    expect(r.out.get<Bar>("bars")).toEqual([
+      {
+        symbol: "ORCL",
+        timeframe: "1d",
+        tsOpen: 788400000000000000n,
+        tsEvent: t("1994-12-31"),
+        open: 2,
+        high: 2.5,
+        low: 1.5,
+        close: 2.25,
+        volume: 100,
+        vwap: 2,
+        trades: 0,
+      },
+    ]);
     expect(r.dead.letters.map((l) => [l.stage, l.ref, l.field])).toEqual([["decode", `${file}:2`, "high"]]);
     expect(r.dead.letters[0]!.payload).toContain('"symbol":"ORCL"');
   });
@@ -222,7 +261,9 @@ describe("file source: Parquet through DuckDB's reader", () => {
     await withDatabase(async (db) => {
       await db.run(`COPY (SELECT 'ORCL' symbol, 1.0 price) TO '${file}' (FORMAT parquet)`);
     });
-    await expect(runLive(barsPipeline(`path: ${file}`))).rejects.toThrow(/a bar Parquet file needs the columns symbol VARCHAR, timeframe VARCHAR, ts_open TIMESTAMP_NS, .*missing timeframe, ts_open, ts_event, open, high, low, close, volume, vwap, trades \(it has symbol, price\)/);
+    await expect(runLive(barsPipeline(`path: ${file}`))).rejects.toThrow(
+      /a bar Parquet file needs the columns symbol VARCHAR, timeframe VARCHAR, ts_open TIMESTAMP_NS, .*missing timeframe, ts_open, ts_event, open, high, low, close, volume, vwap, trades \(it has symbol, price\)/,
+    );
   });
 });
 

@@ -21,8 +21,17 @@ describe("parseMarketFile layouts", () => {
     expect([r.kind, r.layout, r.kind === "bar" && r.timeframe, r.errors]).toEqual(["bar", "yahoo", "1d", []]);
     expect(bars(r)).toHaveLength(30);
     expect(bars(r)[0]).toEqual({
-      symbol: "SYM", timeframe: "1d", tsOpen: t("1995-01-03"), tsEvent: t("1995-01-04"),
-      open: 2.179012, high: 2.191358, low: 2.117284, close: 2.117284, volume: 36301200, vwap: (2.191358 + 2.117284 + 2.117284) / 3, trades: 0,
+      symbol: "SYM",
+      timeframe: "1d",
+      tsOpen: t("1995-01-03"),
+      tsEvent: t("1995-01-04"),
+      open: 2.179012,
+      high: 2.191358,
+      low: 2.117284,
+      close: 2.117284,
+      volume: 36301200,
+      vwap: (2.191358 + 2.117284 + 2.117284) / 3,
+      trades: 0,
     });
     // 1995-01-06 was a Friday: the bar still covers one day, not the weekend.
     expect(bars(r)[3]!.tsEvent - bars(r)[3]!.tsOpen).toBe(24n * H);
@@ -31,33 +40,73 @@ describe("parseMarketFile layouts", () => {
   it("daily with OpenInterest and zero volume (2006-day-001)", () => {
     const r = parse("2006-day-001.txt");
     expect([r.layout, r.kind === "bar" && r.timeframe, r.errors]).toEqual(["ohlcv", "1d", []]);
-    expect(bars(r)[0]).toMatchObject({ tsOpen: t("2006-01-02"), tsEvent: t("2006-01-03"), open: 3578.73, high: 3605.95, low: 3578.73, close: 3604.33, volume: 0 });
+    expect(bars(r)[0]).toMatchObject({
+      tsOpen: t("2006-01-02"),
+      tsEvent: t("2006-01-03"),
+      open: 3578.73,
+      high: 3605.95,
+      low: 3578.73,
+      close: 3604.33,
+      volume: 0,
+    });
   });
 
   it("split date and time columns with CRLF (2006-01-02-volume-min-001): 1-minute bars stamped at their end", () => {
     const r = parse("2006-01-02-volume-min-001.txt");
     expect([r.layout, r.kind === "bar" && r.timeframe, r.errors]).toEqual(["ohlcv-split-datetime", "1m", []]);
     expect(bars(r)).toHaveLength(30);
-    expect(bars(r)[0]).toMatchObject({ tsOpen: t("2006-01-02T09:00:00Z"), tsEvent: t("2006-01-02T09:01:00Z"), open: 3602, high: 3603, low: 3597, close: 3599, volume: 5699 });
+    expect(bars(r)[0]).toMatchObject({
+      tsOpen: t("2006-01-02T09:00:00Z"),
+      tsEvent: t("2006-01-02T09:01:00Z"),
+      open: 3602,
+      high: 3603,
+      low: 3597,
+      close: 3599,
+      volume: 5699,
+    });
     expect(bars(r)[29]!.tsEvent).toBe(t("2006-01-02T09:30:00Z"));
   });
 
   it("blank first header cell, daily (GOOG)", () => {
     const r = parse("GOOG.csv");
     expect([r.layout, r.kind === "bar" && r.timeframe, r.errors]).toEqual(["ohlcv", "1d", []]);
-    expect(bars(r)[0]).toMatchObject({ tsOpen: t("2004-08-19"), tsEvent: t("2004-08-20"), open: 100, high: 104.06, low: 95.96, close: 100.34, volume: 22351900 });
+    expect(bars(r)[0]).toMatchObject({
+      tsOpen: t("2004-08-19"),
+      tsEvent: t("2004-08-20"),
+      open: 100,
+      high: 104.06,
+      low: 95.96,
+      close: 100.34,
+      volume: 22351900,
+    });
   });
 
   it("blank first header cell, hourly with a space between date and time (EURUSD)", () => {
     const r = parse("EURUSD.csv");
     expect([r.layout, r.kind === "bar" && r.timeframe, r.errors]).toEqual(["ohlcv", "1h", []]);
-    expect(bars(r)[0]).toMatchObject({ tsOpen: t("2017-04-19T08:00:00Z"), tsEvent: t("2017-04-19T09:00:00Z"), open: 1.0716, high: 1.0722, low: 1.07083, close: 1.07219, volume: 1413 });
+    expect(bars(r)[0]).toMatchObject({
+      tsOpen: t("2017-04-19T08:00:00Z"),
+      tsEvent: t("2017-04-19T09:00:00Z"),
+      open: 1.0716,
+      high: 1.0722,
+      low: 1.07083,
+      close: 1.07219,
+      volume: 1413,
+    });
   });
 
   it("lower-case header with adjclose (sp500-2000)", () => {
     const r = parse("sp500-2000.csv");
     expect([r.layout, r.kind === "bar" && r.timeframe, r.errors]).toEqual(["yahoo", "1d", []]);
-    expect(bars(r)[0]).toMatchObject({ tsOpen: t("2000-01-03"), tsEvent: t("2000-01-04"), open: 1469.25, high: 1478, low: 1438.359985, close: 1455.219971, volume: 931800000 });
+    expect(bars(r)[0]).toMatchObject({
+      tsOpen: t("2000-01-03"),
+      tsEvent: t("2000-01-04"),
+      open: 1469.25,
+      high: 1478,
+      low: 1438.359985,
+      close: 1455.219971,
+      volume: 931800000,
+    });
   });
 
   it("ticks with millisecond times and O=H=L=C become trades (ticksample)", () => {
@@ -77,7 +126,9 @@ describe("parseMarketFile layouts", () => {
   });
 
   it("rejects a header without OHLC columns, naming the file", () => {
-    expect(() => parseMarketFile("Date,Price,Volume\n2024-01-02,1,2\n", { symbol: "X", file: "prices.csv" })).toThrow(/^prices\.csv:1: header "Date,Price,Volume" has no Open\/High\/Low\/Close columns/);
+    expect(() => parseMarketFile("Date,Price,Volume\n2024-01-02,1,2\n", { symbol: "X", file: "prices.csv" })).toThrow(
+      /^prices\.csv:1: header "Date,Price,Volume" has no Open\/High\/Low\/Close columns/,
+    );
   });
 
   it("infers the most common gap", () => {
@@ -116,10 +167,13 @@ describe("parseMarketFile malformed rows", () => {
   });
 
   it("reports a non-positive price and a negative volume by field", () => {
-    const r = parseMarketFile("Date,Open,High,Low,Close,Volume\n2024-01-02,0,1,0,1,5\n2024-01-03,1,2,1,2,-5\n2024-01-04,1,2,1,2,5\n", { symbol: "X", file: "x.csv" });
+    const r = parseMarketFile("Date,Open,High,Low,Close,Volume\n2024-01-02,0,1,0,1,5\n2024-01-03,1,2,1,2,-5\n2024-01-04,1,2,1,2,5\n", {
+      symbol: "X",
+      file: "x.csv",
+    });
     expect(r.errors.map((e) => [e.line, e.reason])).toEqual([
-      [2, "field \"open\" must be a positive finite number, got 0"],
-      [3, "field \"volume\" must be a non-negative finite number, got -5"],
+      [2, 'field "open" must be a positive finite number, got 0'],
+      [3, 'field "volume" must be a non-negative finite number, got -5'],
     ]);
     expect(bars(r)).toHaveLength(1);
   });

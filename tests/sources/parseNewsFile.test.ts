@@ -23,7 +23,14 @@ describe("parseNewsJsonl", () => {
   it("parses good lines: ISO with nanoseconds, integer nanoseconds, optional body, derived id, zones", () => {
     expect(news).toEqual([
       { id: "r1", source: "reuters", tsEvent: 1704205800123456789n, headline: "Apple beats estimates", symbols: ["AAPL"] },
-      { id: "simwire:1704205800000000001:2", source: "simwire", tsEvent: 1704205800000000001n, headline: "Microsoft cuts guidance", body: "Long text.", symbols: [] },
+      {
+        id: "simwire:1704205800000000001:2",
+        source: "simwire",
+        tsEvent: 1704205800000000001n,
+        headline: "Microsoft cuts guidance",
+        body: "Long text.",
+        symbols: [],
+      },
       { id: "reuters:1704207600000000000:12", source: "reuters", tsEvent: 1704207600000000000n, headline: "Zoned ok", symbols: [] },
     ]);
     expect("body" in news[0]!).toBe(false);

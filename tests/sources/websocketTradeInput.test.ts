@@ -2,7 +2,8 @@
 // through the run driver, across a dropped connection, into a DuckDB recording that replays to the same digest.
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import WebSocket, { WebSocketServer } from "ws";
+import type WebSocket from "ws";
+import { WebSocketServer } from "ws";
 import { describe, expect, it } from "vitest";
 import { CONNECTORS } from "../../app/connectors.ts";
 import { parsePipeline } from "../../app/loadPipeline.ts";
@@ -23,7 +24,9 @@ import { parseBinanceFrame } from "../../sources/exchange/binanceTrades.ts";
 import { WebSocketTradeInput } from "../../sources/websocketTradeInput.ts";
 import { withDatabase } from "../helpers/duckdb.ts";
 
-const FRAMES = readFileSync(new URL("../fixtures/exchange/binance-trades.jsonl", import.meta.url), "utf8").trimEnd().split("\n");
+const FRAMES = readFileSync(new URL("../fixtures/exchange/binance-trades.jsonl", import.meta.url), "utf8")
+  .trimEnd()
+  .split("\n");
 /** The fixture's valid trades in the order the pipeline must see them: event time, then trade id (the recorded stream_seq). */
 const EXPECTED: { trade: Trade; seq: bigint }[] = FRAMES.flatMap((l, i) => {
   const r = parseBinanceFrame(l, i + 1);
@@ -111,7 +114,10 @@ function startLive(url: string, runId: string, maxReconnects = 3): LiveHarness {
   if (!(input instanceof WebSocketTradeInput)) throw new Error(`connector binance opened ${input.name}`);
   const collect = new CollectingOutput();
   const dead = new CollectingDeadLetters();
-  const outputs: BoundOutput[] = [{ port: collect, node: "trades" }, { port: collect, node: "bars" }];
+  const outputs: BoundOutput[] = [
+    { port: collect, node: "trades" },
+    { port: collect, node: "bars" },
+  ];
   const driver = new RunDriver({ pipeline, runId, mode: "live", input, outputs, deadLetters: [dead] });
   const done = driver.execute();
   done.catch(() => undefined); // observed by the test; a failing test must not leave an unhandled rejection
@@ -128,7 +134,13 @@ async function stopLive(h: LiveHarness): Promise<RunSummary> {
 async function expectedBars(pipeline: CompiledPipeline): Promise<Bar[]> {
   const collect = new CollectingOutput();
   const trades = EXPECTED.map((e) => e.trade);
-  await new RunDriver({ pipeline, runId: "memory", mode: "replay", input: MemoryInput.chunked(trades, 37, trades[trades.length - 1]!.tsEvent + 1n), outputs: [{ port: collect, node: "bars" }] }).execute();
+  await new RunDriver({
+    pipeline,
+    runId: "memory",
+    mode: "replay",
+    input: MemoryInput.chunked(trades, 37, trades[trades.length - 1]!.tsEvent + 1n),
+    outputs: [{ port: collect, node: "bars" }],
+  }).execute();
   return collect.get<Bar>("bars");
 }
 
@@ -141,7 +153,9 @@ describe("binance connector declaration", () => {
     expect(() => parsePipeline("name: d\nsources:\n  trades: { type: trade, connector: binance, params: { symbols: [btcusdt] } }\nnodes: {}\n")).toThrow(
       /\(inline\):3:\d+: at sources\.trades\.params\.symbols\.0: must be an upper-case Binance symbol like BTCUSDT \(connector binance; example: /,
     );
-    expect(() => parsePipeline("name: d\nsources:\n  bars: { type: bar, connector: binance, params: { symbols: [BTCUSDT] } }\nnodes: {}\n")).toThrow(/connector binance gives trade messages, not bar/);
+    expect(() => parsePipeline("name: d\nsources:\n  bars: { type: bar, connector: binance, params: { symbols: [BTCUSDT] } }\nnodes: {}\n")).toThrow(
+      /connector binance gives trade messages, not bar/,
+    );
   });
 });
 
@@ -232,7 +246,10 @@ describe("binance connector on a local WebSocket server", () => {
         expect(live.counters.outputs.bars).toBeGreaterThan(20);
 
         const bySubject = await db.query<{ subject: string; n: bigint }>("SELECT subject, count(*) n FROM trades GROUP BY subject ORDER BY subject");
-        expect(bySubject).toEqual([{ subject: "exchange.binance.trades.BTCUSDT", n: 112n }, { subject: "exchange.binance.trades.ETHUSDT", n: 84n }]);
+        expect(bySubject).toEqual([
+          { subject: "exchange.binance.trades.BTCUSDT", n: 112n },
+          { subject: "exchange.binance.trades.ETHUSDT", n: 84n },
+        ]);
         const [seq] = await db.query<{ bad: bigint }>("SELECT count(*) bad FROM trades WHERE id <> 'binance:' || symbol || ':' || stream_seq::VARCHAR");
         expect(seq!.bad).toBe(0n);
         const [dl] = await db.query<{ n: bigint }>("SELECT count(*) n FROM dead_letters WHERE run_id = 'live-c' AND stage = 'decode'");
@@ -260,7 +277,11 @@ describe("binance connector on a local WebSocket server", () => {
 
   it("a quiet symbol does not hold the others back; a trade older than the released watermark is late; unsubscribed symbols are rejected", async () => {
     const T0 = 1704205800000;
-    const trade = (s: string, t: number, T: number): string => JSON.stringify({ stream: `${s.toLowerCase()}@trade`, data: { e: "trade", E: T + 1, s, t, p: s === "BTCUSDT" ? "43000.12000000" : "2300.50000000", q: "0.00123000", T, m: false, M: true } });
+    const trade = (s: string, t: number, T: number): string =>
+      JSON.stringify({
+        stream: `${s.toLowerCase()}@trade`,
+        data: { e: "trade", E: T + 1, s, t, p: s === "BTCUSDT" ? "43000.12000000" : "2300.50000000", q: "0.00123000", T, m: false, M: true },
+      });
     const ex = await startExchange((ws) => send(ws, [FRAMES[0]!, trade("BTCUSDT", 1, T0 + 1000), trade("BTCUSDT", 2, T0 + 1001)]));
     let h: LiveHarness | undefined;
     try {
@@ -273,7 +294,12 @@ describe("binance connector on a local WebSocket server", () => {
       expect(h.collect.get<Trade>("trades").map((t) => t.id)).toEqual(["binance:BTCUSDT:1", "binance:BTCUSDT:2", "binance:ETHUSDT:11"]);
       expect(summary.counters.late).toBe(1);
       const [late, unknown] = h.dead.letters;
-      expect([late!.stage, late!.subject, late!.ref, late!.field]).toEqual(["late", "exchange.binance.trades.ETHUSDT", "exchange.binance.trades.ETHUSDT #10", "tsEvent"]);
+      expect([late!.stage, late!.subject, late!.ref, late!.field]).toEqual([
+        "late",
+        "exchange.binance.trades.ETHUSDT",
+        "exchange.binance.trades.ETHUSDT #10",
+        "tsEvent",
+      ]);
       expect(late!.reason).toMatch(/^trade binance:ETHUSDT:10: event time \d+ is behind the watermark \d+ \(sequencing\.maxDelay 0s\)$/);
       expect([unknown!.stage, unknown!.field]).toEqual(["decode", "s"]);
       expect(unknown!.reason).toBe('binance frame #5: field "s" is SOLUSDT, which this run did not subscribe to (symbols: BTCUSDT, ETHUSDT)');
@@ -291,7 +317,9 @@ describe("binance connector on a local WebSocket server", () => {
       await until("the first 10 frames", () => h!.input.stats.frames >= 10);
       await ex.close(); // the connection drops and nothing listens on the port any more
       await expect(Promise.race([h.done, new Promise((r) => setTimeout(() => r("still running"), 5000))])).rejects.toThrow(
-        new RegExp(`^binance source: lost the connection to ${ex.url.replace(/\./g, "\\.")} and 2 reconnect attempt\\(s\\) failed \\(maxReconnects 2, reconnectDelay 50ms\\); last error: .*ECONNREFUSED`),
+        new RegExp(
+          `^binance source: lost the connection to ${ex.url.replace(/\./g, "\\.")} and 2 reconnect attempt\\(s\\) failed \\(maxReconnects 2, reconnectDelay 50ms\\); last error: .*ECONNREFUSED`,
+        ),
       );
       // The nine trades of frames 2..10 were drained into the run before it failed (a live run records them).
       expect(h.collect.get<Trade>("trades").map((t) => t.id)).toEqual(EXPECTED_IDS.slice(0, 9));

@@ -192,7 +192,13 @@ describe("cancel and replace", () => {
     b.submit(req({ type: "limit", limitPrice: 90, tsEvent: 0n }));
     b.onBar(bar(0, 100, 101, 99, 100));
     const r = b.replace("manual:AAA:0:0", { limitPrice: 99.5, qty: 20 }, MIN);
-    expect(Array.isArray(r) && orders(r)[0]).toMatchObject({ revision: 1, limitPrice: 99.5, qty: 20, tsSubmitted: MIN, reason: "replaced: qty 10 -> 20, limitPrice 90 -> 99.5" });
+    expect(Array.isArray(r) && orders(r)[0]).toMatchObject({
+      revision: 1,
+      limitPrice: 99.5,
+      qty: 20,
+      tsSubmitted: MIN,
+      reason: "replaced: qty 10 -> 20, limitPrice 90 -> 99.5",
+    });
     expect(fills(b.onBar(bar(1, 100, 101, 99, 100)))[0]).toMatchObject({ price: 99.5, qty: 20 });
   });
 
@@ -207,13 +213,9 @@ describe("cancel and replace", () => {
 
   it("rejects malformed requests with the reason", () => {
     const b = new PaperBroker(cfg());
-    const reasons = [
-      req({ qty: 0 }),
-      req({ qty: 1.5 }),
-      req({ type: "limit" }),
-      req({ type: "stop_limit", stopPrice: 1 }),
-      req({ limitPrice: 5 }),
-    ].map((r) => orders(b.submit(r))[0]!.reason);
+    const reasons = [req({ qty: 0 }), req({ qty: 1.5 }), req({ type: "limit" }), req({ type: "stop_limit", stopPrice: 1 }), req({ limitPrice: 5 })].map(
+      (r) => orders(b.submit(r))[0]!.reason,
+    );
     expect(reasons).toEqual([
       "qty must be a positive number, got 0",
       "qty 1.5 is not a whole number of lots (lotSize 1)",

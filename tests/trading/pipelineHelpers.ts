@@ -14,7 +14,10 @@ export const ORCL_FIXTURE = fileURLToPath(new URL("../fixtures/trading/orcl-1995
 
 /** The fixture without its provenance comment, as the importer would read the original file. */
 export function orclCsv(): string {
-  return readFileSync(ORCL_FIXTURE, "utf8").split("\n").filter((l) => !l.startsWith("#")).join("\n");
+  return readFileSync(ORCL_FIXTURE, "utf8")
+    .split("\n")
+    .filter((l) => !l.startsWith("#"))
+    .join("\n");
 }
 
 export function orclBars(): Bar[] {
@@ -29,6 +32,12 @@ export class Collect extends CollectingOutput {}
 /** Runs bars (source 0) through the pipeline in batches of `batch`, every output node collected. */
 export async function runBars(p: CompiledPipeline, bars: readonly Bar[], batch: number): Promise<{ out: Collect; summary: RunSummary }> {
   const out = new Collect();
-  const driver = new RunDriver({ pipeline: p, runId: "test", mode: "check", input: MemoryInput.chunked(bars, batch, WATERMARK_END), outputs: p.outputs.map((node) => ({ port: out, node })) });
+  const driver = new RunDriver({
+    pipeline: p,
+    runId: "test",
+    mode: "check",
+    input: MemoryInput.chunked(bars, batch, WATERMARK_END),
+    outputs: p.outputs.map((node) => ({ port: out, node })),
+  });
   return { out, summary: await driver.execute() };
 }

@@ -45,8 +45,18 @@ const bars = orclBars();
 
 /** The PaperBroker-level run of smaCrossover.test.ts (SMA computed inline there, by the indicator here). */
 function brokerLevel(): { events: BrokerEvent[]; broker: PaperBroker } {
-  const broker = new PaperBroker({ startingCash: 10_000, policy: { name: "orcl-next-open", onBars: "next_open", slippage: { bps: 5 } }, defaultCommission: { perUnit: 0.005, minimum: 1 } });
-  const strategy = new RuleStrategy({ name: "sma15", direction: "long_short", enterLong: { crossAbove: ["close", "sma15"] }, enterShort: { crossBelow: ["close", "sma15"] }, sizing: { kind: "fixed_units", units: 1000 } });
+  const broker = new PaperBroker({
+    startingCash: 10_000,
+    policy: { name: "orcl-next-open", onBars: "next_open", slippage: { bps: 5 } },
+    defaultCommission: { perUnit: 0.005, minimum: 1 },
+  });
+  const strategy = new RuleStrategy({
+    name: "sma15",
+    direction: "long_short",
+    enterLong: { crossAbove: ["close", "sma15"] },
+    enterShort: { crossBelow: ["close", "sma15"] },
+    sizing: { kind: "fixed_units", units: 1000 },
+  });
   const closes: number[] = [];
   const events: BrokerEvent[] = [];
   for (const bar of bars) {
@@ -91,8 +101,18 @@ describe("sma15-orcl pipeline (paperBroker on real ORCL daily bars)", async () =
   });
 
   it("gives the statistics of the pinned test (Sharpe, max drawdown, win rate 7/32)", () => {
-    const s = summarizeBacktest({ equity, fills, positions: [], orders: [] }, { buyAndHold: buyAndHoldOf(bars), startTs: bars[0]!.tsOpen, timeframe: "1d" }, { riskFreeRate: 0.02 })!;
-    const want = backtestStats({ equity: equityCurve(ref.events, 10_000, bars[0]!.tsOpen), trades: ref.broker.closedTrades, periodsPerYear: periodsPerYear("1d"), riskFreeRate: 0.02, buyAndHold: buyAndHoldOf(bars) });
+    const s = summarizeBacktest(
+      { equity, fills, positions: [], orders: [] },
+      { buyAndHold: buyAndHoldOf(bars), startTs: bars[0]!.tsOpen, timeframe: "1d" },
+      { riskFreeRate: 0.02 },
+    )!;
+    const want = backtestStats({
+      equity: equityCurve(ref.events, 10_000, bars[0]!.tsOpen),
+      trades: ref.broker.closedTrades,
+      periodsPerYear: periodsPerYear("1d"),
+      riskFreeRate: 0.02,
+      buyAndHold: buyAndHoldOf(bars),
+    });
     expect(s.stats.trades).toBe(32);
     expect(s.stats.winRate).toBe(7 / 32);
     for (const k of ["totalReturn", "cagr", "sharpe", "sortino", "maxDrawdown", "profitFactor", "sqn", "exposure", "buyAndHoldReturn", "expectancy"] as const) {

@@ -13,7 +13,14 @@ const SYMBOLS = ["AAA", "BBB"] as const;
 
 const barArb = (i: number) =>
   fc
-    .record({ o: fc.double({ min: 50, max: 150, noNaN: true }), a: fc.double({ min: 0, max: 5, noNaN: true }), b: fc.double({ min: 0, max: 5, noNaN: true }), c: fc.double({ min: 0, max: 1, noNaN: true }), vol: fc.integer({ min: 0, max: 500 }), s: fc.constantFrom(...SYMBOLS) })
+    .record({
+      o: fc.double({ min: 50, max: 150, noNaN: true }),
+      a: fc.double({ min: 0, max: 5, noNaN: true }),
+      b: fc.double({ min: 0, max: 5, noNaN: true }),
+      c: fc.double({ min: 0, max: 1, noNaN: true }),
+      vol: fc.integer({ min: 0, max: 500 }),
+      s: fc.constantFrom(...SYMBOLS),
+    })
     .map(({ o, a, b, c, vol, s }) => {
       const high = o + a;
       const low = Math.max(1, o - b);
@@ -31,17 +38,28 @@ const orderArb = fc.record({
   bracket: fc.boolean(),
 });
 
-const scenarioArb = fc.array(fc.tuple(fc.nat(), orderArb, fc.boolean()), { minLength: 5, maxLength: 60 }).chain((steps) =>
-  fc.tuple(fc.constant(steps), fc.tuple(...steps.map((_, i) => barArb(i)))),
-);
+const scenarioArb = fc
+  .array(fc.tuple(fc.nat(), orderArb, fc.boolean()), { minLength: 5, maxLength: 60 })
+  .chain((steps) => fc.tuple(fc.constant(steps), fc.tuple(...steps.map((_, i) => barArb(i)))));
 
 type GenOrder = typeof orderArb extends fc.Arbitrary<infer T> ? T : never;
 
 function toRequest(o: GenOrder, ts: bigint): OrderRequest {
   const limitPrice = o.type === "limit" || o.type === "stop_limit" ? o.px + o.off : undefined;
   const stopPrice = o.type === "stop" || o.type === "stop_limit" ? o.px : undefined;
-  const bracket = o.bracket && o.tif !== "ioc" ? (o.side === "buy" ? { stopLoss: o.px - 5, takeProfit: o.px + 5 } : { stopLoss: o.px + 5, takeProfit: o.px - 5 }) : undefined;
-  return { symbol: o.symbol, side: o.side, type: o.type, qty: o.qty, tif: o.tif, tsEvent: ts, ...(limitPrice ? { limitPrice } : {}), ...(stopPrice ? { stopPrice } : {}), ...(bracket ? { bracket } : {}) };
+  const bracket =
+    o.bracket && o.tif !== "ioc" ? (o.side === "buy" ? { stopLoss: o.px - 5, takeProfit: o.px + 5 } : { stopLoss: o.px + 5, takeProfit: o.px - 5 }) : undefined;
+  return {
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    qty: o.qty,
+    tif: o.tif,
+    tsEvent: ts,
+    ...(limitPrice ? { limitPrice } : {}),
+    ...(stopPrice ? { stopPrice } : {}),
+    ...(bracket ? { bracket } : {}),
+  };
 }
 
 const config = (participation: boolean, close: boolean): PaperBrokerConfig => ({

@@ -24,7 +24,9 @@ describe("risk checks", () => {
     b.onBar(bar(0, 100, 100, 100, 100));
     expect(orders(b.submit(req({ qty: 50, tsEvent: MIN })))[0]!.status).toBe("accepted");
     b.onBar(bar(1, 100, 100, 100, 100));
-    expect(reason(b.submit(req({ symbol: "BBB", qty: 1, limitPrice: 1, type: "limit", tsEvent: 2n * MIN })))).toBe("max gross exposure: would reach 5001 (limit 5000)");
+    expect(reason(b.submit(req({ symbol: "BBB", qty: 1, limitPrice: 1, type: "limit", tsEvent: 2n * MIN })))).toBe(
+      "max gross exposure: would reach 5001 (limit 5000)",
+    );
   });
 
   it("max order rate counts accepted orders in an event-time window", () => {
@@ -41,7 +43,10 @@ describe("risk checks", () => {
     b.onBar(bar(0, 100, 100, 99, 99)); // bought 100 @ 100, equity 9900
     const ev = b.onBar(bar(1, 99, 99, 94, 94.5)); // equity 9450: loss 550
     const kill = ev.find((e) => e.type === "orderEvent");
-    expect(kill && kill.type === "orderEvent" && kill.event).toMatchObject({ kind: "kill_switch_tripped", reason: "daily loss 550 reached the limit 500 (day start equity 10000, now 9450)" });
+    expect(kill && kill.type === "orderEvent" && kill.event).toMatchObject({
+      kind: "kill_switch_tripped",
+      reason: "daily loss 550 reached the limit 500 (day start equity 10000, now 9450)",
+    });
     expect(orders(ev).map((o) => [o.strategy, o.status, o.side, o.qty])).toEqual([
       ["manual", "cancelled", "buy", 1],
       ["risk", "accepted", "sell", 100],

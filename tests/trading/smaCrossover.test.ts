@@ -15,7 +15,11 @@ const commission = (qty: number) => Math.max(1, 0.005 * qty);
 const bars = loadDailyBars(FIXTURE, "ORCL");
 
 function runBroker(): { events: BrokerEvent[]; broker: PaperBroker } {
-  const broker = new PaperBroker({ startingCash: START, policy: { name: "orcl-next-open", onBars: "next_open", slippage: { bps: BPS } }, defaultCommission: { perUnit: 0.005, minimum: 1 } });
+  const broker = new PaperBroker({
+    startingCash: START,
+    policy: { name: "orcl-next-open", onBars: "next_open", slippage: { bps: BPS } },
+    defaultCommission: { perUnit: 0.005, minimum: 1 },
+  });
   const strategy = new RuleStrategy({
     name: "sma15",
     direction: "long_short",
@@ -69,7 +73,13 @@ describe("SMA(15) crossover on ORCL 1995 daily bars", () => {
   const hand = byHand();
 
   it("fills bar by bar at the next open +/- 5 bps, with the commission, exactly as the hand calculation", () => {
-    const got = fills(events).map((f) => ({ bar: bars.findIndex((b) => b.tsEvent === f.tsEvent), side: f.side, qty: f.qty, price: f.price, commission: f.commission }));
+    const got = fills(events).map((f) => ({
+      bar: bars.findIndex((b) => b.tsEvent === f.tsEvent),
+      side: f.side,
+      qty: f.qty,
+      price: f.price,
+      commission: f.commission,
+    }));
     expect(got.length).toBe(hand.expectedFills.length);
     got.forEach((g, i) => {
       const e = hand.expectedFills[i]!;
@@ -97,12 +107,18 @@ describe("SMA(15) crossover on ORCL 1995 daily bars", () => {
 
   it("reports statistics that match an independent Sharpe and max drawdown", () => {
     const curve = equityCurve(events, START, bars[0]!.tsOpen);
-    const s = backtestStats({ equity: curve, trades: broker.closedTrades, periodsPerYear: periodsPerYear("1d"), riskFreeRate: 0.02, buyAndHold: buyAndHoldOf(bars) });
+    const s = backtestStats({
+      equity: curve,
+      trades: broker.closedTrades,
+      periodsPerYear: periodsPerYear("1d"),
+      riskFreeRate: 0.02,
+      buyAndHold: buyAndHoldOf(bars),
+    });
     const eq = hand.equity;
     const r = eq.slice(1).map((e, i) => e / eq[i]! - 1);
     const m = r.reduce((a, b) => a + b, 0) / r.length;
     const sd = Math.sqrt(r.reduce((a, x) => a + (x - m) ** 2, 0) / (r.length - 1));
-    const rf = Math.pow(1.02, 1 / 252) - 1;
+    const rf = 1.02 ** (1 / 252) - 1;
     expect(s.sharpe).toBeCloseTo(((m - rf) / sd) * Math.sqrt(252), 8);
     let peak = -Infinity;
     let mdd = 0;

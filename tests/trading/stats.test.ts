@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { backtestStats, drawdownEpisodes, periodsPerYear, type EquityPoint } from "../../trading/index.ts";
 
-const curve = (xs: number[], exposed: boolean[] = xs.map(() => true)): EquityPoint[] => xs.map((equity, i) => ({ tsEvent: BigInt(i) * 10n, equity, exposed: exposed[i]! }));
+const curve = (xs: number[], exposed: boolean[] = xs.map(() => true)): EquityPoint[] =>
+  xs.map((equity, i) => ({ tsEvent: BigInt(i) * 10n, equity, exposed: exposed[i]! }));
 
 describe("periodsPerYear", () => {
   it("252 trading days; intraday bars count 6.5 h per day unless told otherwise", () => {
@@ -29,9 +30,17 @@ describe("backtestStats", () => {
     const eq = [100, 110, 99, 105, 111, 100, 90, 95];
     const s = backtestStats({
       equity: curve(eq, [false, true, true, false, true, true, true, false]),
-      trades: [{ pnl: 10, returnPct: 0.1 }, { pnl: -5, returnPct: -0.05 }, { pnl: 20, returnPct: 0.2 }, { pnl: -15, returnPct: -0.1 }],
+      trades: [
+        { pnl: 10, returnPct: 0.1 },
+        { pnl: -5, returnPct: -0.05 },
+        { pnl: 20, returnPct: 0.2 },
+        { pnl: -15, returnPct: -0.1 },
+      ],
       periodsPerYear: 252,
-      buyAndHold: [{ symbol: "A", first: 10, last: 12 }, { symbol: "B", first: 10, last: 9 }],
+      buyAndHold: [
+        { symbol: "A", first: 10, last: 12 },
+        { symbol: "B", first: 10, last: 9 },
+      ],
     });
     const r = eq.slice(1).map((e, i) => e / eq[i]! - 1);
     const m = r.reduce((a, b) => a + b) / r.length;

@@ -1,6 +1,6 @@
 // Rule declarations: validation messages, crossovers, thresholds, probabilities, combinations, long-only/long-short.
 import { describe, expect, it } from "vitest";
-import { PaperBroker, RuleEvaluator, RuleStrategy, StrategyRulesError, parseStrategyRules, unitsFor } from "../../trading/index.ts";
+import { PaperBroker, RuleEvaluator, RuleStrategy, type StrategyRulesError, parseStrategyRules, unitsFor } from "../../trading/index.ts";
 import { bar, orders } from "./helpers.ts";
 
 const base = { name: "t", sizing: { kind: "fixed_units", units: 10 } };
@@ -19,11 +19,19 @@ describe("parseStrategyRules", () => {
     expect(err({ ...base, enterLong: { when: "rsi14 <> 30" }, exitLong: { when: "rsi14 > 70" } }).message).toBe(
       'pipelines/demo.yaml: enterLong.when: must be a comparison like "rsi14 < 30" or "close >= sma20" (operators < <= > >= == !=)',
     );
-    expect(err({ ...base, enterLong: { when: "rsi14 < 30" } }).message).toBe("pipelines/demo.yaml: exitLong: is required for a long_only strategy (otherwise it never exits)");
+    expect(err({ ...base, enterLong: { when: "rsi14 < 30" } }).message).toBe(
+      "pipelines/demo.yaml: exitLong: is required for a long_only strategy (otherwise it never exits)",
+    );
     expect(err({ ...base, direction: "long_short", enterLong: { crossAbove: ["a", "b"] } }).path).toBe("enterShort");
-    expect(err({ ...base, enterLong: { crossAbove: ["close"] }, exitLong: { below: ["close", 1] } }).message).toMatch(/^pipelines\/demo.yaml: enterLong.crossAbove/);
-    expect(err({ ...base, enterLong: { probability: "p_up" }, exitLong: { below: ["close", 1] } }).message).toMatch(/probability needs `above` and\/or `below`/);
-    expect(err({ ...base, sizing: { kind: "fixed_units", units: -1 }, enterLong: { above: ["a", 1] }, exitLong: { below: ["a", 1] } }).path).toBe("sizing.units");
+    expect(err({ ...base, enterLong: { crossAbove: ["close"] }, exitLong: { below: ["close", 1] } }).message).toMatch(
+      /^pipelines\/demo.yaml: enterLong.crossAbove/,
+    );
+    expect(err({ ...base, enterLong: { probability: "p_up" }, exitLong: { below: ["close", 1] } }).message).toMatch(
+      /probability needs `above` and\/or `below`/,
+    );
+    expect(err({ ...base, sizing: { kind: "fixed_units", units: -1 }, enterLong: { above: ["a", 1] }, exitLong: { below: ["a", 1] } }).path).toBe(
+      "sizing.units",
+    );
   });
 });
 
@@ -58,7 +66,12 @@ describe("RuleEvaluator", () => {
 describe("RuleStrategy and sizing", () => {
   it("turns a change of side into one market order for the target, sized by the rule", () => {
     const broker = new PaperBroker({ startingCash: 10_000, policy: { name: "p" } });
-    const s = new RuleStrategy({ ...base, sizing: { kind: "percent_equity", percent: 50 }, enterLong: { above: ["close", 100] }, exitLong: { below: ["close", 100] } });
+    const s = new RuleStrategy({
+      ...base,
+      sizing: { kind: "percent_equity", percent: 50 },
+      enterLong: { above: ["close", 100] },
+      exitLong: { below: ["close", 100] },
+    });
     const b0 = bar(0, 99, 101, 98, 101);
     broker.onBar(b0);
     expect(orders(s.onBar(b0, {}, broker)).map((o) => [o.side, o.qty, o.strategy, o.id])).toEqual([["buy", 49, "t", "t:AAA:60000000000:0"]]);

@@ -2,7 +2,18 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BollingerBands, Ema, Rsi, Sma, Stochastic, Wma, ZScore, createIndicator, restoreIndicator, indicatorRegistry } from "../../../operators/indicators/index.ts";
+import {
+  BollingerBands,
+  Ema,
+  Rsi,
+  Sma,
+  Stochastic,
+  Wma,
+  ZScore,
+  createIndicator,
+  restoreIndicator,
+  indicatorRegistry,
+} from "../../../operators/indicators/index.ts";
 import { expectClose, stream } from "./fixture.ts";
 import * as ref from "./reference.ts";
 
@@ -82,7 +93,9 @@ describe("indicator properties", () => {
   });
 
   it("any checkpointable registry indicator restored mid-stream continues exactly", () => {
-    const names = Object.values(indicatorRegistry).filter((s) => s.checkpointable && s.implementation === "tickflow").map((s) => s.name);
+    const names = Object.values(indicatorRegistry)
+      .filter((s) => s.checkpointable && s.implementation === "tickflow")
+      .map((s) => s.name);
     fc.assert(
       fc.property(bars, fc.nat(), fc.constantFrom(...names), (bs, cutSeed, name) => {
         const cut = cutSeed % (bs.length + 1);

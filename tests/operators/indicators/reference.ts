@@ -68,8 +68,14 @@ function wilder(xs: readonly number[], n: number): Series {
 /** RSI as 100 − 100 / (1 + RS). */
 export function rsi(xs: readonly number[], n: number): Series {
   const ch = xs.slice(1).map((x, i) => x - xs[i]!);
-  const g = wilder(ch.map((c) => Math.max(c, 0)), n);
-  const l = wilder(ch.map((c) => Math.max(-c, 0)), n);
+  const g = wilder(
+    ch.map((c) => Math.max(c, 0)),
+    n,
+  );
+  const l = wilder(
+    ch.map((c) => Math.max(-c, 0)),
+    n,
+  );
   return [undefined, ...g.map((gv, i) => (gv === undefined ? undefined : l[i] === 0 ? (gv === 0 ? 0 : 100) : 100 - 100 / (1 + gv / l[i]!)))];
 }
 

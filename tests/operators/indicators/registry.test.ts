@@ -46,7 +46,10 @@ describe("indicator registry", () => {
       const first = out.findIndex((v) => v !== undefined);
       expect(first, `${spec.name} first value`).toBe(ind.warmup);
       expect(out[first]!.length, `${spec.name} outputs`).toBe(spec.outputs.length);
-      expect(out.slice(first).every((v) => v !== undefined && v.every(Number.isFinite)), `${spec.name} after warm-up`).toBe(true);
+      expect(
+        out.slice(first).every((v) => v?.every(Number.isFinite)),
+        `${spec.name} after warm-up`,
+      ).toBe(true);
     }
   });
 

@@ -9,8 +9,22 @@ import { chunk, END, flat, runJoin, scheduler } from "../windows/helpers.ts";
 
 const S = 1_000_000_000n;
 const H = 3600n * S;
-const row = (symbol: string, at: bigint, values: Record<string, number> = { close: 1 }): FeatureRow => ({ id: `${symbol}:${at}`, symbol, tsEvent: at, timeframe: "1m", values });
-const news = (id: string, symbol: string, at: bigint, score: number): ScoredNews => ({ id, source: "wire", tsEvent: at, symbol, score, label: score > 0 ? "positive" : "negative", headline: id });
+const row = (symbol: string, at: bigint, values: Record<string, number> = { close: 1 }): FeatureRow => ({
+  id: `${symbol}:${at}`,
+  symbol,
+  tsEvent: at,
+  timeframe: "1m",
+  values,
+});
+const news = (id: string, symbol: string, at: bigint, score: number): ScoredNews => ({
+  id,
+  source: "wire",
+  tsEvent: at,
+  symbol,
+  score,
+  label: score > 0 ? "positive" : "negative",
+  headline: id,
+});
 const join = (o: SentimentAsOfOptions) => (l: Observable<Chunk<FeatureRow>>, r: Observable<Chunk<ScoredNews>>) => sentimentAsOf(l, r, o);
 
 describe("sentimentAsOf", () => {
@@ -36,7 +50,9 @@ describe("sentimentAsOf", () => {
   });
 
   it("a half-life of 0 means no decay", () => {
-    const out = flat(runJoin(join({ as: "s", maxStalenessNs: 4n * H, halfLifeNs: 0n }), [chunk([row("X", 2n * H)], END)], [chunk([news("n", "X", 0n, 0.7)], END)]).out);
+    const out = flat(
+      runJoin(join({ as: "s", maxStalenessNs: 4n * H, halfLifeNs: 0n }), [chunk([row("X", 2n * H)], END)], [chunk([news("n", "X", 0n, 0.7)], END)]).out,
+    );
     expect(out[0]!.values.s).toBe(0.7);
   });
 

@@ -8,7 +8,11 @@ import { chunk, runChunks } from "../windows/helpers.ts";
 
 describe("selectBrokerEvents", () => {
   const broker = new PaperBroker({ startingCash: 1000, policy: { name: "t", onBars: "next_open" } });
-  const events: BrokerEvent[] = [...broker.onBar(bar(0, 10, 10, 10, 10)), ...broker.setTarget("AAA", 5, 60_000_000_000n), ...broker.onBar(bar(1, 11, 11, 11, 11))];
+  const events: BrokerEvent[] = [
+    ...broker.onBar(bar(0, 10, 10, 10, 10)),
+    ...broker.setTarget("AAA", 5, 60_000_000_000n),
+    ...broker.onBar(bar(1, 11, 11, 11, 11)),
+  ];
 
   it("keeps one type and unwraps it, in order; the watermark passes through", () => {
     const { out } = runChunks(selectBrokerEvents("fill"), [chunk(events, 7n)]);

@@ -9,26 +9,61 @@ import { signalBroker, signalStrategyRules, type SignalBrokerOptions, type Signa
 import { bar, fills, MIN, orders } from "../../trading/helpers.ts";
 import { chunk, END, flat, runJoin } from "../windows/helpers.ts";
 
-const signal = (minute: bigint, action: Signal["action"], inputs: Record<string, number | string | boolean> = {}, symbol = "AAA"): Signal => ({ id: `s:${symbol}:${minute}`, pipeline: "p", symbol, tsEvent: minute, action, strength: 1, reason: "test", inputs });
-const strategy = (extra: Partial<SignalStrategy> = {}): SignalStrategy => ({ name: "m", direction: "long_only", sizing: { kind: "fixed_units", units: 10 }, price: "close", ...extra });
+const signal = (minute: bigint, action: Signal["action"], inputs: Record<string, number | string | boolean> = {}, symbol = "AAA"): Signal => ({
+  id: `s:${symbol}:${minute}`,
+  pipeline: "p",
+  symbol,
+  tsEvent: minute,
+  action,
+  strength: 1,
+  reason: "test",
+  inputs,
+});
+const strategy = (extra: Partial<SignalStrategy> = {}): SignalStrategy => ({
+  name: "m",
+  direction: "long_only",
+  sizing: { kind: "fixed_units", units: 10 },
+  price: "close",
+  ...extra,
+});
 const run = (bars: Bar[], signals: Signal[], s: SignalStrategy, extra: Partial<SignalBrokerOptions> = {}): BrokerEvent[] => {
-  const options: SignalBrokerOptions = { broker: { startingCash: 100_000, policy: { name: "t", onBars: "next_open" } }, rules: signalStrategyRules(s), onNoBar: () => { throw new Error("unexpected: no bar"); }, ...extra };
+  const options: SignalBrokerOptions = {
+    broker: { startingCash: 100_000, policy: { name: "t", onBars: "next_open" } },
+    rules: signalStrategyRules(s),
+    onNoBar: () => {
+      throw new Error("unexpected: no bar");
+    },
+    ...extra,
+  };
   return flat(runJoin((b: Observable<Chunk<Bar>>, x: Observable<Chunk<Signal>>) => signalBroker(b, x, options), [chunk(bars, END)], [chunk(signals, END)]).out);
 };
 const bars = [bar(0, 10, 11, 9, 10), bar(1, 12, 13, 11, 12), bar(2, 13, 14, 12, 13), bar(3, 14, 15, 13, 14)];
 
 describe("signalStrategyRules", () => {
   it("long_only: buy enters, sell or flat exits; long_short: sell enters short, flat exits either side", () => {
-    expect(signalStrategyRules(strategy())).toMatchObject({ name: "m", direction: "long_only", enterLong: { above: ["signal", 0] }, exitLong: { any: [{ below: ["signal", 0] }, { when: "signal == 0" }] } });
+    expect(signalStrategyRules(strategy())).toMatchObject({
+      name: "m",
+      direction: "long_only",
+      enterLong: { above: ["signal", 0] },
+      exitLong: { any: [{ below: ["signal", 0] }, { when: "signal == 0" }] },
+    });
     const ls = signalStrategyRules(strategy({ direction: "long_short" }));
-    expect(ls).toMatchObject({ enterLong: { above: ["signal", 0] }, enterShort: { below: ["signal", 0] }, exitLong: { when: "signal == 0" }, exitShort: { when: "signal == 0" } });
+    expect(ls).toMatchObject({
+      enterLong: { above: ["signal", 0] },
+      enterShort: { below: ["signal", 0] },
+      exitLong: { when: "signal == 0" },
+      exitShort: { when: "signal == 0" },
+    });
   });
 });
 
 describe("signalBroker", () => {
   it("long_only: buy goes long, sell goes flat; fills at the next bar's open", () => {
     const events = run(bars, [signal(MIN, "buy"), signal(2n * MIN, "sell")], strategy());
-    expect(fills(events).map((f) => [f.side, f.qty, f.price])).toEqual([["buy", 10, 12], ["sell", 10, 13]]);
+    expect(fills(events).map((f) => [f.side, f.qty, f.price])).toEqual([
+      ["buy", 10, 12],
+      ["sell", 10, 13],
+    ]);
   });
 
   it("long_short: sell goes short", () => {
@@ -37,7 +72,11 @@ describe("signalBroker", () => {
   });
 
   it("sizes from the signal's numeric inputs overlaid with the latest bar (the bar's close wins over an input named close)", () => {
-    const vol = run(bars, [signal(MIN, "buy", { atr: 2, note: "x" })], strategy({ sizing: { kind: "volatility_target", riskFraction: 0.01, volatility: "atr" } }));
+    const vol = run(
+      bars,
+      [signal(MIN, "buy", { atr: 2, note: "x" })],
+      strategy({ sizing: { kind: "volatility_target", riskFraction: 0.01, volatility: "atr" } }),
+    );
     expect(orders(vol)[0]!.qty).toBe(500); // 0.01 × 100000 / 2
     const pct = run(bars, [signal(MIN, "buy", { close: 1 })], strategy({ sizing: { kind: "percent_equity", percent: 10 } }));
     expect(orders(pct)[0]!.qty).toBe(1000); // 10% of 100000 at the bar's close 10, not the input's 1

@@ -6,7 +6,19 @@ import { barPricePoints } from "../../../operators/barPricePoints.ts";
 import { chunk, runChunks } from "./helpers.ts";
 
 const MIN = 60_000_000_000n;
-const bar = (i: number, close: number, volume: number, vwap: number): Bar => ({ symbol: "AAPL", timeframe: "1m", tsOpen: BigInt(i) * MIN, tsEvent: BigInt(i + 1) * MIN, open: close, high: close, low: close, close, volume, vwap, trades: 1 });
+const bar = (i: number, close: number, volume: number, vwap: number): Bar => ({
+  symbol: "AAPL",
+  timeframe: "1m",
+  tsOpen: BigInt(i) * MIN,
+  tsEvent: BigInt(i + 1) * MIN,
+  open: close,
+  high: close,
+  low: close,
+  close,
+  volume,
+  vwap,
+  trades: 1,
+});
 
 describe("barPricePoints", () => {
   it("places each bar at tsEvent − 1 ns with its close, volume and vwap × volume, and keeps the bar as src", () => {
@@ -16,7 +28,12 @@ describe("barPricePoints", () => {
   });
 
   it("moves the watermark back by 1 ns, except the start and end sentinels; empty chunks pass through", () => {
-    const { out } = runChunks(barPricePoints(), [chunk<Bar>([], WATERMARK_START), chunk<Bar>([], 5n * MIN), chunk<Bar>([], 5n * MIN), chunk<Bar>([], WATERMARK_END)]);
+    const { out } = runChunks(barPricePoints(), [
+      chunk<Bar>([], WATERMARK_START),
+      chunk<Bar>([], 5n * MIN),
+      chunk<Bar>([], 5n * MIN),
+      chunk<Bar>([], WATERMARK_END),
+    ]);
     expect(out.map((c) => c.watermark)).toEqual([WATERMARK_START, 5n * MIN - 1n, 5n * MIN - 1n, WATERMARK_END]);
   });
 });

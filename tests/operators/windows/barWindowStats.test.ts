@@ -5,13 +5,32 @@ import { barWindowStats } from "../../../operators/barWindowStats.ts";
 import { chunk, END, flat, runChunks } from "./helpers.ts";
 
 const MIN = 60_000_000_000n;
-const bar = (i: number, close: number, symbol = "AAPL"): Bar => ({ symbol, timeframe: "1m", tsOpen: BigInt(i) * MIN, tsEvent: BigInt(i + 1) * MIN, open: close, high: close, low: close, close, volume: 10, vwap: close, trades: 1 });
+const bar = (i: number, close: number, symbol = "AAPL"): Bar => ({
+  symbol,
+  timeframe: "1m",
+  tsOpen: BigInt(i) * MIN,
+  tsEvent: BigInt(i + 1) * MIN,
+  open: close,
+  high: close,
+  low: close,
+  close,
+  volume: 10,
+  vwap: close,
+  trades: 1,
+});
 
 describe("barWindowStats", () => {
   it("puts the bars [0, 1m) … [4m, 5m) in the window [0, 5m) and the next bar in the next window", () => {
     const late: Bar[] = [];
     const op = barWindowStats({ window: { type: "tumbling", size: "5m" }, onLate: (b) => late.push(b) });
-    const rows = flat(runChunks(op, [chunk([1, 2, 3, 4, 5, 6].map((c, i) => bar(i, c)), END)]).out);
+    const rows = flat(
+      runChunks(op, [
+        chunk(
+          [1, 2, 3, 4, 5, 6].map((c, i) => bar(i, c)),
+          END,
+        ),
+      ]).out,
+    );
     expect(rows.map((r) => [r.id, r.values.count, r.values.open, r.values.close, r.values.vwap])).toEqual([
       [`AAPL:5m:${5n * MIN}`, 5, 1, 5, 3],
       [`AAPL:5m:${10n * MIN}`, 1, 6, 6, 6],

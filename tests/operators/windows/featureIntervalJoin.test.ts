@@ -7,27 +7,52 @@ import { featureIntervalJoin, type FeatureIntervalJoinOptions } from "../../../o
 import { chunk, END, flat, runJoin } from "./helpers.ts";
 
 const S = 1_000_000_000n;
-const row = (id: string, symbol: string, sec: number, values: Record<string, number>, timeframe = "1m"): FeatureRow => ({ id, symbol, tsEvent: BigInt(sec) * S, timeframe, values });
+const row = (id: string, symbol: string, sec: number, values: Record<string, number>, timeframe = "1m"): FeatureRow => ({
+  id,
+  symbol,
+  tsEvent: BigInt(sec) * S,
+  timeframe,
+  values,
+});
 const join = (o: FeatureIntervalJoinOptions) => (l: Observable<Chunk<FeatureRow>>, r: Observable<Chunk<FeatureRow>>) => featureIntervalJoin(l, r, o);
-const opts = (extra: Partial<FeatureIntervalJoinOptions> = {}): FeatureIntervalJoinOptions => ({ beforeNs: 300n * S, afterNs: 0n, rightPrefix: "s5m.", maxPerKey: 100, onLate: () => undefined, ...extra });
+const opts = (extra: Partial<FeatureIntervalJoinOptions> = {}): FeatureIntervalJoinOptions => ({
+  beforeNs: 300n * S,
+  afterNs: 0n,
+  rightPrefix: "s5m.",
+  maxPerKey: 100,
+  onLate: () => undefined,
+  ...extra,
+});
 
 describe("featureIntervalJoin", () => {
   it("pairs rows of the same symbol within [left − before, left + after]: ids joined, later time, left timeframe, right values prefixed, lag", () => {
     const left = [chunk([row("L", "AAPL", 600, { close: 10 })], END)];
-    const right = [chunk([row("R-old", "AAPL", 200, { vwap: 1 }, "5m"), row("R", "AAPL", 360, { vwap: 9.5, close: 9 }, "5m"), row("M", "MSFT", 600, { vwap: 2 }, "5m")], END)];
+    const right = [
+      chunk(
+        [row("R-old", "AAPL", 200, { vwap: 1 }, "5m"), row("R", "AAPL", 360, { vwap: 9.5, close: 9 }, "5m"), row("M", "MSFT", 600, { vwap: 2 }, "5m")],
+        END,
+      ),
+    ];
     expect(flat(runJoin(join(opts()), left, right).out)).toEqual([
       { id: "L+R", symbol: "AAPL", tsEvent: 600n * S, timeframe: "1m", values: { close: 10, "s5m.vwap": 9.5, "s5m.close": 9, "s5m.lagSeconds": -240 } },
     ]);
   });
 
   it("a right row after the left one joins within `after`, and the pair takes the later time", () => {
-    const out = flat(runJoin(join(opts({ beforeNs: 0n, afterNs: 60n * S })), [chunk([row("L", "X", 0, {})], END)], [chunk([row("R", "X", 30, { v: 1 })], END)]).out);
+    const out = flat(
+      runJoin(join(opts({ beforeNs: 0n, afterNs: 60n * S })), [chunk([row("L", "X", 0, {})], END)], [chunk([row("R", "X", 30, { v: 1 })], END)]).out,
+    );
     expect(out.map((r) => [r.tsEvent, r.values["s5m.lagSeconds"]])).toEqual([[30n * S, 30]]);
   });
 
   it("names the input in the reason of a late row", () => {
     const late: string[] = [];
-    runJoin(join(opts({ onLate: (r, reason) => late.push(`${r.id}: ${reason}`) })), [chunk([], 100n * S), chunk([row("late", "X", 10, {})], END)], [chunk([], 100n * S), chunk([], END)], [0, 1, 0, 1]);
+    runJoin(
+      join(opts({ onLate: (r, reason) => late.push(`${r.id}: ${reason}`) })),
+      [chunk([], 100n * S), chunk([row("late", "X", 10, {})], END)],
+      [chunk([], 100n * S), chunk([], END)],
+      [0, 1, 0, 1],
+    );
     expect(late).toHaveLength(1);
     expect(late[0]).toMatch(/^late: .* \(left input\)$/);
   });

@@ -13,7 +13,10 @@ export interface Ev {
 }
 
 export const ev = (symbol: string, ts: number, v?: number): Ev => (v === undefined ? { symbol, tsEvent: BigInt(ts) } : { symbol, tsEvent: BigInt(ts), v });
-export const chunk = <T>(items: readonly T[], watermark: number | bigint): Chunk<T> => ({ items, watermark: typeof watermark === "bigint" ? watermark : BigInt(watermark) });
+export const chunk = <T>(items: readonly T[], watermark: number | bigint): Chunk<T> => ({
+  items,
+  watermark: typeof watermark === "bigint" ? watermark : BigInt(watermark),
+});
 export const END = WATERMARK_END;
 
 export const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -29,7 +32,10 @@ export interface Seen {
 /** A reducer that records event times (and merges by concatenation), so tests see exactly what each window got. */
 export const collectTimes = (): WindowAggregate<Ev, number[], Seen> & { merge(a: number[], b: number[]): number[] } => ({
   init: () => [],
-  add: (a, e) => { a.push(Number(e.tsEvent)); return a; },
+  add: (a, e) => {
+    a.push(Number(e.tsEvent));
+    return a;
+  },
   merge: (a, b) => [...a, ...b],
   result: (a, start, end, key) => ({ key, start: Number(start), end: Number(end), ts: a }),
 });
@@ -37,7 +43,10 @@ export const collectTimes = (): WindowAggregate<Ev, number[], Seen> & { merge(a:
 export const seen = (key: string, start: number, end: number, ts: number[]): Seen => ({ key, start, end, ts });
 
 /** Runs an operator synchronously over chunks; returns output chunks and whether/how it ended. */
-export function runChunks<I, O>(op: OperatorFunction<Chunk<I>, Chunk<O>>, chunks: readonly Chunk<I>[]): { out: Chunk<O>[]; error?: unknown; completed: boolean } {
+export function runChunks<I, O>(
+  op: OperatorFunction<Chunk<I>, Chunk<O>>,
+  chunks: readonly Chunk<I>[],
+): { out: Chunk<O>[]; error?: unknown; completed: boolean } {
   const subject = new Subject<Chunk<I>>();
   const out: Chunk<O>[] = [];
   const res: { out: Chunk<O>[]; error?: unknown; completed: boolean } = { out, completed: false };

@@ -41,7 +41,9 @@ describe("intervalJoin", () => {
   });
 
   it("out-of-order input within each stream is joined in event-time order", () => {
-    const out = flat(runJoin(ij(opts(-5, 5)), [chunk([e("L15", "A", 15), e("L10", "A", 10)], 10), chunk([], END)], [chunk([e("R12", "A", 12), e("R9", "A", 9)], END)]).out);
+    const out = flat(
+      runJoin(ij(opts(-5, 5)), [chunk([e("L15", "A", 15), e("L10", "A", 10)], 10), chunk([], END)], [chunk([e("R12", "A", 12), e("R9", "A", 9)], END)]).out,
+    );
     expect(out).toEqual(["L10+R9", "L10+R12", "L15+R12"]);
   });
 
@@ -81,7 +83,17 @@ describe("intervalJoin", () => {
 
       const l2 = cold<Chunk<E>>("-a|", { a: chunk([e("L", "A", 1)], END) });
       const r2 = cold<Chunk<E>>("-a|", { a: chunk([e("R", "A", 1)], END) });
-      expectObservable(intervalJoin(l2, r2, opts(0, 1, { combine: () => { throw boom; } }))).toBe("-#", undefined, boom);
+      expectObservable(
+        intervalJoin(
+          l2,
+          r2,
+          opts(0, 1, {
+            combine: () => {
+              throw boom;
+            },
+          }),
+        ),
+      ).toBe("-#", undefined, boom);
     });
   });
 
@@ -94,14 +106,41 @@ describe("keyedJoin", () => {
   it("joins events of the same key at most ttl apart, in both directions", () => {
     const rows = [chunk([e("row100", "AAPL", 100), e("rowM", "MSFT", 100)], END)];
     const news = [chunk([e("n50", "AAPL", 50), e("n95", "AAPL", 95), e("n120", "AAPL", 120), e("n200", "AAPL", 200)], END)];
-    const out = flat(runJoin((l, r) => keyedJoin(l, r, { leftKey: (x: E) => x.symbol, rightKey: (x: E) => x.symbol, ttlNs: 30n, combine: (a, b) => `${a.id}+${b.id}`, onLate: () => undefined }), rows, news).out);
+    const out = flat(
+      runJoin(
+        (l, r) =>
+          keyedJoin(l, r, {
+            leftKey: (x: E) => x.symbol,
+            rightKey: (x: E) => x.symbol,
+            ttlNs: 30n,
+            combine: (a, b) => `${a.id}+${b.id}`,
+            onLate: () => undefined,
+          }),
+        rows,
+        news,
+      ).out,
+    );
     expect(out).toEqual(["row100+n95", "row100+n120"]);
   });
 
   it("caps state per key (default 1,000; here 1) and evicts by event time", () => {
     const rows = [chunk([e("r1", "A", 1), e("r2", "A", 2)], END)];
     const news = [chunk([e("n3", "A", 3), e("n100", "A", 100)], END)];
-    const out = flat(runJoin((l, r) => keyedJoin(l, r, { leftKey: (x: E) => x.symbol, rightKey: (x: E) => x.symbol, ttlNs: 10n, maxPerKey: 1, combine: (a, b) => `${a.id}+${b.id}`, onLate: () => undefined }), rows, news).out);
+    const out = flat(
+      runJoin(
+        (l, r) =>
+          keyedJoin(l, r, {
+            leftKey: (x: E) => x.symbol,
+            rightKey: (x: E) => x.symbol,
+            ttlNs: 10n,
+            maxPerKey: 1,
+            combine: (a, b) => `${a.id}+${b.id}`,
+            onLate: () => undefined,
+          }),
+        rows,
+        news,
+      ).out,
+    );
     expect(out).toEqual(["r2+n3"]);
   });
 });

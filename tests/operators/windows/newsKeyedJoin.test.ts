@@ -9,13 +9,23 @@ import { chunk, END, flat, runJoin } from "./helpers.ts";
 
 const S = 1_000_000_000n;
 const row = (id: string, symbol: string, sec: number): FeatureRow => ({ id, symbol, tsEvent: BigInt(sec) * S, timeframe: "1m", values: { close: 1 } });
-const news = (id: string, symbol: string, sec: number, score: number): ScoredNews => ({ id, source: "wire", tsEvent: BigInt(sec) * S, symbol, score, label: "positive", headline: id });
+const news = (id: string, symbol: string, sec: number, score: number): ScoredNews => ({
+  id,
+  source: "wire",
+  tsEvent: BigInt(sec) * S,
+  symbol,
+  score,
+  label: "positive",
+  headline: id,
+});
 const join = (o: NewsKeyedJoinOptions) => (l: Observable<Chunk<FeatureRow>>, r: Observable<Chunk<ScoredNews>>) => newsKeyedJoin(l, r, o);
 
 describe("newsKeyedJoin", () => {
   it("joins every news item of the symbol within ±ttl, before or after the row, with its score and age", () => {
     const rows = [chunk([row("r", "AAPL", 600)], END)];
-    const scored = [chunk([news("old", "AAPL", 0, 0.1), news("before", "AAPL", 480, 0.5), news("after", "AAPL", 660, -0.25), news("msft", "MSFT", 600, 1)], END)];
+    const scored = [
+      chunk([news("old", "AAPL", 0, 0.1), news("before", "AAPL", 480, 0.5), news("after", "AAPL", 660, -0.25), news("msft", "MSFT", 600, 1)], END),
+    ];
     const out = flat(runJoin(join({ ttlNs: 300n * S, maxPerKey: 10, as: "news", onLate: () => undefined }), rows, scored).out);
     expect(out).toEqual([
       { id: "r+before", symbol: "AAPL", tsEvent: 600n * S, timeframe: "1m", values: { close: 1, news: 0.5, "news.ageSeconds": 120 } },

@@ -51,10 +51,19 @@ function inputs(): { sources: number[]; items: { tsEvent: bigint }[] } {
   for (let t = 0n; t < 7n * 3600n + 1800n; t += 5n) {
     const ts = T0 + t * S;
     if (t % 1200n === 0n) {
-      items.push({ id: `n${t}`, source: "wire", tsEvent: ts, headline: t % 2400n === 0n ? "Apple shares soar after earnings beat" : "Microsoft cuts guidance, shares fall", symbols: [] } as never);
+      items.push({
+        id: `n${t}`,
+        source: "wire",
+        tsEvent: ts,
+        headline: t % 2400n === 0n ? "Apple shares soar after earnings beat" : "Microsoft cuts guidance, shares fall",
+        symbols: [],
+      } as never);
       sources.push(1);
     }
-    for (const [symbol, base] of [["AAPL", 190], ["MSFT", 370]] as const) {
+    for (const [symbol, base] of [
+      ["AAPL", 190],
+      ["MSFT", 370],
+    ] as const) {
       if (symbol === "AAPL" && t >= 3600n && t < 3720n) continue;
       items.push({ id: `t${n++}`, symbol, tsEvent: ts, price: base + Math.sin(Number(t) / 600) * 2, size: 1 + (n % 7) } as never);
       sources.push(0);
@@ -63,7 +72,10 @@ function inputs(): { sources: number[]; items: { tsEvent: bigint }[] } {
   return { sources, items };
 }
 
-async function run(batch: number, lateTrade = false): Promise<{ outputs: Map<string, { kind: Kind; items: unknown[] }>; dead: DeadLetter[]; digest: string; counters: RunCounters }> {
+async function run(
+  batch: number,
+  lateTrade = false,
+): Promise<{ outputs: Map<string, { kind: Kind; items: unknown[] }>; dead: DeadLetter[]; digest: string; counters: RunCounters }> {
   const outputs = new Map<string, { kind: Kind; items: unknown[] }>();
   const sink: OutputPort = {
     name: "memory",
@@ -93,7 +105,14 @@ async function run(batch: number, lateTrade = false): Promise<{ outputs: Map<str
     mode: "check",
     input: MemoryInput.of(batches),
     outputs: pipeline.outputs.map((node) => ({ port: sink, node })),
-    deadLetters: [{ stage: "record", write: async (d) => { dead.push(...d); } }],
+    deadLetters: [
+      {
+        stage: "record",
+        write: async (d) => {
+          dead.push(...d);
+        },
+      },
+    ],
   });
   const summary = await driver.execute();
   return { outputs, dead, digest: summary.digest, counters: summary.counters };
@@ -108,10 +127,12 @@ describe("window operators in a declared pipeline", () => {
     const count = (n: string) => outputs.get(n)?.items.length ?? 0;
     expect(count("bars5m")).toBe(2 * 90); // 7.5 h of trades per symbol
     const daily = outputs.get("daily")!.items as { symbol: string; tsOpen: bigint; tsEvent: bigint }[];
-    expect(daily.map((b) => [b.symbol, new Date(Number(b.tsOpen / 1_000_000n)).toISOString(), new Date(Number(b.tsEvent / 1_000_000n)).toISOString()])).toEqual([
-      ["AAPL", "2024-01-02T14:30:00.000Z", "2024-01-02T21:00:00.000Z"],
-      ["MSFT", "2024-01-02T14:30:00.000Z", "2024-01-02T21:00:00.000Z"],
-    ]);
+    expect(daily.map((b) => [b.symbol, new Date(Number(b.tsOpen / 1_000_000n)).toISOString(), new Date(Number(b.tsEvent / 1_000_000n)).toISOString()])).toEqual(
+      [
+        ["AAPL", "2024-01-02T14:30:00.000Z", "2024-01-02T21:00:00.000Z"],
+        ["MSFT", "2024-01-02T14:30:00.000Z", "2024-01-02T21:00:00.000Z"],
+      ],
+    );
     expect(count("tradeStats")).toBe(2 * 450 - 2);
     const bursts = outputs.get("bursts")!.items as { symbol: string; values: Record<string, number> }[];
     expect(bursts.map((b) => b.symbol)).toEqual(["AAPL", "AAPL", "MSFT"]); // AAPL's 2-minute pause splits its session; order is (end, symbol)

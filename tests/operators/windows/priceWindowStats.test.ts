@@ -5,23 +5,57 @@ import { priceWindowStats, type WindowShape } from "../../../operators/priceWind
 import { chunk, END, flat, runChunks } from "./helpers.ts";
 
 const S = 1_000_000_000n;
-const pt = (symbol: string, sec: number, price: number, volume = 1): PricePoint => ({ symbol, tsEvent: BigInt(sec) * S, price, volume, notional: price * volume });
+const pt = (symbol: string, sec: number, price: number, volume = 1): PricePoint => ({
+  symbol,
+  tsEvent: BigInt(sec) * S,
+  price,
+  volume,
+  notional: price * volume,
+});
 const run = (window: WindowShape, points: PricePoint[], prefix?: string) =>
-  flat(runChunks(priceWindowStats<PricePoint>({ window, prefix, onLate: () => { throw new Error("no late points here"); } }), [chunk(points, END)]).out);
+  flat(
+    runChunks(
+      priceWindowStats<PricePoint>({
+        window,
+        prefix,
+        onLate: () => {
+          throw new Error("no late points here");
+        },
+      }),
+      [chunk(points, END)],
+    ).out,
+  );
 
 describe("priceWindowStats", () => {
   const points = [pt("AAPL", 0, 10, 1), pt("AAPL", 30, 11, 3), pt("AAPL", 70, 12, 1)];
 
   it("tumbling: id <symbol>:<size>:<end>, tsEvent = end, timeframe = size, the prefixed statistics", () => {
     const rows = run({ type: "tumbling", size: "1m" }, points, "w.");
-    expect(rows.map((r) => [r.id, r.tsEvent, r.timeframe])).toEqual([[`AAPL:1m:${60n * S}`, 60n * S, "1m"], [`AAPL:1m:${120n * S}`, 120n * S, "1m"]]);
-    expect(rows[0]!.values).toEqual({ "w.count": 2, "w.volume": 4, "w.vwap": 43 / 4, "w.open": 10, "w.high": 11, "w.low": 10, "w.close": 11, "w.ret": 11 / 10 - 1, "w.retMean": 11 / 10 - 1, "w.retStd": 0 });
+    expect(rows.map((r) => [r.id, r.tsEvent, r.timeframe])).toEqual([
+      [`AAPL:1m:${60n * S}`, 60n * S, "1m"],
+      [`AAPL:1m:${120n * S}`, 120n * S, "1m"],
+    ]);
+    expect(rows[0]!.values).toEqual({
+      "w.count": 2,
+      "w.volume": 4,
+      "w.vwap": 43 / 4,
+      "w.open": 10,
+      "w.high": 11,
+      "w.low": 10,
+      "w.close": 11,
+      "w.ret": 11 / 10 - 1,
+      "w.retMean": 11 / 10 - 1,
+      "w.retStd": 0,
+    });
   });
 
   it("sliding windows are labelled size/slide, session windows session(gap)", () => {
     expect(new Set(run({ type: "sliding", size: "2m", slide: "1m" }, points).map((r) => r.timeframe))).toEqual(new Set(["2m/1m"]));
     const sessions = run({ type: "session", gap: "35s" }, points);
-    expect(sessions.map((r) => [r.timeframe, r.values.count])).toEqual([["session(35s)", 2], ["session(35s)", 1]]);
+    expect(sessions.map((r) => [r.timeframe, r.values.count])).toEqual([
+      ["session(35s)", 2],
+      ["session(35s)", 1],
+    ]);
   });
 
   it("passes late points to onLate", () => {

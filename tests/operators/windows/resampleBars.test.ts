@@ -11,7 +11,20 @@ const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOStrin
 /** A bar of `minutes` starting at `open`; price fields derived from `p` unless given. */
 function bar(symbol: string, open: bigint, minutes: number, p: number, extra: Partial<Bar> = {}): Bar {
   const tf = BigInt(minutes) * MIN;
-  return { symbol, timeframe: `${minutes}m`, tsOpen: open, tsEvent: open + tf, open: p, high: p + 1, low: p - 1, close: p + 0.5, volume: 100, vwap: p + 0.25, trades: 10, ...extra };
+  return {
+    symbol,
+    timeframe: `${minutes}m`,
+    tsOpen: open,
+    tsEvent: open + tf,
+    open: p,
+    high: p + 1,
+    low: p - 1,
+    close: p + 0.5,
+    volume: 100,
+    vwap: p + 0.25,
+    trades: 10,
+    ...extra,
+  };
 }
 const NY = { timezone: "America/New_York", open: "09:30", close: "16:00" };
 
@@ -30,7 +43,19 @@ describe("resampleBars", () => {
     expect(out.map((c) => c.items.length)).toEqual([0, 0, 1]);
     const b = out[2]!.items[0]!;
     const vwap = (100 * 100 + 101 * 200 + 102 * 300 + 103 * 400 + 104 * 500) / 1500;
-    expect(b).toEqual({ symbol: "AAPL", timeframe: "5m", tsOpen: t0, tsEvent: t0 + 5n * MIN, open: 100, high: 110, low: 90, close: 104.5, volume: 1500, vwap, trades: 15 });
+    expect(b).toEqual({
+      symbol: "AAPL",
+      timeframe: "5m",
+      tsOpen: t0,
+      tsEvent: t0 + 5n * MIN,
+      open: 100,
+      high: 110,
+      low: 90,
+      close: 104.5,
+      volume: 1500,
+      vwap,
+      trades: 15,
+    });
     expect(late).toEqual([]);
   });
 
@@ -51,7 +76,17 @@ describe("resampleBars", () => {
       bars.push(bar("SPY", open + 13n * 30n * MIN, 30, 999)); // 16:00–16:30 after hours
     }
     const outside: string[] = [];
-    const { out } = runChunks(resampleBars({ timeframe: "1d", session: NY, onLate: () => { throw new Error("no late bars here"); }, onOutsideSession: (b) => outside.push(iso(b.tsOpen)) }), [chunk(bars, END)]);
+    const { out } = runChunks(
+      resampleBars({
+        timeframe: "1d",
+        session: NY,
+        onLate: () => {
+          throw new Error("no late bars here");
+        },
+        onOutsideSession: (b) => outside.push(iso(b.tsOpen)),
+      }),
+      [chunk(bars, END)],
+    );
     const daily = flat(out);
     expect(daily.map((b) => [iso(b.tsOpen), iso(b.tsEvent), b.open, b.close, b.high, b.volume, b.trades])).toEqual([
       ["2024-01-02T14:30:00.000Z", "2024-01-02T21:00:00.000Z", 400, 412.5, 413, 1300, 130],
@@ -65,14 +100,25 @@ describe("resampleBars", () => {
     const bars = Array.from({ length: 13 }, (_, i) => bar("SPY", open + BigInt(i) * 30n * MIN, 30, 100));
     const hourly = flat(runChunks(resampleBars({ timeframe: "1h", session: NY, onLate: () => undefined }), [chunk(bars, END)]).out);
     expect(hourly.map((b) => `${iso(b.tsOpen).slice(11, 16)}-${iso(b.tsEvent).slice(11, 16)}`)).toEqual([
-      "14:30-15:30", "15:30-16:30", "16:30-17:30", "17:30-18:30", "18:30-19:30", "19:30-20:30", "20:30-21:00",
+      "14:30-15:30",
+      "15:30-16:30",
+      "16:30-17:30",
+      "17:30-18:30",
+      "18:30-19:30",
+      "19:30-20:30",
+      "20:30-21:00",
     ]);
   });
 
   it("without a session, 1d is a UTC calendar day", () => {
     const t = at("2024-01-02T23:00:00Z");
-    const out = flat(runChunks(resampleBars({ timeframe: "1d", onLate: () => undefined }), [chunk([bar("BTC", t, 60, 1), bar("BTC", t + 60n * MIN, 60, 2)], END)]).out);
-    expect(out.map((b) => [iso(b.tsOpen), iso(b.tsEvent)])).toEqual([["2024-01-02T00:00:00.000Z", "2024-01-03T00:00:00.000Z"], ["2024-01-03T00:00:00.000Z", "2024-01-04T00:00:00.000Z"]]);
+    const out = flat(
+      runChunks(resampleBars({ timeframe: "1d", onLate: () => undefined }), [chunk([bar("BTC", t, 60, 1), bar("BTC", t + 60n * MIN, 60, 2)], END)]).out,
+    );
+    expect(out.map((b) => [iso(b.tsOpen), iso(b.tsEvent)])).toEqual([
+      ["2024-01-02T00:00:00.000Z", "2024-01-03T00:00:00.000Z"],
+      ["2024-01-03T00:00:00.000Z", "2024-01-04T00:00:00.000Z"],
+    ]);
   });
 
   it("late bars and bars crossing a bucket boundary go to onLate with a reason", () => {
@@ -117,7 +163,16 @@ describe("resampleBars", () => {
       expectObservable(src.pipe(resampleBars({ timeframe: "5m", onLate: () => undefined })), "^-!").toBe("-x", { x: chunk<Bar>([], 5) });
       expectSubscriptions(src.subscriptions).toBe("^-!");
       const bad = cold<Chunk<Bar>>("-a|", { a: chunk([bar("A", t0 + 2n * MIN, 2, 1)], END) }); // crosses 14:33
-      expectObservable(bad.pipe(resampleBars({ timeframe: "3m", onLate: () => { throw boom; } }))).toBe("-#", undefined, boom);
+      expectObservable(
+        bad.pipe(
+          resampleBars({
+            timeframe: "3m",
+            onLate: () => {
+              throw boom;
+            },
+          }),
+        ),
+      ).toBe("-#", undefined, boom);
     });
   });
 });

@@ -3,7 +3,12 @@ import { sessionWindow } from "../../../operators/sessionWindow.ts";
 import { chunk, collectTimes, END, ev, runChunks, scheduler, seen, type Ev, type Seen } from "./helpers.ts";
 import type { Chunk } from "../../../core/chunk.ts";
 
-const opts = (extra: { allowedLatenessNs?: bigint; onLate?: (e: Ev, r: string) => void } = {}) => ({ gapNs: 10n, aggregate: collectTimes(), onLate: () => undefined, ...extra });
+const opts = (extra: { allowedLatenessNs?: bigint; onLate?: (e: Ev, r: string) => void } = {}) => ({
+  gapNs: 10n,
+  aggregate: collectTimes(),
+  onLate: () => undefined,
+  ...extra,
+});
 
 describe("sessionWindow (marbles)", () => {
   it("in order: a gap of at least `gap` ends a session; sessions emit at last + gap in (end, key) order", () => {
@@ -40,7 +45,12 @@ describe("sessionWindow (marbles)", () => {
   });
 
   it("empty chunks, empty key, idle symbols flushed by the watermark alone", () => {
-    const { out } = runChunks(sessionWindow(opts()), [chunk<Ev>([], 1), chunk([ev("", 2), ev("IDLE", 3), ev("A", 4)], 5), chunk([ev("A", 12)], 13), chunk<Ev>([], 14)]);
+    const { out } = runChunks(sessionWindow(opts()), [
+      chunk<Ev>([], 1),
+      chunk([ev("", 2), ev("IDLE", 3), ev("A", 4)], 5),
+      chunk([ev("A", 12)], 13),
+      chunk<Ev>([], 14),
+    ]);
     expect(out.map((c) => c.items)).toEqual([[], [], [seen("", 2, 12, [2]), seen("IDLE", 3, 13, [3])], []]);
   });
 
@@ -51,7 +61,19 @@ describe("sessionWindow (marbles)", () => {
       expectObservable(src.pipe(sessionWindow(opts())), "^-!").toBe("-x", { x: chunk<Seen>([], 1) });
       expectSubscriptions(src.subscriptions).toBe("^-!");
       const bad = cold<Chunk<Ev>>("-a|", { a: chunk([ev("A", 1), ev("A", 18), ev("A", 10)], END) });
-      expectObservable(bad.pipe(sessionWindow({ ...opts(), aggregate: { ...collectTimes(), merge: () => { throw boom; } } }))).toBe("-#", undefined, boom);
+      expectObservable(
+        bad.pipe(
+          sessionWindow({
+            ...opts(),
+            aggregate: {
+              ...collectTimes(),
+              merge: () => {
+                throw boom;
+              },
+            },
+          }),
+        ),
+      ).toBe("-#", undefined, boom);
     });
   });
 });

@@ -3,7 +3,13 @@ import { slidingWindow } from "../../../operators/slidingWindow.ts";
 import { chunk, collectTimes, END, ev, runChunks, scheduler, seen, type Ev, type Seen } from "./helpers.ts";
 import type { Chunk } from "../../../core/chunk.ts";
 
-const opts = (extra: { allowedLatenessNs?: bigint; onLate?: (e: Ev, r: string) => void } = {}) => ({ sizeNs: 10n, slideNs: 5n, aggregate: collectTimes(), onLate: () => undefined, ...extra });
+const opts = (extra: { allowedLatenessNs?: bigint; onLate?: (e: Ev, r: string) => void } = {}) => ({
+  sizeNs: 10n,
+  slideNs: 5n,
+  aggregate: collectTimes(),
+  onLate: () => undefined,
+  ...extra,
+});
 
 describe("slidingWindow (marbles)", () => {
   it("in order: each event lands in size/slide windows; windows emit at their end in (end, key) order", () => {
@@ -56,7 +62,19 @@ describe("slidingWindow (marbles)", () => {
       expectObservable(src.pipe(slidingWindow(opts())), "^-!").toBe("-x", { x: chunk<Seen>([], 1) });
       expectSubscriptions(src.subscriptions).toBe("^-!");
       const bad = cold<Chunk<Ev>>("-a|", { a: chunk([ev("A", 1)], END) });
-      expectObservable(bad.pipe(slidingWindow({ ...opts(), aggregate: { ...collectTimes(), result: () => { throw boom; } } }))).toBe("-#", undefined, boom);
+      expectObservable(
+        bad.pipe(
+          slidingWindow({
+            ...opts(),
+            aggregate: {
+              ...collectTimes(),
+              result: () => {
+                throw boom;
+              },
+            },
+          }),
+        ),
+      ).toBe("-#", undefined, boom);
     });
   });
 

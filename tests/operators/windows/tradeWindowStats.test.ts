@@ -22,7 +22,13 @@ describe("tradeWindowStats", () => {
     const op = tradeWindowStats({ window: { type: "tumbling", size: "1m" }, allowedLatenessNs: 5n * S, onLate: (t) => late.push(t) });
     const ok = trade("in-time", 50, 11, 1);
     const tooLate = trade("too-late", 55, 12, 1);
-    const { out } = runChunks(op, [chunk([trade("a", 10, 10, 1)], 62n * S), chunk([ok], 64n * S), chunk([], 65n * S), chunk([tooLate], 66n * S), chunk([], END)]);
+    const { out } = runChunks(op, [
+      chunk([trade("a", 10, 10, 1)], 62n * S),
+      chunk([ok], 64n * S),
+      chunk([], 65n * S),
+      chunk([tooLate], 66n * S),
+      chunk([], END),
+    ]);
     expect(flat(out).map((r) => r.values.count)).toEqual([2]); // a and in-time; too-late came after the watermark passed end + lateness (65 s)
     expect(late).toEqual([tooLate]);
   });

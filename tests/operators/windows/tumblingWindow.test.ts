@@ -115,17 +115,37 @@ describe("tumblingWindow (marbles)", () => {
 
   it("a throwing reducer errors the stream with that error; source errors pass through", () => {
     const boom = new Error("reducer failed");
-    const agg = { ...collectTimes(), add: (a: number[], e: Ev) => { if (e.tsEvent === 13n) throw boom; a.push(Number(e.tsEvent)); return a; } };
+    const agg = {
+      ...collectTimes(),
+      add: (a: number[], e: Ev) => {
+        if (e.tsEvent === 13n) throw boom;
+        a.push(Number(e.tsEvent));
+        return a;
+      },
+    };
     scheduler().run(({ cold, expectObservable }) => {
       const src = cold<Chunk<Ev>>("-a-b-c|", { a: chunk([ev("A", 1)], 2), b: chunk([ev("A", 13)], 14), c: chunk<Ev>([], END) });
       expectObservable(src.pipe(tumblingWindow({ sizeNs: 10n, aggregate: agg, onLate: () => undefined }))).toBe("-x-#", { x: chunk<Seen>([], 2) }, boom);
       const failing = cold<Chunk<Ev>>("-a-#", { a: chunk([ev("A", 1)], 2) }, boom);
-      expectObservable(failing.pipe(tumblingWindow({ sizeNs: 10n, aggregate: collectTimes(), onLate: () => undefined }))).toBe("-x-#", { x: chunk<Seen>([], 2) }, boom);
+      expectObservable(failing.pipe(tumblingWindow({ sizeNs: 10n, aggregate: collectTimes(), onLate: () => undefined }))).toBe(
+        "-x-#",
+        { x: chunk<Seen>([], 2) },
+        boom,
+      );
     });
   });
 
   it("a throwing late handler errors the stream too", () => {
-    const { error } = runChunks(tumblingWindow({ sizeNs: 10n, aggregate: collectTimes(), onLate: () => { throw new Error("dlq down"); } }), [chunk([ev("A", 1)], 20), chunk([ev("A", 2)], 21)]);
+    const { error } = runChunks(
+      tumblingWindow({
+        sizeNs: 10n,
+        aggregate: collectTimes(),
+        onLate: () => {
+          throw new Error("dlq down");
+        },
+      }),
+      [chunk([ev("A", 1)], 20), chunk([ev("A", 2)], 21)],
+    );
     expect((error as Error).message).toBe("dlq down");
   });
 
