@@ -11,6 +11,7 @@ import { defineSource, serviceToken } from "../runtime/connectors.ts";
 import { parseDurationNs } from "../schemas/time.ts";
 import type { InputBatch, InputPort, Timed } from "../runtime/ports.ts";
 import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
+import { SequencedBatches } from "../runtime/sequencedBatches.ts";
 import { JetStreamSource, type DecodedMessage } from "./jetstreamSource.ts";
 import { NATS } from "../sinks/outputSinks.ts";
 import { SourceConnectionError } from "./sourceErrors.ts";
@@ -62,21 +63,17 @@ export class JetStreamInput implements InputPort {
   private opened?: Promise<void>;
   private idleTimer?: NodeJS.Timeout;
   private readonly lastMessageAt: number[] = [];
-  /** All lanes have been quiet for idleAfter: the sequencer may release everything it holds. */
-  private flushDue = false;
   /** Per lane: messages handed to this process and not yet acked (or termed). */
   private readonly held: number[] = [];
   /** Dedupe keys of messages handed over but not yet committed (a redelivery of one is not acked). */
   private readonly uncommitted = new Set<string>();
-  private pendingDead: PendingDead[] = [];
   private buffered = 0;
-  private failure?: unknown;
-  private stopping = false;
-  private wake?: () => void;
+  private readonly out: SequencedBatches<Pending, PendingDead>;
 
   constructor(private readonly o: JetStreamInputOptions) {
     const lanes = o.pipeline.sources.reduce((n, s) => n + s.subjects.length, 0);
     this.sequencer = new Sequencer<Pending>(lanes, parseDurationNs(o.pipeline.decl.sequencing.maxDelay));
+    this.out = new SequencedBatches(this.sequencer, (entries, watermark, dead) => this.batch(entries, watermark, dead));
   }
 
   /** The consumers' lanes (one per source subject), once open. */
@@ -117,8 +114,8 @@ export class JetStreamInput implements InputPort {
           field: error.field || undefined,
           payload: decoder.decode(msg.data),
         };
-        this.pendingDead.push({ letter, ack: () => this.ack(lane, msg, true) }); // term(): a 2.9 server ignores a reason argument
-        this.signal();
+        this.out.dead({ letter, ack: () => this.ack(lane, msg, true) }); // term(): a 2.9 server ignores a reason argument
+        this.out.signal();
       },
       onError: (lane, e) => this.fail(new SourceConnectionError(`consumer ${lane.durable} on ${lane.subject} failed: ${(e as Error).message}`, { cause: e })),
     });
@@ -140,28 +137,14 @@ export class JetStreamInput implements InputPort {
 
   async *batches(): AsyncIterable<InputBatch> {
     await this.open();
-    for (;;) {
-      if (this.failure !== undefined) throw this.failure;
-      const rel = this.sequencer.release(this.flushDue);
-      if (rel || this.pendingDead.length) {
-        yield this.batch(rel?.entries ?? [], rel?.watermark ?? this.sequencer.watermark);
-        continue;
-      }
-      if (this.stopping) {
-        const rest = this.sequencer.drain();
-        if (rest.entries.length || this.pendingDead.length) yield this.batch(rest.entries, rest.watermark);
-        return;
-      }
-      await new Promise<void>((r) => (this.wake = r));
-    }
+    yield* this.out.batches();
   }
 
   /** Stops the consumers (messages the client still holds are nak-ed for redelivery), then ends `batches()`. */
   async stop(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
     await this.source?.stop();
-    this.stopping = true;
-    this.signal();
+    this.out.end();
   }
 
   async close(): Promise<void> {
@@ -169,10 +152,8 @@ export class JetStreamInput implements InputPort {
     await this.source?.stop();
   }
 
-  private batch(entries: readonly Sequenced<Pending>[], watermark: bigint): InputBatch {
+  private batch(entries: readonly Sequenced<Pending>[], watermark: bigint, dead: readonly PendingDead[]): InputBatch {
     const t0 = performance.now();
-    const dead = this.pendingDead;
-    this.pendingDead = [];
     const lanes = this.source!.lanes;
     return {
       items: entries.map((e) => e.item.item),
@@ -181,7 +162,7 @@ export class JetStreamInput implements InputPort {
       watermark,
       deadLetters: dead.map((d) => d.letter),
       commit: async () => {
-        if (this.failure !== undefined) return;
+        if (this.out.failed !== undefined) return;
         const sent: SentAck[] = [];
         for (const { item: p } of entries) {
           sent.push(this.ack(p.lane, p.msg));
@@ -197,7 +178,7 @@ export class JetStreamInput implements InputPort {
 
   private onMessage(m: DecodedMessage, pending: number): void {
     this.lastMessageAt[m.lane] = Date.now();
-    this.flushDue = false;
+    this.out.flushDue = false;
     this.held[m.lane]!++;
     const lane = this.source!.lanes[m.lane]!;
     const key = `${lane.source.kind}:${inputIdOf(lane.source.kind, m.item)}`;
@@ -222,7 +203,7 @@ export class JetStreamInput implements InputPort {
           field: "id",
           payload: decoder.decode(m.msg.data),
         };
-        this.pendingDead.push({ letter, ack: () => this.ack(m.lane, m.msg) });
+        this.out.dead({ letter, ack: () => this.ack(m.lane, m.msg) });
       }
     } else {
       this.o.metrics?.late?.();
@@ -234,10 +215,10 @@ export class JetStreamInput implements InputPort {
         field: "tsEvent",
         payload: decoder.decode(m.msg.data),
       };
-      this.pendingDead.push({ letter, ack: () => this.ack(m.lane, m.msg) });
+      this.out.dead({ letter, ack: () => this.ack(m.lane, m.msg) });
     }
     if (pending === 0) this.sequencer.setIdle(m.lane, true);
-    this.signal();
+    this.out.signal();
   }
 
   private async checkIdle(idleMs: number): Promise<void> {
@@ -245,8 +226,8 @@ export class JetStreamInput implements InputPort {
     let changed = false;
     // Every lane quiet for idleAfter: release what the out-of-orderness allowance still holds back.
     const quiet = this.source!.lanes.every((l) => now - this.lastMessageAt[l.index]! >= idleMs);
-    if (quiet !== this.flushDue) {
-      this.flushDue = quiet;
+    if (quiet !== this.out.flushDue) {
+      this.out.flushDue = quiet;
       changed = quiet;
     }
     for (const lane of this.source!.lanes) {
@@ -263,7 +244,7 @@ export class JetStreamInput implements InputPort {
         // Server unreachable: leave the lane as it is; the client reconnects.
       }
     }
-    if (changed) this.signal();
+    if (changed) this.out.signal();
   }
 
   private ack(lane: number, msg: JsMsg, term = false): SentAck {
@@ -304,15 +285,8 @@ export class JetStreamInput implements InputPort {
     }
   }
 
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
   private fail(e: unknown): void {
-    this.failure ??= e;
-    this.signal();
+    this.out.fail(e);
   }
 }
 

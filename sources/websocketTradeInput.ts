@@ -8,6 +8,7 @@ import { duration } from "../pipeline/operatorDef.ts";
 import { defineSource } from "../runtime/connectors.ts";
 import type { InputBatch, InputPort } from "../runtime/ports.ts";
 import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
+import { SequencedBatches } from "../runtime/sequencedBatches.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
 import { parseDurationNs } from "../schemas/time.ts";
 import type { Trade } from "../schemas/trade.ts";
@@ -96,9 +97,8 @@ export class WebSocketTradeInput implements InputPort {
   private readonly sequencer: Sequencer<Pending>;
   private readonly lastTradeAt: number[];
   private readonly laneIdle: boolean[];
-  /** Every lane has been quiet for idleAfter while connected: the sequencer may release what maxDelay holds. */
-  private flushDue = false;
-  private pendingDead: DeadLetter[] = [];
+  /** Releases batches; its flushDue: every lane has been quiet for idleAfter while connected. */
+  private readonly out: SequencedBatches<Pending, DeadLetter>;
   private readonly counts = { connections: 0, frames: 0, trades: 0, ignored: 0, redelivered: 0, rejected: 0 };
   private ws?: WebSocket;
   private connected = false;
@@ -113,11 +113,7 @@ export class WebSocketTradeInput implements InputPort {
   private idleTimer?: NodeJS.Timeout;
   private opened?: Promise<void>;
   private opening?: { resolve: () => void; reject: (e: unknown) => void };
-  private failure?: unknown;
   private stopping = false;
-  /** The socket is closed after stop(): nothing more can arrive, the sequencer may be drained. */
-  private stopped = false;
-  private wake?: () => void;
 
   constructor(private readonly o: WebSocketTradeInputOptions) {
     const first = o.params[0];
@@ -144,6 +140,8 @@ export class WebSocketTradeInput implements InputPort {
     this.reconnectDelayMs = Number(parseDurationNs(first.reconnectDelay) / 1_000_000n);
     this.idleMs = Number(parseDurationNs(o.pipeline.decl.sequencing.idleAfter) / 1_000_000n);
     this.sequencer = new Sequencer<Pending>(this.lanes.length, parseDurationNs(o.pipeline.decl.sequencing.maxDelay));
+    // On a failure the trades already received are handed over (and so recorded) before the error ends the run.
+    this.out = new SequencedBatches(this.sequencer, (entries, watermark, dead) => this.batch(entries, watermark, dead), { drainOnFailure: true });
     this.lastTradeAt = new Array<number>(this.lanes.length).fill(0);
     this.laneIdle = new Array<boolean>(this.lanes.length).fill(false);
   }
@@ -172,25 +170,7 @@ export class WebSocketTradeInput implements InputPort {
 
   async *batches(): AsyncIterable<InputBatch> {
     await this.open();
-    for (;;) {
-      if (this.failure !== undefined) {
-        // Hand over (and so record) what was received before the failure ends the run.
-        const rest = this.sequencer.drain();
-        if (rest.entries.length || this.pendingDead.length) yield this.batch(rest.entries, rest.watermark);
-        throw this.failure;
-      }
-      const rel = this.sequencer.release(this.flushDue);
-      if (rel || this.pendingDead.length) {
-        yield this.batch(rel?.entries ?? [], rel?.watermark ?? this.sequencer.watermark);
-        continue;
-      }
-      if (this.stopped) {
-        const rest = this.sequencer.drain();
-        if (rest.entries.length || this.pendingDead.length) yield this.batch(rest.entries, rest.watermark);
-        return;
-      }
-      await new Promise<void>((r) => (this.wake = r));
-    }
+    yield* this.out.batches();
   }
 
   /** Closes the socket (frames already received are still processed), then ends `batches()` once drained. */
@@ -199,16 +179,14 @@ export class WebSocketTradeInput implements InputPort {
     this.clearTimers();
     this.opening?.resolve(); // stopped before the first connection opened: the run ends with nothing
     await this.closeSocket();
-    this.stopped = true;
-    this.signal();
+    this.out.end(); // the socket is closed: nothing more can arrive, the sequencer may be drained
   }
 
   async close(): Promise<void> {
     this.stopping = true;
     this.clearTimers();
     await this.closeSocket();
-    this.stopped = true;
-    this.signal();
+    this.out.end();
   }
 
   private connect(): void {
@@ -251,14 +229,14 @@ export class WebSocketTradeInput implements InputPort {
   }
 
   private onDisconnected(): void {
-    if (this.stopping || this.failure !== undefined) return;
+    if (this.stopping || this.out.failed !== undefined) return;
     // While disconnected nothing is known about any symbol: hold the watermark where it is, so trades the
     // exchange re-sends after the reconnect are not late.
     for (let i = 0; i < this.lanes.length; i++) {
       this.sequencer.setIdle(i, false);
       this.laneIdle[i] = false;
     }
-    this.flushDue = false;
+    this.out.flushDue = false;
     if (this.attempts >= this.params.maxReconnects) {
       const never = this.counts.connections === 0;
       const what = never ? `could not connect to ${this.url}` : `lost the connection to ${this.url}`;
@@ -326,7 +304,7 @@ export class WebSocketTradeInput implements InputPort {
     }
     this.lastTradeAt[lane] = Date.now();
     this.laneIdle[lane] = false;
-    this.flushDue = false;
+    this.out.flushDue = false;
     // Trade ids are unique per symbol on the exchange, so a seen key is the same trade sent again.
     const key = `trade:${trade.id}`;
     const result = this.sequencer.add(lane, trade.tsEvent, tradeId, { lane, trade, tradeId }, key, this.lanes[lane]!.rank, `${subject}:${tradeId}`);
@@ -343,7 +321,7 @@ export class WebSocketTradeInput implements InputPort {
       });
       return;
     }
-    this.signal();
+    this.out.signal();
   }
 
   /** Wall clock, here in the I/O layer only: a symbol quiet for idleAfter stops holding the other symbols back. */
@@ -371,16 +349,14 @@ export class WebSocketTradeInput implements InputPort {
         changed = true;
       }
     }
-    if (quiet && !this.flushDue) {
-      this.flushDue = true;
+    if (quiet && !this.out.flushDue) {
+      this.out.flushDue = true;
       changed = true;
     }
-    if (changed) this.signal();
+    if (changed) this.out.signal();
   }
 
-  private batch(entries: readonly Sequenced<Pending>[], watermark: bigint): InputBatch {
-    const deadLetters = this.pendingDead;
-    this.pendingDead = [];
+  private batch(entries: readonly Sequenced<Pending>[], watermark: bigint, deadLetters: readonly DeadLetter[]): InputBatch {
     return {
       items: entries.map((e) => e.item.trade),
       sources: entries.map((e) => e.rank),
@@ -393,8 +369,7 @@ export class WebSocketTradeInput implements InputPort {
 
   private dead(letter: DeadLetter): void {
     this.counts.rejected++;
-    this.pendingDead.push(letter.payload.length > MAX_PAYLOAD ? { ...letter, payload: letter.payload.slice(0, MAX_PAYLOAD) } : letter);
-    this.signal();
+    this.out.dead(letter.payload.length > MAX_PAYLOAD ? { ...letter, payload: letter.payload.slice(0, MAX_PAYLOAD) } : letter);
   }
 
   private async closeSocket(): Promise<void> {
@@ -421,16 +396,9 @@ export class WebSocketTradeInput implements InputPort {
     this.idleTimer = this.reconnectTimer = undefined;
   }
 
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
   private fail(e: unknown): void {
-    this.failure ??= e;
     this.opening?.reject(e);
-    this.signal();
+    this.out.fail(e);
   }
 }
 
