@@ -6,7 +6,6 @@ import type { CompiledSource } from "../pipeline/graph.ts";
 import { KINDS } from "../schemas/kinds.ts";
 import { inputIdSql, inputLayout } from "../sinks/recordingTables.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
-import type { Trade } from "../schemas/trade.ts";
 import { WATERMARK_END } from "../core/chunk.ts";
 
 interface Timed {
@@ -59,6 +58,57 @@ function strings(chunk: DuckDBDataChunk, col: number): { getItem(i: number): str
   return chunk.getColumnVector(col) as unknown as { getItem(i: number): string | null };
 }
 
+/**
+ * A trade read back from the recording, indistinguishable from the one TradeMessage.decode gives live by anything an
+ * operator does with it: the same own enumerable fields in the same order (`id` first, no `side` when unknown), so
+ * spreading, serialising, `Object.keys` or comparing field by field give the same result. `id` is an own accessor
+ * that decodes the DuckDB vector when read: most operators never read trade ids, and decoding every id string would
+ * take most of the replay's time. Private fields are invisible to spread, JSON and keys.
+ */
+class RecordedTrade {
+  // `declare`: no field initialisers, so the constructor sets the own properties in the live decoder's order.
+  declare readonly id: string;
+  declare readonly symbol: string;
+  declare readonly tsEvent: bigint;
+  declare readonly price: number;
+  declare readonly size: number;
+  declare readonly side?: "buy" | "sell";
+  readonly #ids: { getItem(i: number): string | null };
+  readonly #row: number;
+
+  constructor(
+    ids: { getItem(i: number): string | null },
+    row: number,
+    symbol: string,
+    tsEvent: bigint,
+    price: number,
+    size: number,
+    side: "buy" | "sell" | undefined,
+  ) {
+    this.#ids = ids;
+    this.#row = row;
+    Object.defineProperty(this, "id", ID_PROPERTY);
+    const self = this as { -readonly [K in "symbol" | "tsEvent" | "price" | "size" | "side"]?: RecordedTrade[K] };
+    self.symbol = symbol;
+    self.tsEvent = tsEvent;
+    self.price = price;
+    self.size = size;
+    if (side !== undefined) self.side = side;
+  }
+
+  static decodeId(t: RecordedTrade): string {
+    return t.#ids.getItem(t.#row)!;
+  }
+}
+
+const ID_PROPERTY: PropertyDescriptor = {
+  get(this: RecordedTrade): string {
+    return RecordedTrade.decodeId(this);
+  },
+  enumerable: true,
+  configurable: false,
+};
+
 const SIDES = [undefined, "buy", "sell"] as const;
 
 /** Trades: `SELECT id, symbol code, ts ns, price, size, side code` with symbols interned through a dictionary. */
@@ -72,13 +122,7 @@ function tradeDecoder(symbols: readonly string[]): ChunkDecoder {
     const size = numbers(chunk, 4);
     const side = numbers(chunk, 5);
     const out = new Array<Timed>(n);
-    // The same plain object TradeMessage.decode gives live (same fields, same order, no `side` when unknown), so
-    // an operator cannot tell a replayed trade from a live one.
-    for (let r = 0; r < n; r++) {
-      const sd = SIDES[side[r]!];
-      const t: Trade = { id: ids.getItem(r)!, symbol: symbols[sym[r]!]!, tsEvent: ts[r]!, price: price[r]!, size: size[r]! };
-      out[r] = sd === undefined ? t : { ...t, side: sd };
-    }
+    for (let r = 0; r < n; r++) out[r] = new RecordedTrade(ids, r, symbols[sym[r]!]!, ts[r]!, price[r]!, size[r]!, SIDES[side[r]!]);
     return out;
   };
 }
