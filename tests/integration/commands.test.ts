@@ -8,6 +8,7 @@ import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
 import { DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir } from "../helpers/duckdb.ts";
+import { Database } from "../../io/duckdb/database.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin", "tickflow.js");
@@ -83,6 +84,22 @@ describe("tickflow run / start as processes", () => {
     const rep = tickflow(["replay", PIPELINE, "--run-id", "replay-proc"], env);
     expect(await rep.exited, rep.stderr).toBe(0);
     expect(digestOf(rep.stdout)).toBe(live);
+
+    // replay --run: exactly that run's inputs; a run recorded under other time-zone data is replayed with a warning.
+    const db = await Database.open(env.TICKFLOW_DB!);
+    try {
+      await db.run(`UPDATE runs SET params = json_object('tz', '1999z') WHERE run_id = 'live-proc'`);
+    } finally {
+      await db.close();
+    }
+    const of = tickflow(["replay", PIPELINE, "--run", "live-proc", "--run-id", "replay-of-live-proc"], env);
+    expect(await of.exited, of.stderr).toBe(0);
+    expect(of.stderr).toMatch(/warning: run live-proc used time-zone data 1999z, this process has \S+: session and day boundaries may differ/);
+    expect(of.stdout).toMatch(/^run replay-of-live-proc: 8000 inputs/m);
+    expect(digestOf(of.stdout)).toBe(live);
+    const wrong = tickflow(["replay", join(ROOT, "pipelines", "momentum-bars.yaml"), "--run", "live-proc"], env);
+    expect(await wrong.exited).toBe(1);
+    expect(wrong.stderr).toMatch(/run live-proc is a run of pipeline momentum-sentiment, not momentum-bars/);
   }, 120_000);
 
   it("tickflow start prints signals from its simulated feed and shuts down cleanly on SIGINT", async () => {
