@@ -4,7 +4,7 @@ import { chunkOperator, WATERMARK_START, type Chunk } from "../core/chunk.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
-import { addTradeToOhlcv, emptyOhlcv, ohlcvVwap, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
+import { addTradeToOhlcv, emptyOhlcv, ohlcvBar, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
 
 export interface BarsOptions {
   /** Bar length, e.g. "1m" (see schemas/timeframe.ts). */
@@ -41,19 +41,7 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
     let minEnd: bigint | undefined;
     let watermark = WATERMARK_START; // bars ending at or before it have been emitted
 
-    const toBar = ({ symbol, start, end, ohlcv: a }: OpenBar): Bar => ({
-      symbol,
-      timeframe,
-      tsOpen: start,
-      tsEvent: end,
-      open: a.open,
-      high: a.high,
-      low: a.low,
-      close: a.close,
-      volume: a.volume,
-      vwap: ohlcvVwap(a),
-      trades: a.trades,
-    });
+    const toBar = ({ symbol, start, end, ohlcv }: OpenBar): Bar => ohlcvBar(ohlcv, symbol, timeframe, start, end);
 
     const start = (t: Trade): OpenBar => {
       const s = t.tsEvent - (((t.tsEvent % tf) + tf) % tf);

@@ -1,5 +1,6 @@
 // The OHLCV accumulator `bars` (trades → bars) and `resampleBars` (bars → bars) share: plain data plus pure update
 // functions, so an operator's open bars can be snapshotted and restored as they are.
+import type { Bar } from "../schemas/bar.ts";
 
 /**
  * Open, high, low, close, volume, notional (Σ price × size, for the VWAP) and trade count of one bucket. Plain
@@ -103,4 +104,28 @@ export function addBarToOhlcv(acc: OhlcvAccumulator, bar: OhlcvBar): void {
  */
 export function ohlcvVwap(acc: OhlcvAccumulator): number {
   return acc.volume > 0 ? acc.notional / acc.volume : acc.close;
+}
+
+/**
+ * The bar an accumulator describes, for one symbol and interval.
+ *
+ * @example
+ * ohlcvBar(acc, "AAPL", "1m", 0n, 60_000_000_000n); // { symbol: "AAPL", timeframe: "1m", tsOpen: 0n, tsEvent: 60000000000n, open, ... }
+ * @param acc the accumulator
+ * @param symbol, timeframe, tsOpen, tsEvent the bar's key and interval [tsOpen, tsEvent)
+ */
+export function ohlcvBar(acc: OhlcvAccumulator, symbol: string, timeframe: string, tsOpen: bigint, tsEvent: bigint): Bar {
+  return {
+    symbol,
+    timeframe,
+    tsOpen,
+    tsEvent,
+    open: acc.open,
+    high: acc.high,
+    low: acc.low,
+    close: acc.close,
+    volume: acc.volume,
+    vwap: ohlcvVwap(acc),
+    trades: acc.trades,
+  };
 }

@@ -4,7 +4,7 @@ import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { Bar } from "../schemas/bar.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
 import { alignDown, lagWatermark, WindowStore, type LateHandler } from "./windowAggregates.ts";
-import { addBarToOhlcv, emptyOhlcv, ohlcvVwap, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
+import { addBarToOhlcv, emptyOhlcv, ohlcvBar, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
 
 const NS_PER_MS = 1_000_000n;
 const DAY_NS = 86_400_000_000_000n;
@@ -107,20 +107,7 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
         watermark = wm;
         // The last bar of a bucket has tsEvent = end, delivered only once the watermark is past end.
         store.release(wm - lateness - 1n, (w, end, symbol) => {
-          const a = w.acc;
-          out.push({
-            symbol,
-            timeframe,
-            tsOpen: w.start,
-            tsEvent: end,
-            open: a.open,
-            high: a.high,
-            low: a.low,
-            close: a.close,
-            volume: a.volume,
-            vwap: ohlcvVwap(a),
-            trades: a.trades,
-          });
+          out.push(ohlcvBar(w.acc, symbol, timeframe, w.start, end));
         });
       },
     };
