@@ -76,6 +76,8 @@ export async function loadUserOperators(decl: PipelineDecl, file: string, src: D
         entryPoints: [path],
         bundle: true,
         packages: "external",
+        // Only strip types: a tsconfig "paths" entry must not pull the engine itself into the bundle.
+        tsconfigRaw: "{}",
         format: "esm",
         platform: "node",
         target: "node20",

@@ -1,8 +1,8 @@
-// The shape of an operator catalog entry, and small helpers shared by the catalog files in ops/.
+// The shape of an operator catalog entry (built-in or user-written), and small helpers shared by the catalog files.
 import type { Observable } from "rxjs";
 import { z } from "zod";
 import type { Chunk } from "../core/chunk.ts";
-import type { Kind } from "../schemas/kinds.ts";
+import type { ItemOf, Kind } from "../schemas/kinds.ts";
 
 /** What an operator gets from the runtime besides its parameters. */
 export interface OperatorContext {
@@ -12,6 +12,24 @@ export interface OperatorContext {
   deadLetter(item: unknown, reason: string, field?: string): void;
 }
 
+/** The input streams of an operator with input kinds `I`: each a chunk stream of its kind's items. */
+export type InputStreams<I extends readonly Kind[]> = { readonly [n in keyof I]: Observable<Chunk<ItemOf<I[n]>>> };
+
+/**
+ * An operator: input kinds `I` (in order), output kind `O`, parameters `P`. `build` gets typed streams of the items
+ * its declared kinds carry; the compiler checks every edge's kind, so the graph hands each operator exactly those.
+ */
+export interface OperatorSpec<P, I extends readonly Kind[], O extends Kind> {
+  readonly name: string;
+  readonly summary: string;
+  readonly inputs: { readonly [n in keyof I]: { readonly name: string; readonly kind: I[n] } };
+  readonly output: O;
+  readonly params: z.ZodType<P>;
+  readonly example: string;
+  build(params: P, ctx: OperatorContext): (inputs: InputStreams<I>) => Observable<Chunk<ItemOf<O>>>;
+}
+
+/** An operator with its types erased, as the catalog lists and the graph wires them. */
 export interface OperatorDef<P = unknown> {
   readonly name: string;
   readonly summary: string;
@@ -37,7 +55,8 @@ export const featureName = z.string().min(1);
  *   build: () => ([rows]) => rows.pipe(mapItems(() => (r: FeatureRow) => ({ ...r, values: { ...r.values, x: r.values.x! / 2 } }))),
  * });
  */
-export function defineOperator<P>(d: OperatorDef<P>): OperatorDef<unknown> {
+export function defineOperator<P, const I extends readonly Kind[], O extends Kind>(d: OperatorSpec<P, I, O>): OperatorDef<unknown> {
+  // The one erasure: the graph only connects streams of the kinds `d` declares (checked by compilePipeline).
   return d as unknown as OperatorDef<unknown>;
 }
 

@@ -3,6 +3,15 @@
 // stream) and whether it is signed. Every other list (source kinds, publishable kinds, signed kinds, input tables,
 // streams, JSON Schema files) is derived from this one, so a new kind is one entry here.
 import { BarMessage, barId, type Bar } from "./bar.ts";
+import type { Trade } from "./trade.ts";
+import type { News, ScoredNews } from "./news.ts";
+import type { FeatureRow } from "./features.ts";
+import type { Signal } from "./signal.ts";
+import type { Order } from "./order.ts";
+import type { Fill } from "./fill.ts";
+import type { EquitySnapshot, PositionSnapshot } from "./position.ts";
+import type { OrderEvent } from "./orderEvent.ts";
+import type { BrokerEvent } from "./brokerEvent.ts";
 import { FeatureRowMessage } from "./features.ts";
 import { NewsMessage, ScoredNewsMessage } from "./news.ts";
 import { SignalMessage } from "./signal.ts";
@@ -67,6 +76,27 @@ export const KIND_SPECS = {
 } as const satisfies Record<string, KindSpec>;
 
 export type Kind = keyof typeof KIND_SPECS;
+
+/** The in-memory item type of each kind: what flows along an edge of that kind. */
+export interface KindItems {
+  trade: Trade;
+  bar: Bar;
+  news: News;
+  scoredNews: ScoredNews;
+  features: FeatureRow;
+  signal: Signal;
+  brokerEvent: BrokerEvent;
+  order: Order;
+  fill: Fill;
+  position: PositionSnapshot;
+  equity: EquitySnapshot;
+  orderEvent: OrderEvent;
+}
+/** The item type of a kind. */
+export type ItemOf<K extends Kind> = KindItems[K];
+// Every kind has an item type and every item type a kind.
+type _Same = [Exclude<Kind, keyof KindItems>, Exclude<keyof KindItems, Kind>] extends [never, never] ? true : never;
+export const KIND_ITEMS_COMPLETE: _Same = true;
 type Specs = typeof KIND_SPECS;
 const ALL = Object.keys(KIND_SPECS) as Kind[];
 const spec = (k: Kind): KindSpec => KIND_SPECS[k];

@@ -1,8 +1,7 @@
 // A user-written operator, as a user would write one in their own repository: feature rows → mean-reversion
 // signals from a rolling z-score, with hysteresis. pipelines/mean-reversion.yaml names it by path.
-import type { Observable } from "rxjs";
 import { z } from "zod";
-import { defineOperator, featureName, signalRule, type Chunk, type FeatureRow, type SignalAction } from "tickflow";
+import { defineOperator, featureName, signalRule, type SignalAction } from "tickflow";
 
 const Params = z
   .strictObject({
@@ -25,7 +24,7 @@ export default defineOperator({
     ([rows]) => {
       // Per-run state, as plain data: the action each symbol holds (fresh for every run, so replays start alike).
       const holding = new Map<string, SignalAction>();
-      return (rows as Observable<Chunk<FeatureRow>>).pipe(
+      return rows.pipe(
         signalRule({ pipeline: ctx.pipeline, node: ctx.node, emit: p.emit }, (row) => {
           const zv = row.values[p.z];
           if (zv === undefined) return undefined; // warm-up
@@ -39,6 +38,6 @@ export default defineOperator({
             inputs: { [p.z]: zv, close: row.values.close ?? 0 },
           };
         }),
-      ) as Observable<Chunk<unknown>>;
+      );
     },
 });

@@ -1,7 +1,5 @@
 // Core operators: bars, indicators, sentiment scoring, the as-of sentiment join and the momentum rule.
-import type { Observable } from "rxjs";
 import { z } from "zod";
-import type { Chunk } from "../../core/chunk.ts";
 import { parseDurationNs } from "../../schemas/time.ts";
 import { TIMEFRAME_PATTERN } from "../../schemas/timeframe.ts";
 import { bars } from "../../operators/bars.ts";
@@ -10,8 +8,6 @@ import { momentumRule } from "../../operators/momentumRule.ts";
 import { scoreNews } from "../../operators/scoreNews.ts";
 import { sentimentAsOf, type SentimentAsOfOptions } from "../../operators/sentimentAsOf.ts";
 import { indicatorSpec } from "../indicatorSpecs.ts";
-import type { FeatureRow } from "../../schemas/features.ts";
-import type { ScoredNews } from "../../schemas/news.ts";
 import { def, duration, featureName, type OperatorDef } from "../operatorDef.ts";
 
 export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
@@ -27,13 +23,13 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     build:
       (p, ctx) =>
       ([trades]) =>
-        (trades as Observable<Chunk<never>>).pipe(
+        trades.pipe(
           bars({
             timeframe: p.timeframe,
             onLate: (t, reason) => ctx.deadLetter(t, reason, "tsEvent"),
             onReject: (t, reason, field) => ctx.deadLetter(t, reason, field),
           }),
-        ) as Observable<Chunk<unknown>>,
+        ),
   }),
   def({
     name: "indicators",
@@ -56,13 +52,13 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     build: (p, ctx) => {
       const specs: IndicatorSpec[] = p.set.map((s, i) => indicatorSpec(s, ["params", "set", i]));
       return ([input]) =>
-        (input as Observable<Chunk<never>>).pipe(
+        input.pipe(
           computeIndicators({
             indicators: specs,
             evictIdleNs: p.evictIdle ? parseDurationNs(p.evictIdle) : undefined,
             onError: (bar, reason) => ctx.deadLetter(bar, reason),
           }),
-        ) as Observable<Chunk<unknown>>;
+        );
     },
   }),
   def({
@@ -80,7 +76,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     build:
       (p) =>
       ([input]) =>
-        (input as Observable<Chunk<never>>).pipe(scoreNews({ companies: p.companies })) as Observable<Chunk<unknown>>,
+        input.pipe(scoreNews({ companies: p.companies })),
   }),
   def({
     name: "sentimentAsOf",
@@ -103,8 +99,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
         halfLifeNs: p.halfLife ? parseDurationNs(p.halfLife) : undefined,
         onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
       };
-      return ([rows, news]) =>
-        sentimentAsOf(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, options) as Observable<Chunk<unknown>>;
+      return ([rows, news]) => sentimentAsOf(rows, news, options);
     },
   }),
   def({
@@ -133,6 +128,6 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
     build:
       (p, ctx) =>
       ([rows]) =>
-        (rows as Observable<Chunk<FeatureRow>>).pipe(momentumRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,
+        rows.pipe(momentumRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })),
   }),
 ];

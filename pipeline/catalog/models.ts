@@ -1,14 +1,11 @@
 // Model operators: `predict` (scores feature rows with the deployed model) and `probabilityRule` (probabilities →
 // signals). The model reaches a predict node through a ModelSlot bound to the compiled pipeline before the run starts
 // (see app/modelDeployment.ts); the operator itself does no I/O.
-import type { Observable } from "rxjs";
 import { z } from "zod";
-import type { Chunk } from "../../core/chunk.ts";
 import type { CompiledNode, CompiledPipeline } from "../graph.ts";
 import type { ModelSlot } from "../../models/modelSlot.ts";
 import { predict } from "../../operators/predict.ts";
 import { probabilityRule } from "../../operators/probabilityRule.ts";
-import type { FeatureRow } from "../../schemas/features.ts";
 import { def, featureName, type OperatorDef } from "../operatorDef.ts";
 
 /** Key under which bindModelSlots puts a node's slot into its (already validated) parameters. */
@@ -26,7 +23,7 @@ const PredictParams = z.strictObject({
 type PredictParams = z.infer<typeof PredictParams> & { [MODEL_SLOT]?: ModelSlot };
 
 export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
-  def<PredictParams>({
+  def<PredictParams, ["features"], "features">({
     name: "predict",
     summary: "Feature rows → the same rows plus P(up) and the model version, from the model deployed for this pipeline (one batch per chunk).",
     inputs: [{ name: "rows", kind: "features" }],
@@ -42,9 +39,7 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
             `pipeline ${ctx.pipeline}: predict node "${ctx.node}" has no model slot; start the run through bindModelSlots (app/modelDeployment.ts) so deployments reach it`,
           );
         }
-        return (rows as Observable<Chunk<FeatureRow>>).pipe(
-          predict({ slot, output: p.as, versionField: p.versionAs, onNonFinite: (row, reason) => ctx.deadLetter(row, reason, p.as) }),
-        ) as Observable<Chunk<unknown>>;
+        return rows.pipe(predict({ slot, output: p.as, versionField: p.versionAs, onNonFinite: (row, reason) => ctx.deadLetter(row, reason, p.as) }));
       },
   }),
   def({
@@ -68,7 +63,7 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
     build:
       (p, ctx) =>
       ([rows]) =>
-        (rows as Observable<Chunk<FeatureRow>>).pipe(probabilityRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })) as Observable<Chunk<unknown>>,
+        rows.pipe(probabilityRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })),
   }),
 ];
 

@@ -1,14 +1,9 @@
 // Strategy, broker and portfolio operators (issue 5). A broker node (paperBroker on feature rows with inline
 // rules, or signalBroker on signals) emits `brokerEvent` items; the selectors orders / fills / positions /
 // equity / orderEvents split them into the message kinds that sinks publish and record.
-import type { Observable } from "rxjs";
 import { z } from "zod";
-import type { Chunk } from "../../core/chunk.ts";
-import type { Bar } from "../../schemas/bar.ts";
 import type { BrokerEvent } from "../../schemas/brokerEvent.ts";
-import type { FeatureRow } from "../../schemas/features.ts";
 import type { Kind } from "../../schemas/kinds.ts";
-import type { Signal } from "../../schemas/signal.ts";
 import { ruleBroker, type RuleBrokerOptions } from "../../operators/ruleBroker.ts";
 import { selectBrokerEvents } from "../../operators/selectBrokerEvents.ts";
 import { signalBroker, signalStrategyRules, type SignalBrokerOptions } from "../../operators/signalBroker.ts";
@@ -59,7 +54,7 @@ function selector(name: string, output: Kind, type: BrokerEvent["type"], summary
     build:
       () =>
       ([events]) =>
-        (events as Observable<Chunk<BrokerEvent>>).pipe(selectBrokerEvents(type)) as Observable<Chunk<unknown>>,
+        events.pipe(selectBrokerEvents(type)),
   });
 }
 
@@ -91,7 +86,7 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
         onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
         onNoBar: (row, reason) => ctx.deadLetter(row, reason, "symbol"),
       };
-      return ([bars, rows]) => ruleBroker(bars as Observable<Chunk<Bar>>, rows as Observable<Chunk<FeatureRow>>, options) as Observable<Chunk<unknown>>;
+      return ([bars, rows]) => ruleBroker(bars, rows, options);
     },
   }),
   def({
@@ -125,7 +120,7 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
         onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
         onNoBar: (signal, reason) => ctx.deadLetter(signal, reason, "symbol"),
       };
-      return ([bars, signals]) => signalBroker(bars as Observable<Chunk<Bar>>, signals as Observable<Chunk<Signal>>, options) as Observable<Chunk<unknown>>;
+      return ([bars, signals]) => signalBroker(bars, signals, options);
     },
   }),
   selector(

@@ -1,13 +1,9 @@
 // Window, resampling and join operators (issue 3): event-time windows over trades and bars giving feature rows,
 // bar resampling with trading sessions, and interval/keyed stream-stream joins. Late events go to dlq.<node>.
-import type { Observable } from "rxjs";
 import { z } from "zod";
-import type { Chunk } from "../../core/chunk.ts";
 import { parseDurationNs } from "../../schemas/time.ts";
 import { TIMEFRAME_PATTERN } from "../../schemas/timeframe.ts";
 import type { Bar } from "../../schemas/bar.ts";
-import type { FeatureRow } from "../../schemas/features.ts";
-import type { ScoredNews } from "../../schemas/news.ts";
 import type { Trade } from "../../schemas/trade.ts";
 import { resampleBars } from "../../operators/resampleBars.ts";
 import { barWindowStats } from "../../operators/barWindowStats.ts";
@@ -90,7 +86,7 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
         onLate: (b, reason) => ctx.deadLetter(b, reason, "tsOpen"),
         onOutsideSession: p.outsideSession === "skip" ? () => undefined : undefined,
       });
-      return ([bars]) => (bars as Observable<Chunk<Bar>>).pipe(op) as Observable<Chunk<unknown>>;
+      return ([bars]) => bars.pipe(op);
     },
   }),
   def({
@@ -102,7 +98,7 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     example: "{ op: windowStats, in: bars, params: { window: { type: sliding, size: 15m, slide: 5m }, prefix: w15m. } }",
     build: (p, ctx) => {
       const op = barWindowStats(windowStatsOptions<Bar>(p, ctx));
-      return ([bars]) => (bars as Observable<Chunk<Bar>>).pipe(op) as Observable<Chunk<unknown>>;
+      return ([bars]) => bars.pipe(op);
     },
   }),
   def({
@@ -114,7 +110,7 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
     example: "{ op: tradeWindowStats, in: trades, params: { window: { type: tumbling, size: 1m }, allowedLateness: 2s } }",
     build: (p, ctx) => {
       const op = tradeWindowStats(windowStatsOptions<Trade>(p, ctx));
-      return ([trades]) => (trades as Observable<Chunk<Trade>>).pipe(op) as Observable<Chunk<unknown>>;
+      return ([trades]) => trades.pipe(op);
     },
   }),
   def({
@@ -140,8 +136,7 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
         maxPerKey: p.maxPerKey,
         onLate: (row, reason) => ctx.deadLetter(row, reason, "tsEvent"),
       };
-      return ([left, right]) =>
-        featureIntervalJoin(left as Observable<Chunk<FeatureRow>>, right as Observable<Chunk<FeatureRow>>, options) as Observable<Chunk<unknown>>;
+      return ([left, right]) => featureIntervalJoin(left, right, options);
     },
   }),
   def({
@@ -166,8 +161,7 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
         as: p.as,
         onLate: (item, reason) => ctx.deadLetter(item, reason, "tsEvent"),
       };
-      return ([rows, news]) =>
-        newsKeyedJoin(rows as Observable<Chunk<FeatureRow>>, news as Observable<Chunk<ScoredNews>>, options) as Observable<Chunk<unknown>>;
+      return ([rows, news]) => newsKeyedJoin(rows, news, options);
     },
   }),
 ];

@@ -3,13 +3,12 @@
 // and the report names the leaky node, the output and the field.
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import type { Observable } from "rxjs";
 import { z } from "zod";
 import { withDatabase } from "../helpers/duckdb.ts";
 import { DuckDbSink } from "../../sinks/duckDbSink.ts";
 import { BarMessage, type Bar } from "../../schemas/bar.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
-import { chunkOperator, WATERMARK_END, type Chunk } from "../../core/chunk.ts";
+import { chunkOperator, WATERMARK_END } from "../../core/chunk.ts";
 import { loadPipeline, parsePipeline } from "../../app/loadPipeline.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
 import { def } from "../../pipeline/operatorDef.ts";
@@ -38,7 +37,7 @@ const peekNextClose = def({
   build:
     () =>
     ([bars]) =>
-      (bars as Observable<Chunk<Bar>>).pipe(
+      bars.pipe(
         chunkOperator<Bar, FeatureRow>(() => {
           let prev: Bar | undefined;
           const row = (b: Bar, next?: Bar): FeatureRow => ({
@@ -60,7 +59,7 @@ const peekNextClose = def({
             },
           };
         }),
-      ) as Observable<Chunk<unknown>>,
+      ),
 });
 
 const LEAKY_YAML = `
