@@ -10,7 +10,7 @@ import type { LiveRunMetrics, PipelineRun, RunSummary } from "../runtime/pipelin
 import { RunDriver } from "../runtime/runDriver.ts";
 import { openInput, openOutputs, Services } from "../runtime/connectors.ts";
 import type { InputPort } from "../runtime/ports.ts";
-import { DuckDbSink } from "../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { JetStreamPublisher } from "../sinks/jetStreamPublisher.ts";
 import { DeadLetterPublisher, DeadLetterRecorder, DuckDbInputRecorder, NATS, PRINT, PUBLISHER, RECORDER } from "../sinks/outputSinks.ts";
 import { JETSTREAM_CONSUMERS } from "../sources/jetstreamInput.ts";
@@ -37,7 +37,7 @@ export interface LiveRunOptions {
 export class LiveRun {
   readonly input: InputPort;
   private readonly driver: RunDriver;
-  private readonly recorder: DuckDbSink;
+  private readonly recorder: DuckDbRecorder;
   private done?: Promise<RunSummary>;
   private failureCause?: unknown;
   private readonly listeners = new Set<() => void>();
@@ -50,7 +50,7 @@ export class LiveRun {
   constructor(private readonly o: LiveRunOptions) {
     this.failure.catch(() => undefined); // observed by callers that race on it
     const p = o.pipeline;
-    this.recorder = new DuckDbSink(o.db);
+    this.recorder = new DuckDbRecorder(o.db);
     const publisher = new JetStreamPublisher(o.nc, { onRetry: () => o.metrics?.publishRetried?.() });
     const services = new Services()
       .provide(RECORDER, this.recorder)

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import type { BenchRow } from "./types.ts";
 import { Database } from "../io/duckdb/database.ts";
-import { DuckDbSink } from "../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../sources/simulator.ts";
 import { NewsMessage, TradeMessage, type News, type Trade } from "../schemas/index.ts";
 import { loadPipeline } from "../app/loadPipeline.ts";
@@ -38,7 +38,7 @@ export async function run(): Promise<BenchRow[]> {
 
 async function duckdbAndReplay(path: string): Promise<BenchRow[]> {
   const db = await Database.open(path);
-  const sink = new DuckDbSink(db);
+  const sink = new DuckDbRecorder(db);
   await sink.ensureRecording([TradeMessage, NewsMessage]);
   // Record a simulated feed the way a live run records its inputs (batches with subject + stream seq).
   const gen = simulate({ symbols: SYMBOLS, seed: 1, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 50 });

@@ -3,7 +3,7 @@ import type { Database } from "../io/duckdb/database.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { RunSummary } from "../runtime/pipelineRun.ts";
 import { RunDriver, type BoundOutput } from "../runtime/runDriver.ts";
-import { DuckDbSink } from "../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { DeadLetterRecorder, DuckDbOutputSink } from "../sinks/outputSinks.ts";
 import { DuckDbRunJournal } from "./runs.ts";
 import type { ReplayRange } from "./replayReader.ts";
@@ -27,7 +27,7 @@ export interface ReplayOptions {
 
 export async function replay(o: ReplayOptions): Promise<RunSummary> {
   const record = o.record ?? true;
-  const recorder = new DuckDbSink(o.db);
+  const recorder = new DuckDbRecorder(o.db);
   const outputs: BoundOutput[] = [];
   if (record) {
     // Replay buffers its recorded outputs: few large writes instead of one per batch.

@@ -9,7 +9,7 @@ import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
 import type { Signal } from "../schemas/signal.ts";
 import { barId } from "../schemas/bar.ts";
 import { nsToIso } from "../schemas/time.ts";
-import type { DuckDbSink } from "./duckDbSink.ts";
+import type { DuckDbRecorder } from "./duckDbRecorder.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
 import type { JetStreamPublisher } from "./jetStreamPublisher.ts";
 import { orderStateId, signatureHeaders } from "./orderSigning.ts";
@@ -25,7 +25,7 @@ export class DuckDbOutputSink implements OutputPort {
   private count = 0;
 
   constructor(
-    private readonly sink: DuckDbSink,
+    private readonly sink: DuckDbRecorder,
     private readonly runId: string,
     private readonly bufferRows = 0,
   ) {}
@@ -109,7 +109,7 @@ export class DeadLetterRecorder implements DeadLetterPort {
   private nextSeq = 0n;
   constructor(
     private readonly runId: string,
-    private readonly record: DuckDbSink,
+    private readonly record: DuckDbRecorder,
   ) {}
   async write(letters: readonly DeadLetter[]): Promise<void> {
     const first = this.nextSeq;
@@ -143,7 +143,7 @@ export class DeadLetterPublisher implements DeadLetterPort {
  */
 export class DuckDbInputRecorder implements InputRecorder {
   constructor(
-    private readonly sink: DuckDbSink,
+    private readonly sink: DuckDbRecorder,
     private readonly runId?: string,
   ) {}
   async record(batch: InputBatch, kindOf: (source: number) => Kind): Promise<void> {
@@ -177,7 +177,7 @@ export class DuckDbInputRecorder implements InputRecorder {
 }
 
 /** The DuckDB recorder a run writes through (inputs, outputs, dead letters). */
-export const RECORDER = serviceToken<DuckDbSink>("the DuckDB recorder");
+export const RECORDER = serviceToken<DuckDbRecorder>("the DuckDB recorder");
 /** The JetStream publisher of a live run. */
 export const PUBLISHER = serviceToken<JetStreamPublisher>("a JetStream publisher");
 /** Where console sinks print. */

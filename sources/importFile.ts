@@ -7,7 +7,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { parseMarketFile, type MarketFormat, type RowError } from "./importers/parseMarketFile.ts";
 import { parseNewsJsonl } from "./importers/parseNewsFile.ts";
 import { JetStreamPublisher, type OutgoingMessage } from "../sinks/jetStreamPublisher.ts";
-import { DuckDbSink } from "../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { BarMessage, barId, type Bar } from "../schemas/bar.ts";
 import { TradeMessage, type Trade } from "../schemas/trade.ts";
 import { NewsMessage, type News } from "../schemas/news.ts";
@@ -71,7 +71,7 @@ export async function importFile(nc: NatsConnection, db: Database, o: ImportOpti
     }
   }
   const publisher = new JetStreamPublisher(nc, { inFlight: 512 });
-  const sink = new DuckDbSink(db);
+  const sink = new DuckDbRecorder(db);
   await sink.ensureRecording([out.type]);
   let published = 0;
   let recorded = 0;

@@ -11,7 +11,7 @@ import { startTempNatsServer, type LocalNatsServer } from "../../io/nats/natsSer
 import { ensureStreams } from "../../io/nats/streams.ts";
 import { Services } from "../../runtime/connectors.ts";
 import { SignalMessage, type Signal } from "../../schemas/signal.ts";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { JetStreamPublisher } from "../../sinks/jetStreamPublisher.ts";
 import { PRINT, PUBLISHER, RECORDER } from "../../sinks/outputSinks.ts";
 import { tempDir } from "../helpers/duckdb.ts";
@@ -97,7 +97,7 @@ async function startDuckDbTarget(): Promise<SinkTarget> {
   };
   return {
     params: {},
-    services: new Services().provide(RECORDER, new DuckDbSink(db)),
+    services: new Services().provide(RECORDER, new DuckDbRecorder(db)),
     held: async () => (await rows()).map((r) => SignalMessage.fromRow(SignalMessage.columns.map((c) => r[c.name]))),
     async checkWire(items, firstSeq, runId) {
       const got = await rows();

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Database } from "../../io/duckdb/database.ts";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";
 import { NewsMessage, TradeMessage, type News, type Trade } from "../../schemas/index.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
@@ -21,7 +21,7 @@ describe("bounded-memory replay", () => {
     try {
       const path = join(dir, "big.duckdb");
       const db = await Database.open(path);
-      const sink = new DuckDbSink(db);
+      const sink = new DuckDbRecorder(db);
       const gen = simulate({ symbols: ["AAPL", "MSFT", "NVDA", "AMZN"], seed: 9, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 20 });
       let seq = 0n;
       for (let done = 0; done < EVENTS; ) {

@@ -4,7 +4,7 @@ import type { Database } from "../../io/duckdb/database.ts";
 import { parsePipeline } from "../../app/loadPipeline.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
 import { simulate } from "../../sources/simulator.ts";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { TradeMessage, type Trade } from "../../schemas/trade.ts";
 import { NewsMessage, type News } from "../../schemas/news.ts";
 import type { AnyMessageType } from "../../schemas/message.ts";
@@ -57,7 +57,7 @@ export function simulatedInputs(minutes: number, seed = 11): { trades: Trade[]; 
 
 /** Records inputs as a live run would (tables trades/news with subject and stream sequence). */
 export async function recordInputs(db: Database, inputs: { trades: Trade[]; news: News[] }): Promise<void> {
-  const sink = new DuckDbSink(db);
+  const sink = new DuckDbRecorder(db);
   await sink.ensureRecording([TradeMessage, NewsMessage] as AnyMessageType[]);
   await sink.writeInputs(
     TradeMessage,

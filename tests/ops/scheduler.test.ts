@@ -164,13 +164,13 @@ describe("scheduler", () => {
   test("retention deletes dead letters older than N days by their run's start", async () => {
     await withDatabase(async (db) => {
       const { startRunRecord } = await import("../../replay/runs.ts");
-      const { DuckDbSink } = await import("../../sinks/duckDbSink.ts");
+      const { DuckDbRecorder } = await import("../../sinks/duckDbRecorder.ts");
       const { DeadLetterMessage } = await import("../../schemas/deadLetter.ts");
       const day = 86_400_000_000_000n;
       const now = 1_736_000_000_000n; // ms
       await startRunRecord(db, { runId: "old", pipeline: "p", mode: "live", startedAt: now * 1_000_000n - 40n * day });
       await startRunRecord(db, { runId: "new", pipeline: "p", mode: "live", startedAt: now * 1_000_000n - 1n * day });
-      const sink = new DuckDbSink(db);
+      const sink = new DuckDbRecorder(db);
       const letter = (ref: string) => ({ stage: "decode", subject: "md.trades.X", ref, reason: "bad", payload: "{}" });
       await sink.writeOutputs(DeadLetterMessage, "old", [letter("a"), letter("b")], 0n);
       await sink.writeOutputs(DeadLetterMessage, "new", [letter("c")], 0n);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { withDatabase } from "../helpers/duckdb.ts";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { BarMessage, type Bar } from "../../schemas/bar.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import { chunkOperator, WATERMARK_END } from "../../core/chunk.ts";
@@ -19,7 +19,7 @@ import { orclBars } from "../trading/pipelineHelpers.ts";
 const pipelineFile = (name: string) => fileURLToPath(new URL(`../../pipelines/${name}`, import.meta.url));
 
 async function recordBars(db: Database, bars: readonly Bar[]): Promise<void> {
-  await new DuckDbSink(db).writeInputs(
+  await new DuckDbRecorder(db).writeInputs(
     BarMessage,
     bars,
     bars.map((b, i) => ({ subject: `md.bars.1d.${b.symbol}`, streamSeq: BigInt(i + 1) })),

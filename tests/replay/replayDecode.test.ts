@@ -2,7 +2,7 @@
 // objects as far as an operator can tell (spreading, listing keys or serialising an input gives the same result).
 import { describe, expect, it } from "vitest";
 import { withDatabase } from "../helpers/duckdb.ts";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { readRecording } from "../../replay/replayReader.ts";
 import { BarMessage, NewsMessage, TradeMessage, type Bar, type News, type Trade } from "../../schemas/index.ts";
 import type { CompiledSource } from "../../pipeline/graph.ts";
@@ -47,7 +47,7 @@ describe("replay decoding", () => {
       const news: News[] = [
         NewsMessage.decodeBytes(wire({ v: 1, type: "news", id: "n1", source: "wire", tsEvent: "1200", headline: "AAPL beats", symbols: ["AAPL"] }), "n1"),
       ];
-      const sink = new DuckDbSink(db);
+      const sink = new DuckDbRecorder(db);
       await sink.writeInputs(
         TradeMessage,
         trades,

@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { withDatabase, tempDir } from "../helpers/duckdb.ts";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { BarMessage } from "../../schemas/bar.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
 import { replay } from "../../replay/replay.ts";
@@ -19,7 +19,7 @@ const pipelineFile = (name: string) => fileURLToPath(new URL(`../../pipelines/${
 async function twoRuns() {
   return withDatabase(async (db) => {
     const bars = orclBars();
-    await new DuckDbSink(db).writeInputs(
+    await new DuckDbRecorder(db).writeInputs(
       BarMessage,
       bars,
       bars.map((_, i) => ({ subject: "md.bars.1d.ORCL", streamSeq: BigInt(i + 1) })),

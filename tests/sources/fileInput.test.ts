@@ -17,7 +17,7 @@ import { BarMessage, type Bar } from "../../schemas/bar.ts";
 import type { DeadLetter } from "../../schemas/deadLetter.ts";
 import type { News } from "../../schemas/news.ts";
 import { parseTimeNs } from "../../schemas/time.ts";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { DeadLetterRecorder, DuckDbInputRecorder, RECORDER } from "../../sinks/outputSinks.ts";
 import { parseMarketFile } from "../../sources/importers/parseMarketFile.ts";
 import { fileSubject } from "../../sources/fileInput.ts";
@@ -168,7 +168,7 @@ describe("file source: market CSV through the run driver", () => {
 describe("file source: live from the file, then replay from the recording", () => {
   it("gives the same digest, the inputs recorded under the file's subject", async () => {
     await withDatabase(async (db) => {
-      const sink = new DuckDbSink(db);
+      const sink = new DuckDbRecorder(db);
       const p = barsPipeline(`path: ${MALFORMED}, symbol: IDX`, 4);
       const live = await runLive(p, {
         runId: "live-file",
@@ -193,7 +193,7 @@ describe("file source: live from the file, then replay from the recording", () =
 
   it("the same on the 30-row ORCL fixture, in batches of 7 live and 8192 in replay", async () => {
     await withDatabase(async (db) => {
-      const sink = new DuckDbSink(db);
+      const sink = new DuckDbRecorder(db);
       const p = barsPipeline(`path: ${ORCL}, symbol: ORCL`);
       const live = await runLive(p, {
         runId: "live-orcl",
@@ -213,7 +213,7 @@ describe("file source: Parquet through DuckDB's reader", () => {
     const file = join(tmp.dir, "orcl.parquet");
     const bars = csvBars(ORCL);
     await withDatabase(async (db) => {
-      await new DuckDbSink(db).writeInputs(
+      await new DuckDbRecorder(db).writeInputs(
         BarMessage,
         bars,
         bars.map((_b, i) => ({ subject: "md.bars.1d.ORCL", streamSeq: BigInt(i + 1) })),

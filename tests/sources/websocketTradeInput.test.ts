@@ -18,7 +18,7 @@ import { RunDriver, type BoundOutput } from "../../runtime/runDriver.ts";
 import type { Bar } from "../../schemas/bar.ts";
 import type { DeadLetter } from "../../schemas/deadLetter.ts";
 import { TradeMessage, type Trade } from "../../schemas/trade.ts";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { DeadLetterRecorder, DuckDbInputRecorder, RECORDER } from "../../sinks/outputSinks.ts";
 import { parseBinanceFrame } from "../../sources/exchange/binanceTrades.ts";
 import { WebSocketTradeInput } from "../../sources/websocketTradeInput.ts";
@@ -222,7 +222,7 @@ describe("binance connector on a local WebSocket server", () => {
       let done: Promise<RunSummary> | undefined;
       try {
         const pipeline = parsePipeline(yaml(ex.url, ["{ type: duckdb, in: bars }"]));
-        const sink = new DuckDbSink(db);
+        const sink = new DuckDbRecorder(db);
         await sink.ensureRecording([TradeMessage]);
         const services = new Services().provide(RECORDER, sink);
         const input = openInput(pipeline, CONNECTORS, "live-c", services);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DuckDbSink } from "../../sinks/duckDbSink.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { TradeMessage, SignalMessage, type Trade } from "../../schemas/index.ts";
 import { withDatabase } from "../helpers/duckdb.ts";
 
@@ -11,10 +11,10 @@ const trades: Trade[] = Array.from({ length: 5000 }, (_, i) => ({
   size: 1 + (i % 7),
 }));
 
-describe("DuckDbSink", () => {
+describe("DuckDbRecorder", () => {
   it("records inputs in columnar batches with full nanosecond timestamps, once per id", async () => {
     await withDatabase(async (db) => {
-      const sink = new DuckDbSink(db);
+      const sink = new DuckDbRecorder(db);
       const meta = trades.map((t, i) => ({ subject: `md.trades.${t.symbol}`, streamSeq: BigInt(i + 1) }));
       const first = await sink.writeInputs(TradeMessage, trades, meta);
       const again = await sink.writeInputs(TradeMessage, trades.slice(0, 100), meta.slice(0, 100));
@@ -42,7 +42,7 @@ describe("DuckDbSink", () => {
 
   it("keeps outputs of different runs apart", async () => {
     await withDatabase(async (db) => {
-      const sink = new DuckDbSink(db);
+      const sink = new DuckDbRecorder(db);
       const s = SignalMessage.create({
         id: "p:AAPL:1",
         pipeline: "p",

@@ -1,4 +1,4 @@
-// DuckDbSink: records inputs and outputs as columnar batches (data chunks + appender) into one table per
+// DuckDbRecorder: records inputs and outputs as columnar batches (data chunks + appender) into one table per
 // message type. Writes go to a staging table and then INSERT OR IGNORE, so a redelivered or re-imported
 // message is stored once, whoever records it.
 import type { Database, CellValue } from "../io/duckdb/database.ts";
@@ -14,7 +14,7 @@ export interface WriteResult {
   readonly inserted: number;
 }
 
-export class DuckDbSink {
+export class DuckDbRecorder {
   private readonly prepared = new Set<string>();
 
   constructor(readonly db: Database) {}
