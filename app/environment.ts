@@ -80,7 +80,16 @@ export async function connectNats(cfg: Config): Promise<NatsConnection> {
   return nc;
 }
 
-export async function openDatabase(cfg: Config): Promise<Database> {
+/**
+ * Opens the recording. Commands that read it (`{ mustExist: true }`) refuse a file that is not there instead of
+ * silently creating an empty one, which would answer "0 inputs" and a digest for a mistyped TICKFLOW_DB.
+ */
+export async function openDatabase(cfg: Config, o: { mustExist?: boolean } = {}): Promise<Database> {
+  if (o.mustExist && !existsSync(cfg.dbPath)) {
+    throw new Error(
+      `no recording at ${cfg.dbPath}${process.env.TICKFLOW_DB ? " (TICKFLOW_DB)" : ""}: record one with tickflow run or tickflow import, or set TICKFLOW_DB to an existing file`,
+    );
+  }
   try {
     return await Database.open(cfg.dbPath);
   } catch (e) {

@@ -5,7 +5,7 @@ import { createHash, type Hash } from "node:crypto";
 import { PipelineInstance, type CompiledPipeline } from "../pipeline/graph.ts";
 import { KINDS, type Kind } from "../schemas/kinds.ts";
 import type { Timed } from "./ports.ts";
-import type { DeadLetter } from "../schemas/deadLetter.ts";
+import { boundDeadLetter, type DeadLetter } from "../schemas/deadLetter.ts";
 
 export interface RunCounters {
   inputs: number;
@@ -85,9 +85,9 @@ export class PipelineRun {
     );
   }
 
-  /** Queues a dead letter (counted now); the next step returns it. */
+  /** Queues a dead letter (counted now); the next step returns it, its payload bounded so that it always fits NATS. */
   deadLetter(letter: DeadLetter): void {
-    this.pendingDead.push(letter);
+    this.pendingDead.push(boundDeadLetter(letter));
     this.counters.deadLetters++;
     if (letter.stage === "late") this.counters.late++;
     if (letter.stage === "duplicate") this.counters.duplicates++;

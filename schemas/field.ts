@@ -38,6 +38,12 @@ function field<TMem, TWire>(
 }
 
 const NS_PATTERN = /^-?\d{1,19}$/;
+/**
+ * What TIMESTAMP_NS (int64 nanoseconds) can hold: DuckDB keeps the two extremes for ±infinity, so an event time
+ * must lie strictly between them (1677-09-21 .. 2262-04-11). Nineteen digits alone would admit values beyond int64.
+ */
+export const MIN_TIMESTAMP_NS = -(2n ** 63n) + 1n;
+export const MAX_TIMESTAMP_NS = 2n ** 63n - 2n;
 
 /**
  * A timestamp in integer nanoseconds since the Unix epoch (UTC).
@@ -47,7 +53,14 @@ const NS_PATTERN = /^-?\d{1,19}$/;
 export const timestampNs = (description: string): Field<bigint, string> =>
   field<bigint, string>(
     "timestampNs",
-    z.string().regex(NS_PATTERN, "must be integer nanoseconds since the epoch, as a decimal string"),
+    z
+      .string()
+      .regex(NS_PATTERN, "must be integer nanoseconds since the epoch, as a decimal string")
+      .refine((w) => {
+        if (!NS_PATTERN.test(w)) return true; // the pattern reports it
+        const t = BigInt(w);
+        return t >= MIN_TIMESTAMP_NS && t <= MAX_TIMESTAMP_NS;
+      }, "must be integer nanoseconds within the int64 range DuckDB can record (1677-09-21 to 2262-04-11)"),
     "TIMESTAMP_NS",
     `${description} (integer nanoseconds since 1970-01-01T00:00:00Z, as a decimal string)`,
     (w) => BigInt(w),

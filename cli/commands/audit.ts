@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(async (o: { verify?: boolean; limit: string; action?: string }) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer, got ${o.limit}`);
-      const db = await openDatabase(config());
+      const db = await openDatabase(config(), { mustExist: true });
       try {
         if (o.verify) {
           const v = await verifyAuditChain(db);

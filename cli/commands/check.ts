@@ -21,7 +21,7 @@ export function register(program: Command): void {
       const cuts = Number(o.cuts);
       if (!Number.isInteger(cuts) || cuts < 1) throw new Error(`--cuts must be a positive integer, got ${JSON.stringify(o.cuts)}`);
       const pipeline = await loadPipeline(file);
-      const db = await openDatabase(config());
+      const db = await openDatabase(config(), { mustExist: true });
       try {
         const bar = progressBar("lookahead", cuts + 1, "replays");
         const report = await checkLookahead({

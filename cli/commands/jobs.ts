@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .command("list", { isDefault: true })
     .description("declared jobs with their cron expression, next run and last recorded run")
     .action(async () => {
-      const db = await openDatabase(config());
+      const db = await openDatabase(config(), { mustExist: true });
       try {
         const scheduler = new Scheduler({ db, audit: await AuditLog.open(db, { actor: cliActor() }) });
         for (const j of defaultJobs()) scheduler.register(j);
@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .description("run a job now, with the same retries and recording as a scheduled run")
     .argument("<name>", "job name, e.g. compact or retention")
     .action(async (name: string) => {
-      const db = await openDatabase(config());
+      const db = await openDatabase(config(), { mustExist: true });
       try {
         const scheduler = new Scheduler({ db, audit: await AuditLog.open(db, { actor: cliActor() }), retry: { attempts: 3, baseMs: 500, maxMs: 5000 } });
         for (const j of defaultJobs()) scheduler.register(j);

@@ -38,7 +38,7 @@ export function register(program: Command): void {
         let pipeline = await loadPipeline(file);
         if (predictNodes(pipeline).length && o.run !== undefined && !o.model) {
           // Replay of a live run: every row is scored by the version live scored it with, switching at the same rows.
-          const db = await openDatabase(config());
+          const db = await openDatabase(config(), { mustExist: true });
           const installs = await recordedModelInstalls(db, o.run).finally(() => db.close());
           if (installs.length === 0) throw new Error(`run ${o.run} recorded no model installs; give --model ID to score with one fixed model`);
           const { registry, close } = await openRegistry(config().dataDir);
@@ -68,7 +68,7 @@ export function register(program: Command): void {
           }
         }
         const range = { fromNs: parseTimeOption(o.from, "--from"), toNs: parseTimeOption(o.to, "--to"), runId: o.run };
-        const db = await openDatabase(config());
+        const db = await openDatabase(config(), { mustExist: true });
         try {
           if (o.run !== undefined) {
             const run = await recordedRun(db, o.run);

@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .action(async (runId: string, o: { compare?: string; out?: string; riskFree: string }) => {
       const riskFreeRate = Number(o.riskFree);
       if (!Number.isFinite(riskFreeRate)) throw new Error(`--risk-free must be a number like 0.02, got ${JSON.stringify(o.riskFree)}`);
-      const db = await openDatabase(config());
+      const db = await openDatabase(config(), { mustExist: true });
       try {
         const runs = [await loadReportRun(db, runId, { riskFreeRate })];
         if (o.compare) runs.push(await loadReportRun(db, o.compare, { riskFreeRate }));

@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .argument("<query>", "SQL query")
     .option("--format <f>", "table | csv | json", "table")
     .action(async (query: string, o: { format: string }) => {
-      const db = await openDatabase(config());
+      const db = await openDatabase(config(), { mustExist: true });
       try {
         const { columns, rows } = await db.queryText(query);
         console.log(formatRows(columns, rows, o.format));

@@ -60,7 +60,7 @@ export function register(program: Command): void {
         const label = parseLabelSpec(o.label);
         const cfg = config();
         const pipeline = pipelineName(o.pipeline);
-        const db = await openDatabase(cfg);
+        const db = await openDatabase(cfg, { mustExist: true });
         const { registry, close } = await openRegistry(cfg.dataDir);
         const bar = progressBar("train", STAGES.length, "stages");
         try {

@@ -85,6 +85,38 @@ describe("bad input goes to the dead-letter stream (real nats-server, real DuckD
     expect(rows.map((r) => r.field)).toEqual(expect.arrayContaining(["price", "size", "v", "tsEvent"]));
   });
 
+  it("dead-letters poison that used to end the run at every restart: an event time beyond int64, a near-max_payload message", async () => {
+    const js = jetstream(nats.nc);
+    const before = { inputs: run.run.counters.inputs, dead: run.run.counters.deadLetters, published: dlq.length };
+    await js.publish("md.trades.AAPL", JSON.stringify({ ...trade(50), tsEvent: "9999999999999999999" }), { msgID: "poison-ts" });
+    // Just under the server's 1 MiB max_payload, with a bad field: its dead letter (payload + envelope) would not fit.
+    const body = JSON.stringify({
+      v: 1,
+      type: "news",
+      id: "huge",
+      source: "wire",
+      tsEvent: String(T0),
+      headline: "h",
+      body: "é".repeat(500_000),
+      symbols: ["aapl"],
+    });
+    await js.publish("news.wire", body, { msgID: "poison-size" });
+    await js.publish("md.trades.AAPL", JSON.stringify(trade(60)), { msgID: "g60" });
+    await run.waitFor(() => run.run.counters.inputs >= before.inputs + 1 && run.run.counters.deadLetters >= before.dead + 2, 30_000);
+    for (let i = 0; i < 100 && dlq.length < before.published + 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(run.failed).toBeUndefined();
+    const [ts, size] = [dlq.find((d) => d.reason.includes("int64")), dlq.find((d) => String(d.body.payload).includes('"id":"huge"'))];
+    expect(ts?.reason).toMatch(/field "tsEvent" must be integer nanoseconds within the int64 range/);
+    expect(size?.reason).toMatch(/^news message news\.wire #\d+: field "body" /);
+    const payload = String(size!.body.payload);
+    expect(new TextEncoder().encode(payload).length).toBeLessThanOrEqual(64 * 1024);
+    expect(payload).toMatch(new RegExp(`…\\[truncated: ${new TextEncoder().encode(body).length} bytes, sha256 [0-9a-f]{64}\\]$`));
+    const recorded = await db.query<{ n: bigint }>(
+      "SELECT count(*) n FROM dead_letters WHERE run_id = 'bad-1' AND length(payload) <= 65536 AND payload LIKE '%truncated%'",
+    );
+    expect(recorded[0]!.n).toBe(1n);
+  });
+
   it("rejects a bar with an unknown timeframe", () => {
     const bar = {
       v: 1,

@@ -21,6 +21,16 @@ describe("TradeMessage", () => {
     expect(TradeMessage.encode(t)).toEqual(trade);
   });
 
+  it("refuses event times beyond what int64 nanoseconds (TIMESTAMP_NS) can hold, instead of failing the recording", () => {
+    // Nineteen digits pass the pattern; a run that accepted this would fail its commit on every restart.
+    expect(() => TradeMessage.decode({ ...trade, tsEvent: "9999999999999999999" }, "md.trades.AAPL #7")).toThrow(
+      /^trade message md\.trades\.AAPL #7: field "tsEvent" must be integer nanoseconds within the int64 range DuckDB can record \(1677-09-21 to 2262-04-11\), got "9999999999999999999"$/,
+    );
+    expect(() => TradeMessage.decode({ ...trade, tsEvent: "-9223372036854775808" }, "x")).toThrow(/field "tsEvent"/);
+    expect(TradeMessage.decode({ ...trade, tsEvent: "9223372036854775806" }, "x").tsEvent).toBe(2n ** 63n - 2n);
+    expect(TradeMessage.decode({ ...trade, tsEvent: "-788918400000000000" }, "x").tsEvent).toBe(-788918400000000000n); // 1945
+  });
+
   it("names the message and field of a non-positive price", () => {
     const err = (() => {
       try {
