@@ -60,16 +60,16 @@ export interface KindSpec {
 }
 
 export const KIND_SPECS = {
-  trade: { type: TradeMessage, role: "input", subjects: ["md.trades.>"], publish: (t) => `md.trades.${t.symbol}`, stream: "MARKET" },
-  bar: { type: BarMessage, role: "input", subjects: ["md.bars.>"], publish: (b) => `md.bars.${b.timeframe}.${b.symbol}`, stream: "MARKET" },
+  trade: { type: TradeMessage, role: "input", subjects: ["md.trades.>"], publish: (t) => `md.trades.${subjectToken(t.symbol!)}`, stream: "MARKET" },
+  bar: { type: BarMessage, role: "input", subjects: ["md.bars.>"], publish: (b) => `md.bars.${b.timeframe}.${subjectToken(b.symbol!)}`, stream: "MARKET" },
   news: { type: NewsMessage, role: "input", subjects: ["news.>"], publish: (n) => `news.${n.source}`, stream: "NEWS" },
   scoredNews: { type: ScoredNewsMessage, role: "output" },
   features: { type: FeatureRowMessage, role: "output" },
-  signal: { type: SignalMessage, role: "output", publish: (s) => `signals.${s.symbol}`, stream: "SIGNALS" },
+  signal: { type: SignalMessage, role: "output", publish: (s) => `signals.${subjectToken(s.symbol!)}`, stream: "SIGNALS" },
   // A broker node emits brokerEvent; the orders/fills/positions/equity/orderEvents selectors split it.
   brokerEvent: { type: BrokerEventMessage, role: "internal" },
-  order: { type: OrderMessage, role: "output", publish: (o) => `orders.${o.symbol}`, stream: "ORDERS", signed: true },
-  fill: { type: FillMessage, role: "output", publish: (f) => `fills.${f.symbol}`, stream: "ORDERS", signed: true },
+  order: { type: OrderMessage, role: "output", publish: (o) => `orders.${subjectToken(o.symbol!)}`, stream: "ORDERS", signed: true },
+  fill: { type: FillMessage, role: "output", publish: (f) => `fills.${subjectToken(f.symbol!)}`, stream: "ORDERS", signed: true },
   position: { type: PositionMessage, role: "output" },
   equity: { type: EquityMessage, role: "output" },
   orderEvent: { type: OrderEventMessage, role: "output", publish: (e) => `orders.events.${e.account}`, stream: "ORDERS", signed: true },
@@ -128,6 +128,33 @@ export function publishSubject(kind: Kind, item: Addressed): string {
   const publish = spec(kind).publish;
   if (!publish) throw new Error(`items of kind "${kind}" have no NATS subject; publish ${PUBLISHABLE_KINDS.join(", ")} items`);
   return publish(item);
+}
+
+/**
+ * A symbol as one subject token: a dot would split BRK.B into two tokens (and `md.trades.*` would miss it), so it
+ * is written %2E, which no symbol contains. `symbolOfToken` reverses it.
+ */
+export const subjectToken = (symbol: string): string => symbol.replaceAll(".", "%2E");
+export const symbolOfToken = (token: string): string => token.replaceAll("%2E", ".");
+
+/**
+ * Why an input's payload disagrees with the subject it came on, or undefined: a trade or bar for MSFT on
+ * md.trades.AAPL would be recorded and replayed under a subject filter that does not describe it.
+ */
+export function subjectMismatch(kind: SourceKind, subject: string, item: unknown): { field: string; reason: string } | undefined {
+  const t = subject.split(".");
+  if (kind === "trade" && t[0] === "md" && t[1] === "trades" && t.length === 3) {
+    const symbol = (item as { symbol: string }).symbol;
+    if (symbolOfToken(t[2]!) !== symbol)
+      return { field: "symbol", reason: `field "symbol" is ${symbol} but the subject ${subject} says ${symbolOfToken(t[2]!)}` };
+  }
+  if (kind === "bar" && t[0] === "md" && t[1] === "bars" && t.length === 4) {
+    const b = item as { symbol: string; timeframe: string };
+    if (symbolOfToken(t[3]!) !== b.symbol)
+      return { field: "symbol", reason: `field "symbol" is ${b.symbol} but the subject ${subject} says ${symbolOfToken(t[3]!)}` };
+    if (t[2] !== b.timeframe) return { field: "timeframe", reason: `field "timeframe" is ${b.timeframe} but the subject ${subject} says ${t[2]}` };
+  }
+  return undefined;
 }
 
 /** The stream that stores a subject. */

@@ -1,6 +1,7 @@
 // Imports a recorded file into the streams and the recording: parse (pure) → publish to JetStream with
 // message ids → record each message with the stream sequence its publish got. Malformed rows go to
 // dlq.import with file, line and reason; the rest still import. Importing twice stores nothing twice.
+import { publishSubject } from "../schemas/kinds.ts";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -60,13 +61,13 @@ export async function importFile(nc: NatsConnection, db: Database, o: ImportOpti
       out = {
         type: BarMessage,
         items: r.bars,
-        msgs: r.bars.map((b: Bar) => ({ subject: `md.bars.${b.timeframe}.${b.symbol}`, data: BarMessage.encodeBytes(b), msgID: barId(b) })),
+        msgs: r.bars.map((b: Bar) => ({ subject: publishSubject("bar", b), data: BarMessage.encodeBytes(b), msgID: barId(b) })),
       };
     } else {
       out = {
         type: TradeMessage,
         items: r.trades,
-        msgs: r.trades.map((t: Trade) => ({ subject: `md.trades.${t.symbol}`, data: TradeMessage.encodeBytes(t), msgID: t.id })),
+        msgs: r.trades.map((t: Trade) => ({ subject: publishSubject("trade", t), data: TradeMessage.encodeBytes(t), msgID: t.id })),
       };
     }
   }

@@ -2,7 +2,7 @@
 // boundary (bad ones become dead letters), then handed to the caller; acks are the caller's, after commit.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { KINDS, streamForSubject } from "../schemas/kinds.ts";
+import { KINDS, streamForSubject, subjectMismatch } from "../schemas/kinds.ts";
 import type { CompiledSource } from "../pipeline/graph.ts";
 import { MessageValidationError } from "../schemas/message.ts";
 
@@ -39,7 +39,11 @@ export function decodeSourceMessage(
   data: Uint8Array,
 ): { item: { tsEvent: bigint } } | { error: MessageValidationError } {
   try {
-    return { item: KINDS[source.kind].decodeBytes(data, `${subject} #${seq}`) as { tsEvent: bigint } };
+    const item = KINDS[source.kind].decodeBytes(data, `${subject} #${seq}`) as { tsEvent: bigint };
+    const mismatch = subjectMismatch(source.kind, subject, item);
+    if (mismatch)
+      return { error: new MessageValidationError(source.kind, `${subject} #${seq}`, mismatch.field, mismatch.reason.replace(/^field "[^"]+" /, "")) };
+    return { item };
   } catch (e) {
     if (e instanceof MessageValidationError) return { error: e };
     return { error: new MessageValidationError(source.kind, `${subject} #${seq}`, "", (e as Error).message) };

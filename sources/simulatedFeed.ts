@@ -1,4 +1,5 @@
 // Publishes the simulator's messages to JetStream, optionally paced to a wall-clock rate.
+import { publishSubject } from "../schemas/kinds.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { simulate, type SimulatorOptions } from "./simulator.ts";
 import { JetStreamPublisher, type OutgoingMessage } from "../sinks/jetStreamPublisher.ts";
@@ -18,7 +19,7 @@ export interface FeedOptions extends SimulatorOptions {
 
 export function toOutgoing(m: ReturnType<typeof simulate> extends Generator<infer T> ? T : never): OutgoingMessage {
   return m.kind === "trade"
-    ? { subject: `md.trades.${m.msg.symbol}`, data: TradeMessage.encodeBytes(m.msg), msgID: m.msg.id }
+    ? { subject: publishSubject("trade", m.msg), data: TradeMessage.encodeBytes(m.msg), msgID: m.msg.id }
     : { subject: `news.${m.msg.source}`, data: NewsMessage.encodeBytes(m.msg), msgID: m.msg.id };
 }
 

@@ -7,6 +7,7 @@ import { LiveRun } from "../../app/liveRun.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { TradeMessage, BarMessage } from "../../schemas/index.ts";
+import { publishSubject } from "../../schemas/kinds.ts";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir } from "../helpers/duckdb.ts";
 
@@ -115,6 +116,21 @@ describe("bad input goes to the dead-letter stream (real nats-server, real DuckD
       "SELECT count(*) n FROM dead_letters WHERE run_id = 'bad-1' AND length(payload) <= 65536 AND payload LIKE '%truncated%'",
     );
     expect(recorded[0]!.n).toBe(1n);
+  });
+
+  it("dead-letters a trade whose symbol differs from its subject, and keeps a dotted symbol in one subject token", async () => {
+    const js = jetstream(nats.nc);
+    const before = { inputs: run.run.counters.inputs, published: dlq.length };
+    await js.publish("md.trades.AAPL", JSON.stringify({ ...trade(70), symbol: "MSFT" }), { msgID: "wrong-subject" });
+    const brk = TradeMessage.create({ id: "brk-1", symbol: "BRK.B", tsEvent: T0 + 71n * 10_000_000_000n, price: 410, size: 3 });
+    expect(publishSubject("trade", brk)).toBe("md.trades.BRK%2EB");
+    await js.publish(publishSubject("trade", brk), TradeMessage.encodeBytes(brk), { msgID: brk.id });
+    await run.waitFor(() => run.run.counters.inputs >= before.inputs + 1, 30_000);
+    for (let i = 0; i < 100 && dlq.length < before.published + 1; i++) await new Promise((r) => setTimeout(r, 50));
+    const letter = dlq.slice(before.published).find((d) => d.reason.includes("but the subject"));
+    expect(letter?.reason).toMatch(/^trade message md\.trades\.AAPL #\d+: field "symbol" is MSFT but the subject md\.trades\.AAPL says AAPL$/);
+    const recorded = await db.query<{ subject: string }>("SELECT subject FROM trades WHERE id = 'brk-1'");
+    expect(recorded).toEqual([{ subject: "md.trades.BRK%2EB" }]);
   });
 
   it("rejects a bar with an unknown timeframe", () => {
