@@ -4,7 +4,7 @@ import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { RunSummary } from "../runtime/pipelineRun.ts";
 import { RunDriver, type BoundOutput } from "../runtime/runDriver.ts";
 import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
-import { DeadLetterRecorder, DuckDbOutputSink } from "../sinks/outputSinks.ts";
+import { DeadLetterRecorder, DuckDbOutputSink, REPLAY_BUFFER_ROWS } from "../sinks/outputSinks.ts";
 import { DuckDbRunJournal } from "./runs.ts";
 import type { ReplayRange } from "./replayReader.ts";
 import { RecordingInput } from "./recordingInput.ts";
@@ -30,8 +30,8 @@ export async function replay(o: ReplayOptions): Promise<RunSummary> {
   const recorder = new DuckDbRecorder(o.db);
   const outputs: BoundOutput[] = [];
   if (record) {
-    // Replay buffers its recorded outputs: few large writes instead of one per batch.
-    const duck = new DuckDbOutputSink(recorder, o.runId, 100_000);
+    // One buffering port for every duckdb sink, so the buffer bound holds for the whole run.
+    const duck = new DuckDbOutputSink(recorder, o.runId, REPLAY_BUFFER_ROWS);
     for (const s of o.pipeline.sinks) if (s.type === "duckdb") outputs.push({ port: duck, node: s.input });
   }
   outputs.push(...(o.extraSinks ?? []));

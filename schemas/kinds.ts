@@ -142,17 +142,16 @@ export const symbolOfToken = (token: string): string => token.replaceAll("%2E", 
  * md.trades.AAPL would be recorded and replayed under a subject filter that does not describe it.
  */
 export function subjectMismatch(kind: SourceKind, subject: string, item: unknown): { field: string; reason: string } | undefined {
+  // `reason` completes `field "<field>" `, as MessageValidationError words it.
   const t = subject.split(".");
   if (kind === "trade" && t[0] === "md" && t[1] === "trades" && t.length === 3) {
     const symbol = (item as { symbol: string }).symbol;
-    if (symbolOfToken(t[2]!) !== symbol)
-      return { field: "symbol", reason: `field "symbol" is ${symbol} but the subject ${subject} says ${symbolOfToken(t[2]!)}` };
+    if (symbolOfToken(t[2]!) !== symbol) return { field: "symbol", reason: `is ${symbol} but the subject ${subject} says ${symbolOfToken(t[2]!)}` };
   }
   if (kind === "bar" && t[0] === "md" && t[1] === "bars" && t.length === 4) {
     const b = item as { symbol: string; timeframe: string };
-    if (symbolOfToken(t[3]!) !== b.symbol)
-      return { field: "symbol", reason: `field "symbol" is ${b.symbol} but the subject ${subject} says ${symbolOfToken(t[3]!)}` };
-    if (t[2] !== b.timeframe) return { field: "timeframe", reason: `field "timeframe" is ${b.timeframe} but the subject ${subject} says ${t[2]}` };
+    if (symbolOfToken(t[3]!) !== b.symbol) return { field: "symbol", reason: `is ${b.symbol} but the subject ${subject} says ${symbolOfToken(t[3]!)}` };
+    if (t[2] !== b.timeframe) return { field: "timeframe", reason: `is ${b.timeframe} but the subject ${subject} says ${t[2]}` };
   }
   return undefined;
 }

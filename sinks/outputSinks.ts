@@ -176,6 +176,9 @@ export class DuckDbInputRecorder implements InputRecorder {
   }
 }
 
+/** Rows a replay buffers before writing its outputs: few large writes instead of one per batch. */
+export const REPLAY_BUFFER_ROWS = 100_000;
+
 /** The DuckDB recorder a run writes through (inputs, outputs, dead letters). */
 export const RECORDER = serviceToken<DuckDbRecorder>("the DuckDB recorder");
 /** The JetStream publisher of a live run. */
@@ -193,7 +196,7 @@ export const duckdbSink = defineSink({
   modes: ["live", "replay"],
   stage: "record",
   // A replay buffers: few large writes. A live run commits each batch before its inputs are acked.
-  create: (_p, ctx) => new DuckDbOutputSink(ctx.services.get(RECORDER, "a duckdb sink"), ctx.runId, ctx.mode === "live" ? 0 : 100_000),
+  create: (_p, ctx) => new DuckDbOutputSink(ctx.services.get(RECORDER, "a duckdb sink"), ctx.runId, ctx.mode === "live" ? 0 : REPLAY_BUFFER_ROWS),
 });
 
 export const natsSink = defineSink({

@@ -41,8 +41,7 @@ export function decodeSourceMessage(
   try {
     const item = KINDS[source.kind].decodeBytes(data, `${subject} #${seq}`) as { tsEvent: bigint };
     const mismatch = subjectMismatch(source.kind, subject, item);
-    if (mismatch)
-      return { error: new MessageValidationError(source.kind, `${subject} #${seq}`, mismatch.field, mismatch.reason.replace(/^field "[^"]+" /, "")) };
+    if (mismatch) return { error: new MessageValidationError(source.kind, `${subject} #${seq}`, mismatch.field, mismatch.reason) };
     return { item };
   } catch (e) {
     if (e instanceof MessageValidationError) return { error: e };

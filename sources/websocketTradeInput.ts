@@ -78,8 +78,6 @@ interface Pending {
   readonly tradeId: bigint;
 }
 
-/** Dead-letter payloads are text columns; a pathological frame is cut rather than failing the recording. */
-const MAX_PAYLOAD = 100_000;
 /**
  * Binance pings every 20 s: a connection with neither a frame nor a ping for this long is half-open (the peer
  * vanished without a FIN) and is dropped, so the reconnect logic runs instead of the run waiting forever.
@@ -369,7 +367,8 @@ export class WebSocketTradeInput implements InputPort {
 
   private dead(letter: DeadLetter): void {
     this.counts.rejected++;
-    this.out.dead(letter.payload.length > MAX_PAYLOAD ? { ...letter, payload: letter.payload.slice(0, MAX_PAYLOAD) } : letter);
+    // A pathological frame's payload is bounded where every dead letter passes (PipelineRun.deadLetter).
+    this.out.dead(letter);
   }
 
   private async closeSocket(): Promise<void> {

@@ -3,12 +3,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { expect } from "vitest";
 import { Database } from "../../io/duckdb/database.ts";
-import { startTempNatsServer, type LocalNatsServer } from "../../io/nats/natsServer.ts";
-import { ensureStreams } from "../../io/nats/streams.ts";
+import { startNats } from "../helpers/nats.ts";
 import { Services } from "../../runtime/connectors.ts";
 import { SignalMessage, type Signal } from "../../schemas/signal.ts";
 import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
@@ -33,18 +31,8 @@ interface Stored {
 }
 
 async function startNatsTarget(): Promise<SinkTarget> {
-  const server: LocalNatsServer = await startTempNatsServer();
-  let nc: NatsConnection | undefined;
-  try {
-    // Fast reconnect attempts: the failure case stops the server under an open connection.
-    nc = await connect({ servers: server.url, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
-    await ensureStreams(nc);
-  } catch (e) {
-    await nc?.close().catch(() => undefined);
-    await server.stop();
-    throw e;
-  }
-  const conn = nc;
+  // Fast reconnect attempts: the failure case stops the server under an open connection.
+  const { server, nc: conn } = await startNats({ reconnectTimeWait: 100, maxReconnectAttempts: -1 });
   // A short timeout and two attempts, so a publish to a stopped server fails within the suite's bounds.
   const publisher = new JetStreamPublisher(conn, { timeoutMs: 500, attempts: 2 });
   const stored = async (): Promise<Stored[]> => {

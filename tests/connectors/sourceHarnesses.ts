@@ -3,13 +3,13 @@
 import { writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type WebSocket from "ws";
 import { WebSocketServer } from "ws";
 import { expect } from "vitest";
-import { startTempNatsServer, type LocalNatsServer } from "../../io/nats/natsServer.ts";
-import { ensureStreams } from "../../io/nats/streams.ts";
+import type { LocalNatsServer } from "../../io/nats/natsServer.ts";
+import { startNats } from "../helpers/nats.ts";
 import { Services } from "../../runtime/connectors.ts";
 import type { InputBatch, InputPort, Timed } from "../../runtime/ports.ts";
 import { publishSubject, subjectMatches } from "../../schemas/kinds.ts";
@@ -62,18 +62,8 @@ function jetstreamTrade(i: number): Trade {
 }
 
 async function startJetStreamTarget(sequencing = PREFED): Promise<JetStreamTarget> {
-  const server = await startTempNatsServer();
-  let nc: NatsConnection | undefined;
-  try {
-    // Reconnect attempts every 100 ms, without limit: the reconnect scenario restarts the server under it.
-    nc = await connect({ servers: server.url, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
-    await ensureStreams(nc);
-  } catch (e) {
-    await nc?.close().catch(() => undefined);
-    await server.stop();
-    throw e;
-  }
-  const conn = nc;
+  // Reconnect attempts every 100 ms, without limit: the reconnect scenario restarts the server under it.
+  const { server, nc: conn } = await startNats({ reconnectTimeWait: 100, maxReconnectAttempts: -1 });
   const publisher = new JetStreamPublisher(conn, { timeoutMs: 2000, attempts: 8 });
   return {
     server,

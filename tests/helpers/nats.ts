@@ -1,5 +1,5 @@
 // Test helper: a real nats-server on a free port with a temporary store, plus a connection to it.
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { startTempNatsServer, type LocalNatsServer } from "../../io/nats/natsServer.ts";
 import { ensureStreams } from "../../io/nats/streams.ts";
 
@@ -9,10 +9,18 @@ export interface NatsFixture {
   url: string;
 }
 
-export async function startNats(): Promise<NatsFixture> {
+/** A fresh server with the streams; `connectOptions` tune the client (e.g. fast reconnects for restart tests). */
+export async function startNats(connectOptions: Omit<ConnectionOptions, "servers"> = {}): Promise<NatsFixture> {
   const server = await startTempNatsServer();
-  const nc = await connect({ servers: server.url });
-  await ensureStreams(nc);
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connect({ ...connectOptions, servers: server.url });
+    await ensureStreams(nc);
+  } catch (e) {
+    await nc?.close().catch(() => undefined);
+    await server.stop();
+    throw e;
+  }
   return { server, nc, url: server.url };
 }
 

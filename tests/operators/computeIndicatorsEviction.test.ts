@@ -6,22 +6,10 @@ import type { Chunk } from "../../core/chunk.ts";
 import type { Bar } from "../../schemas/bar.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import { indicatorSpec } from "../../pipeline/indicatorSpecs.ts";
+import { minuteBar } from "./windows/helpers.ts";
 
 const MIN = 60_000_000_000n;
-const bar = (symbol: string, minute: number, close: number): Bar =>
-  ({
-    symbol,
-    timeframe: "1m",
-    tsOpen: BigInt(minute) * MIN,
-    tsEvent: BigInt(minute + 1) * MIN,
-    open: close,
-    high: close,
-    low: close,
-    close,
-    volume: 1,
-    vwap: close,
-    trades: 1,
-  }) as Bar;
+const bar = (symbol: string, minute: number, close: number): Bar => minuteBar(minute, close, { symbol, volume: 1 });
 
 async function rows(chunks: Chunk<Bar>[]): Promise<FeatureRow[]> {
   const op = computeIndicators({ indicators: [indicatorSpec({ id: "sma", name: "sma", period: 3 }, [])], evictIdleNs: 10n * MIN });

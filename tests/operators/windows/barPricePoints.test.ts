@@ -3,22 +3,10 @@ import { describe, expect, it } from "vitest";
 import { WATERMARK_END, WATERMARK_START } from "../../../core/chunk.ts";
 import type { Bar } from "../../../schemas/bar.ts";
 import { barPricePoints } from "../../../operators/barPricePoints.ts";
-import { chunk, runChunks } from "./helpers.ts";
+import { chunk, minuteBar, runChunks } from "./helpers.ts";
 
 const MIN = 60_000_000_000n;
-const bar = (i: number, close: number, volume: number, vwap: number): Bar => ({
-  symbol: "AAPL",
-  timeframe: "1m",
-  tsOpen: BigInt(i) * MIN,
-  tsEvent: BigInt(i + 1) * MIN,
-  open: close,
-  high: close,
-  low: close,
-  close,
-  volume,
-  vwap,
-  trades: 1,
-});
+const bar = (i: number, close: number, volume: number, vwap: number): Bar => minuteBar(i, close, { volume, vwap });
 
 describe("barPricePoints", () => {
   it("places each bar at tsEvent − 1 ns with its close, volume and vwap × volume, and keeps the bar as src", () => {

@@ -2,22 +2,10 @@
 import { describe, expect, it } from "vitest";
 import type { Bar } from "../../../schemas/bar.ts";
 import { barWindowStats } from "../../../operators/barWindowStats.ts";
-import { chunk, END, flat, runChunks } from "./helpers.ts";
+import { chunk, END, flat, minuteBar, runChunks } from "./helpers.ts";
 
 const MIN = 60_000_000_000n;
-const bar = (i: number, close: number, symbol = "AAPL"): Bar => ({
-  symbol,
-  timeframe: "1m",
-  tsOpen: BigInt(i) * MIN,
-  tsEvent: BigInt(i + 1) * MIN,
-  open: close,
-  high: close,
-  low: close,
-  close,
-  volume: 10,
-  vwap: close,
-  trades: 1,
-});
+const bar = (i: number, close: number, symbol = "AAPL"): Bar => minuteBar(i, close, { symbol });
 
 describe("barWindowStats", () => {
   it("puts the bars [0, 1m) … [4m, 5m) in the window [0, 5m) and the next bar in the next window", () => {

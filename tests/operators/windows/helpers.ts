@@ -5,6 +5,7 @@ import { TestScheduler } from "rxjs/testing";
 import { expect } from "vitest";
 import { WATERMARK_END, type Chunk } from "../../../core/chunk.ts";
 import type { WindowAggregate } from "../../../operators/windowAggregates.ts";
+import type { Bar } from "../../../schemas/bar.ts";
 
 export interface Ev {
   readonly symbol: string;
@@ -102,3 +103,18 @@ export function runJoin<L, R, O>(
   r$.complete();
   return res;
 }
+
+/** A 1-minute bar [i, i+1) min that opened, peaked, bottomed and closed at `close` (one trade). */
+export const minuteBar = (i: number, close: number, o: { symbol?: string; volume?: number; vwap?: number } = {}): Bar => ({
+  symbol: o.symbol ?? "AAPL",
+  timeframe: "1m",
+  tsOpen: BigInt(i) * 60_000_000_000n,
+  tsEvent: BigInt(i + 1) * 60_000_000_000n,
+  open: close,
+  high: close,
+  low: close,
+  close,
+  volume: o.volume ?? 10,
+  vwap: o.vwap ?? close,
+  trades: 1,
+});
