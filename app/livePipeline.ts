@@ -2,7 +2,7 @@
 // the environment, the operations layer (metrics, dashboard, audit, jobs), model deployments for predict nodes,
 // the live run itself, and an orderly shutdown whatever happens. `tickflow run` and `tickflow start` both use it;
 // tests/integration/commands.test.ts runs both as processes.
-import { config, connectNats, defaultRunId, ensureLocalNats, onInterrupt, openDatabase } from "./environment.ts";
+import { config, connectNats, ensureLocalNats, onInterrupt, openDatabase } from "./environment.ts";
 import { loadPipeline } from "./loadPipeline.ts";
 import { LiveRun } from "./liveRun.ts";
 import type { RunSummary } from "../runtime/pipelineRun.ts";
@@ -32,7 +32,8 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
   await ensureLocalNats(cfg);
   const nc = await connectNats(cfg);
   const db = await openDatabase(cfg);
-  const runId = o.runId ?? defaultRunId("live", pipeline.decl.name);
+  // One live run per pipeline by default: starting it again resumes it from its checkpoint.
+  const runId = o.runId ?? `live-${pipeline.decl.name}`;
   // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
   let live: LiveRun | undefined;
   const ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, options: { consumer: o.consumer, ...o.auditOptions } });

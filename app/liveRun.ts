@@ -15,6 +15,7 @@ import { JetStreamPublisher } from "../sinks/jetStreamPublisher.ts";
 import { DeadLetterPublisher, DeadLetterRecorder, DuckDbInputRecorder, NATS, PRINT, PUBLISHER, RECORDER } from "../sinks/outputSinks.ts";
 import { JETSTREAM_CONSUMERS } from "../sources/jetstreamInput.ts";
 import { DuckDbRunJournal } from "../replay/runs.ts";
+import { DuckDbCheckpointStore } from "../replay/checkpoints.ts";
 import { CONNECTORS } from "./connectors.ts";
 
 export interface LiveRunOptions {
@@ -22,7 +23,10 @@ export interface LiveRunOptions {
   readonly nc: NatsConnection;
   readonly db: Database;
   readonly runId: string;
-  /** Durable consumer names start with this; reuse it to resume. Default: the pipeline name. */
+  /**
+   * Durable consumer names start with this. Default: the run id, so that a run id is one identity: the same id
+   * resumes its checkpoint and its consumers, a new id reads the feed afresh.
+   */
   readonly consumerPrefix?: string;
   /** Where console sinks print. Default: stdout. */
   readonly print?: (line: string) => void;
@@ -32,6 +36,11 @@ export interface LiveRunOptions {
   readonly now?: () => bigint;
   /** Instrumentation (ops/metrics.ts); absent: nothing is measured. */
   readonly metrics?: LiveRunMetrics;
+  /**
+   * Checkpoint after every batch and resume this run id from its latest checkpoint (default true). Without, a
+   * restart starts with fresh operator state (indicators warm up again) and must use a new run id.
+   */
+  readonly checkpoints?: boolean;
 }
 
 export class LiveRun {
@@ -57,7 +66,7 @@ export class LiveRun {
       .provide(PUBLISHER, publisher)
       .provide(NATS, o.nc)
       .provide(PRINT, o.print ?? ((l) => void process.stdout.write(l + "\n")))
-      .provide(JETSTREAM_CONSUMERS, { consumerPrefix: o.consumerPrefix, deliver: o.deliver, metrics: o.metrics });
+      .provide(JETSTREAM_CONSUMERS, { consumerPrefix: o.consumerPrefix ?? o.runId, deliver: o.deliver, metrics: o.metrics });
     const outputs = openOutputs(p, CONNECTORS, "live", o.runId, services);
     this.input = openInput(p, CONNECTORS, o.runId, services);
     this.driver = new RunDriver({
@@ -69,9 +78,10 @@ export class LiveRun {
       deadLetters: [new DeadLetterRecorder(o.runId, this.recorder), new DeadLetterPublisher(o.runId, publisher)],
       recorder: new DuckDbInputRecorder(this.recorder, o.runId),
       journal: new DuckDbRunJournal(o.db, {}, o.now),
+      checkpoints: o.checkpoints === false ? undefined : new DuckDbCheckpointStore(o.db),
       metrics: o.metrics,
-      onCommitted: () => {
-        this.committedBatches++;
+      onCommitted: (_b, run) => {
+        this.committedBatches = run.counters.batches;
         this.notify();
       },
     });
@@ -82,16 +92,25 @@ export class LiveRun {
     return this.driver.run;
   }
 
-  /** Creates the recording tables, opens the consumers and starts the driver; resolves once consuming. */
+  /**
+   * Creates the recording tables and starts the driver, which resumes the run from its checkpoint if it has one and
+   * opens the consumers; resolves once consuming (rejects if the run could not start).
+   */
   async start(): Promise<void> {
     await this.recorder.ensureRecording(this.o.pipeline.sources.map((s) => KINDS[s.kind] as AnyMessageType));
-    await this.input.open?.();
     this.done = this.driver.execute();
     this.done.catch((e) => {
       this.failureCause ??= e;
       this.rejectFailure(e);
       this.notify();
     });
+    await Promise.race([this.driver.opened, this.done]);
+    this.committedBatches = this.run.counters.batches;
+  }
+
+  /** The checkpoint this run continued from (undefined: it started afresh). */
+  get resumedFrom(): bigint | undefined {
+    return this.driver.resumedFrom?.seq;
   }
 
   /** Resolves when the pipeline has processed (and committed) everything delivered so far and `predicate` holds. */
@@ -112,7 +131,10 @@ export class LiveRun {
     return this.failureCause;
   }
 
-  /** Stops consuming, processes what is buffered, flushes open windows, closes the run record. */
+  /**
+   * Stops consuming and closes the run record. With checkpoints, what waits on watermarks (open bars, windows,
+   * inputs the sequencer holds) stays for the next start of this run id; without, it is flushed.
+   */
   async stop(): Promise<RunSummary> {
     if (!this.done) throw new Error(`live run ${this.o.runId} was not started`);
     await this.driver.stop();

@@ -3,6 +3,7 @@
 // carrying the watermark in-band is what makes every operator's output independent of how the
 // input was cut into batches, so live and replay produce the same sequence.
 import { Observable, type OperatorFunction } from "rxjs";
+import { registerState, type StateSpec } from "./state.ts";
 
 export interface Chunk<T> {
   readonly items: readonly T[];
@@ -27,15 +28,33 @@ export interface ChunkHandler<I, O> {
 /**
  * Builds an operator over chunks from a per-subscription handler factory.
  * An output chunk is emitted whenever there are outputs or the watermark advanced.
+ * A stateful operator declares its state (`state`): the factory then gets that plain-data object, keeps everything
+ * it must remember in it, and the runtime can checkpoint and restore it (core/state.ts). A factory without a
+ * declared state must keep nothing between batches.
  *
  * @example
  * const double = chunkOperator<number, number>(() => ({ onItems: (xs, out) => { for (const x of xs) out.push(2 * x); } }));
+ * const count = chunkOperator<number, number, { n: number }>((s) => ({ onItems: (xs, out) => { s.n += xs.length; out.push(s.n); } }),
+ *   { name: "count", version: 1, init: () => ({ n: 0 }) });
  */
-export function chunkOperator<I, O>(create: () => ChunkHandler<I, O>): OperatorFunction<Chunk<I>, Chunk<O>> {
+export function chunkOperator<I, O>(create: () => ChunkHandler<I, O>): OperatorFunction<Chunk<I>, Chunk<O>>;
+export function chunkOperator<I, O, S>(create: (state: S) => ChunkHandler<I, O>, state: StateSpec<S>): OperatorFunction<Chunk<I>, Chunk<O>>;
+export function chunkOperator<I, O, S>(create: (state: S) => ChunkHandler<I, O>, spec?: StateSpec<S>): OperatorFunction<Chunk<I>, Chunk<O>> {
   return (source) =>
     new Observable<Chunk<O>>((subscriber) => {
-      const handler = create();
+      let state = spec ? spec.init() : (undefined as S);
+      let handler = create(state);
       let watermark = WATERMARK_START;
+      if (spec)
+        registerState(
+          spec,
+          () => state,
+          (s) => {
+            state = s;
+            handler = create(s);
+          },
+          { save: () => watermark, load: (w) => (watermark = w as bigint) },
+        );
       return source.subscribe({
         next(chunk) {
           const out: O[] = [];

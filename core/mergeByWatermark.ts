@@ -3,6 +3,7 @@
 // so its output depends on the two input sequences only, never on how they were batched or interleaved.
 import { Observable } from "rxjs";
 import { WATERMARK_END, WATERMARK_START, type Chunk } from "./chunk.ts";
+import { registerState, type StateSpec } from "./state.ts";
 
 export interface Timed {
   readonly tsEvent: bigint;
@@ -27,26 +28,70 @@ export interface MergeOptions<L, R> {
   readonly onLate?: (item: L | R, side: "left" | "right", reason: string) => void;
 }
 
+/** The state of the merge itself: what waits for the other side's watermark. */
+interface MergeState<L, R> {
+  leftBuf: L[];
+  rightBuf: R[];
+  leftW: bigint;
+  rightW: bigint;
+  emittedW: bigint;
+}
+
+/** A merge whose handler keeps nothing: its checkpoint holds the buffers only. */
+const NO_STATE: StateSpec<undefined> = { name: "merge", version: 1, init: () => undefined };
+
 /**
+ * The handler gets its declared state (`state`, plain data: see core/state.ts); the merge checkpoints it together
+ * with the items still waiting in its buffers.
+ *
  * @example
- * mergeByWatermark(bars$, signals$, { first: "left", onLate }, () => ({
- *   onLeft: (bar, out) => { ... }, onRight: (signal, out) => { ... } }))
+ * mergeByWatermark(bars$, signals$, { first: "left", onLate }, (s) => ({
+ *   onLeft: (bar, out) => { ... }, onRight: (signal, out) => { ... } }), { name: "join", version: 1, init: () => ({ latest: new Map() }) })
  */
 export function mergeByWatermark<L extends Timed, R extends Timed, O>(
   left$: Observable<Chunk<L>>,
   right$: Observable<Chunk<R>>,
   options: MergeOptions<L, R>,
   create: () => MergeHandler<L, R, O>,
+): Observable<Chunk<O>>;
+export function mergeByWatermark<L extends Timed, R extends Timed, O, S>(
+  left$: Observable<Chunk<L>>,
+  right$: Observable<Chunk<R>>,
+  options: MergeOptions<L, R>,
+  create: (state: S) => MergeHandler<L, R, O>,
+  state: StateSpec<S>,
+): Observable<Chunk<O>>;
+export function mergeByWatermark<L extends Timed, R extends Timed, O, S>(
+  left$: Observable<Chunk<L>>,
+  right$: Observable<Chunk<R>>,
+  options: MergeOptions<L, R>,
+  create: (state: S) => MergeHandler<L, R, O>,
+  spec: StateSpec<S> = NO_STATE as unknown as StateSpec<S>,
 ): Observable<Chunk<O>> {
   const leftFirst = options.first === "left";
   return new Observable<Chunk<O>>((subscriber) => {
-    const handler = create();
+    let state = spec.init();
+    let handler = create(state);
     let leftBuf: L[] = [];
     let rightBuf: R[] = [];
     let leftW = WATERMARK_START;
     let rightW = WATERMARK_START;
     let emittedW = WATERMARK_START;
     let done = 0;
+    registerState(
+      spec,
+      () => state,
+      (s) => {
+        state = s;
+        handler = create(s);
+      },
+      {
+        save: (): MergeState<L, R> => ({ leftBuf, rightBuf, leftW, rightW, emittedW }),
+        load: (d) => {
+          ({ leftBuf, rightBuf, leftW, rightW, emittedW } = d as MergeState<L, R>);
+        },
+      },
+    );
 
     const flush = (): void => {
       const w = leftW < rightW ? leftW : rightW;

@@ -2,6 +2,7 @@
 import type { Observable } from "rxjs";
 import type { Chunk } from "../core/chunk.ts";
 import { mergeByWatermark, type Timed } from "../core/mergeByWatermark.ts";
+import type { StateSpec } from "../core/state.ts";
 
 export interface AsofJoinOptions<L extends Timed, R extends Timed, O> {
   readonly leftKey: (l: L) => string;
@@ -16,10 +17,16 @@ export interface AsofJoinOptions<L extends Timed, R extends Timed, O> {
   readonly onLate?: (item: L | R, side: "left" | "right", reason: string) => void;
 }
 
+/** What the join remembers: the latest right event per key, in Map order least recently updated first. */
+interface AsofJoinState<R> {
+  readonly latest: Map<string, R>;
+}
+
 /**
  * As-of join by event time. Both inputs are buffered until the smaller of their watermarks passes them,
  * then merged in event-time order (a right event at the same time as a left one counts as "at or before"),
- * so the result is the same whatever the arrival order or batching of the two streams.
+ * so the result is the same whatever the arrival order or batching of the two streams. The latest right event
+ * per key is declared state (AsofJoinState), checkpointed with the merge's buffers.
  *
  * @example
  * asofJoin(bars$, sentiment$, { leftKey: (b) => b.symbol, rightKey: (s) => s.symbol, maxStalenessNs: 4n * HOUR,
@@ -31,9 +38,12 @@ export function asofJoin<L extends Timed, R extends Timed, O>(
   options: AsofJoinOptions<L, R, O>,
 ): Observable<Chunk<O>> {
   const maxKeys = options.maxKeys ?? 100_000;
-  return mergeByWatermark<L, R, O>(left$, right$, { first: "right", onLate: options.onLate }, () => {
-    const latest = new Map<string, R>();
-    return {
+  const spec: StateSpec<AsofJoinState<R>> = { name: "asofJoin", version: 1, init: () => ({ latest: new Map() }) };
+  return mergeByWatermark<L, R, O, AsofJoinState<R>>(
+    left$,
+    right$,
+    { first: "right", onLate: options.onLate },
+    ({ latest }) => ({
       onRight(r) {
         const k = options.rightKey(r);
         latest.delete(k); // re-insert: Map order = least recently updated first
@@ -46,6 +56,7 @@ export function asofJoin<L extends Timed, R extends Timed, O>(
         const fresh = age !== undefined && age <= options.maxStalenessNs;
         out.push(options.combine(l, fresh ? r : undefined, fresh ? age : undefined));
       },
-    };
-  });
+    }),
+    spec,
+  );
 }

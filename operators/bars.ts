@@ -1,6 +1,7 @@
 // bars: trades → OHLCV bars per symbol over event-time tumbling intervals aligned to the epoch.
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, WATERMARK_START, type Chunk } from "../core/chunk.ts";
+import type { StateSpec } from "../core/state.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
@@ -16,17 +17,36 @@ export interface BarsOptions {
 }
 
 /** A symbol's bar [start, end) still taking trades (or closed by a later trade, waiting for the watermark). */
-interface OpenBar {
+export interface OpenBar {
   readonly symbol: string;
   readonly start: bigint;
   readonly end: bigint;
   readonly ohlcv: OhlcvAccumulator;
 }
 
+/** What `bars` remembers between batches (its declared state): plain data, checkpointed as it is. */
+export interface BarsState {
+  /** Each symbol's latest bar, still taking trades. */
+  readonly open: Map<string, OpenBar>;
+  /** Bars closed by a later trade of their symbol, waiting for the watermark. */
+  readonly done: OpenBar[];
+  /** The earliest end among `open` and `done` (undefined when both are empty). */
+  minEnd: bigint | undefined;
+  /** Bars ending at or before it have been emitted. */
+  watermark: bigint;
+}
+
+const BARS_STATE: StateSpec<BarsState> = {
+  name: "bars",
+  version: 1,
+  init: () => ({ open: new Map(), done: [], minEnd: undefined, watermark: WATERMARK_START }),
+};
+
 /**
  * Aggregates trades into bars. A bar [start, end) is emitted once the watermark reaches `end`
  * (never on the next trade alone), so output order is (end, symbol) however the input was batched.
- * Intervals with no trades produce no bar.
+ * Intervals with no trades produce no bar. The open bars live in the operator's declared state (`BarsState`),
+ * so a checkpointed run resumes them.
  *
  * @example
  * trades$.pipe(bars({ timeframe: "1m" })) // Chunk<Trade> → Chunk<Bar>
@@ -35,19 +55,16 @@ interface OpenBar {
 export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk<Bar>> {
   const tf = timeframeNs(options.timeframe);
   const timeframe = options.timeframe;
-  return chunkOperator<Trade, Bar>(() => {
-    const open = new Map<string, OpenBar>();
-    const done: OpenBar[] = []; // closed by a later trade, waiting for the watermark
-    let minEnd: bigint | undefined;
-    let watermark = WATERMARK_START; // bars ending at or before it have been emitted
+  const toBar = ({ symbol, start, end, ohlcv }: OpenBar): Bar => ohlcvBar(ohlcv, symbol, timeframe, start, end);
 
-    const toBar = ({ symbol, start, end, ohlcv }: OpenBar): Bar => ohlcvBar(ohlcv, symbol, timeframe, start, end);
+  return chunkOperator<Trade, Bar, BarsState>((state) => {
+    const { open, done } = state;
 
     const start = (t: Trade): OpenBar => {
       const s = t.tsEvent - (((t.tsEvent % tf) + tf) % tf);
       const b: OpenBar = { symbol: t.symbol, start: s, end: s + tf, ohlcv: emptyOhlcv() };
       addTradeToOhlcv(b.ohlcv, t.tsEvent, t.price, t.size);
-      if (minEnd === undefined || b.end < minEnd) minEnd = b.end;
+      if (state.minEnd === undefined || b.end < state.minEnd) state.minEnd = b.end;
       return b;
     };
 
@@ -64,9 +81,9 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
             options.onReject?.(t, `trade ${t.id} would make the ${timeframe} bar of ${t.symbol} overflow (volume ${volume}, notional ${notional})`, "size");
           } else if (b !== undefined && t.tsEvent < b.start) {
             options.onLate?.(t, `trade at ${t.tsEvent} is before the open ${timeframe} bar of ${t.symbol} starting at ${b.start}`);
-          } else if (end <= watermark) {
+          } else if (end <= state.watermark) {
             // Its bar was already emitted (or would have been): aggregating it would emit that bar twice.
-            options.onLate?.(t, `trade at ${t.tsEvent} is in a ${timeframe} bar of ${t.symbol} that closed at ${end} (watermark ${watermark})`);
+            options.onLate?.(t, `trade at ${t.tsEvent} is in a ${timeframe} bar of ${t.symbol} that closed at ${end} (watermark ${state.watermark})`);
           } else if (b === undefined) {
             open.set(t.symbol, start(t));
           } else if (t.tsEvent < b.end) {
@@ -77,9 +94,9 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
           }
         }
       },
-      onWatermark(w, out) {
-        watermark = w;
-        if (minEnd === undefined || watermark < minEnd) return;
+      onWatermark(watermark, out) {
+        state.watermark = watermark;
+        if (state.minEnd === undefined || watermark < state.minEnd) return;
         const ready: OpenBar[] = [];
         let next: bigint | undefined;
         for (let i = done.length - 1; i >= 0; i--) {
@@ -92,10 +109,10 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
           } else if (next === undefined || b.end < next) next = b.end;
         }
         for (const b of done) if (next === undefined || b.end < next) next = b.end;
-        minEnd = next;
+        state.minEnd = next;
         ready.sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
         for (const b of ready) out.push(toBar(b));
       },
     };
-  });
+  }, BARS_STATE);
 }

@@ -22,7 +22,7 @@ export interface FeatureIntervalJoinOptions {
  * Pairs each left row with every right row of its symbol whose time is within [left − before, left + after].
  * A pair becomes one row: id `<leftId>+<rightId>`, the later of the two times, the left timeframe, the left
  * values plus the right values renamed `<rightPrefix><name>` and `<rightPrefix>lagSeconds`. Each pair once, in
- * event-time order, independent of batching (see intervalJoin).
+ * event-time order, independent of batching, with the kept rows as declared, checkpointed state (see intervalJoin).
  *
  * @example
  * featureIntervalJoin(bars1m$, stats5m$, { beforeNs: 5n * MINUTE, afterNs: 0n, rightPrefix: "s5m.", maxPerKey: 10_000, onLate })

@@ -21,7 +21,7 @@ export interface KeyedJoinOptions<L extends Timed, R extends Timed, O> {
  * Joins every event with each event of the same key on the other stream that is at most `ttl` away in event
  * time, keeping at most `maxPerKey` live events per key and side: an interval join over [−ttl, +ttl] with a cap,
  * so its state is bounded by both time and count and it inherits the interval join's determinism (each pair
- * once, in event-time order, independent of batching).
+ * once, in event-time order, independent of batching) and its declared, checkpointed state.
  *
  * @example
  * keyedJoin(rows$, news$, { leftKey: (r) => r.symbol, rightKey: (n) => n.symbol, ttlNs: HOUR, maxPerKey: 50,

@@ -26,7 +26,8 @@ export interface MomentumRuleOptions {
 /**
  * Trend-following rule with filters. Buy: fast > slow, rsi < overbought and sentiment ≥ -gate.
  * Sell: fast < slow, rsi > oversold and sentiment ≤ gate. Otherwise flat. Rows still in warm-up
- * (any of fast, slow, rsi missing) emit nothing. Missing sentiment counts as 0.
+ * (any of fast, slow, rsi missing) emit nothing. Missing sentiment counts as 0. The decision is pure; the only
+ * state is signalRule's declared per-symbol last action ("change" mode).
  *
  * @example
  * features$.pipe(momentumRule({ pipeline: "p", node: "signals", fast: "emaFast", slow: "emaSlow", rsi: "rsi",

@@ -20,7 +20,8 @@ export interface NewsKeyedJoinOptions {
 /**
  * Joins each row with every news item of its symbol within ±ttl: one row per pair, id `<rowId>+<newsId>`, the
  * later of the two times, the row's values plus `<as>` = score and `<as>.ageSeconds`. Unlike `sentimentAsOf`
- * a row can join news that came after it, and joins every match, not only the latest.
+ * a row can join news that came after it, and joins every match, not only the latest. Its state is the
+ * underlying interval join's declared state (the kept rows and news), so a checkpointed run resumes it.
  *
  * @example
  * newsKeyedJoin(rows$, scored$, { ttlNs: 30n * MINUTE, maxPerKey: 50, as: "news", onLate })

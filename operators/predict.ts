@@ -1,6 +1,7 @@
 // predict: feature rows → the same rows plus the model's probability and version, scored one batch per chunk.
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
+import type { StateSpec } from "../core/state.ts";
 import type { ModelSlot } from "../models/modelSlot.ts";
 import type { ServingModel } from "../models/servingModel.ts";
 import type { FeatureRow } from "../schemas/features.ts";
@@ -17,9 +18,23 @@ export interface PredictOptions {
 }
 
 /**
+ * The declared state of predict: the position in the node's row sequence, which decides the model of each row
+ * (installs take effect at a row position, see ModelSlot). The model is not state: it is configuration the
+ * deployment installs into the slot (again at the start of a resumed run, or scheduled at its recorded rows).
+ */
+export interface PredictState {
+  /** Rows the slot had handed out (ModelSlot.rowsSeen) after the last chunk. */
+  rows: number;
+}
+
+const PREDICT_STATE: StateSpec<PredictState> = { name: "predict", version: 1, init: () => ({ rows: 0 }) };
+
+/**
  * Scores each chunk's complete rows in one call of the slot's model and adds `<output>` and `<versionField>`.
  * Rows missing one of the model's features (indicator warm-up), and every row while no model is installed, pass
  * through unchanged. Each row depends only on itself and the model, so the output does not depend on chunking.
+ * The row position lives in the operator's declared state (`PredictState`): a resumed run moves a fresh slot to it,
+ * applying the installs scheduled up to there, so every later row is scored by the version it would have been.
  *
  * @example rows$.pipe(predict({ slot })) // { ..., values: { ..., p_up: 0.61, "model.version": 3 } }
  * @param options.slot the injected model handle
@@ -73,17 +88,22 @@ export function predict(options: PredictOptions): OperatorFunction<Chunk<Feature
       });
     });
   };
-  return chunkOperator<FeatureRow, FeatureRow>(() => ({
-    onItems(rows, out) {
-      // Live: one model for the whole chunk (installs land between chunks). Replay: a recorded install may fall
-      // inside a chunk, at the row position where it took effect live.
-      for (let start = 0; start < rows.length; ) {
-        const { model, count } = slot.take(rows.length - start);
-        scoreRun(start === 0 && count === rows.length ? rows : rows.slice(start, start + count), model, out);
-        start += count;
-      }
-    },
-  }));
+  return chunkOperator<FeatureRow, FeatureRow, PredictState>((state) => {
+    // A restored state is ahead of a fresh slot: skip it to the saved position (scheduled installs up to there apply).
+    while (slot.rowsSeen < state.rows) slot.take(state.rows - slot.rowsSeen);
+    return {
+      onItems(rows, out) {
+        // Live: one model for the whole chunk (installs land between chunks). Replay: a recorded install may fall
+        // inside a chunk, at the row position where it took effect live.
+        for (let start = 0; start < rows.length; ) {
+          const { model, count } = slot.take(rows.length - start);
+          scoreRun(start === 0 && count === rows.length ? rows : rows.slice(start, start + count), model, out);
+          start += count;
+        }
+        state.rows = slot.rowsSeen;
+      },
+    };
+  }, PREDICT_STATE);
 }
 
 /** A copy of `values` plus the two outputs. A key-by-key copy: spreading rows' dictionary-mode value objects was ~5x slower. */

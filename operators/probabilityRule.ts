@@ -30,7 +30,8 @@ export interface ProbabilityRuleOptions {
 
 /**
  * Buy when p ≥ buyAbove, sell when p ≤ sellBelow, else flat; strength is |p − ½|·2. Rows without a probability
- * (warm-up, no model deployed) emit nothing.
+ * (warm-up, no model deployed) emit nothing. The decision is pure; the only state is signalRule's declared
+ * per-symbol last action ("change" mode).
  *
  * @example rows$.pipe(probabilityRule({ pipeline: "p", node: "signals", probability: "p_up", versionField: "model.version",
  *   buyAbove: 0.55, sellBelow: 0.45, sentiment: "sentiment", sentimentGate: 0.3, emit: "change" }))

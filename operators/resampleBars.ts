@@ -1,9 +1,10 @@
 // resampleBars: bars → coarser bars (1m → 5m, 1h → 1d), optionally bounded by a daily trading session.
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
+import type { StateSpec } from "../core/state.ts";
 import type { Bar } from "../schemas/bar.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
-import { alignDown, lagWatermark, WindowStore, type LateHandler } from "./windowAggregates.ts";
+import { alignDown, emptyWindowStore, lagWatermark, openWindow, releaseWindows, type LateHandler, type WindowStore } from "./windowAggregates.ts";
 import { addBarToOhlcv, emptyOhlcv, ohlcvBar, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
 
 const NS_PER_MS = 1_000_000n;
@@ -36,11 +37,20 @@ export interface ResampleBarsOptions {
   readonly onOutsideSession?: LateHandler<Bar>;
 }
 
+/** What resampleBars remembers between batches (its declared state): plain data, checkpointed as it is. */
+export interface ResampleBarsState {
+  /** The buckets not emitted yet, by (end, symbol), with their OHLCV accumulators. */
+  readonly buckets: WindowStore<OhlcvAccumulator>;
+  /** The last watermark seen (undefined before the first): a bar whose bucket was emitted before it is late. */
+  watermark: bigint | undefined;
+}
+
 /**
  * Aggregates bars per symbol into buckets of the target timeframe: open of the earliest bar, close of the
  * latest (by tsOpen), max high, min low, summed volume and trade count, VWAP = Σ(vwap × volume) / Σ volume
  * (close when the volume is 0). A bucket [start, end) is emitted once the watermark passes end (+ lateness),
- * since its last input bar has tsEvent = end; outputs come in (end, symbol) order.
+ * since its last input bar has tsEvent = end; outputs come in (end, symbol) order. The open buckets live in the
+ * operator's declared state (`ResampleBarsState`), so a checkpointed run resumes them.
  *
  * @example
  * bars1m$.pipe(resampleBars({ timeframe: "1d", session: { timezone: "America/New_York", open: "09:30", close: "16:00" }, onLate }))
@@ -56,28 +66,27 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
     throw new RangeError(
       `resampleBars: with a trading session the timeframe must be intraday or 1d, got "${timeframe}" (multi-session bars need a trading calendar)`,
     );
+  // Its one-day cache is a memo of a pure function, not operator state: a resumed run computes the same bounds.
   const sessionAt = session ? sessionLocator(session) : undefined;
 
-  const op = chunkOperator<Bar, Bar>(() => {
-    const store = new WindowStore<OhlcvAccumulator>();
-    let watermark: bigint | undefined;
+  /** The bucket [start, end) of a bar, or the reason it has none. */
+  const bucketOf = (b: Bar): [bigint, bigint] | string => {
+    if (!sessionAt) {
+      const start = alignDown(b.tsOpen, tf);
+      return [start, start + tf];
+    }
+    const s = sessionAt(b.tsOpen);
+    if (b.tsOpen < s.open || b.tsEvent > s.close)
+      return `bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} is outside the trading session ${session!.open}–${session!.close} ${session!.timezone}`;
+    if (tf >= DAY_NS) return [s.open, s.close];
+    const start = s.open + ((b.tsOpen - s.open) / tf) * tf;
+    const end = start + tf;
+    return [start, end < s.close ? end : s.close];
+  };
 
-    /** The bucket [start, end) of a bar, or the reason it has none. */
-    const bucketOf = (b: Bar): [bigint, bigint] | string => {
-      if (!sessionAt) {
-        const start = alignDown(b.tsOpen, tf);
-        return [start, start + tf];
-      }
-      const s = sessionAt(b.tsOpen);
-      if (b.tsOpen < s.open || b.tsEvent > s.close)
-        return `bar [${b.tsOpen}, ${b.tsEvent}) of ${b.symbol} is outside the trading session ${session!.open}–${session!.close} ${session!.timezone}`;
-      if (tf >= DAY_NS) return [s.open, s.close];
-      const start = s.open + ((b.tsOpen - s.open) / tf) * tf;
-      const end = start + tf;
-      return [start, end < s.close ? end : s.close];
-    };
-
-    return {
+  const spec: StateSpec<ResampleBarsState> = { name: "resampleBars", version: 1, init: () => ({ buckets: emptyWindowStore(), watermark: undefined }) };
+  const op = chunkOperator<Bar, Bar, ResampleBarsState>(
+    (state) => ({
       onItems(items) {
         for (const b of items) {
           const bucket = bucketOf(b);
@@ -93,6 +102,7 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
             );
             continue;
           }
+          const watermark = state.watermark;
           if (watermark !== undefined && end + lateness < watermark) {
             options.onLate(
               b,
@@ -100,18 +110,19 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
             );
             continue;
           }
-          addBarToOhlcv(store.open(end, b.symbol, start, emptyOhlcv).acc, b);
+          addBarToOhlcv(openWindow(state.buckets, end, b.symbol, start, emptyOhlcv).acc, b);
         }
       },
       onWatermark(wm, out) {
-        watermark = wm;
+        state.watermark = wm;
         // The last bar of a bucket has tsEvent = end, delivered only once the watermark is past end.
-        store.release(wm - lateness - 1n, (w, end, symbol) => {
+        releaseWindows(state.buckets, wm - lateness - 1n, (w, end, symbol) => {
           out.push(ohlcvBar(w.acc, symbol, timeframe, w.start, end));
         });
       },
-    };
-  });
+    }),
+    spec,
+  );
   return lateness > 0n ? (source) => source.pipe(op, lagWatermark<Bar>(lateness)) : op;
 }
 

@@ -14,7 +14,8 @@ export interface ScoreNewsOptions {
 /**
  * Scores each headline with the finance lexicon and emits one ScoredNews per symbol it is about:
  * the symbols the source tagged, or else the entities linked from the text (sorted). Untagged items
- * that mention no known symbol emit nothing.
+ * that mention no known symbol emit nothing. Each item depends only on itself: the compiled lexicon and linker are
+ * configuration, so the operator keeps nothing between batches and declares no state.
  *
  * @example
  * news$.pipe(scoreNews({ companies: { ACME: ["Acme Corp"] } }))

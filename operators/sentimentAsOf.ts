@@ -20,7 +20,8 @@ export interface SentimentAsOfOptions {
 /**
  * Joins each feature row with the latest scored news of its symbol at or before the row's event time (news at
  * the same time counts), within `maxStalenessNs`, and writes score × 0.5^(age / halfLife) under `as`. A row with
- * no fresh news gets 0. Output order and values do not depend on how either input was batched.
+ * no fresh news gets 0. Output order and values do not depend on how either input was batched. Its state (each
+ * symbol's latest news) is the as-of join's declared state, so a checkpointed run resumes it.
  *
  * @example
  * sentimentAsOf(rows$, scored$, { as: "sentiment", maxStalenessNs: 4n * HOUR, halfLifeNs: HOUR })

@@ -5,7 +5,7 @@ import type { Bar } from "../schemas/bar.ts";
 import type { BrokerEvent } from "../schemas/brokerEvent.ts";
 import type { Signal } from "../schemas/signal.ts";
 import type { PaperBrokerConfig } from "../trading/PaperBroker.ts";
-import { RuleStrategy } from "../trading/RuleStrategy.ts";
+import { RuleStrategy, type RuleStrategyState } from "../trading/RuleStrategy.ts";
 import type { Sizing } from "../trading/sizing.ts";
 import { parseStrategyRules, type Row, type StrategyRules } from "../trading/strategyRules.ts";
 import { paperBroker } from "./paperBroker.ts";
@@ -40,7 +40,7 @@ export function signalStrategyRules(s: SignalStrategy): StrategyRules {
 
 export interface SignalBrokerOptions {
   readonly broker: PaperBrokerConfig;
-  /** The strategy as rules (`signalStrategyRules`); each subscription gets its own RuleStrategy over them. */
+  /** The strategy as rules (`signalStrategyRules`); each subscription gets its own RuleStrategy over them (checkpointed with the broker). */
   readonly rules: StrategyRules;
   /** Receives a bar or signal that arrived behind the broker's watermark. */
   readonly onLate?: (item: Bar | Signal, reason: string) => void;
@@ -50,7 +50,8 @@ export interface SignalBrokerOptions {
 
 /**
  * A `paperBroker` trading signals: each signal's side (RuleStrategy.onSignal) becomes a target position, sized
- * from a row of the signal's numeric inputs overlaid with the latest bar's open/high/low/close/volume.
+ * from a row of the signal's numeric inputs overlaid with the latest bar's open/high/low/close/volume. The broker and
+ * the side held per symbol are the operator's declared state, so a resumed run trades exactly as an uninterrupted one.
  *
  * @example
  * signalBroker(bars$, signals$, { broker: { startingCash: 1e5, policy: NEXT_OPEN },
@@ -65,17 +66,20 @@ export function signalBroker(bars$: Observable<Chunk<Bar>>, signals$: Observable
   return paperBroker(bars$, signals$, {
     broker: options.broker,
     onLate: onLate && ((item, _side, reason) => onLate(item, reason)),
-    strategy: () => {
-      const strategy = new RuleStrategy(rules);
-      return (signal, broker, bar) => {
-        if (!bar) {
-          onNoBar(signal, `no ${signal.symbol} bar at or before this signal: nothing to price or size the order with (is the symbol in the bars input?)`);
-          return [];
-        }
-        const row: Record<string, number | undefined> = {};
-        for (const [k, v] of Object.entries(signal.inputs)) if (typeof v === "number") row[k] = v;
-        Object.assign(row, { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume });
-        return strategy.onSignal(signal, row as Row, broker);
+    strategy: (saved?: RuleStrategyState) => {
+      const strategy = saved ? RuleStrategy.fromState(rules, saved) : new RuleStrategy(rules);
+      return {
+        decide(signal, broker, bar) {
+          if (!bar) {
+            onNoBar(signal, `no ${signal.symbol} bar at or before this signal: nothing to price or size the order with (is the symbol in the bars input?)`);
+            return [];
+          }
+          const row: Record<string, number | undefined> = {};
+          for (const [k, v] of Object.entries(signal.inputs)) if (typeof v === "number") row[k] = v;
+          Object.assign(row, { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume });
+          return strategy.onSignal(signal, row as Row, broker);
+        },
+        toState: () => strategy.toState(),
       };
     },
   });

@@ -1,7 +1,18 @@
 // tumblingWindow: keyed event-time windows of fixed size, aligned to the epoch, one result per (window, key).
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
-import { alignDown, lagWatermark, symbolKey, WindowStore, type KeyedWindowOptions, type Timed } from "./windowAggregates.ts";
+import type { StateSpec } from "../core/state.ts";
+import {
+  alignDown,
+  emptyWindowStore,
+  lagWatermark,
+  openWindow,
+  releaseWindows,
+  symbolKey,
+  type KeyedWindowOptions,
+  type Timed,
+  type WindowStore,
+} from "./windowAggregates.ts";
 
 export interface TumblingWindowOptions<I extends Timed, A, O> extends KeyedWindowOptions<I, A, O> {
   /** Window length in nanoseconds. */
@@ -10,13 +21,23 @@ export interface TumblingWindowOptions<I extends Timed, A, O> extends KeyedWindo
   readonly offsetNs?: bigint;
 }
 
+/** What a tumbling window remembers between batches (its declared state): plain data, checkpointed as it is. */
+export interface TumblingWindowState<A> {
+  /** The windows not emitted yet, with their accumulators. */
+  readonly windows: WindowStore<A>;
+  /** The last watermark seen (undefined before the first): an event whose window closed before it is late. */
+  watermark: bigint | undefined;
+}
+
 /**
  * Assigns each event to the window [start, start + size) holding its `tsEvent`, folds it into that window's
  * accumulator for its key, and emits `aggregate.result` once the watermark reaches end + allowedLateness.
  * Results come in (end, key) order, so the output depends only on the input sequence, not on its batching.
  * An event whose window was already emitted goes to `onLate`. Windows with no events emit nothing; a key
  * with no new events holds no state once its windows are emitted. The output watermark is the input
- * watermark minus allowedLateness. A throwing reducer or callback errors the stream.
+ * watermark minus allowedLateness. A throwing reducer or callback errors the stream. The open windows live in
+ * the operator's declared state (`TumblingWindowState`, with the reducer's plain-data accumulators), so a
+ * checkpointed run resumes them.
  *
  * @example
  * trades$.pipe(tumblingWindow({ sizeNs: 60_000_000_000n, aggregate: countItems(), onLate: (t, why) => dlq(t, why) }))
@@ -30,14 +51,14 @@ export function tumblingWindow<I extends Timed, A, O>(options: TumblingWindowOpt
   if (lateness < 0n) throw new RangeError(`tumblingWindow: allowedLatenessNs must be >= 0, got ${lateness}`);
   const keyOf = options.key ?? (symbolKey as (item: I) => string);
   const agg = options.aggregate;
-  const op = chunkOperator<I, O>(() => {
-    const store = new WindowStore<A>();
-    let watermark: bigint | undefined;
-    return {
+  const spec: StateSpec<TumblingWindowState<A>> = { name: "tumblingWindow", version: 1, init: () => ({ windows: emptyWindowStore(), watermark: undefined }) };
+  const op = chunkOperator<I, O, TumblingWindowState<A>>(
+    (state) => ({
       onItems(items) {
         for (const item of items) {
           const start = alignDown(item.tsEvent, size, offset);
           const end = start + size;
+          const watermark = state.watermark;
           if (watermark !== undefined && end + lateness <= watermark) {
             options.onLate(
               item,
@@ -45,15 +66,16 @@ export function tumblingWindow<I extends Timed, A, O>(options: TumblingWindowOpt
             );
             continue;
           }
-          const w = store.open(end, keyOf(item), start, agg.init);
+          const w = openWindow(state.windows, end, keyOf(item), start, agg.init);
           w.acc = agg.add(w.acc, item);
         }
       },
       onWatermark(wm, out) {
-        watermark = wm;
-        store.release(wm - lateness, (w, end, key) => out.push(agg.result(w.acc, w.start, end, key)));
+        state.watermark = wm;
+        releaseWindows(state.windows, wm - lateness, (w, end, key) => out.push(agg.result(w.acc, w.start, end, key)));
       },
-    };
-  });
+    }),
+    spec,
+  );
   return lateness > 0n ? (source) => source.pipe(op, lagWatermark<O>(lateness)) : op;
 }

@@ -1,5 +1,6 @@
-// What the window operators share: the reducer interface, the store of open windows released in canonical
-// (end, key) order, the output-watermark lag that allowed lateness implies, and ready-made reducers.
+// What the window operators share: the reducer interface, the store of open windows (plain data, kept in an
+// operator's declared state) released in canonical (end, key) order, the output-watermark lag that allowed
+// lateness implies, and ready-made reducers.
 import { map, type OperatorFunction } from "rxjs";
 import { WATERMARK_END, WATERMARK_START, type Chunk } from "../core/chunk.ts";
 
@@ -60,45 +61,64 @@ export interface OpenWindow<A> {
 }
 
 /**
- * Open windows keyed by (end, key). `release(limit)` removes every window with end <= limit and returns
- * them ordered by (end, key): the canonical order every window operator emits in.
+ * Open windows keyed by (end, key), as plain data so a window operator can keep them in its declared state
+ * (core/state.ts) and a checkpoint copies them as they are. `releaseWindows(store, limit)` removes every window
+ * with end <= limit and hands them out ordered by (end, key): the canonical order every window operator emits in.
  */
-export class WindowStore<A> {
-  private readonly byEnd = new Map<bigint, Map<string, OpenWindow<A>>>();
-  private readonly ends: bigint[] = []; // ascending
+export interface WindowStore<A> {
+  /** end → key → window. */
+  readonly byEnd: Map<bigint, Map<string, OpenWindow<A>>>;
+  /** The ends in `byEnd`, ascending. */
+  readonly ends: bigint[];
+}
 
-  get size(): number {
-    let n = 0;
-    for (const m of this.byEnd.values()) n += m.size;
-    return n;
+/** A store with no open window. */
+export function emptyWindowStore<A>(): WindowStore<A> {
+  return { byEnd: new Map(), ends: [] };
+}
+
+/**
+ * The window (end, key) of `store`, created with `init` if absent.
+ *
+ * @example
+ * const w = openWindow(store, 60n, "AAPL", 0n, agg.init); w.acc = agg.add(w.acc, item);
+ * @param store the open windows, updated in place
+ * @param end, key, start the window's end (its place in the release order), key and start
+ * @param init the accumulator of a new window
+ */
+export function openWindow<A>(store: WindowStore<A>, end: bigint, key: string, start: bigint, init: () => A): OpenWindow<A> {
+  let keys = store.byEnd.get(end);
+  if (keys === undefined) {
+    keys = new Map();
+    store.byEnd.set(end, keys);
+    let i = store.ends.length;
+    while (i > 0 && store.ends[i - 1]! > end) i--; // usually appends: windows open in time order
+    store.ends.splice(i, 0, end);
   }
-
-  /** The window (end, key), created with `init` if absent. */
-  open(end: bigint, key: string, start: bigint, init: () => A): OpenWindow<A> {
-    let keys = this.byEnd.get(end);
-    if (keys === undefined) {
-      keys = new Map();
-      this.byEnd.set(end, keys);
-      let i = this.ends.length;
-      while (i > 0 && this.ends[i - 1]! > end) i--; // usually appends: windows open in time order
-      this.ends.splice(i, 0, end);
-    }
-    let w = keys.get(key);
-    if (w === undefined) {
-      w = { start, acc: init() };
-      keys.set(key, w);
-    }
-    return w;
+  let w = keys.get(key);
+  if (w === undefined) {
+    w = { start, acc: init() };
+    keys.set(key, w);
   }
+  return w;
+}
 
-  release(limit: bigint, emit: (w: OpenWindow<A>, end: bigint, key: string) => void): void {
-    while (this.ends.length > 0 && this.ends[0]! <= limit) {
-      const end = this.ends.shift()!;
-      const keys = this.byEnd.get(end)!;
-      this.byEnd.delete(end);
-      const names = [...keys.keys()].sort(compareKeys);
-      for (const k of names) emit(keys.get(k)!, end, k);
-    }
+/**
+ * Removes every window of `store` with end <= limit and passes each to `emit`, in (end, key) order.
+ *
+ * @example
+ * releaseWindows(store, watermark, (w, end, key) => out.push(agg.result(w.acc, w.start, end, key)));
+ * @param store the open windows, updated in place
+ * @param limit the latest end to release
+ * @param emit receives each released window
+ */
+export function releaseWindows<A>(store: WindowStore<A>, limit: bigint, emit: (w: OpenWindow<A>, end: bigint, key: string) => void): void {
+  while (store.ends.length > 0 && store.ends[0]! <= limit) {
+    const end = store.ends.shift()!;
+    const keys = store.byEnd.get(end)!;
+    store.byEnd.delete(end);
+    const names = [...keys.keys()].sort(compareKeys);
+    for (const k of names) emit(keys.get(k)!, end, k);
   }
 }
 

@@ -1,7 +1,8 @@
 // Compiles a validated declaration into a runnable graph: resolves names, checks every edge's kind,
 // orders nodes topologically, and wires RxJS operators between per-source subjects and sink buffers.
-import { Subject, share, type Observable, type Subscription } from "rxjs";
+import { Observable, Subject, share, type Subscription } from "rxjs";
 import { WATERMARK_END, type Chunk } from "../core/chunk.ts";
+import { StateRegistry } from "../core/state.ts";
 import { declarationError, firstIssue, type DeclarationSource, type PipelineDecl, zodIssueReason } from "./declaration.ts";
 import { findOperator, OPERATORS, type OperatorContext, type OperatorDef } from "./catalog.ts";
 import { IndicatorSpecError } from "./indicatorSpecs.ts";
@@ -208,6 +209,8 @@ export class PipelineInstance {
   private readonly buffers = new Map<string, unknown[]>();
   private readonly subscriptions: Subscription[] = [];
   private failure: unknown;
+  /** The operators' state cells, registered while the graph subscribed (core/state.ts). */
+  readonly state = new StateRegistry();
 
   constructor(
     readonly pipeline: CompiledPipeline,
@@ -227,7 +230,10 @@ export class PipelineInstance {
         deadLetter: (item, reason, field) => onDeadLetter(n.name, item, reason, field),
       };
       const build = n.op.build(n.params, ctx);
-      streams.set(n.name, build(n.inputs.map((i) => streams.get(i)!)).pipe(share()));
+      const built = build(n.inputs.map((i) => streams.get(i)!));
+      // The node's operators register their state under its name as they subscribe.
+      const scoped = new Observable<Chunk<unknown>>((subscriber) => this.state.within(n.name, () => built.subscribe(subscriber)));
+      streams.set(n.name, scoped.pipe(share()));
     }
     for (const out of pipeline.outputs) {
       const buf: unknown[] = [];
@@ -254,6 +260,15 @@ export class PipelineInstance {
     this.sourceWatermark.set(source, w);
     subject.next({ items, watermark: w });
     this.throwIfFailed();
+  }
+
+  /** Each source's watermark (for a checkpoint). */
+  sourceWatermarks(): Record<string, bigint> {
+    return Object.fromEntries(this.sourceWatermark);
+  }
+
+  restoreSourceWatermarks(w: Record<string, bigint>): void {
+    for (const name of this.sourceWatermark.keys()) if (w[name] !== undefined) this.sourceWatermark.set(name, w[name]!);
   }
 
   /** Advances every source's watermark to at least `watermark` (sources with nothing new get an empty chunk). */

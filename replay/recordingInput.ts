@@ -12,10 +12,15 @@ export class RecordingInput implements InputPort {
     private readonly sources: readonly CompiledSource[],
     private readonly range: ReplayRange = {},
     private readonly batchSize = 8192,
+    /** The watermark the input ends at (a live run still open there), instead of the end of time. */
+    private readonly openAt?: bigint,
   ) {}
 
   async *batches(): AsyncIterable<InputBatch> {
     // Replayed inputs are already recorded: no origins, nothing to acknowledge.
-    yield* readRecording(this.db, this.sources, this.range, this.batchSize);
+    const cap = this.openAt;
+    for await (const b of readRecording(this.db, this.sources, this.range, this.batchSize)) {
+      yield cap !== undefined && b.watermark > cap ? { ...b, watermark: cap } : b;
+    }
   }
 }

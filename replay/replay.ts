@@ -5,7 +5,7 @@ import type { RunSummary } from "../runtime/pipelineRun.ts";
 import { RunDriver, type BoundOutput } from "../runtime/runDriver.ts";
 import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { DeadLetterRecorder, DuckDbOutputSink, REPLAY_BUFFER_ROWS } from "../sinks/outputSinks.ts";
-import { DuckDbRunJournal } from "./runs.ts";
+import { DuckDbRunJournal, recordedRun } from "./runs.ts";
 import type { ReplayRange } from "./replayReader.ts";
 import { RecordingInput } from "./recordingInput.ts";
 
@@ -23,10 +23,18 @@ export interface ReplayOptions {
   /** Called after each batch with the inputs processed so far and the batch's last event time. */
   readonly onProgress?: (inputs: number, lastTsNs: bigint) => void;
   readonly now?: () => bigint;
+  /**
+   * Replays up to a live run that is still open (stopped or interrupted, continued from its checkpoint): the input
+   * ends at that run's checkpointed watermark and nothing is flushed, so the outputs are the live run's so far.
+   * Default: that of the run `range.runId` names, if it is open.
+   */
+  readonly openAt?: bigint;
 }
 
 export async function replay(o: ReplayOptions): Promise<RunSummary> {
   const record = o.record ?? true;
+  // A replay of one live run (`--run`) ends where that run stands, if it is still open.
+  const openAt = o.openAt ?? (o.range?.runId !== undefined ? (await recordedRun(o.db, o.range.runId))?.openAt : undefined);
   const recorder = new DuckDbRecorder(o.db);
   const outputs: BoundOutput[] = [];
   if (record) {
@@ -39,7 +47,8 @@ export async function replay(o: ReplayOptions): Promise<RunSummary> {
     pipeline: o.pipeline,
     runId: o.runId,
     mode: "replay",
-    input: new RecordingInput(o.db, o.pipeline.sources, o.range, o.batchSize),
+    input: new RecordingInput(o.db, o.pipeline.sources, o.range, o.batchSize, openAt),
+    flushAtEnd: openAt === undefined,
     outputs,
     deadLetters: record ? [new DeadLetterRecorder(o.runId, recorder)] : [],
     journal: record ? new DuckDbRunJournal(o.db, { range: { from: o.range?.fromNs?.toString(), to: o.range?.toNs?.toString() } }, o.now) : undefined,

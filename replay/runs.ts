@@ -5,8 +5,15 @@ import type { RunJournal } from "../runtime/runDriver.ts";
 import type { RunMode, RunStatus } from "../runtime/ports.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { InstrumentInput } from "../trading/instrument.ts";
-import { createTableSql, MODEL_INSTALLS_LAYOUT, RUNS_LAYOUT } from "../sinks/recordingTables.ts";
+import { createTableSql, MODEL_INSTALLS_LAYOUT, RUN_EVENTS_LAYOUT, RUNS_LAYOUT } from "../sinks/recordingTables.ts";
 import { DuckDBTimestampNanosecondsValue } from "@duckdb/node-api";
+import { TickflowError } from "../core/errors.ts";
+
+/** A run id that is already recorded and cannot be continued: run records are never overwritten. */
+export class RunExistsError extends TickflowError {
+  static override readonly code = "RUN_EXISTS";
+  override readonly name = "RunExistsError";
+}
 
 /** Instrument specs (multiplier, margin ...) declared by a pipeline's broker nodes: kept with each run. */
 export function pipelineInstruments(p: CompiledPipeline): InstrumentInput[] {
@@ -20,9 +27,18 @@ export async function runInstruments(db: Database, runId: string): Promise<Instr
   return params.instruments ?? [];
 }
 
+/**
+ * Inserts a run's record (status running). A run id that is already recorded is refused: a record is never
+ * overwritten (resuming a checkpointed run goes through resumeRunRecord).
+ */
 export async function startRunRecord(db: Database, r: { runId: string; pipeline: string; mode: RunMode; startedAt: bigint; params?: unknown }): Promise<void> {
   await db.run(createTableSql(RUNS_LAYOUT));
-  await db.run(`INSERT OR REPLACE INTO runs (run_id, pipeline, mode, started_at, status, params) VALUES ($1, $2, $3, $4, 'running', $5)`, [
+  const existing = await db.query<{ status: string; mode: string }>(`SELECT status, mode FROM runs WHERE run_id = $1`, [r.runId]);
+  if (existing[0])
+    throw new RunExistsError(
+      `run ${r.runId} is already recorded (${existing[0].mode}, ${existing[0].status}) and has no checkpoint to continue from; run records are never overwritten: give another --run-id`,
+    );
+  await db.run(`INSERT INTO runs (run_id, pipeline, mode, started_at, status, params) VALUES ($1, $2, $3, $4, 'running', $5)`, [
     r.runId,
     r.pipeline,
     r.mode,
@@ -47,8 +63,33 @@ export async function finishRunRecord(db: Database, s: RunSummary, finishedAt: b
 
 const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
+/** Appends to a run's history (run_events). */
+export async function recordRunEvent(db: Database, runId: string, at: bigint, event: string, detail?: string): Promise<void> {
+  await db.run(createTableSql(RUN_EVENTS_LAYOUT));
+  await db.run(`INSERT INTO run_events VALUES ($1, $2, $3, $4)`, [runId, new DuckDBTimestampNanosecondsValue(at), event, detail ?? null]);
+}
+
+/** Runs this process has started and not yet closed: every other `running` row of a file this process holds is dead. */
+const activeRuns = new Set<string>();
+
+/**
+ * Marks the runs left `running` by a process that died (kill -9, power loss) as `interrupted`: DuckDB lets one
+ * process write a file, so a `running` row not started by this process has no process any more.
+ */
+export async function markInterruptedRuns(db: Database, at: bigint): Promise<string[]> {
+  await db.run(createTableSql(RUNS_LAYOUT));
+  const rows = await db.query<{ run_id: string }>(`SELECT run_id FROM runs WHERE status = 'running'`);
+  const dead = rows.map((r) => r.run_id).filter((id) => !activeRuns.has(`${db.path}\0${id}`));
+  for (const id of dead) {
+    await db.run(`UPDATE runs SET status = 'interrupted' WHERE run_id = $1`, [id]);
+    await recordRunEvent(db, id, at, "interrupted", "found running by a later process: the process that ran it died");
+  }
+  return dead;
+}
+
 /** The run record in the `runs` table: started when the driver starts, closed with the summary and status. */
 export class DuckDbRunJournal implements RunJournal {
+  private runId?: string;
   constructor(
     private readonly db: Database,
     /** Extra parameters kept with the run (range, options); instruments are always kept. */
@@ -57,20 +98,43 @@ export class DuckDbRunJournal implements RunJournal {
     private readonly now: () => bigint = wallNs,
   ) {}
 
-  async start(r: { runId: string; pipeline: CompiledPipeline; mode: RunMode }): Promise<void> {
+  async start(r: { runId: string; pipeline: CompiledPipeline; mode: RunMode; resumedFrom?: { seq: bigint; inputs: number } }): Promise<void> {
+    const now = this.now();
+    await markInterruptedRuns(this.db, now);
+    if (r.resumedFrom) {
+      const rows = await this.db.query<{ status: string }>(`SELECT status FROM runs WHERE run_id = $1`, [r.runId]);
+      if (rows[0]?.status === "finished") throw new RunExistsError(`run ${r.runId} has finished; a finished run is not continued: give another --run-id`);
+      await this.db.run(`UPDATE runs SET status = 'running', finished_at = NULL WHERE run_id = $1`, [r.runId]);
+      await recordRunEvent(this.db, r.runId, now, "resumed", `from checkpoint ${r.resumedFrom.seq} after ${r.resumedFrom.inputs} inputs`);
+      this.active(r.runId);
+      return;
+    }
     // The time-zone database decides session and day boundaries (resample, sessions): a replay under another
     // version can cut bars differently, so the version is kept with the run and compared by `replay --run`.
     await startRunRecord(this.db, {
       runId: r.runId,
       pipeline: r.pipeline.decl.name,
       mode: r.mode,
-      startedAt: this.now(),
+      startedAt: now,
       params: { ...this.params, instruments: pipelineInstruments(r.pipeline), tz: process.versions.tz, node: process.version },
     });
+    await recordRunEvent(this.db, r.runId, now, "started", r.mode);
+    this.active(r.runId);
+  }
+
+  private active(runId: string): void {
+    this.runId = runId;
+    activeRuns.add(`${this.db.path}\0${runId}`);
   }
 
   async finish(summary: RunSummary, status: RunStatus): Promise<void> {
-    await finishRunRecord(this.db, summary, this.now(), status);
+    try {
+      const now = this.now();
+      await finishRunRecord(this.db, summary, now, status);
+      await recordRunEvent(this.db, summary.runId, now, status, `${summary.counters.inputs} inputs, digest ${summary.digest}`);
+    } finally {
+      if (this.runId) activeRuns.delete(`${this.db.path}\0${this.runId}`);
+    }
   }
 }
 
@@ -85,6 +149,11 @@ export interface RecordedRun {
   readonly tz?: string;
   /** Inputs recorded as processed by this run (run_inputs). */
   readonly inputs: number;
+  /**
+   * A live run that has not finished stands at its last checkpoint's watermark: open windows and bars wait in its
+   * checkpoint. A replay of its inputs ends there, unflushed, to give its outputs so far.
+   */
+  readonly openAt?: bigint;
 }
 
 export async function recordedRun(db: Database, runId: string): Promise<RecordedRun | undefined> {
@@ -97,7 +166,21 @@ export async function recordedRun(db: Database, runId: string): Promise<Recorded
   const have = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'run_inputs'`);
   const n = have[0]!.n > 0n ? (await db.query<{ n: bigint }>(`SELECT count(*) n FROM run_inputs WHERE run_id = $1`, [runId]))[0]!.n : 0n;
   const params = r.params ? (JSON.parse(r.params) as { tz?: string }) : {};
-  return { runId, pipeline: r.pipeline, mode: r.mode, status: r.status, digest: r.digest ?? undefined, tz: params.tz, inputs: Number(n) };
+  const cps = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'checkpoints'`);
+  const open =
+    r.status !== "finished" && cps[0]!.n > 0n
+      ? (await db.query<{ watermark: bigint }>(`SELECT watermark FROM checkpoints WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`, [runId]))[0]
+      : undefined;
+  return {
+    runId,
+    pipeline: r.pipeline,
+    mode: r.mode,
+    status: r.status,
+    digest: r.digest ?? undefined,
+    tz: params.tz,
+    inputs: Number(n),
+    openAt: open?.watermark,
+  };
 }
 
 /** A model install of a live run, as recorded: from row `row` of node `node`'s input on, `modelId` served. */

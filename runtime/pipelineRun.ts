@@ -1,8 +1,11 @@
 // PipelineRun: the computing half of a run. Feeds ordered input batches through a PipelineInstance (fresh operator
 // state), and returns what each batch produced: outputs per node (numbered, hashed into the digest) and dead
 // letters. It commits nothing: the run driver (runDriver.ts) hands the outputs to the ports in stage order.
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { PipelineInstance, type CompiledPipeline } from "../pipeline/graph.ts";
+import type { SavedCell } from "../core/state.ts";
+import { StateRestoreError } from "../core/state.ts";
+import { ChainedDigest, type ChainedDigestState } from "./chainedDigest.ts";
 import { KINDS, type Kind } from "../schemas/kinds.ts";
 import type { Timed } from "./ports.ts";
 import { boundDeadLetter, type DeadLetter } from "../schemas/deadLetter.ts";
@@ -60,14 +63,39 @@ export interface NodeOutput {
 export interface StepResult {
   readonly outputs: readonly NodeOutput[];
   readonly deadLetters: readonly DeadLetter[];
+  /** Numbers the dead letters within the run: the first one's number. */
+  readonly deadLetterSeq: bigint;
+}
+
+/**
+ * Everything a run must remember to continue exactly after its last committed batch: operator state, the chained
+ * digests, output numbering, counters and source watermarks. Plain data (core/stateCodec.ts encodes it).
+ */
+export interface RunCheckpoint {
+  readonly format: 1;
+  readonly pipeline: string;
+  /** SHA-256 of the pipeline declaration: a checkpoint resumes only the pipeline that wrote it. */
+  readonly fingerprint: string;
+  readonly counters: RunCounters;
+  readonly seqs: Record<string, bigint>;
+  readonly digests: Record<string, ChainedDigestState>;
+  readonly deadLetterSeq: bigint;
+  readonly sourceWatermarks: Record<string, bigint>;
+  readonly operators: Record<string, SavedCell>;
+}
+
+/** Identifies a pipeline declaration (its parsed form, so comments and layout do not count). */
+export function pipelineFingerprint(p: CompiledPipeline): string {
+  return createHash("sha256").update(safeJson(p.decl)).digest("hex");
 }
 
 export class PipelineRun {
   readonly instance: PipelineInstance;
   readonly counters: RunCounters;
-  private readonly hashes = new Map<string, Hash>();
+  private readonly hashes = new Map<string, ChainedDigest>();
   private readonly seqs = new Map<string, bigint>();
   private pendingDead: DeadLetter[] = [];
+  private deadSeq = 0n;
   private ended = false;
 
   constructor(
@@ -77,7 +105,7 @@ export class PipelineRun {
   ) {
     this.counters = { inputs: 0, outputs: Object.fromEntries(pipeline.outputs.map((o) => [o, 0])), deadLetters: 0, late: 0, duplicates: 0, batches: 0 };
     for (const o of pipeline.outputs) {
-      this.hashes.set(o, createHash("sha256"));
+      this.hashes.set(o, new ChainedDigest());
       this.seqs.set(o, 0n);
     }
     this.instance = new PipelineInstance(pipeline, (node, item, reason, field) =>
@@ -118,7 +146,7 @@ export class PipelineRun {
 
   /** Ends the input: flushes what waits on watermarks (open windows, bars) and returns it. */
   end(): StepResult {
-    if (this.ended) return { outputs: [], deadLetters: [] };
+    if (this.ended) return { outputs: [], deadLetters: [], deadLetterSeq: this.deadSeq };
     this.ended = true;
     this.instance.finish();
     const r = this.collect();
@@ -126,11 +154,51 @@ export class PipelineRun {
     return r;
   }
 
+  /** Whether every operator's state can be saved (throws naming the node that cannot); call before the first batch. */
+  assertCheckpointable(): void {
+    this.instance.state.assertCheckpointable();
+  }
+
+  /** The run's state after the last step (call between steps, once its results were taken). */
+  checkpoint(): RunCheckpoint {
+    if (this.pendingDead.length) throw new Error(`run ${this.runId}: checkpoint with ${this.pendingDead.length} dead letter(s) not yet taken by a step`);
+    return {
+      format: 1,
+      pipeline: this.pipeline.decl.name,
+      fingerprint: pipelineFingerprint(this.pipeline),
+      counters: { ...this.counters, outputs: { ...this.counters.outputs } },
+      seqs: Object.fromEntries(this.seqs),
+      digests: Object.fromEntries([...this.hashes].map(([n, h]) => [n, h.save()])),
+      deadLetterSeq: this.deadSeq,
+      sourceWatermarks: this.instance.sourceWatermarks(),
+      operators: this.instance.state.save(),
+    };
+  }
+
+  /** Continues from a checkpoint of the same pipeline: call on a fresh run, before the first step. */
+  restore(cp: RunCheckpoint): void {
+    const name = this.pipeline.decl.name;
+    if (cp.format !== 1) throw new StateRestoreError(`checkpoint format ${String(cp.format)} is not one this tickflow reads (1)`);
+    if (this.counters.batches !== 0) throw new Error(`run ${this.runId}: restore before the first batch`);
+    if (cp.pipeline !== name || cp.fingerprint !== pipelineFingerprint(this.pipeline))
+      throw new StateRestoreError(
+        `the checkpoint was written by pipeline ${cp.pipeline} as it was declared then; pipeline ${name} is declared differently now, so its state would not mean the same: start a new run (another --run-id)`,
+      );
+    this.instance.state.load(cp.operators);
+    this.instance.restoreSourceWatermarks(cp.sourceWatermarks);
+    Object.assign(this.counters, { ...cp.counters, outputs: { ...cp.counters.outputs } });
+    for (const o of this.pipeline.outputs) {
+      this.seqs.set(o, cp.seqs[o] ?? 0n);
+      this.hashes.set(o, new ChainedDigest(cp.digests[o]));
+    }
+    this.deadSeq = cp.deadLetterSeq;
+  }
+
   summary(): RunSummary {
     const perNodeDigest: Record<string, string> = {};
     const all = createHash("sha256");
     for (const [node, h] of this.hashes) {
-      const d = h.copy().digest("hex");
+      const d = h.hex();
       perNodeDigest[node] = d;
       all.update(`${node}:${d}\n`);
     }
@@ -159,7 +227,9 @@ export class PipelineRun {
     }
     const deadLetters = this.pendingDead;
     this.pendingDead = [];
-    return { outputs, deadLetters };
+    const deadLetterSeq = this.deadSeq;
+    this.deadSeq += BigInt(deadLetters.length);
+    return { outputs, deadLetters, deadLetterSeq };
   }
 }
 

@@ -21,6 +21,7 @@ export class SequencedBatches<T, D> {
   private wake?: () => void;
   private failure?: unknown;
   private ended = false;
+  private drainAtEnd = true;
 
   constructor(
     readonly sequencer: Sequencer<T>,
@@ -52,9 +53,13 @@ export class SequencedBatches<T, D> {
     this.signal();
   }
 
-  /** The source delivers nothing more: `batches()` drains what is held and ends. */
-  end(): void {
+  /**
+   * The source delivers nothing more: `batches()` drains what is held and ends, or (`drain` false: a checkpointed
+   * run stopping) ends at once, leaving what is held unacknowledged for the next run.
+   */
+  end(drain = true): void {
     this.ended = true;
+    this.drainAtEnd = drain;
     this.signal();
   }
 
@@ -67,6 +72,7 @@ export class SequencedBatches<T, D> {
         }
         throw this.failure;
       }
+      if (this.ended && !this.drainAtEnd) return;
       const rel = this.sequencer.release(this.flushDue);
       if (rel || this.pending.length) {
         yield this.take(rel?.entries ?? [], rel?.watermark ?? this.sequencer.watermark);

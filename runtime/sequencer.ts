@@ -65,6 +65,11 @@ export class Sequencer<T> {
     return "accepted";
   }
 
+  /** Continues a checkpointed run: every input before `watermark` was released by it. Call before any add. */
+  restoreWatermark(watermark: bigint): void {
+    if (watermark > this.released) this.released = watermark;
+  }
+
   /** Where the first input with this dedupe key came from (within the dedupe window). */
   firstOrigin(dedupeKey: string): string | undefined {
     return this.seen.get(dedupeKey);

@@ -2,7 +2,7 @@
 // dead-letter ports (recorded, published) and the live input recorder.
 import { z } from "zod";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { DeadLetterPort, InputBatch, InputRecorder, OutputPort } from "../runtime/ports.ts";
+import type { DeadLetterPort, InputBatch, InputRecorder, OutboxMessage, OutboxSender, OutputPort } from "../runtime/ports.ts";
 import { defineSink, serviceToken } from "../runtime/connectors.ts";
 import { inputIdOf, isSourceKind, KINDS, PUBLISHABLE_KINDS, publishSubject, type Kind } from "../schemas/kinds.ts";
 import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
@@ -59,27 +59,42 @@ export function messageIdOf(kind: Kind, item: unknown): string {
   return id;
 }
 
+/** Publishes outbox messages through JetStream (message id = Nats-Msg-Id), waiting out outages. */
+export class JetStreamOutbox implements OutboxSender {
+  constructor(
+    readonly outbox: string,
+    private readonly publisher: JetStreamPublisher,
+  ) {}
+  async send(messages: readonly OutboxMessage[]): Promise<void> {
+    await this.publisher.publishAll(messages.map((m) => ({ subject: m.subject, data: m.data, msgID: m.id, headers: m.headers })));
+  }
+}
+
 export class NatsOutputSink implements OutputPort {
   readonly name = "nats";
   readonly stage = "effect";
+  readonly sender: JetStreamOutbox;
   constructor(
-    private readonly publisher: JetStreamPublisher,
+    publisher: JetStreamPublisher,
     private readonly runId: string,
-  ) {}
-  async write(_node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
+  ) {
+    this.sender = new JetStreamOutbox("nats", publisher);
+  }
+  encode(_node: string, kind: Kind, items: readonly unknown[]): OutboxMessage[] {
     const type = KINDS[kind];
-    await this.publisher.publishAll(
-      items.map((item) => {
-        const data = type.encodeBytes(item as never);
-        // Orders, fills and order events carry an HMAC-SHA256 signature over `data` (sinks/orderSigning.ts).
-        return {
-          subject: publishSubject(kind, item as never),
-          data,
-          msgID: messageIdOf(kind, item),
-          headers: { "Tickflow-Run": this.runId, ...signatureHeaders(kind, data) },
-        };
-      }),
-    );
+    return items.map((item) => {
+      const data = type.encodeBytes(item as never);
+      // Orders, fills and order events carry an HMAC-SHA256 signature over `data` (sinks/orderSigning.ts).
+      return {
+        subject: publishSubject(kind, item as never),
+        data,
+        id: messageIdOf(kind, item),
+        headers: { "Tickflow-Run": this.runId, ...signatureHeaders(kind, data) },
+      };
+    });
+  }
+  async write(node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
+    await this.sender.send(this.encode(node, kind, items));
   }
 }
 
@@ -106,34 +121,35 @@ export class ConsoleOutputSink implements OutputPort {
 /** Records dead letters in the `dead_letters` table under the run, numbered in the order they were written. */
 export class DeadLetterRecorder implements DeadLetterPort {
   readonly stage = "record";
-  private nextSeq = 0n;
   constructor(
     private readonly runId: string,
     private readonly record: DuckDbRecorder,
   ) {}
-  async write(letters: readonly DeadLetter[]): Promise<void> {
-    const first = this.nextSeq;
-    this.nextSeq += BigInt(letters.length);
-    await this.record.writeOutputs(DeadLetterMessage, this.runId, letters, first);
+  async write(letters: readonly DeadLetter[], firstSeq: bigint): Promise<void> {
+    await this.record.writeOutputs(DeadLetterMessage, this.runId, letters, firstSeq);
   }
 }
 
 /** Publishes dead letters to dlq.<stage>, the reason in the Tickflow-Reason header. */
 export class DeadLetterPublisher implements DeadLetterPort {
   readonly stage = "effect";
+  readonly sender: JetStreamOutbox;
   constructor(
     private readonly runId: string,
-    private readonly publisher: JetStreamPublisher,
-  ) {}
+    publisher: JetStreamPublisher,
+  ) {
+    this.sender = new JetStreamOutbox("dlq", publisher);
+  }
+  encode(letters: readonly DeadLetter[]): OutboxMessage[] {
+    return letters.map((l) => ({
+      subject: `dlq.${l.stage.replace(/[^A-Za-z0-9_-]/g, "_")}`,
+      data: DeadLetterMessage.encodeBytes(l),
+      id: `dlq:${l.stage}:${l.ref}`,
+      headers: { "Tickflow-Reason": l.reason.replace(/[\r\n]+/g, " ").slice(0, 1024), "Tickflow-Run": this.runId },
+    }));
+  }
   async write(letters: readonly DeadLetter[]): Promise<void> {
-    await this.publisher.publishAll(
-      letters.map((l) => ({
-        subject: `dlq.${l.stage.replace(/[^A-Za-z0-9_-]/g, "_")}`,
-        data: DeadLetterMessage.encodeBytes(l),
-        msgID: `dlq:${l.stage}:${l.ref}`,
-        headers: { "Tickflow-Reason": l.reason.replace(/[\r\n]+/g, " ").slice(0, 1024), "Tickflow-Run": this.runId },
-      })),
-    );
+    await this.sender.send(this.encode(letters));
   }
 }
 

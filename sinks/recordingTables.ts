@@ -109,6 +109,54 @@ export const MODEL_INSTALLS_LAYOUT: TableLayout = {
   key: ["run_id", "node", "row_index"],
 };
 
+/**
+ * A live run's checkpoints: everything it needs to continue exactly after a committed batch (operator state,
+ * digests, numbering, source positions), written in the same transaction as that batch's recording. The last few
+ * are kept per run.
+ */
+export const CHECKPOINTS_LAYOUT: TableLayout = {
+  name: "checkpoints",
+  columns: [
+    { name: "run_id", type: "VARCHAR", nullable: false },
+    { name: "seq", type: "BIGINT", nullable: false },
+    { name: "batches", type: "BIGINT", nullable: false },
+    { name: "inputs", type: "BIGINT", nullable: false },
+    { name: "watermark", type: "BIGINT", nullable: false },
+    { name: "state", type: "VARCHAR", nullable: false },
+  ],
+  key: ["run_id", "seq"],
+};
+
+/**
+ * Effects (publishes) a checkpointed run recorded in a batch's transaction and has not yet confirmed sent: after a
+ * crash they are sent again, so what is recorded is published. `data` is the message's UTF-8 (JSON) payload.
+ */
+export const OUTBOX_LAYOUT: TableLayout = {
+  name: "outbox",
+  columns: [
+    { name: "run_id", type: "VARCHAR", nullable: false },
+    { name: "seq", type: "BIGINT", nullable: false },
+    { name: "outbox", type: "VARCHAR", nullable: false },
+    { name: "subject", type: "VARCHAR", nullable: false },
+    { name: "msg_id", type: "VARCHAR", nullable: false },
+    { name: "headers", type: "VARCHAR", nullable: true },
+    { name: "data", type: "VARCHAR", nullable: false },
+  ],
+  key: ["run_id", "seq"],
+};
+
+/** What happened to a run, in order: started, interrupted (found killed), resumed, stopped, failed ... */
+export const RUN_EVENTS_LAYOUT: TableLayout = {
+  name: "run_events",
+  columns: [
+    { name: "run_id", type: "VARCHAR", nullable: false },
+    { name: "happened_at", type: "TIMESTAMP_NS", nullable: false },
+    { name: "event", type: "VARCHAR", nullable: false },
+    { name: "detail", type: "VARCHAR", nullable: true },
+  ],
+  key: [],
+};
+
 /** SQL for the message id of a row of an input table (bars are keyed by symbol, timeframe and open time). */
 export function inputIdSql(table: string, alias: string): string {
   return table === "bars" ? `(${alias}.symbol || '.' || ${alias}.timeframe || '.' || CAST(epoch_ns(${alias}.ts_open) AS VARCHAR))` : `${alias}.id`;

@@ -15,6 +15,14 @@ import { SequencedBatches } from "../runtime/sequencedBatches.ts";
 import { JetStreamSource, type DecodedMessage } from "./jetstreamSource.ts";
 import { NATS } from "../sinks/outputSinks.ts";
 import { SourceConnectionError } from "./sourceErrors.ts";
+import { LanePosition, type LanePositionState } from "./lanePosition.ts";
+import { StateRestoreError } from "../core/state.ts";
+
+/** What a checkpoint keeps of the live input: each lane's committed position and the released watermark. */
+export interface JetStreamPosition {
+  readonly lanes: readonly (LanePositionState & { readonly source: string; readonly subject: string })[];
+  readonly watermark: bigint;
+}
 
 /** What the live input reports (ops/metrics.ts implements it); measured here, in the I/O layer. */
 export interface JetStreamInputMetrics {
@@ -45,6 +53,8 @@ interface Pending {
 /** A dead letter whose message is acked (or termed) with the batch that writes it. */
 interface PendingDead {
   readonly letter: DeadLetter;
+  readonly lane: number;
+  readonly seq: bigint;
   readonly ack: () => SentAck;
 }
 
@@ -69,6 +79,9 @@ export class JetStreamInput implements InputPort {
   private readonly uncommitted = new Set<string>();
   private buffered = 0;
   private readonly out: SequencedBatches<Pending, PendingDead>;
+  /** Per lane: what this run has committed (checkpointed with each batch). */
+  private positions: LanePosition[] = [];
+  private resumeFrom?: JetStreamPosition;
 
   constructor(private readonly o: JetStreamInputOptions) {
     const lanes = o.pipeline.sources.reduce((n, s) => n + s.subjects.length, 0);
@@ -92,10 +105,25 @@ export class JetStreamInput implements InputPort {
     return this.opened;
   }
 
+  /** Continues from a checkpoint: each lane restarts at its floor + 1 and skips what was committed above it. */
+  resume(position: unknown): void {
+    if (this.opened) throw new Error("jetstream input: resume() must come before open()");
+    const pos = position as JetStreamPosition;
+    const want = this.o.pipeline.sources.flatMap((s) => s.subjects.map((subject) => `${s.name} ${subject}`));
+    const have = pos.lanes.map((l) => `${l.source} ${l.subject}`);
+    if (want.join("\n") !== have.join("\n"))
+      throw new StateRestoreError(`the checkpoint's input read ${have.join(", ")}, but the pipeline reads ${want.join(", ")}`);
+    this.resumeFrom = pos;
+    this.sequencer.restoreWatermark(pos.watermark);
+  }
+
   private async doOpen(): Promise<void> {
     const p = this.o.pipeline;
-    this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix, this.o.deliver);
+    const resume = this.resumeFrom;
+    this.positions = resume ? resume.lanes.map((l) => new LanePosition(l)) : [];
+    this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix, this.o.deliver, (lane) => this.positions[lane]?.resumeAt);
     for (const lane of this.source.lanes) {
+      this.positions[lane.index] ??= new LanePosition();
       this.lastMessageAt[lane.index] = Date.now();
       this.held[lane.index] = 0;
       const pending = await this.source.pending(lane);
@@ -105,6 +133,11 @@ export class JetStreamInput implements InputPort {
     await this.source.start({
       onMessage: (m, pending) => this.onMessage(m, pending),
       onReject: ({ lane, error, msg }) => {
+        const delivery = this.positions[lane]!.deliver(BigInt(msg.seq));
+        if (delivery !== "new") {
+          if (delivery === "committed") msg.term();
+          return;
+        }
         this.held[lane]!++;
         const letter: DeadLetter = {
           stage: "decode",
@@ -114,7 +147,7 @@ export class JetStreamInput implements InputPort {
           field: error.field || undefined,
           payload: decoder.decode(msg.data),
         };
-        this.out.dead({ letter, ack: () => this.ack(lane, msg, true) }); // term(): a 2.9 server ignores a reason argument
+        this.out.dead({ letter, lane, seq: BigInt(msg.seq), ack: () => this.ack(lane, msg, true) }); // term(): a 2.9 server ignores a reason argument
         this.out.signal();
       },
       onError: (lane, e) => this.fail(new SourceConnectionError(`consumer ${lane.durable} on ${lane.subject} failed: ${(e as Error).message}`, { cause: e })),
@@ -140,11 +173,18 @@ export class JetStreamInput implements InputPort {
     yield* this.out.batches();
   }
 
-  /** Stops the consumers (messages the client still holds are nak-ed for redelivery), then ends `batches()`. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the consumers (messages the client still holds are nak-ed for redelivery), then ends `batches()`: after
+   * handing over what the sequencer holds (`drain`, default), or at once, leaving it unacked for the next run of a
+   * checkpointed run id (which gets it again, in order).
+   */
+  async stop(o: { drain?: boolean } = {}): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
+    const drain = o.drain ?? true;
+    // Without drain the run ends after the batch in hand; with, after everything the consumers still deliver.
+    if (!drain) this.out.end(false);
     await this.source?.stop();
-    this.out.end();
+    this.out.end(drain);
   }
 
   async close(): Promise<void> {
@@ -155,12 +195,25 @@ export class JetStreamInput implements InputPort {
   private batch(entries: readonly Sequenced<Pending>[], watermark: bigint, dead: readonly PendingDead[]): InputBatch {
     const t0 = performance.now();
     const lanes = this.source!.lanes;
+    let positioned = false;
     return {
       items: entries.map((e) => e.item.item),
       sources: entries.map((e) => lanes[e.item.lane]!.source.rank),
       origins: entries.map((e) => ({ subject: e.item.msg.subject, streamSeq: BigInt(e.item.msg.seq) })),
       watermark,
       deadLetters: dead.map((d) => d.letter),
+      position: (): JetStreamPosition => {
+        // Called in the batch's record transaction: from here on these messages count as committed.
+        if (!positioned) {
+          positioned = true;
+          for (const { item: p } of entries) this.positions[p.lane]!.commit(BigInt(p.msg.seq));
+          for (const d of dead) this.positions[d.lane]!.commit(d.seq);
+        }
+        return {
+          lanes: lanes.map((l) => ({ source: l.source.name, subject: l.subject, ...this.positions[l.index]!.state() })),
+          watermark,
+        };
+      },
       commit: async () => {
         if (this.out.failed !== undefined) return;
         const sent: SentAck[] = [];
@@ -179,8 +232,17 @@ export class JetStreamInput implements InputPort {
   private onMessage(m: DecodedMessage, pending: number): void {
     this.lastMessageAt[m.lane] = Date.now();
     this.out.flushDue = false;
-    this.held[m.lane]!++;
     const lane = this.source!.lanes[m.lane]!;
+    const delivery = this.positions[m.lane]!.deliver(BigInt(m.msg.seq));
+    if (delivery !== "new") {
+      // "again": redelivered (ack_wait passed while the sequencer held it): the first delivery is processed and
+      // acked, whatever the dedupe window still remembers. "committed": this run committed it before a restart.
+      if (delivery === "committed") m.msg.ack();
+      if (pending === 0) this.sequencer.setIdle(m.lane, true);
+      this.out.signal();
+      return;
+    }
+    this.held[m.lane]!++;
     const key = `${lane.source.kind}:${inputIdOf(lane.source.kind, m.item)}`;
     const origin = `${m.msg.info.stream}:${m.msg.seq}`;
     const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item, key }, key, lane.source.rank, origin);
@@ -203,7 +265,7 @@ export class JetStreamInput implements InputPort {
           field: "id",
           payload: decoder.decode(m.msg.data),
         };
-        this.out.dead({ letter, ack: () => this.ack(m.lane, m.msg) });
+        this.out.dead({ letter, lane: m.lane, seq: BigInt(m.msg.seq), ack: () => this.ack(m.lane, m.msg) });
       }
     } else {
       this.o.metrics?.late?.();
@@ -215,7 +277,7 @@ export class JetStreamInput implements InputPort {
         field: "tsEvent",
         payload: decoder.decode(m.msg.data),
       };
-      this.out.dead({ letter, ack: () => this.ack(m.lane, m.msg) });
+      this.out.dead({ letter, lane: m.lane, seq: BigInt(m.msg.seq), ack: () => this.ack(m.lane, m.msg) });
     }
     if (pending === 0) this.sequencer.setIdle(m.lane, true);
     this.out.signal();

@@ -62,9 +62,16 @@ export class JetStreamSource {
   /**
    * Creates (or reuses) the durable consumers. `consumerPrefix` names them: the same prefix resumes
    * where the last run acked; a new prefix starts from the first stored message (`deliver: "all"`) or from
-   * messages published after it was created (`deliver: "new"`).
+   * messages published after it was created (`deliver: "new"`). `startAt(lane)`: a checkpointed run restarts the
+   * lane's consumer at that stream sequence, whatever the server's ack state says.
    */
-  static async open(nc: NatsConnection, sources: readonly CompiledSource[], consumerPrefix: string, deliver: "all" | "new" = "all"): Promise<JetStreamSource> {
+  static async open(
+    nc: NatsConnection,
+    sources: readonly CompiledSource[],
+    consumerPrefix: string,
+    deliver: "all" | "new" = "all",
+    startAt?: (lane: number, subject: string) => bigint | undefined,
+  ): Promise<JetStreamSource> {
     const jsm = await jetstreamManager(nc);
     const lanes: Lane[] = [];
     for (const source of sources) {
@@ -84,18 +91,33 @@ export class JetStreamSource {
         } catch (e) {
           if (!/not found/i.test((e as Error).message)) throw e;
         }
-        if (info === undefined) {
-          await jsm.consumers.add(stream, { ...config, deliver_policy: deliver === "new" ? DeliverPolicy.New : DeliverPolicy.All });
-        } else if (info.config.filter_subject !== subject) {
+        const at = startAt?.(lanes.length, subject);
+        if (info !== undefined && info.config.filter_subject !== subject) {
           throw new Error(
             `consumer ${durable} on ${stream} filters ${info.config.filter_subject ?? "(nothing)"}, but the pipeline reads ${subject}: use another --consumer prefix`,
           );
+        } else if (at !== undefined) {
+          // A checkpointed run knows exactly what it committed: restart there (it skips what it committed above).
+          if (info !== undefined) await jsm.consumers.delete(stream, durable);
+          await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(at) });
+        } else if (info === undefined) {
+          // "new" is pinned to a sequence (not DeliverPolicy.New) so that a restart before the first ack still knows
+          // where the consumer began: a 2.9 server reports ack floor 0 until then.
+          const first = deliver === "new" ? (await jsm.streams.info(stream)).state.last_seq + 1 : undefined;
+          await jsm.consumers.add(
+            stream,
+            first === undefined
+              ? { ...config, deliver_policy: DeliverPolicy.All }
+              : { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first },
+          );
         } else if (info.num_ack_pending > 0) {
-          // A previous process stopped with messages delivered but not acked. Left alone, the server redelivers
-          // them only after ack_wait, behind newer messages, where they would be late. Our acks go in stream
-          // order, so restarting the consumer just above its ack floor delivers exactly those again, in order.
+          // A previous process stopped with messages delivered but not acked (and left no checkpoint). Left alone,
+          // the server redelivers them only after ack_wait, behind newer messages, where they would be late:
+          // restart the consumer just above its ack floor (or where it began, before any ack).
+          const began = info.config.opt_start_seq ?? 1;
+          const from = Math.max(info.ack_floor.stream_seq + 1, began);
           await jsm.consumers.delete(stream, durable);
-          await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info.ack_floor.stream_seq + 1 });
+          await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
         }
         lanes.push({ index: lanes.length, source, subject, stream, durable });
       }

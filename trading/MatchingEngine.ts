@@ -38,10 +38,15 @@ export interface BracketGroup {
   legFilled: Record<string, number>;
 }
 
+/** Everything the engine remembers (plain data, bigints included, for a checkpoint). */
 export interface MatchingEngineState {
+  /** Working orders, oldest first. */
   working: WorkingOrder[];
+  /** Open brackets by entry order id. */
   brackets: Record<string, BracketGroup>;
+  /** Latest bar per symbol (signal_close fills at its close). */
   lastBars: Record<string, Bar>;
+  /** Next WorkingOrder.seq. */
   seq: number;
 }
 
@@ -68,6 +73,11 @@ export class MatchingEngine {
 
   toState(): MatchingEngineState {
     return structuredClone(this.s);
+  }
+
+  /** The latest bar of `symbol` the engine has seen, if any. */
+  lastBar(symbol: string): Bar | undefined {
+    return this.s.lastBars[symbol];
   }
 
   /** Working orders (accepted, partially filled, or bracket legs waiting for their entry), oldest first. */

@@ -1,6 +1,6 @@
 // PaperBroker: orders in, market data in (event-time order), a deterministic list of events out. Composes the
 // MatchingEngine (fills), Portfolio (positions, P&L) and RiskGuard (pre-trade checks, kill switch).
-// Pure and synchronous: no clock, no I/O; its state is plain data for checkpoints (toState / fromState).
+// Pure and synchronous: no clock, no I/O; what it remembers is plain data for checkpoints (toState / fromState).
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import type { Order } from "../schemas/order.ts";
@@ -29,6 +29,11 @@ export interface PaperBrokerConfig {
   readonly snapshots?: "every_event" | "on_fill";
 }
 
+/**
+ * Everything a PaperBroker remembers between events, as plain data (bigints included): working orders and brackets,
+ * positions, cash and trades, the risk guard's counters and kill switch, and the order id counter. The
+ * configuration is not in it: `PaperBroker.fromState(config, state)` takes both.
+ */
 export interface PaperBrokerState {
   engine: MatchingEngineState;
   portfolio: PortfolioState;
@@ -59,11 +64,15 @@ export class PaperBroker {
     this.orderSeq = state?.orderSeq ?? 0;
   }
 
-  /** Plain data (bigints included; use structuredClone or a bigint-aware JSON codec to store it). */
+  /**
+   * A copy of the broker's state, plain data (bigints included: store it with core/stateCodec.ts or structuredClone).
+   * `PaperBroker.fromState(config, broker.toState())` continues exactly as `broker` would.
+   */
   toState(): PaperBrokerState {
     return { engine: this.engine.toState(), portfolio: this.portfolio.toState(), risk: this.risk.toState(), orderSeq: this.orderSeq };
   }
 
+  /** A broker with `config` that continues from `state` (what `toState()` returned under the same config). */
   static fromState(config: PaperBrokerConfig, state: PaperBrokerState): PaperBroker {
     return new PaperBroker(config, state);
   }
@@ -75,6 +84,11 @@ export class PaperBroker {
       this.instruments.set(symbol, i);
     }
     return i;
+  }
+
+  /** The latest bar of `symbol` the broker has seen (onBar), if any. */
+  lastBar(symbol: string): Bar | undefined {
+    return this.engine.lastBar(symbol);
   }
 
   position(symbol: string): number {

@@ -43,9 +43,8 @@ interface OpenTrade {
   commission: number;
 }
 
+/** What the portfolio remembers (plain data, bigints included, for a checkpoint); account and starting cash are configuration. */
 export interface PortfolioState {
-  account: string;
-  startingCash: number;
   cash: number;
   positions: Record<string, PositionState>;
   openTrades: Record<string, OpenTrade>;
@@ -58,12 +57,12 @@ export class Portfolio {
   private s: PortfolioState;
 
   constructor(
-    account: string,
+    private readonly account: string,
     startingCash: number,
     private readonly instrumentOf: (symbol: string) => Instrument,
     state?: PortfolioState,
   ) {
-    this.s = state ? structuredClone(state) : { account, startingCash, cash: startingCash, positions: {}, openTrades: {}, closedTrades: [] };
+    this.s = state ? structuredClone(state) : { cash: startingCash, positions: {}, openTrades: {}, closedTrades: [] };
   }
 
   toState(): PortfolioState {
@@ -158,7 +157,7 @@ export class Portfolio {
   positionSnapshot(symbol: string, tsEvent: bigint): PositionSnapshot {
     const p = this.pos(symbol);
     return {
-      account: this.s.account,
+      account: this.account,
       symbol,
       tsEvent,
       qty: p.qty,
@@ -183,7 +182,7 @@ export class Portfolio {
       net += p.qty * p.markPrice * this.instrumentOf(sym).multiplier;
     }
     return {
-      account: this.s.account,
+      account: this.account,
       tsEvent,
       cash: this.s.cash,
       equity: this.equity(),

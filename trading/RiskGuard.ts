@@ -44,8 +44,9 @@ export interface RiskContext {
   readonly equity: number;
 }
 
+/** What the guard remembers (plain data, for a checkpoint); the limits are configuration and stay out of it. */
 export interface RiskGuardState {
-  limits: RiskLimits;
+  /** Times of the accepted orders still inside the order-rate window. */
   recentOrders: bigint[];
   day: bigint | undefined;
   dayStartEquity: number;
@@ -56,10 +57,14 @@ export interface RiskGuardState {
 export class RiskGuard {
   private s: RiskGuardState;
 
-  constructor(limits: RiskLimits, startingEquity: number, state?: RiskGuardState) {
+  constructor(
+    private readonly limits: RiskLimits,
+    startingEquity: number,
+    state?: RiskGuardState,
+  ) {
     this.s = state
       ? structuredClone(state)
-      : { limits, recentOrders: [], day: undefined, dayStartEquity: startingEquity, lastEquity: startingEquity, killed: undefined };
+      : { recentOrders: [], day: undefined, dayStartEquity: startingEquity, lastEquity: startingEquity, killed: undefined };
   }
 
   toState(): RiskGuardState {
@@ -72,7 +77,7 @@ export class RiskGuard {
 
   /** Why the order must be rejected, or undefined. Orders that only reduce a position skip the size checks. */
   check(c: RiskContext): string | undefined {
-    const L = this.s.limits;
+    const L = this.limits;
     if (this.s.killed) return `kill switch is on since ${this.s.killed.since} (${this.s.killed.reason}); call reset() to trade again`;
     if (L.maxOrderRate) {
       const from = c.tsEvent - BigInt(L.maxOrderRate.windowNs);
@@ -98,7 +103,7 @@ export class RiskGuard {
 
   /** Records an accepted order for the rate limit. */
   recordOrder(ts: bigint): void {
-    const L = this.s.limits.maxOrderRate;
+    const L = this.limits.maxOrderRate;
     if (!L) return;
     this.s.recentOrders.push(ts);
     const from = ts - BigInt(L.windowNs);
@@ -115,7 +120,7 @@ export class RiskGuard {
       this.s.dayStartEquity = this.s.lastEquity;
     }
     this.s.lastEquity = equity;
-    const max = this.s.limits.maxDailyLoss;
+    const max = this.limits.maxDailyLoss;
     if (max === undefined || this.s.killed) return undefined;
     const loss = this.s.dayStartEquity - equity;
     if (loss < max) return undefined;

@@ -33,6 +33,7 @@ export {
   StrategyRulesSchema,
   StrategyRulesError,
   RuleEvaluator,
+  type RuleEvaluatorState,
   compileCondition,
   parseStrategyRules,
   type Condition,
@@ -41,7 +42,7 @@ export {
   type Side,
   type StrategyRules,
 } from "./strategyRules.ts";
-export { RuleStrategy, sideOfSignal } from "./RuleStrategy.ts";
+export { RuleStrategy, sideOfSignal, type RuleStrategyState } from "./RuleStrategy.ts";
 export {
   backtestStats,
   buyAndHoldOf,

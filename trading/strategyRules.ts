@@ -193,6 +193,9 @@ export function compileCondition(c: Condition): Compiled {
 
 export type Side = -1 | 0 | 1;
 
+/** What a RuleEvaluator remembers per symbol: the previous row (for crossings) and the side it is on. Plain data. */
+export type RuleEvaluatorState = Record<string, { prev: Row; side: Side }>;
+
 /**
  * Evaluates a rule set bar by bar, per symbol. Only the current and previous rows are seen, and rows arrive in
  * event order, so a decision at bar t uses nothing after t.
@@ -202,7 +205,7 @@ export class RuleEvaluator {
   private readonly exitLong: Compiled | undefined;
   private readonly enterShort: Compiled | undefined;
   private readonly exitShort: Compiled | undefined;
-  private state: Record<string, { prev: Row; side: Side }> = {};
+  private state: RuleEvaluatorState = {};
 
   constructor(readonly rules: StrategyRules) {
     this.enterLong = compileCondition(rules.enterLong);
@@ -211,10 +214,12 @@ export class RuleEvaluator {
     this.exitShort = rules.exitShort && compileCondition(rules.exitShort);
   }
 
-  toState(): Record<string, { prev: Row; side: Side }> {
+  /** A copy of what it remembers (plain data). */
+  toState(): RuleEvaluatorState {
     return structuredClone(this.state);
   }
-  fromState(s: Record<string, { prev: Row; side: Side }>): void {
+  /** Continues from what `toState()` returned. */
+  fromState(s: RuleEvaluatorState): void {
     this.state = structuredClone(s);
   }
 

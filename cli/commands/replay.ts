@@ -70,6 +70,7 @@ export function register(program: Command): void {
         const range = { fromNs: parseTimeOption(o.from, "--from"), toNs: parseTimeOption(o.to, "--to"), runId: o.run };
         const db = await openDatabase(config(), { mustExist: true });
         try {
+          let openAt: bigint | undefined;
           if (o.run !== undefined) {
             const run = await recordedRun(db, o.run);
             if (!run) throw new Error(`no run ${o.run} in ${config().dbPath} (tickflow sql "SELECT run_id, pipeline, mode FROM runs" lists them)`);
@@ -84,6 +85,11 @@ export function register(program: Command): void {
               );
             }
             if (run.digest) process.stderr.write(`tickflow: run ${o.run} (${run.mode}, ${run.status}) recorded digest ${run.digest}\n`);
+            openAt = run.openAt;
+            if (openAt !== undefined)
+              process.stderr.write(
+                `tickflow: run ${o.run} is open (${run.status}, continues from its checkpoint): replaying up to its watermark ${nsToIso(openAt)}, without flushing open windows\n`,
+              );
           }
           const total = await countInputs(db, pipeline, range);
           const bar = progressBar("replay", total, "events");
@@ -104,6 +110,7 @@ export function register(program: Command): void {
               ...backtest.sinks,
             ],
             onProgress: (n, ts) => bar.update(n, total, { info: nsToIso(ts).slice(0, 19) }),
+            openAt,
           });
           bar.stop();
           const secs = (performance.now() - t0) / 1000;

@@ -1,6 +1,6 @@
 // `tickflow start` (what `npm start` runs): local NATS + streams, a simulated feed, and the reference
 // pipeline printing signals, until Ctrl-C; then everything shuts down cleanly (feed stopped, consumers
-// drained, open windows flushed, DuckDB closed, NATS stopped if this command started it).
+// stopped, the run checkpointed and closed, DuckDB closed, NATS stopped if this command started it).
 import type { Command } from "commander";
 import { join } from "node:path";
 import { parseSymbols, REPO_ROOT } from "../context.ts";
@@ -27,7 +27,7 @@ export function register(program: Command): void {
       const feedStop = new AbortController();
       try {
         const summary = await runLive(o.pipeline, {
-          consumer: `start-${startNs}`,
+          runId: `start-${new Date(Number(startNs / 1_000_000n)).toISOString().slice(0, 16).replace(/:/g, "-")}`,
           fromNow: true,
           httpPort: o.httpPort,
           auditOptions: { symbols: o.symbols, seed: o.seed, rate: o.rate },

@@ -1,5 +1,7 @@
 // A user-written operator, as a user would write one in their own repository: feature rows → mean-reversion
-// signals from a rolling z-score, with hysteresis. pipelines/mean-reversion.yaml names it by path.
+// signals from a rolling z-score, with hysteresis. The hysteresis is state (the action each symbol holds): it is
+// declared to signalRule, never kept in a closure, so a crashed run resumes it. pipelines/mean-reversion.yaml
+// names it by path.
 import { z } from "zod";
 import { defineOperator, featureName, signalRule, type SignalAction } from "tickflow";
 
@@ -21,23 +23,27 @@ export default defineOperator({
   example: "{ op: ../examples/operators/meanReversionRule.ts, in: indicators, params: { z: z, entry: 2, exit: 0.5 } }",
   build:
     (p, ctx) =>
-    ([rows]) => {
-      // Per-run state, as plain data: the action each symbol holds (fresh for every run, so replays start alike).
-      const holding = new Map<string, SignalAction>();
-      return rows.pipe(
-        signalRule({ pipeline: ctx.pipeline, node: ctx.node, emit: p.emit }, (row) => {
-          const zv = row.values[p.z];
-          if (zv === undefined) return undefined; // warm-up
-          const before = holding.get(row.symbol) ?? "flat";
-          const action: SignalAction = zv <= -p.entry ? "buy" : zv >= p.entry ? "sell" : Math.abs(zv) <= p.exit ? "flat" : before;
-          holding.set(row.symbol, action);
-          return {
-            action,
-            strength: Math.min(1, Math.abs(zv) / (2 * p.entry)),
-            reason: `${p.z} ${zv.toFixed(2)} (entry ±${p.entry}, exit ±${p.exit})`,
-            inputs: { [p.z]: zv, close: row.values.close ?? 0 },
-          };
-        }),
-      );
-    },
+    ([rows]) =>
+      rows.pipe(
+        signalRule(
+          { pipeline: ctx.pipeline, node: ctx.node, emit: p.emit },
+          (row, state) => {
+            const zv = row.values[p.z];
+            if (zv === undefined) return undefined; // warm-up
+            const before = state.holding.get(row.symbol) ?? "flat";
+            const action: SignalAction = zv <= -p.entry ? "buy" : zv >= p.entry ? "sell" : Math.abs(zv) <= p.exit ? "flat" : before;
+            state.holding.set(row.symbol, action);
+            return {
+              action,
+              strength: Math.min(1, Math.abs(zv) / (2 * p.entry)),
+              reason: `${p.z} ${zv.toFixed(2)} (entry ±${p.entry}, exit ±${p.exit})`,
+              inputs: { [p.z]: zv, close: row.values.close ?? 0 },
+            };
+          },
+          // What the rule remembers between rows, declared instead of kept in a closure: the action each symbol
+          // holds. Plain data (a Map), so a checkpointed run saves it and a resumed run continues from it; each
+          // subscription (each run, each replay) gets a fresh one from init. Bump the version if its shape changes.
+          { name: "meanReversionRule", version: 1, init: () => ({ holding: new Map<string, SignalAction>() }) },
+        ),
+      ),
 });

@@ -33,6 +33,11 @@ export interface IndicatorSpec {
   outputs: readonly string[];
   /** Whether toState works (technicalindicators' unbounded-memory indicators cannot be saved). */
   checkpointable: boolean;
+  /**
+   * Why a checkpointed pipeline refuses this indicator: its state cannot be saved, or its restore does not continue
+   * exactly like an uninterrupted run. Undefined when it resumes exactly (all of ours).
+   */
+  unsupported?: string;
   create(params?: unknown): BarIndicator;
   fromState(state: BarIndicatorState): BarIndicator;
 }
@@ -133,6 +138,13 @@ function barKernel<I, O, S extends z.ZodType<Record<string, unknown>>>(
   });
 }
 
+/**
+ * How a technicalindicators indicator checkpoints: "exact" (replaying its last bars restores it bit for bit: the
+ * rolling highs and lows of williamsr, ichimoku), "approximate" (replay restarts running sums inside technicalindicators,
+ * so values match to ~1e-12, not exactly: kst, ao, mfi) or "none" (unbounded memory in a generator: toState throws).
+ */
+type TiCheckpoint = "exact" | "approximate" | "none";
+
 /** An indicator from technicalindicators. */
 function wrapped<S extends z.ZodType<Record<string, unknown>>>(
   name: string,
@@ -140,7 +152,7 @@ function wrapped<S extends z.ZodType<Record<string, unknown>>>(
   params: S,
   outputs: readonly string[],
   definition: (p: z.output<S>) => TiDefinition,
-  checkpointable: boolean,
+  checkpoint: TiCheckpoint,
 ): void {
   register({
     name,
@@ -148,7 +160,13 @@ function wrapped<S extends z.ZodType<Record<string, unknown>>>(
     implementation: "technicalindicators",
     params,
     outputs,
-    checkpointable,
+    checkpointable: checkpoint !== "none",
+    unsupported:
+      checkpoint === "none"
+        ? `${name} (from technicalindicators) keeps unbounded state inside a generator and cannot be checkpointed`
+        : checkpoint === "approximate"
+          ? `${name} (from technicalindicators) is restored by replaying its last bars, which restarts its running sums: a resumed run may differ from an uninterrupted one in the last digits`
+          : undefined,
     build: (p) => new TiIndicator(name, outputs, p, definition(p)),
     restore: (p, s) => TiIndicator.restore(name, outputs, p, definition(p), s),
   });
@@ -307,17 +325,17 @@ wrapped(
   }),
   ["psar"],
   tiDefinitions.psar,
-  false,
+  "none",
 );
-wrapped("williamsr", "Williams %R", z.strictObject({ period: period(14) }), ["williamsr"], tiDefinitions.williamsr, true);
-wrapped("mfi", "money flow index", z.strictObject({ period: period(14) }), ["mfi"], tiDefinitions.mfi, true);
+wrapped("williamsr", "Williams %R", z.strictObject({ period: period(14) }), ["williamsr"], tiDefinitions.williamsr, "exact");
+wrapped("mfi", "money flow index", z.strictObject({ period: period(14) }), ["mfi"], tiDefinitions.mfi, "approximate");
 wrapped(
   "ichimoku",
   "Ichimoku cloud (conversion, base, leading spans A and B, not displaced)",
   z.strictObject({ conversionPeriod: period(9), basePeriod: period(26), spanPeriod: period(52), displacement: period(26) }),
   ["conversion", "base", "spanA", "spanB"],
   tiDefinitions.ichimoku,
-  true,
+  "exact",
 );
 wrapped(
   "kst",
@@ -335,12 +353,12 @@ wrapped(
   }),
   ["kst", "signal"],
   tiDefinitions.kst,
-  true,
+  "approximate",
 );
-wrapped("trix", "TRIX: 1-bar rate of change of a triple EMA", z.strictObject({ period: period(18) }), ["trix"], tiDefinitions.trix, false);
-wrapped("ao", "awesome oscillator", z.strictObject({ fastPeriod: period(5), slowPeriod: period(34) }), ["ao"], tiDefinitions.ao, true);
-wrapped("adl", "accumulation/distribution line", z.strictObject({}), ["adl"], () => tiDefinitions.adl(), false);
-wrapped("forceindex", "force index (EMA of close change × volume)", z.strictObject({ period: period(13) }), ["forceindex"], tiDefinitions.forceindex, false);
+wrapped("trix", "TRIX: 1-bar rate of change of a triple EMA", z.strictObject({ period: period(18) }), ["trix"], tiDefinitions.trix, "none");
+wrapped("ao", "awesome oscillator", z.strictObject({ fastPeriod: period(5), slowPeriod: period(34) }), ["ao"], tiDefinitions.ao, "approximate");
+wrapped("adl", "accumulation/distribution line", z.strictObject({}), ["adl"], () => tiDefinitions.adl(), "none");
+wrapped("forceindex", "force index (EMA of close change × volume)", z.strictObject({ period: period(13) }), ["forceindex"], tiDefinitions.forceindex, "none");
 wrapped(
   "keltner",
   "Keltner channels",
@@ -352,7 +370,7 @@ wrapped(
   }),
   ["upper", "middle", "lower"],
   tiDefinitions.keltner,
-  false,
+  "none",
 );
 
 /** Every registered indicator, by name. */

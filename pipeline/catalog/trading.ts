@@ -1,6 +1,7 @@
 // Strategy, broker and portfolio operators (issue 5). A broker node (paperBroker on feature rows with inline
 // rules, or signalBroker on signals) emits `brokerEvent` items; the selectors orders / fills / positions /
-// equity / orderEvents split them into the message kinds that sinks publish and record.
+// equity / orderEvents split them into the message kinds that sinks publish and record. A broker node's PaperBroker
+// and strategy are its declared operator state (operators/paperBroker.ts), so a checkpointed run resumes exactly.
 import { z } from "zod";
 import type { BrokerEvent } from "../../schemas/brokerEvent.ts";
 import type { Kind } from "../../schemas/kinds.ts";

@@ -70,6 +70,10 @@ async function loadErrorClasses(): Promise<Map<string, { cls: ErrorClass; file: 
  * A new error class needs a line here: the test below says so.
  */
 const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
+  StateRestoreError: async (cause) => new (await import("../../core/state.ts")).StateRestoreError("node/0:bars: version 2 in the checkpoint", { cause }),
+  StateUnsupportedError: async (cause) => new (await import("../../core/state.ts")).StateUnsupportedError("indicators/0:computeIndicators: trix", { cause }),
+  StateCodecError: async (cause) => new (await import("../../core/stateCodec.ts")).StateCodecError("state.broker is a Foo instance", { cause }),
+  RunExistsError: async (cause) => new (await import("../../replay/runs.ts")).RunExistsError("run r is already recorded", { cause }),
   BinanceFrameError: async () =>
     new (await import("../../sources/exchange/binanceTrades.ts")).BinanceFrameError(17, "p", 'must be a positive number, got "abc"'),
   CircuitOpenError: async () => new (await import("../../core/circuitBreaker.ts")).CircuitOpenError("model deploys: circuit open", 60_000),

@@ -1,6 +1,7 @@
 // The user-written operator example: pipelines/mean-reversion.yaml names examples/operators/meanReversionRule.ts by
-// path. It loads, runs live on a real nats-server, replays to the live digest, passes the lookahead check; a
-// module that breaks the determinism rules is refused at load, naming the line.
+// path. It loads, runs live on a real nats-server, replays to the live digest, passes the lookahead check, declares
+// its state so a checkpointed run resumes it; a module that breaks the determinism rules is refused at load, naming
+// the line.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,8 +13,9 @@ import { loadPipeline } from "../../app/loadPipeline.ts";
 import { LiveRun } from "../../app/liveRun.ts";
 import { replay } from "../../replay/replay.ts";
 import { checkLookahead } from "../../replay/lookahead.ts";
-import type { RunSummary } from "../../runtime/pipelineRun.ts";
-import { orclCsv } from "../trading/pipelineHelpers.ts";
+import { PipelineRun, type RunCheckpoint, type RunSummary, type StepResult } from "../../runtime/pipelineRun.ts";
+import { decodeState, encodeState } from "../../core/stateCodec.ts";
+import { orclBars, orclCsv } from "../trading/pipelineHelpers.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const PIPELINE = join(ROOT, "pipelines", "mean-reversion.yaml");
@@ -89,5 +91,42 @@ describe("a user-written operator (examples/operators/meanReversionRule.ts)", ()
     );
     writeFileSync(join(dir, "q.yaml"), "name: q\nsources:\n  bars: { type: bar }\nnodes:\n  x: { op: ./missing.ts, in: bars }\n");
     await expect(loadPipeline(join(dir, "q.yaml"))).rejects.toThrow(/q\.yaml:5:12: at nodes\.x\.op: cannot find the operator module \.\/missing\.ts/);
+  });
+});
+
+describe("the user-written operator's declared state", () => {
+  it("is registered as the node's operator state, and a run checkpointed anywhere resumes to the same signals", async () => {
+    const pipeline = await loadPipeline(PIPELINE);
+    const bars = orclBars();
+    const rank = pipeline.sources[0]!.rank;
+    const signalsOf = (cut?: number): { signals: unknown[]; keys: string[] } => {
+      const signals: unknown[] = [];
+      const take = (r: StepResult): void => {
+        for (const o of r.outputs) if (o.node === "signals") signals.push(...o.items);
+      };
+      let run = new PipelineRun(pipeline, "mr-state");
+      run.assertCheckpointable();
+      for (let i = 0; i < bars.length; i += 10) {
+        const part = bars.slice(i, i + 10);
+        take(
+          run.step(
+            part.map(() => rank),
+            part,
+            bars[i + 10]?.tsEvent ?? part[part.length - 1]!.tsEvent + 1n,
+          ),
+        );
+        if (i === cut) {
+          const text = encodeState(run.checkpoint(), "checkpoint");
+          run = new PipelineRun(pipeline, "mr-state");
+          run.restore(decodeState(text) as RunCheckpoint);
+        }
+      }
+      take(run.end());
+      return { signals, keys: run.instance.state.keys };
+    };
+    const whole = signalsOf();
+    expect(whole.keys).toContain("signals/0:meanReversionRule");
+    expect(whole.signals.length).toBeGreaterThan(3);
+    for (const cut of [0, 50, 120, 200, 240]) expect(signalsOf(cut).signals, `cut after bar ${cut + 10}`).toEqual(whole.signals);
   });
 });

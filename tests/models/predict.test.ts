@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { firstValueFrom, from, toArray } from "rxjs";
+import { firstValueFrom, from, Subject, toArray } from "rxjs";
 import { map } from "rxjs/operators";
 import type { Chunk } from "../../core/chunk.ts";
 import { ModelSlot } from "../../models/modelSlot.ts";
@@ -12,6 +12,9 @@ import type { Signal } from "../../schemas/signal.ts";
 import { parsePipeline } from "../../app/loadPipeline.ts";
 import { PipelineInstance } from "../../pipeline/graph.ts";
 import { bindModelSlots, declaredFeatures, predictNodes } from "../../pipeline/catalog/models.ts";
+import { StateRegistry } from "../../core/state.ts";
+import { chunksOf, type Build } from "../helpers/resume.ts";
+import { expectResumesAfterAnyChunk } from "../operators/resumeCheck.ts";
 
 /** A stand-in model: p = sigmoid(k·(a - b)); counts its score calls to show one call per chunk. */
 function fakeModel(version: number, k: number, calls: number[] = []): ServingModel {
@@ -120,6 +123,46 @@ describe("predict", () => {
     const out = await run(chunked(rows(3), 3), (s) => s.pipe(predict({ slot, onNonFinite: (_r, why) => reasons.push(why) })));
     expect(out.every((r) => r.values.p_up === undefined)).toBe(true);
     expect(reasons).toEqual(["model m-v1 gave NaN for this row; passed through unscored", "model m-v1 gave NaN for this row; passed through unscored"]);
+  });
+});
+
+describe("predict checkpoints", () => {
+  test("resumes from a checkpoint after any chunk", () => {
+    // Replay of a run with mid-run deployments: each version takes effect at its recorded row, some inside a chunk.
+    // The state is the row position; the models are configuration, scheduled again into each run's fresh slot.
+    const input = rows(60);
+    // A fresh slot per subscription, as a restarted process binds one.
+    const build =
+      (): Build<FeatureRow> =>
+      ([rows$]) => {
+        const slot = new ModelSlot(["a", "b"]);
+        slot.scheduleAt(7, fakeModel(1, 1));
+        slot.scheduleAt(23, fakeModel(2, 4));
+        slot.scheduleAt(41, fakeModel(3, 9));
+        return rows$!.pipe(predict({ slot }));
+      };
+    const { outputs } = expectResumesAfterAnyChunk(build, chunksOf(input, 5), { minOutputs: 60 });
+    const versions = outputs.filter((r) => r.values.p_up !== undefined).map((r) => r.values["model.version"]);
+    expect(new Set(versions)).toEqual(new Set([1, 2, 3]));
+    expect(outputs.slice(0, 7).every((r) => r.values.p_up === undefined)).toBe(true); // no model before row 7
+  });
+
+  test("moves a fresh slot to the restored position; the installs before it apply", () => {
+    const subscribe = (slot: ModelSlot) => {
+      const registry = new StateRegistry();
+      const input = new Subject<Chunk<FeatureRow>>();
+      registry.within("node", () => input.pipe(predict({ slot })).subscribe());
+      return { registry, input };
+    };
+    const first = subscribe(new ModelSlot(["a", "b"]));
+    first.input.next({ items: rows(12), watermark: 13n });
+    const slot = new ModelSlot(["a", "b"]);
+    slot.scheduleAt(3, fakeModel(1, 1));
+    slot.scheduleAt(9, fakeModel(2, 1));
+    subscribe(slot).registry.load(first.registry.save());
+    expect(slot.rowsSeen).toBe(12);
+    expect(slot.current?.version).toBe(2);
+    expect(slot.installs.map((i) => i.row)).toEqual([3, 9]);
   });
 });
 

@@ -6,6 +6,7 @@ import { bars } from "../../operators/bars.ts";
 import { WATERMARK_END, type Chunk } from "../../core/chunk.ts";
 import type { Bar } from "../../schemas/bar.ts";
 import type { Trade } from "../../schemas/trade.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "./resumeCheck.ts";
 
 const S = 1_000_000_000n;
 const M = 60n * S;
@@ -201,5 +202,29 @@ describe("bars with trades that would overflow", () => {
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ volume: 15, high: 101, trades: 2, close: 101 });
     expect(out[0]!.vwap).toBeCloseTo((100 * 10 + 101 * 5) / 15, 12);
+  });
+});
+
+describe("bars checkpoints", () => {
+  it("resumes from a checkpoint after any chunk", () => {
+    const rand = seeded(7);
+    const t0 = 1_704_205_800_000_000_000n;
+    let at = t0;
+    const trades = Array.from({ length: 400 }, (_, i): Trade => {
+      at += BigInt(Math.floor(rand() * 2_500)) * 1_000_000n; // 0 to 2.5 s apart: ~8 minutes, several trades per bar
+      // RARE trades seldom, so its bar is emitted and a late copy finds no open bar.
+      const symbol = rand() < 0.04 ? "RARE" : ["AAPL", "MSFT", "ZZZ"][Math.floor(rand() * 3)]!;
+      return { id: `t${i}`, symbol, tsEvent: at, price: 100 + Math.floor(rand() * 100) / 10, size: 1 + Math.floor(rand() * 9) };
+    });
+    const feeds = disorderedFeeds(trades, { size: 11, seed: 8, lateEvery: 3, late: (t) => ({ ...t, id: `${t.id}-again` }) });
+    const { late } = expectResumesAfterAnyChunk<Bar>(
+      (late) =>
+        ([trades$]) =>
+          trades$.pipe(bars({ timeframe: "1m", onLate: (t, why) => late.push(`${t.id}: ${why}`) })),
+      feeds,
+      { minOutputs: 20, minLate: 20 },
+    );
+    expect(late.some((l) => l.includes("before the open"))).toBe(true);
+    expect(late.some((l) => l.includes("that closed at"))).toBe(true);
   });
 });

@@ -131,7 +131,7 @@ describe("ops on a live run", () => {
         expect(text).toMatch(/tickflow_batch_duration_seconds_count [1-9]\d*/);
         expect(text).toMatch(/tickflow_sink_commit_duration_seconds_count\{sink="duckdb"\} [1-9]/);
         expect(text).toMatch(/tickflow_sink_commit_duration_seconds_count\{sink="nats"\} [1-9]/);
-        expect(text).toMatch(/tickflow_consumer_pending\{consumer="ops-test_trades[^"]*"\} \d+/);
+        expect(text).toMatch(/tickflow_consumer_pending\{consumer="live-ops-1_trades[^"]*"\} \d+/);
         expect(text).toMatch(/tickflow_sequencer_buffered \d+/);
         expect(text).toMatch(/tickflow_watermark_lag_seconds \d/);
         expect(text).toContain("tickflow_process_resident_memory_bytes");

@@ -7,6 +7,7 @@ import { EquityMessage, PositionMessage } from "../../schemas/position.ts";
 import { OrderMessage } from "../../schemas/order.ts";
 import { FillMessage } from "../../schemas/fill.ts";
 import { bar } from "./helpers.ts";
+import { cloneState } from "../../core/stateCodec.ts";
 import type { Bar } from "../../schemas/bar.ts";
 
 const SYMBOLS = ["AAA", "BBB"] as const;
@@ -73,7 +74,7 @@ function run(cfg: PaperBrokerConfig, steps: [number, GenOrder, boolean][], bars:
   let broker = new PaperBroker(cfg);
   const events: BrokerEvent[] = [];
   bars.forEach((b, i) => {
-    if (i === checkpointAt) broker = PaperBroker.fromState(cfg, structuredClone(broker.toState()));
+    if (i === checkpointAt) broker = PaperBroker.fromState(cfg, cloneState(broker.toState())); // through the checkpoint codec
     events.push(...broker.onBar(b));
     const [, o, send] = steps[i]!;
     if (send) events.push(...broker.submit(toRequest(o, b.tsEvent)));

@@ -6,6 +6,8 @@ import type { FeatureRow } from "../../../schemas/features.ts";
 import type { ScoredNews } from "../../../schemas/news.ts";
 import { sentimentAsOf, type SentimentAsOfOptions } from "../../../operators/sentimentAsOf.ts";
 import { chunk, END, flat, runJoin, scheduler } from "../windows/helpers.ts";
+import { joinFeeds, randomTimes } from "../windows/joinFeeds.ts";
+import { expectResumesAfterAnyChunk } from "../resumeCheck.ts";
 
 const S = 1_000_000_000n;
 const H = 3600n * S;
@@ -68,5 +70,22 @@ describe("sentimentAsOf", () => {
     expect(late).toHaveLength(1);
     expect(late[0]![0]).toBe(`X:${5n * S}`);
     expect(late[0]![1]).toMatch(/watermark/);
+  });
+
+  it("resumes from a checkpoint after any chunk", () => {
+    const rows = randomTimes(250, ["AAPL", "MSFT", "ZZZ"], 41, (i, s, ts) => ({ ...row(s, ts * S, { close: i }), id: `r${i}` }));
+    const scored = randomTimes(80, ["AAPL", "MSFT", "ZZZ"], 42, (i, s, ts) => news(`n${i}`, s, ts * S, (i % 5) / 5 - 0.3), 20);
+    const feeds = joinFeeds(rows, scored, {
+      seed: 43,
+      lateLeft: (r) => ({ ...r, id: `${r.id}-late` }),
+      lateRight: (n) => ({ ...n, id: `${n.id}-late` }),
+    });
+    expectResumesAfterAnyChunk<FeatureRow>(
+      (late) =>
+        ([l, r]) =>
+          sentimentAsOf(l!, r!, { as: "sentiment", maxStalenessNs: 60n * S, halfLifeNs: 30n * S, onLate: (item) => late.push(item.id) }),
+      feeds,
+      { inputCount: 2, minOutputs: 200, minLate: 10 },
+    );
   });
 });

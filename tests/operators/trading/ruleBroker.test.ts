@@ -8,7 +8,9 @@ import type { FeatureRow } from "../../../schemas/features.ts";
 import { ruleBroker, type RuleBrokerOptions } from "../../../operators/ruleBroker.ts";
 import { parseStrategyRules } from "../../../trading/strategyRules.ts";
 import { bar, fills, MIN, orders } from "../../trading/helpers.ts";
+import { chunksOf, cutsOf, interleave, runResumed, runWhole } from "../../helpers/resume.ts";
 import { chunk, END, flat, runJoin } from "../windows/helpers.ts";
+import { savedBroker } from "./savedBroker.ts";
 
 const rules = parseStrategyRules({
   name: "x",
@@ -54,5 +56,51 @@ describe("ruleBroker", () => {
     expect(noBar).toEqual([
       [`ZZZ:${MIN}`, "no ZZZ bar at or before this feature row: nothing to price or size the order with (is the symbol in the bars input?)"],
     ]);
+  });
+
+  it("resumes from a checkpoint after any chunk", () => {
+    const crossing = parseStrategyRules({
+      name: "cross",
+      direction: "long_short",
+      enterLong: { crossAbove: ["x", 0] },
+      enterShort: { crossBelow: ["x", 0] },
+      sizing: { kind: "percent_equity", percent: 30 },
+    });
+    const bars: Bar[] = [];
+    const rows: FeatureRow[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (const [k, symbol] of ["AAA", "BBB"].entries()) {
+        const c = 100 + 5 * Math.sin(i / 4 + k);
+        bars.push(bar(i, c - 0.2, c + 1, c - 1, c, 100, symbol));
+        rows.push(row(BigInt(i + 1) * MIN, Math.sin(i / 2.5 + k * 1.7), symbol));
+      }
+    }
+    const options: RuleBrokerOptions = {
+      // 20 % of a bar's volume: a position takes several bars to fill, so cuts fall between partial fills.
+      broker: {
+        startingCash: 50_000,
+        policy: { name: "p", participation: 0.2, slippage: { bps: 3 } },
+        defaultCommission: { perUnit: 0.01, minimum: 1 },
+        risk: { maxOrderRate: { count: 2, windowNs: 15 * 60_000_000_000 } },
+      },
+      rules: crossing,
+      onNoBar: () => {
+        throw new Error("unexpected: no bar");
+      },
+    };
+    const build = ([b, r]: Observable<Chunk<never>>[]) => ruleBroker(b!, r!, options);
+    const feeds = interleave(chunksOf(bars, 5, 0), chunksOf(rows, 7, 1));
+    const whole = runWhole(build, 2, feeds);
+    expect(fills(whole).length).toBeGreaterThan(10);
+    expect(orders(whole).some((o) => o.status === "rejected")).toBe(true);
+    let midPosition = 0;
+    for (const cut of cutsOf(feeds.length)) {
+      const resumed = runResumed(build, 2, feeds, cut);
+      expect(resumed.cells).toEqual(["node/0:paperBroker"]);
+      expect(resumed.outputs, `cut after ${cut} chunks`).toEqual(whole);
+      const b = savedBroker(resumed.saved);
+      if (b.engine.working.length > 0 && Object.values(b.portfolio.positions).some((p) => p.qty !== 0)) midPosition++;
+    }
+    expect(midPosition, "some cuts fall while a position is open and orders are working").toBeGreaterThan(3);
   });
 });

@@ -7,7 +7,9 @@ import type { BrokerEvent } from "../../../schemas/brokerEvent.ts";
 import type { Signal } from "../../../schemas/signal.ts";
 import { signalBroker, signalStrategyRules, type SignalBrokerOptions, type SignalStrategy } from "../../../operators/signalBroker.ts";
 import { bar, fills, MIN, orders } from "../../trading/helpers.ts";
+import { chunksOf, cutsOf, interleave, runResumed, runWhole } from "../../helpers/resume.ts";
 import { chunk, END, flat, runJoin } from "../windows/helpers.ts";
+import { savedBroker } from "./savedBroker.ts";
 
 const signal = (minute: bigint, action: Signal["action"], inputs: Record<string, number | string | boolean> = {}, symbol = "AAA"): Signal => ({
   id: `s:${symbol}:${minute}`,
@@ -87,5 +89,44 @@ describe("signalBroker", () => {
     const events = run(bars, [signal(MIN, "buy", {}, "ZZZ")], strategy(), { onNoBar: (s, reason) => noBar.push(`${s.id}: ${reason}`) });
     expect(orders(events)).toEqual([]);
     expect(noBar).toEqual([`s:ZZZ:${MIN}: no ZZZ bar at or before this signal: nothing to price or size the order with (is the symbol in the bars input?)`]);
+  });
+
+  it("resumes from a checkpoint after any chunk", () => {
+    const actions: Signal["action"][] = ["buy", "buy", "sell", "flat", "sell", "buy", "flat"];
+    const many: Bar[] = [];
+    const signals: Signal[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (const [k, symbol] of ["AAA", "BBB"].entries()) {
+        const c = 50 + 3 * Math.sin(i / 3 + 2 * k);
+        many.push(bar(i, c + 0.1, c + 0.8, c - 0.8, c, 200, symbol));
+        // Half a minute into bar i + 1: decided on bar i, filled from bar i + 2 on (next_open).
+        if (i % 3 === k) signals.push(signal(BigInt(i + 1) * MIN + 30_000_000_000n, actions[(i + k) % actions.length]!, { atr: 1 + (i % 5) / 4 }, symbol));
+      }
+    }
+    const options: SignalBrokerOptions = {
+      broker: {
+        startingCash: 100_000,
+        policy: { name: "p", participation: 0.25 },
+        defaultCommission: { perUnit: 0.005, minimum: 1 },
+        risk: { maxDailyLoss: 50_000 },
+      },
+      rules: signalStrategyRules(strategy({ direction: "long_short", sizing: { kind: "volatility_target", riskFraction: 0.01, volatility: "atr" } })),
+      onNoBar: () => {
+        throw new Error("unexpected: no bar");
+      },
+    };
+    const build = ([b, s]: Observable<Chunk<never>>[]) => signalBroker(b!, s!, options);
+    const feeds = interleave(chunksOf(many, 6, 0), chunksOf(signals, 2, 1));
+    const whole = runWhole(build, 2, feeds);
+    expect(fills(whole).length).toBeGreaterThan(10);
+    let midPosition = 0;
+    for (const cut of cutsOf(feeds.length)) {
+      const resumed = runResumed(build, 2, feeds, cut);
+      expect(resumed.cells).toEqual(["node/0:paperBroker"]);
+      expect(resumed.outputs, `cut after ${cut} chunks`).toEqual(whole);
+      const b = savedBroker(resumed.saved);
+      if (b.engine.working.length > 0 && Object.values(b.portfolio.positions).some((p) => p.qty !== 0)) midPosition++;
+    }
+    expect(midPosition, "some cuts fall while a position is open and orders are working").toBeGreaterThan(3);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Bar } from "../../../schemas/bar.ts";
 import { barWindowStats } from "../../../operators/barWindowStats.ts";
 import { chunk, END, flat, minuteBar, runChunks } from "./helpers.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk } from "../resumeCheck.ts";
 
 const MIN = 60_000_000_000n;
 const bar = (i: number, close: number, symbol = "AAPL"): Bar => minuteBar(i, close, { symbol });
@@ -35,5 +36,19 @@ describe("barWindowStats", () => {
     expect(out.map((c) => c.items.map((r) => r.values["w.close"]))).toEqual([[], [1], []]);
     expect(late.map(([b]) => b)).toEqual([old]);
     expect(late[0]![1]).toMatch(/already emitted/);
+  });
+});
+
+describe("barWindowStats checkpoints", () => {
+  it("resumes from a checkpoint after any chunk", () => {
+    const bars = Array.from({ length: 60 }, (_, i) => [bar(i, 10 + (i % 7)), bar(i, 50 - (i % 5), "MSFT")]).flat();
+    const feeds = disorderedFeeds(bars, { size: 5, seed: 31, lateEvery: 2, late: (b) => ({ ...b, close: b.close + 1 }) });
+    expectResumesAfterAnyChunk(
+      (late) =>
+        ([bars$]) =>
+          bars$.pipe(barWindowStats({ window: { type: "sliding", size: "15m", slide: "5m" }, onLate: (b, why) => late.push(`${b.tsOpen}: ${why}`) })),
+      feeds,
+      { minOutputs: 20, minLate: 5 },
+    );
   });
 });

@@ -5,6 +5,8 @@ import type { Chunk } from "../../../core/chunk.ts";
 import type { FeatureRow } from "../../../schemas/features.ts";
 import { featureIntervalJoin, type FeatureIntervalJoinOptions } from "../../../operators/featureIntervalJoin.ts";
 import { chunk, END, flat, runJoin } from "./helpers.ts";
+import { joinFeeds, randomTimes } from "./joinFeeds.ts";
+import { expectResumesAfterAnyChunk } from "../resumeCheck.ts";
 
 const S = 1_000_000_000n;
 const row = (id: string, symbol: string, sec: number, values: Record<string, number>, timeframe = "1m"): FeatureRow => ({
@@ -55,5 +57,22 @@ describe("featureIntervalJoin", () => {
     );
     expect(late).toHaveLength(1);
     expect(late[0]).toMatch(/^late: .* \(left input\)$/);
+  });
+
+  it("resumes from a checkpoint after any chunk", () => {
+    const left = randomTimes(200, ["AAPL", "MSFT", "ZZZ"], 31, (i, s, ts) => ({ ...row(`l${i}`, s, 0, { close: i }), tsEvent: ts * S }));
+    const right = randomTimes(200, ["AAPL", "MSFT", "ZZZ"], 32, (i, s, ts) => ({ ...row(`r${i}`, s, 0, { vwap: i / 2 }, "5m"), tsEvent: ts * S }));
+    const feeds = joinFeeds(left, right, {
+      seed: 33,
+      lateLeft: (r) => ({ ...r, id: `${r.id}-late` }),
+      lateRight: (r) => ({ ...r, id: `${r.id}-late` }),
+    });
+    expectResumesAfterAnyChunk<FeatureRow>(
+      (late) =>
+        ([l, r]) =>
+          featureIntervalJoin(l!, r!, opts({ beforeNs: 20n * S, afterNs: 5n * S, maxPerKey: 4, onLate: (item) => late.push(item.id) })),
+      feeds,
+      { inputCount: 2, minOutputs: 100, minLate: 10 },
+    );
   });
 });

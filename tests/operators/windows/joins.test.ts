@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { Observable } from "rxjs";
+import { Subject, type Observable } from "rxjs";
 import { intervalJoin, type IntervalJoinOptions } from "../../../operators/intervalJoin.ts";
 import { keyedJoin } from "../../../operators/keyedJoin.ts";
+import { asofJoin } from "../../../operators/asofJoin.ts";
 import type { Chunk } from "../../../core/chunk.ts";
+import { StateRegistry } from "../../../core/state.ts";
+import { decodeState, encodeState } from "../../../core/stateCodec.ts";
 import { chunk, END, flat, runJoin, scheduler } from "./helpers.ts";
+import { joinFeeds, randomTimes } from "./joinFeeds.ts";
+import { expectResumesAfterAnyChunk } from "../resumeCheck.ts";
 
 interface E {
   readonly id: string;
@@ -21,6 +26,15 @@ const opts = (lower: number, upper: number, extra: Partial<IntervalJoinOptions<E
   onLate: () => undefined,
   ...extra,
 });
+/** Seeded left and right events over three symbols, disordered, with late copies (ids ending in "-late"). */
+const resumeFeeds = (seed: number) =>
+  joinFeeds(
+    randomTimes(240, ["A", "B", "C"], seed, (i, s, ts) => ({ id: `L${i}`, symbol: s, tsEvent: ts })),
+    randomTimes(240, ["A", "B", "C"], seed + 7, (i, s, ts) => ({ id: `R${i}`, symbol: s, tsEvent: ts })),
+    { seed, lateLeft: (l: E) => ({ ...l, id: `${l.id}-late` }), lateRight: (r: E) => ({ ...r, id: `${r.id}-late` }) },
+  );
+const onLate = (late: string[]) => (x: E, side: string) => late.push(`${side}:${x.id}`);
+
 const ij = (o: IntervalJoinOptions<E, E, string>) => (l: Observable<Chunk<E>>, r: Observable<Chunk<E>>) => intervalJoin(l, r, o);
 
 describe("intervalJoin", () => {
@@ -97,6 +111,44 @@ describe("intervalJoin", () => {
     });
   });
 
+  it("resumes from a checkpoint after any chunk (kept events per key, eviction queue, per-key cap, merge buffers)", () => {
+    for (const [lower, upper, maxPerKey] of [
+      [-20, 15, 3],
+      [-30, -5, undefined],
+      [4, 25, 2],
+    ] as const) {
+      expectResumesAfterAnyChunk<string>(
+        (late) =>
+          ([l, r]) =>
+            intervalJoin<E, E, string>(l!, r!, opts(lower, upper, { maxPerKey, onLate: onLate(late) })),
+        resumeFeeds(lower + 100),
+        { inputCount: 2, minOutputs: 100, minLate: 10 },
+      );
+    }
+  });
+
+  it("a restored join still evicts the events it kept before the checkpoint", () => {
+    const start = (saved?: string) => {
+      const l$ = new Subject<Chunk<E>>();
+      const r$ = new Subject<Chunk<E>>();
+      const registry = new StateRegistry();
+      registry.within("join", () => intervalJoin(l$, r$, opts(-5, 5)).subscribe());
+      if (saved !== undefined) registry.load(decodeState(saved) as never);
+      return { l$, r$, save: () => encodeState(registry.save()) };
+    };
+    const kept = (saved: string) =>
+      Object.values(decodeState(saved) as Record<string, { data: { s: { lefts: { byKey: Map<string, unknown[]> } } } }>)[0]!.data.s.lefts.byKey.size;
+    const a = start();
+    a.l$.next(chunk([e("L1", "A", 1), e("L2", "B", 2)], 3));
+    a.r$.next(chunk([], 3));
+    const saved = a.save();
+    expect(kept(saved)).toBe(2);
+    const b = start(saved);
+    b.l$.next(chunk([], 100));
+    b.r$.next(chunk([], 100));
+    expect(kept(b.save())).toBe(0);
+  });
+
   it("rejects lower > upper", () => {
     expect(() => intervalJoin(null as never, null as never, opts(2, 1))).toThrow(/lowerNs \(2\) must be <= upperNs \(1\)/);
   });
@@ -142,5 +194,60 @@ describe("keyedJoin", () => {
       ).out,
     );
     expect(out).toEqual(["r2+n3"]);
+  });
+});
+
+describe("keyedJoin resume", () => {
+  it("resumes from a checkpoint after any chunk", () => {
+    expectResumesAfterAnyChunk<string>(
+      (late) =>
+        ([l, r]) =>
+          keyedJoin<E, E, string>(l!, r!, {
+            leftKey: (x) => x.symbol,
+            rightKey: (x) => x.symbol,
+            ttlNs: 25n,
+            maxPerKey: 2,
+            combine: (a, b) => `${a.id}+${b.id}`,
+            onLate: onLate(late),
+          }),
+      resumeFeeds(3),
+      { inputCount: 2, minOutputs: 100, minLate: 10 },
+    );
+  });
+});
+
+describe("asofJoin", () => {
+  const asof =
+    (maxKeys?: number, late: string[] = []) =>
+    (l: Observable<Chunk<E>>, r: Observable<Chunk<E>>) =>
+      asofJoin(l, r, {
+        leftKey: (x) => x.symbol,
+        rightKey: (x) => x.symbol,
+        maxStalenessNs: 30n,
+        maxKeys,
+        combine: (a, b, age) => `${a.id}<${b?.id ?? "-"}@${age ?? "-"}`,
+        onLate: onLate(late),
+      });
+
+  it("joins each left event with the latest right one of its key at or before it, within the staleness bound", () => {
+    const left = [chunk([e("L10", "A", 10), e("L20", "A", 20), e("L50", "A", 50), e("L40", "B", 40)], END)];
+    const right = [chunk([e("R5", "A", 5), e("R10", "A", 10), e("R11", "A", 11), e("R1", "B", 1)], END)];
+    expect(flat(runJoin(asof(), left, right).out)).toEqual(["L10<R10@0", "L20<R11@9", "L40<-@-", "L50<-@-"]);
+  });
+
+  it("maxKeys forgets the least recently updated key", () => {
+    const left = [chunk([e("LA", "A", 10), e("LB", "B", 10)], END)];
+    const right = [chunk([e("RA", "A", 1), e("RB", "B", 2), e("RA2", "A", 3), e("RC", "C", 4)], END)];
+    expect(flat(runJoin(asof(2), left, right).out)).toEqual(["LA<RA2@7", "LB<-@-"]);
+  });
+
+  it("resumes from a checkpoint after any chunk (latest right event per key, key eviction, merge buffers)", () => {
+    expectResumesAfterAnyChunk<string>(
+      (late) =>
+        ([l, r]) =>
+          asof(2, late)(l!, r!),
+      resumeFeeds(5),
+      { inputCount: 2, minOutputs: 200, minLate: 10 },
+    );
   });
 });

@@ -6,6 +6,8 @@ import type { FeatureRow } from "../../../schemas/features.ts";
 import type { ScoredNews } from "../../../schemas/news.ts";
 import { newsKeyedJoin, type NewsKeyedJoinOptions } from "../../../operators/newsKeyedJoin.ts";
 import { chunk, END, flat, runJoin } from "./helpers.ts";
+import { joinFeeds, randomTimes } from "./joinFeeds.ts";
+import { expectResumesAfterAnyChunk } from "../resumeCheck.ts";
 
 const S = 1_000_000_000n;
 const row = (id: string, symbol: string, sec: number): FeatureRow => ({ id, symbol, tsEvent: BigInt(sec) * S, timeframe: "1m", values: { close: 1 } });
@@ -39,5 +41,22 @@ describe("newsKeyedJoin", () => {
     runJoin(join(o), [chunk([], 100n * S), chunk([], END)], [chunk([], 100n * S), chunk([news("late", "X", 10, 1)], END)], [0, 1, 0, 1]);
     expect(late).toHaveLength(1);
     expect(late[0]).toMatch(/^late: .* \(right input\)$/);
+  });
+
+  it("resumes from a checkpoint after any chunk", () => {
+    const rows = randomTimes(200, ["AAPL", "MSFT", "ZZZ"], 21, (i, s, ts) => ({ ...row(`r${i}`, s, 0), tsEvent: ts * S }));
+    const scored = randomTimes(150, ["AAPL", "MSFT", "ZZZ"], 22, (i, s, ts) => ({ ...news(`n${i}`, s, 0, (i % 7) / 7 - 0.4), tsEvent: ts * S }));
+    const feeds = joinFeeds(rows, scored, {
+      seed: 23,
+      lateLeft: (r) => ({ ...r, id: `${r.id}-late` }),
+      lateRight: (n) => ({ ...n, id: `${n.id}-late` }),
+    });
+    expectResumesAfterAnyChunk<FeatureRow>(
+      (late) =>
+        ([l, r]) =>
+          newsKeyedJoin(l!, r!, { ttlNs: 20n * S, maxPerKey: 3, as: "news", onLate: (item) => late.push(item.id) }),
+      feeds,
+      { inputCount: 2, minOutputs: 100, minLate: 10 },
+    );
   });
 });

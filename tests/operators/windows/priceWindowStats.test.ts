@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { PricePoint } from "../../../operators/windowAggregates.ts";
 import { priceWindowStats, type WindowShape } from "../../../operators/priceWindowStats.ts";
 import { chunk, END, flat, runChunks } from "./helpers.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "../resumeCheck.ts";
 
 const S = 1_000_000_000n;
 const pt = (symbol: string, sec: number, price: number, volume = 1): PricePoint => ({
@@ -64,5 +65,32 @@ describe("priceWindowStats", () => {
     runChunks(op, [chunk([pt("X", 10, 1)], 120n * S), chunk([pt("X", 20, 1)], END)]);
     expect(late).toHaveLength(1);
     expect(late[0]).toMatch(/^20000000000: .*already emitted/);
+  });
+});
+
+describe("priceWindowStats checkpoints", () => {
+  const rand = seeded(21);
+  let sec = 0;
+  const points = Array.from({ length: 240 }, () => {
+    sec += 1 + Math.floor(rand() * 6);
+    return pt(["AAPL", "MSFT"][Math.floor(rand() * 2)]!, sec, 100 + Math.floor(rand() * 50) / 10, 1 + Math.floor(rand() * 5));
+  });
+  const feeds = disorderedFeeds(points, { size: 9, seed: 22, lateEvery: 4, late: (p) => ({ ...p, price: p.price + 1 }) });
+  const shapes: WindowShape[] = [
+    { type: "tumbling", size: "1m" },
+    { type: "sliding", size: "2m", slide: "30s" },
+    { type: "session", gap: "10s" },
+  ];
+
+  it.each(shapes)("resumes from a checkpoint after any chunk: $type windows", (window) => {
+    expectResumesAfterAnyChunk(
+      (late) =>
+        ([points$]) =>
+          points$.pipe(
+            priceWindowStats<PricePoint>({ window, allowedLatenessNs: 5n * S, prefix: "w.", onLate: (p, why) => late.push(`${p.tsEvent}: ${why}`) }),
+          ),
+      feeds,
+      { minOutputs: 10, minLate: 5 },
+    );
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { resampleBars, sessionLocator } from "../../../operators/resampleBars.ts";
 import type { Bar } from "../../../schemas/bar.ts";
-import { chunk, END, flat, runChunks, scheduler } from "./helpers.ts";
+import { chunk, END, flat, minuteBar, runChunks, scheduler } from "./helpers.ts";
 import type { Chunk } from "../../../core/chunk.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk } from "../resumeCheck.ts";
 
 const MIN = 60_000_000_000n;
 const at = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
@@ -174,5 +175,34 @@ describe("resampleBars", () => {
         ),
       ).toBe("-#", undefined, boom);
     });
+  });
+});
+
+describe("resampleBars checkpoints", () => {
+  it("resumes from a checkpoint after any chunk", () => {
+    // 1m bars of three symbols from 09:20 to 10:40 New York time: ten minutes before the open, then the session.
+    const first = Number(at("2024-01-02T14:20:00Z") / MIN);
+    const ones: Bar[] = [];
+    for (let i = 0; i < 80; i++)
+      for (const [k, symbol] of ["AAPL", "MSFT", "ZZZ"].entries())
+        ones.push(minuteBar(first + i, 100 + ((i * 7 + k * 3) % 11), { symbol, volume: 10 + k + (i % 5) }));
+    const feeds = disorderedFeeds(ones, { size: 8, seed: 9, lateEvery: 3, late: (b) => ({ ...b, close: b.close + 1 }) });
+    const { late } = expectResumesAfterAnyChunk<Bar>(
+      (late) =>
+        ([bars$]) =>
+          bars$.pipe(
+            resampleBars({
+              timeframe: "15m",
+              session: NY,
+              allowedLatenessNs: MIN,
+              onLate: (b, why) => late.push(`late ${iso(b.tsOpen)}: ${why}`),
+              onOutsideSession: (b, why) => late.push(`outside ${iso(b.tsOpen)}: ${why}`),
+            }),
+          ),
+      feeds,
+      { minOutputs: 12, minLate: 10 },
+    );
+    expect(late.some((l) => l.startsWith("outside "))).toBe(true);
+    expect(late.some((l) => l.includes("already emitted"))).toBe(true);
   });
 });

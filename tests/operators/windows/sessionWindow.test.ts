@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { sessionWindow } from "../../../operators/sessionWindow.ts";
 import { chunk, collectTimes, END, ev, runChunks, scheduler, seen, type Ev, type Seen } from "./helpers.ts";
 import type { Chunk } from "../../../core/chunk.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "../resumeCheck.ts";
 
 const opts = (extra: { allowedLatenessNs?: bigint; onLate?: (e: Ev, r: string) => void } = {}) => ({
   gapNs: 10n,
@@ -75,5 +76,30 @@ describe("sessionWindow (marbles)", () => {
         ),
       ).toBe("-#", undefined, boom);
     });
+  });
+});
+
+/** `n` events of keys A, B, C at increasing times (steps of 1 to `maxStep`), from a seed. */
+function randomEvents(seed: number, n: number, maxStep: number): Ev[] {
+  const rand = seeded(seed);
+  let t = 0;
+  return Array.from({ length: n }, () => {
+    t += 1 + Math.floor(rand() * maxStep);
+    return ev(["A", "B", "C"][Math.floor(rand() * 3)]!, t);
+  });
+}
+
+describe("sessionWindow checkpoints", () => {
+  it("resumes from a checkpoint after any chunk", () => {
+    const feeds = disorderedFeeds(randomEvents(5, 300, 6), { size: 9, seed: 6, lateEvery: 3, late: (e) => ({ ...e, v: -1 }) });
+    const { outputs } = expectResumesAfterAnyChunk<Seen>(
+      (late) =>
+        ([events$]) =>
+          events$.pipe(sessionWindow(opts({ allowedLatenessNs: 4n, onLate: (_e, why) => late.push(why) }))),
+      feeds,
+      { minOutputs: 30, minLate: 10 },
+    );
+    // The disorder reaches the sessions (out-of-order events extend them backwards or bridge two).
+    expect(outputs.some((s) => s.ts.some((t, i) => i > 0 && t < s.ts[i - 1]!))).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Trade } from "../../../schemas/trade.ts";
 import { tradeWindowStats } from "../../../operators/tradeWindowStats.ts";
 import { chunk, END, flat, runChunks } from "./helpers.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "../resumeCheck.ts";
 
 const S = 1_000_000_000n;
 const trade = (id: string, sec: number, price: number, size: number): Trade => ({ id, symbol: "MSFT", tsEvent: BigInt(sec) * S, price, size });
@@ -31,5 +32,26 @@ describe("tradeWindowStats", () => {
     ]);
     expect(flat(out).map((r) => r.values.count)).toEqual([2]); // a and in-time; too-late came after the watermark passed end + lateness (65 s)
     expect(late).toEqual([tooLate]);
+  });
+});
+
+describe("tradeWindowStats checkpoints", () => {
+  it("resumes from a checkpoint after any chunk", () => {
+    const rand = seeded(41);
+    let sec = 0;
+    const trades = Array.from({ length: 200 }, (_, i) => {
+      sec += 1 + Math.floor(rand() * (rand() < 0.1 ? 60 : 8)); // now and then a pause that ends the session
+      return trade(`t${i}`, sec, 20 + Math.floor(rand() * 40) / 10, 1 + Math.floor(rand() * 4));
+    });
+    const feeds = disorderedFeeds(trades, { size: 7, seed: 42, lateEvery: 3, late: (t) => ({ ...t, id: `${t.id}-again` }) });
+    expectResumesAfterAnyChunk(
+      (late) =>
+        ([trades$]) =>
+          trades$.pipe(
+            tradeWindowStats({ window: { type: "session", gap: "30s" }, allowedLatenessNs: 3n * S, onLate: (t, why) => late.push(`${t.id}: ${why}`) }),
+          ),
+      feeds,
+      { minOutputs: 5, minLate: 5 },
+    );
   });
 });

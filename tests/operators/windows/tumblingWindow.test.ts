@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { tumblingWindow } from "../../../operators/tumblingWindow.ts";
 import { chunk, collectTimes, END, ev, runChunks, scheduler, seen, type Ev, type Seen } from "./helpers.ts";
 import type { Chunk } from "../../../core/chunk.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "../resumeCheck.ts";
 
 const lateLog = () => {
   const late: { ts: number; reason: string }[] = [];
@@ -157,5 +158,28 @@ describe("tumblingWindow (marbles)", () => {
 
   it("rejects a non-positive size", () => {
     expect(() => tumblingWindow({ sizeNs: 0n, aggregate: collectTimes(), onLate: () => undefined })).toThrow(/sizeNs must be positive/);
+  });
+});
+
+/** `n` events of keys A, B, C at increasing times (steps of 1 to `maxStep`), from a seed. */
+function randomEvents(seed: number, n: number, maxStep: number): Ev[] {
+  const rand = seeded(seed);
+  let t = 0;
+  return Array.from({ length: n }, () => {
+    t += 1 + Math.floor(rand() * maxStep);
+    return ev(["A", "B", "C"][Math.floor(rand() * 3)]!, t);
+  });
+}
+
+describe("tumblingWindow checkpoints", () => {
+  it("resumes from a checkpoint after any chunk", () => {
+    const feeds = disorderedFeeds(randomEvents(1, 300, 4), { size: 7, seed: 2, lateEvery: 4, late: (e) => ({ ...e, v: -1 }) });
+    expectResumesAfterAnyChunk<Seen>(
+      (late) =>
+        ([events$]) =>
+          events$.pipe(tumblingWindow({ sizeNs: 10n, allowedLatenessNs: 3n, aggregate: collectTimes(), onLate: (_e, why) => late.push(why) })),
+      feeds,
+      { minOutputs: 100, minLate: 10 },
+    );
   });
 });

@@ -1,0 +1,72 @@
+// Where a JetStream lane (one consumer, one subject filter) stands: which stream sequences this run has committed.
+// Acks go out in event-time order, not stream order, so "ack floor + 1" is not a safe place to resume: a message
+// above the floor may be committed and one below an acked message may not. A LanePosition keeps the floor (every
+// message of the lane up to it is committed) and the committed sequences above it; a resumed run restarts the
+// consumer at floor + 1 and skips those. Pure: the input loop feeds it deliveries and commits.
+
+/** What a checkpoint keeps of a lane. */
+export interface LanePositionState {
+  /** Every message of the lane with this stream sequence or lower has been committed (0: none). */
+  readonly floor: bigint;
+  /** Committed stream sequences above the floor, ascending. */
+  readonly above: readonly bigint[];
+}
+
+/** How a delivery relates to what the run already did. */
+export type Delivery = "new" | "again" | "committed";
+
+export class LanePosition {
+  private floor: bigint;
+  /** Sequences delivered (or known committed) above the floor, ascending: the floor moves over them as they commit. */
+  private readonly open: bigint[] = [];
+  private readonly done: Set<bigint>;
+  private maxDelivered: bigint;
+
+  constructor(state: LanePositionState = { floor: 0n, above: [] }) {
+    this.floor = state.floor;
+    this.done = new Set(state.above);
+    this.maxDelivered = state.floor;
+  }
+
+  /** The stream sequence to restart the lane's consumer at. */
+  get resumeAt(): bigint {
+    return this.floor + 1n;
+  }
+
+  /**
+   * Classifies a delivery: "new" (first time: process it), "again" (a redelivery of a message this run holds and has
+   * not committed yet: ignore it, the first delivery's ack covers it) or "committed" (already processed: ack it).
+   */
+  deliver(seq: bigint): Delivery {
+    if (seq <= this.floor) return "committed";
+    if (this.done.has(seq)) {
+      if (seq > this.maxDelivered) {
+        this.open.push(seq);
+        this.maxDelivered = seq;
+        this.advance();
+      }
+      return "committed";
+    }
+    if (seq <= this.maxDelivered) return "again";
+    this.open.push(seq);
+    this.maxDelivered = seq;
+    return "new";
+  }
+
+  commit(seq: bigint): void {
+    if (seq <= this.floor) return;
+    this.done.add(seq);
+    this.advance();
+  }
+
+  state(): LanePositionState {
+    return { floor: this.floor, above: [...this.done].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) };
+  }
+
+  private advance(): void {
+    while (this.open.length && this.done.has(this.open[0]!)) {
+      this.floor = this.open.shift()!;
+      this.done.delete(this.floor);
+    }
+  }
+}
