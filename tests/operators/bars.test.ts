@@ -6,7 +6,8 @@ import { bars } from "../../operators/bars.ts";
 import { WATERMARK_END, type Chunk } from "../../core/chunk.ts";
 import type { Bar } from "../../schemas/bar.ts";
 import type { Trade } from "../../schemas/trade.ts";
-import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "./resumeCheck.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk } from "./resumeCheck.ts";
+import { mulberry32 } from "../../models/prng.ts";
 
 const S = 1_000_000_000n;
 const M = 60n * S;
@@ -207,7 +208,7 @@ describe("bars with trades that would overflow", () => {
 
 describe("bars checkpoints", () => {
   it("resumes from a checkpoint after any chunk", () => {
-    const rand = seeded(7);
+    const rand = mulberry32(7);
     const t0 = 1_704_205_800_000_000_000n;
     let at = t0;
     const trades = Array.from({ length: 400 }, (_, i): Trade => {

@@ -12,13 +12,14 @@ import type { Bar } from "../../schemas/bar.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import { indicatorSpec } from "../../pipeline/indicatorSpecs.ts";
 import { chunksOf, type Build } from "../helpers/resume.ts";
-import { expectResumesAfterAnyChunk, seeded } from "./resumeCheck.ts";
+import { expectResumesAfterAnyChunk } from "./resumeCheck.ts";
+import { mulberry32 } from "../../models/prng.ts";
 
 const MIN = 60_000_000_000n;
 
 /** Seeded random-walk minute bars of `symbol` at the given minutes. */
 function walk(symbol: string, minutes: readonly number[], seed: number, start: number): Bar[] {
-  const rand = seeded(seed);
+  const rand = mulberry32(seed);
   let close = start;
   return minutes.map((m) => {
     const open = close;

@@ -6,18 +6,7 @@ import { Subject, type Observable } from "rxjs";
 import { expect } from "vitest";
 import type { Chunk } from "../../core/chunk.ts";
 import { cutsOf, runResumed, runWhole, type Build, type Feed } from "../helpers/resume.ts";
-
-/** A small seeded generator (mulberry32), so a feed is the same on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../models/prng.ts";
 
 /**
  * Feeds of one input: `items` (ascending by tsEvent) cut every `size`, each chunk shuffled (disorder within the
@@ -28,7 +17,7 @@ export function disorderedFeeds<T extends { tsEvent: bigint }>(
   items: readonly T[],
   o: { size: number; seed: number; lateEvery: number; late: (item: T) => T; endWatermark?: bigint },
 ): Feed<T>[] {
-  const rand = seeded(o.seed);
+  const rand = mulberry32(o.seed);
   const out: Feed<T>[] = [];
   for (let i = 0; i < items.length; i += o.size) {
     const part = items.slice(i, i + o.size);

@@ -10,7 +10,8 @@ import { probabilityRule } from "../../operators/probabilityRule.ts";
 import type { FeatureRow } from "../../schemas/features.ts";
 import type { Signal } from "../../schemas/signal.ts";
 import { flat, runChunks } from "./windows/helpers.ts";
-import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "./resumeCheck.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk } from "./resumeCheck.ts";
+import { mulberry32 } from "../../models/prng.ts";
 
 const SYMBOLS = ["AAPL", "MSFT", "ZZZ"];
 const row = (symbol: string, ts: number, values: Record<string, number>): FeatureRow => ({
@@ -23,7 +24,7 @@ const row = (symbol: string, ts: number, values: Record<string, number>): Featur
 
 /** Rows of three symbols whose features random-walk (so actions change now and then); the first rows lack `x` (warm-up). */
 function walkRows(count: number, seed: number): FeatureRow[] {
-  const rand = seeded(seed);
+  const rand = mulberry32(seed);
   const level = new Map(SYMBOLS.map((s) => [s, { x: 0, fast: 100, slow: 100, rsi: 50, sentiment: 0 }]));
   return Array.from({ length: count }, (_, i) => {
     const symbol = SYMBOLS[Math.floor(rand() * SYMBOLS.length)]!;

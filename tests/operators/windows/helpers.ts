@@ -6,6 +6,7 @@ import { expect } from "vitest";
 import { WATERMARK_END, type Chunk } from "../../../core/chunk.ts";
 import type { WindowAggregate } from "../../../operators/windowAggregates.ts";
 import type { Bar } from "../../../schemas/bar.ts";
+import { mulberry32 } from "../../../models/prng.ts";
 
 export interface Ev {
   readonly symbol: string;
@@ -14,6 +15,16 @@ export interface Ev {
 }
 
 export const ev = (symbol: string, ts: number, v?: number): Ev => (v === undefined ? { symbol, tsEvent: BigInt(ts) } : { symbol, tsEvent: BigInt(ts), v });
+/** `n` events of keys A, B, C at increasing times (steps of 1 to `maxStep`), from a seed. */
+export function randomEvents(seed: number, n: number, maxStep: number): Ev[] {
+  const rand = mulberry32(seed);
+  let t = 0;
+  return Array.from({ length: n }, () => {
+    t += 1 + Math.floor(rand() * maxStep);
+    return ev(["A", "B", "C"][Math.floor(rand() * 3)]!, t);
+  });
+}
+
 export const chunk = <T>(items: readonly T[], watermark: number | bigint): Chunk<T> => ({
   items,
   watermark: typeof watermark === "bigint" ? watermark : BigInt(watermark),

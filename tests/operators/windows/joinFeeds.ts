@@ -2,11 +2,12 @@
 // events, interleaved by watermark as a pipeline delivers them.
 import type { Feed } from "../../helpers/resume.ts";
 import { interleave } from "../../helpers/resume.ts";
-import { disorderedFeeds, seeded } from "../resumeCheck.ts";
+import { disorderedFeeds } from "../resumeCheck.ts";
+import { mulberry32 } from "../../../models/prng.ts";
 
 /** `count` events over `symbols`, ascending in time with gaps of 1..`maxGap` ns from `start`; `make` builds each one. */
 export function randomTimes<T>(count: number, symbols: readonly string[], seed: number, make: (i: number, symbol: string, ts: bigint) => T, maxGap = 6): T[] {
-  const rand = seeded(seed);
+  const rand = mulberry32(seed);
   const out: T[] = [];
   let ts = 1000n;
   for (let i = 0; i < count; i++) {

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { PricePoint } from "../../../operators/windowAggregates.ts";
 import { priceWindowStats, type WindowShape } from "../../../operators/priceWindowStats.ts";
 import { chunk, END, flat, runChunks } from "./helpers.ts";
-import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "../resumeCheck.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk } from "../resumeCheck.ts";
+import { mulberry32 } from "../../../models/prng.ts";
 
 const S = 1_000_000_000n;
 const pt = (symbol: string, sec: number, price: number, volume = 1): PricePoint => ({
@@ -69,7 +70,7 @@ describe("priceWindowStats", () => {
 });
 
 describe("priceWindowStats checkpoints", () => {
-  const rand = seeded(21);
+  const rand = mulberry32(21);
   let sec = 0;
   const points = Array.from({ length: 240 }, () => {
     sec += 1 + Math.floor(rand() * 6);

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { Trade } from "../../../schemas/trade.ts";
 import { tradeWindowStats } from "../../../operators/tradeWindowStats.ts";
 import { chunk, END, flat, runChunks } from "./helpers.ts";
-import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "../resumeCheck.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk } from "../resumeCheck.ts";
+import { mulberry32 } from "../../../models/prng.ts";
 
 const S = 1_000_000_000n;
 const trade = (id: string, sec: number, price: number, size: number): Trade => ({ id, symbol: "MSFT", tsEvent: BigInt(sec) * S, price, size });
@@ -37,7 +38,7 @@ describe("tradeWindowStats", () => {
 
 describe("tradeWindowStats checkpoints", () => {
   it("resumes from a checkpoint after any chunk", () => {
-    const rand = seeded(41);
+    const rand = mulberry32(41);
     let sec = 0;
     const trades = Array.from({ length: 200 }, (_, i) => {
       sec += 1 + Math.floor(rand() * (rand() < 0.1 ? 60 : 8)); // now and then a pause that ends the session

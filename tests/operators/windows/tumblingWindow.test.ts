@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { tumblingWindow } from "../../../operators/tumblingWindow.ts";
-import { chunk, collectTimes, END, ev, runChunks, scheduler, seen, type Ev, type Seen } from "./helpers.ts";
+import { chunk, collectTimes, END, ev, randomEvents, runChunks, scheduler, seen, type Ev, type Seen } from "./helpers.ts";
 import type { Chunk } from "../../../core/chunk.ts";
-import { disorderedFeeds, expectResumesAfterAnyChunk, seeded } from "../resumeCheck.ts";
+import { disorderedFeeds, expectResumesAfterAnyChunk } from "../resumeCheck.ts";
 
 const lateLog = () => {
   const late: { ts: number; reason: string }[] = [];
@@ -160,16 +160,6 @@ describe("tumblingWindow (marbles)", () => {
     expect(() => tumblingWindow({ sizeNs: 0n, aggregate: collectTimes(), onLate: () => undefined })).toThrow(/sizeNs must be positive/);
   });
 });
-
-/** `n` events of keys A, B, C at increasing times (steps of 1 to `maxStep`), from a seed. */
-function randomEvents(seed: number, n: number, maxStep: number): Ev[] {
-  const rand = seeded(seed);
-  let t = 0;
-  return Array.from({ length: n }, () => {
-    t += 1 + Math.floor(rand() * maxStep);
-    return ev(["A", "B", "C"][Math.floor(rand() * 3)]!, t);
-  });
-}
 
 describe("tumblingWindow checkpoints", () => {
   it("resumes from a checkpoint after any chunk", () => {
