@@ -3,7 +3,7 @@
 // carrying the watermark in-band is what makes every operator's output independent of how the
 // input was cut into batches, so live and replay produce the same sequence.
 import { Observable, type OperatorFunction } from "rxjs";
-import { registerState, type StateSpec } from "./state.ts";
+import { managedHandler, type StateSpec } from "./state.ts";
 
 export interface Chunk<T> {
   readonly items: readonly T[];
@@ -42,28 +42,17 @@ export function chunkOperator<I, O, S>(create: (state: S) => ChunkHandler<I, O>,
 export function chunkOperator<I, O, S>(create: (state: S) => ChunkHandler<I, O>, spec?: StateSpec<S>): OperatorFunction<Chunk<I>, Chunk<O>> {
   return (source) =>
     new Observable<Chunk<O>>((subscriber) => {
-      let state = spec ? spec.init() : (undefined as S);
-      let handler = create(state);
       let watermark = WATERMARK_START;
-      if (spec)
-        registerState(
-          spec,
-          () => state,
-          (s) => {
-            state = s;
-            handler = create(s);
-          },
-          { save: () => watermark, load: (w) => (watermark = w as bigint) },
-        );
+      const h = managedHandler(spec, create, { save: () => watermark, load: (w) => (watermark = w as bigint) });
       return source.subscribe({
         next(chunk) {
           const out: O[] = [];
           const advanced = chunk.watermark > watermark;
           try {
-            if (chunk.items.length) handler.onItems(chunk.items, out);
+            if (chunk.items.length) h.handler.onItems(chunk.items, out);
             if (advanced) {
               watermark = chunk.watermark;
-              handler.onWatermark?.(watermark, out);
+              h.handler.onWatermark?.(watermark, out);
             }
           } catch (err) {
             subscriber.error(err);

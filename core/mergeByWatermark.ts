@@ -3,7 +3,7 @@
 // so its output depends on the two input sequences only, never on how they were batched or interleaved.
 import { Observable } from "rxjs";
 import { WATERMARK_END, WATERMARK_START, type Chunk } from "./chunk.ts";
-import { registerState, type StateSpec } from "./state.ts";
+import { managedHandler, type StateSpec } from "./state.ts";
 
 export interface Timed {
   readonly tsEvent: bigint;
@@ -70,28 +70,18 @@ export function mergeByWatermark<L extends Timed, R extends Timed, O, S>(
 ): Observable<Chunk<O>> {
   const leftFirst = options.first === "left";
   return new Observable<Chunk<O>>((subscriber) => {
-    let state = spec.init();
-    let handler = create(state);
     let leftBuf: L[] = [];
     let rightBuf: R[] = [];
     let leftW = WATERMARK_START;
     let rightW = WATERMARK_START;
     let emittedW = WATERMARK_START;
     let done = 0;
-    registerState(
-      spec,
-      () => state,
-      (s) => {
-        state = s;
-        handler = create(s);
+    const h = managedHandler(spec, create, {
+      save: (): MergeState<L, R> => ({ leftBuf, rightBuf, leftW, rightW, emittedW }),
+      load: (d) => {
+        ({ leftBuf, rightBuf, leftW, rightW, emittedW } = d as MergeState<L, R>);
       },
-      {
-        save: (): MergeState<L, R> => ({ leftBuf, rightBuf, leftW, rightW, emittedW }),
-        load: (d) => {
-          ({ leftBuf, rightBuf, leftW, rightW, emittedW } = d as MergeState<L, R>);
-        },
-      },
-    );
+    });
 
     const flush = (): void => {
       const w = leftW < rightW ? leftW : rightW;
@@ -108,10 +98,10 @@ export function mergeByWatermark<L extends Timed, R extends Timed, O, S>(
         const takeLeft =
           ri >= r.ready.length ||
           (li < l.ready.length && (leftFirst ? l.ready[li]!.tsEvent <= r.ready[ri]!.tsEvent : l.ready[li]!.tsEvent < r.ready[ri]!.tsEvent));
-        if (takeLeft) handler.onLeft(l.ready[li++]!, out);
-        else handler.onRight(r.ready[ri++]!, out);
+        if (takeLeft) h.handler.onLeft(l.ready[li++]!, out);
+        else h.handler.onRight(r.ready[ri++]!, out);
       }
-      handler.onWatermark?.(w, out);
+      h.handler.onWatermark?.(w, out);
       subscriber.next({ items: out, watermark: w });
     };
 

@@ -124,39 +124,51 @@ export class StateRegistry {
     for (const c of this.cells.values()) c.load(saved[c.key]!.data);
   }
 
-  /** @internal called by registerState */
+  /** @internal called by managedHandler */
   add(cell: Omit<StateCell, "key">, name: string, scope: Scope): void {
     const key = `${scope.node}/${scope.next++}:${name}`;
     this.cells.set(key, { ...cell, key });
   }
 }
 
+/** State a skeleton keeps besides its handler's (a chunk operator's watermark, a merge's buffers), saved in the same cell. */
+export interface SkeletonState {
+  save(): unknown;
+  load(data: unknown): void;
+}
+
 /**
- * Registers a subscription's state with the active registry (if any). Operator skeletons (chunkOperator,
- * mergeByWatermark) call it; an operator calls it directly only when it builds its own Observable.
+ * The handler of one subscription over its declared state, registered with the active registry (if any): when the
+ * runtime restores the state, `handler` is built again over the restored object. Operator skeletons (chunkOperator,
+ * mergeByWatermark) use it; an operator uses it directly only when it builds its own Observable.
  *
  * @example
- * let state = spec.init();
- * registerState(spec, () => state, (s) => (state = s));
+ * const h = managedHandler(spec, (state) => ({ onItems: (xs, out) => { state.n += xs.length; } }));
+ * h.handler.onItems(items, out);
+ * @param spec the declared state; undefined: a handler that keeps nothing (then only `skeleton` is saved, if given)
  */
-export function registerState<S>(spec: StateSpec<S>, get: () => S, set: (state: S) => void, extra?: { save(): unknown; load(d: unknown): void }): void {
+export function managedHandler<S, H>(spec: StateSpec<S> | undefined, create: (state: S) => H, skeleton?: SkeletonState): { readonly handler: H } {
+  let state = spec ? spec.init() : (undefined as S);
+  const cell = { handler: create(state) };
   const scope = slot[ACTIVE];
-  if (!scope) return;
+  if (!spec || !scope) return cell;
   scope.registry.add(
     {
       version: spec.version,
       unsupported: spec.unsupported,
       save: () => {
-        const data = spec.save ? spec.save(get()) : get();
-        return extra ? { s: data, x: extra.save() } : data;
+        const data = spec.save ? spec.save(state) : state;
+        return skeleton ? { s: data, x: skeleton.save() } : data;
       },
       load: (d) => {
-        const data = extra ? (d as { s: unknown; x: unknown }).s : d;
-        if (extra) extra.load((d as { s: unknown; x: unknown }).x);
-        set(spec.load ? spec.load(data) : (data as S));
+        const data = skeleton ? (d as { s: unknown; x: unknown }).s : d;
+        if (skeleton) skeleton.load((d as { s: unknown; x: unknown }).x);
+        state = spec.load ? spec.load(data) : (data as S);
+        cell.handler = create(state);
       },
     },
     spec.name,
     scope,
   );
+  return cell;
 }

@@ -1,10 +1,9 @@
 // resampleBars: bars → coarser bars (1m → 5m, 1h → 1d), optionally bounded by a daily trading session.
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
-import type { StateSpec } from "../core/state.ts";
 import type { Bar } from "../schemas/bar.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
-import { alignDown, emptyWindowStore, lagWatermark, openWindow, releaseWindows, type LateHandler, type WindowStore } from "./windowAggregates.ts";
+import { alignDown, lagWatermark, openWindow, releaseWindows, windowStoreState, type LateHandler, type WindowStoreState } from "./windowAggregates.ts";
 import { addBarToOhlcv, emptyOhlcv, ohlcvBar, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
 
 const NS_PER_MS = 1_000_000n;
@@ -38,12 +37,8 @@ export interface ResampleBarsOptions {
 }
 
 /** What resampleBars remembers between batches (its declared state): plain data, checkpointed as it is. */
-export interface ResampleBarsState {
-  /** The buckets not emitted yet, by (end, symbol), with their OHLCV accumulators. */
-  readonly buckets: WindowStore<OhlcvAccumulator>;
-  /** The last watermark seen (undefined before the first): a bar whose bucket was emitted before it is late. */
-  watermark: bigint | undefined;
-}
+/** The open buckets, by (end, symbol), with their OHLCV accumulators, and the last watermark. */
+export type ResampleBarsState = WindowStoreState<OhlcvAccumulator>;
 
 /**
  * Aggregates bars per symbol into buckets of the target timeframe: open of the earliest bar, close of the
@@ -84,7 +79,7 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
     return [start, end < s.close ? end : s.close];
   };
 
-  const spec: StateSpec<ResampleBarsState> = { name: "resampleBars", version: 1, init: () => ({ buckets: emptyWindowStore(), watermark: undefined }) };
+  const spec = windowStoreState<OhlcvAccumulator>("resampleBars");
   const op = chunkOperator<Bar, Bar, ResampleBarsState>(
     (state) => ({
       onItems(items) {
@@ -110,13 +105,13 @@ export function resampleBars(options: ResampleBarsOptions): OperatorFunction<Chu
             );
             continue;
           }
-          addBarToOhlcv(openWindow(state.buckets, end, b.symbol, start, emptyOhlcv).acc, b);
+          addBarToOhlcv(openWindow(state.windows, end, b.symbol, start, emptyOhlcv).acc, b);
         }
       },
       onWatermark(wm, out) {
         state.watermark = wm;
         // The last bar of a bucket has tsEvent = end, delivered only once the watermark is past end.
-        releaseWindows(state.buckets, wm - lateness - 1n, (w, end, symbol) => {
+        releaseWindows(state.windows, wm - lateness - 1n, (w, end, symbol) => {
           out.push(ohlcvBar(w.acc, symbol, timeframe, w.start, end));
         });
       },

@@ -1,17 +1,16 @@
 // slidingWindow: keyed event-time hopping windows (size, slide), one result per (window, key).
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
-import type { StateSpec } from "../core/state.ts";
 import {
   alignDown,
-  emptyWindowStore,
   lagWatermark,
   openWindow,
   releaseWindows,
   symbolKey,
   type KeyedWindowOptions,
   type Timed,
-  type WindowStore,
+  type WindowStoreState,
+  windowStoreState,
 } from "./windowAggregates.ts";
 
 export interface SlidingWindowOptions<I extends Timed, A, O> extends KeyedWindowOptions<I, A, O> {
@@ -23,21 +22,13 @@ export interface SlidingWindowOptions<I extends Timed, A, O> extends KeyedWindow
   readonly offsetNs?: bigint;
 }
 
-/** What a sliding window remembers between batches (its declared state): plain data, checkpointed as it is. */
-export interface SlidingWindowState<A> {
-  /** The windows not emitted yet, with their accumulators. */
-  readonly windows: WindowStore<A>;
-  /** The last watermark seen (undefined before the first): an event whose earliest window closed before it is late. */
-  watermark: bigint | undefined;
-}
-
 /**
  * Hopping windows: each event at t is folded into every window [s, s + size) with s = offset + k × slide and
  * s <= t < s + size (about size / slide windows; cost per event grows with that ratio). A window is emitted once
  * the watermark reaches end + allowedLateness, in (end, key) order. An event is either added to all of its
  * windows or, if the earliest of them was already emitted, sent whole to `onLate`: an emitted window never
  * misses an event that a later window counted. Output watermark: input watermark minus allowedLateness.
- * The open windows live in the operator's declared state (`SlidingWindowState`), so a checkpointed run resumes them.
+ * The open windows live in the operator's declared state (`WindowStoreState`), so a checkpointed run resumes them.
  *
  * @example
  * bars$.pipe(slidingWindow({ sizeNs: 15n * MINUTE, slideNs: 5n * MINUTE, aggregate: priceStats(), onLate }))
@@ -51,8 +42,7 @@ export function slidingWindow<I extends Timed, A, O>(options: SlidingWindowOptio
   if (lateness < 0n) throw new RangeError(`slidingWindow: allowedLatenessNs must be >= 0, got ${lateness}`);
   const keyOf = options.key ?? (symbolKey as (item: I) => string);
   const agg = options.aggregate;
-  const spec: StateSpec<SlidingWindowState<A>> = { name: "slidingWindow", version: 1, init: () => ({ windows: emptyWindowStore(), watermark: undefined }) };
-  const op = chunkOperator<I, O, SlidingWindowState<A>>(
+  const op = chunkOperator<I, O, WindowStoreState<A>>(
     (state) => ({
       onItems(items) {
         for (const item of items) {
@@ -80,7 +70,7 @@ export function slidingWindow<I extends Timed, A, O>(options: SlidingWindowOptio
         releaseWindows(state.windows, wm - lateness, (w, end, key) => out.push(agg.result(w.acc, w.start, end, key)));
       },
     }),
-    spec,
+    windowStoreState<A>("slidingWindow"),
   );
   return lateness > 0n ? (source) => source.pipe(op, lagWatermark<O>(lateness)) : op;
 }

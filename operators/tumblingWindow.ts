@@ -1,17 +1,16 @@
 // tumblingWindow: keyed event-time windows of fixed size, aligned to the epoch, one result per (window, key).
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
-import type { StateSpec } from "../core/state.ts";
 import {
   alignDown,
-  emptyWindowStore,
   lagWatermark,
   openWindow,
   releaseWindows,
   symbolKey,
   type KeyedWindowOptions,
   type Timed,
-  type WindowStore,
+  type WindowStoreState,
+  windowStoreState,
 } from "./windowAggregates.ts";
 
 export interface TumblingWindowOptions<I extends Timed, A, O> extends KeyedWindowOptions<I, A, O> {
@@ -19,14 +18,6 @@ export interface TumblingWindowOptions<I extends Timed, A, O> extends KeyedWindo
   readonly sizeNs: bigint;
   /** Windows start at offsetNs + k × sizeNs (default 0: aligned to the epoch, UTC). */
   readonly offsetNs?: bigint;
-}
-
-/** What a tumbling window remembers between batches (its declared state): plain data, checkpointed as it is. */
-export interface TumblingWindowState<A> {
-  /** The windows not emitted yet, with their accumulators. */
-  readonly windows: WindowStore<A>;
-  /** The last watermark seen (undefined before the first): an event whose window closed before it is late. */
-  watermark: bigint | undefined;
 }
 
 /**
@@ -51,8 +42,7 @@ export function tumblingWindow<I extends Timed, A, O>(options: TumblingWindowOpt
   if (lateness < 0n) throw new RangeError(`tumblingWindow: allowedLatenessNs must be >= 0, got ${lateness}`);
   const keyOf = options.key ?? (symbolKey as (item: I) => string);
   const agg = options.aggregate;
-  const spec: StateSpec<TumblingWindowState<A>> = { name: "tumblingWindow", version: 1, init: () => ({ windows: emptyWindowStore(), watermark: undefined }) };
-  const op = chunkOperator<I, O, TumblingWindowState<A>>(
+  const op = chunkOperator<I, O, WindowStoreState<A>>(
     (state) => ({
       onItems(items) {
         for (const item of items) {
@@ -75,7 +65,7 @@ export function tumblingWindow<I extends Timed, A, O>(options: TumblingWindowOpt
         releaseWindows(state.windows, wm - lateness, (w, end, key) => out.push(agg.result(w.acc, w.start, end, key)));
       },
     }),
-    spec,
+    windowStoreState<A>("tumblingWindow"),
   );
   return lateness > 0n ? (source) => source.pipe(op, lagWatermark<O>(lateness)) : op;
 }

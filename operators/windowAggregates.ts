@@ -3,6 +3,7 @@
 // lateness implies, and ready-made reducers.
 import { map, type OperatorFunction } from "rxjs";
 import { WATERMARK_END, WATERMARK_START, type Chunk } from "../core/chunk.ts";
+import type { StateSpec } from "../core/state.ts";
 
 export interface Timed {
   readonly tsEvent: bigint;
@@ -75,6 +76,19 @@ export interface WindowStore<A> {
 /** A store with no open window. */
 export function emptyWindowStore<A>(): WindowStore<A> {
   return { byEnd: new Map(), ends: [] };
+}
+
+/** The declared state of a window operator over a WindowStore (tumbling, sliding, resample): plain data. */
+export interface WindowStoreState<A> {
+  /** The windows not emitted yet, with their accumulators. */
+  readonly windows: WindowStore<A>;
+  /** The last watermark seen (undefined before the first): an event whose window was emitted before it is late. */
+  watermark: bigint | undefined;
+}
+
+/** The StateSpec of the operator `name` keeping a WindowStoreState. */
+export function windowStoreState<A>(name: string): StateSpec<WindowStoreState<A>> {
+  return { name, version: 1, init: () => ({ windows: emptyWindowStore(), watermark: undefined }) };
 }
 
 /**

@@ -96,6 +96,7 @@ export class PipelineRun {
   private readonly seqs = new Map<string, bigint>();
   private pendingDead: DeadLetter[] = [];
   private deadSeq = 0n;
+  private readonly fingerprint: string;
   private ended = false;
 
   constructor(
@@ -103,6 +104,7 @@ export class PipelineRun {
     readonly runId: string,
     private readonly metrics?: RunMetrics,
   ) {
+    this.fingerprint = pipelineFingerprint(pipeline);
     this.counters = { inputs: 0, outputs: Object.fromEntries(pipeline.outputs.map((o) => [o, 0])), deadLetters: 0, late: 0, duplicates: 0, batches: 0 };
     for (const o of pipeline.outputs) {
       this.hashes.set(o, new ChainedDigest());
@@ -165,7 +167,7 @@ export class PipelineRun {
     return {
       format: 1,
       pipeline: this.pipeline.decl.name,
-      fingerprint: pipelineFingerprint(this.pipeline),
+      fingerprint: this.fingerprint,
       counters: { ...this.counters, outputs: { ...this.counters.outputs } },
       seqs: Object.fromEntries(this.seqs),
       digests: Object.fromEntries([...this.hashes].map(([n, h]) => [n, h.save()])),
@@ -180,7 +182,7 @@ export class PipelineRun {
     const name = this.pipeline.decl.name;
     if (cp.format !== 1) throw new StateRestoreError(`checkpoint format ${String(cp.format)} is not one this tickflow reads (1)`);
     if (this.counters.batches !== 0) throw new Error(`run ${this.runId}: restore before the first batch`);
-    if (cp.pipeline !== name || cp.fingerprint !== pipelineFingerprint(this.pipeline))
+    if (cp.pipeline !== name || cp.fingerprint !== this.fingerprint)
       throw new StateRestoreError(
         `the checkpoint was written by pipeline ${cp.pipeline} as it was declared then; pipeline ${name} is declared differently now, so its state would not mean the same: start a new run (another --run-id)`,
       );

@@ -93,8 +93,12 @@ export class RunDriver {
   /** Resolves once the run has resumed (if it does) and its input is open. */
   readonly opened = new Promise<void>((r) => (this.markOpened = r));
 
+  /** The run's outbox senders by name. */
+  private readonly senders = new Map<string, OutboxSender>();
+
   constructor(private readonly o: RunDriverOptions) {
     this.run = new PipelineRun(o.pipeline, o.runId, o.metrics);
+    for (const p of [...this.ports(), ...(o.deadLetters ?? [])]) if (viaOutbox(p)) this.senders.set(p.sender!.outbox, p.sender!);
     for (const b of o.outputs ?? []) {
       if (!o.pipeline.outputs.includes(b.node))
         throw new Error(
@@ -170,22 +174,14 @@ export class RunDriver {
   private async resendOutbox(store: CheckpointStore): Promise<void> {
     const pending = await store.outbox(this.o.runId);
     if (pending.length === 0) return;
-    const senders = this.senders();
     for (const [name, entries] of groupBy(pending, (e) => e.outbox)) {
-      const sender = senders.get(name);
+      const sender = this.senders.get(name);
       if (!sender) throw new StateRestoreError(`run ${this.o.runId}: its outbox holds messages for ${name}, which this pipeline no longer sends to`);
       await sender.send(entries.map((e) => e.message));
     }
     const last = pending[pending.length - 1]!.seq;
     await store.clearOutbox(this.o.runId, last);
     this.outboxSent = this.outboxCleared = last;
-  }
-
-  /** The run's outbox senders by name. */
-  private senders(): Map<string, OutboxSender> {
-    const out = new Map<string, OutboxSender>();
-    for (const p of [...this.ports(), ...(this.o.deadLetters ?? [])]) if (p.sender) out.set(p.sender.outbox, p.sender);
-    return out;
   }
 
   /** Asks the input to end; `execute()` then processes what the input still hands over, and resolves. */
@@ -200,12 +196,14 @@ export class RunDriver {
 
   /** Commits one step's results stage by stage; inputs are recorded with the record stage, with the checkpoint. */
   private async commit(result: StepResult, batch?: InputBatch): Promise<void> {
+    // What the record transaction put in the outbox, for the effect stage to send.
+    let effects: OutboxEntry[] = [];
     for (const stage of STAGES) {
       const store = this.o.checkpoints;
       if (!store || !batch) {
         await this.writeStage(stage, result, batch);
       } else if (stage === "record") {
-        const effects = this.effects(result);
+        effects = this.effects(result);
         await store.transaction(async () => {
           if (this.outboxSent > this.outboxCleared) {
             await store.clearOutbox(this.o.runId, this.outboxSent);
@@ -218,41 +216,36 @@ export class RunDriver {
           const data: CheckpointData = { run: this.run.checkpoint(), input: batch.position?.(), outboxSeq };
           const c = this.run.counters;
           await store.save(this.o.runId, { seq, state: encodeState(data, "checkpoint"), batches: c.batches, inputs: c.inputs, watermark: batch.watermark });
-          this.pendingEffects = effects;
           this.outboxSeq = outboxSeq;
         });
       } else if (stage === "effect") {
         // What the transaction recorded in the outbox goes out now; ports without an outbox write as usual.
         const sends: Promise<void>[] = [];
-        const senders = this.senders();
-        for (const [name, entries] of groupBy(this.pendingEffects, (e) => e.outbox)) {
-          sends.push(this.timed(name, senders.get(name)!.send(entries.map((e) => e.message))));
+        for (const [name, entries] of groupBy(effects, (e) => e.outbox)) {
+          sends.push(this.timed(name, this.senders.get(name)!.send(entries.map((e) => e.message))));
         }
-        sends.push(this.writeStage(stage, result, batch, (p) => !p.sender));
+        sends.push(this.writeStage(stage, result, batch, (p) => !viaOutbox(p)));
         await settleAll(sends);
         this.outboxSent = this.outboxSeq - 1n;
-        this.pendingEffects = [];
       } else {
         await this.writeStage(stage, result, batch);
       }
     }
   }
 
-  private pendingEffects: OutboxEntry[] = [];
-
   /** The messages this step's effect ports with an outbox would send, in port and node order. */
   private effects(result: StepResult): OutboxEntry[] {
     const entries: OutboxEntry[] = [];
     for (const out of result.outputs) {
       for (const b of this.o.outputs ?? []) {
-        if (b.node !== out.node || b.port.stage !== "effect" || !b.port.encode || !b.port.sender) continue;
-        for (const message of b.port.encode(out.node, out.kind, out.items, out.firstSeq)) entries.push({ outbox: b.port.sender.outbox, message });
+        if (b.node !== out.node || b.port.stage !== "effect" || !viaOutbox(b.port)) continue;
+        for (const message of b.port.encode!(out.node, out.kind, out.items, out.firstSeq)) entries.push({ outbox: b.port.sender!.outbox, message });
       }
     }
     if (result.deadLetters.length) {
       for (const d of this.o.deadLetters ?? []) {
-        if (d.stage !== "effect" || !d.encode || !d.sender) continue;
-        for (const message of d.encode(result.deadLetters, result.deadLetterSeq)) entries.push({ outbox: d.sender.outbox, message });
+        if (d.stage !== "effect" || !viaOutbox(d)) continue;
+        for (const message of d.encode!(result.deadLetters, result.deadLetterSeq)) entries.push({ outbox: d.sender!.outbox, message });
       }
     }
     return entries;
@@ -293,6 +286,9 @@ export class RunDriver {
     return write.then(() => m.sinkCommitted(port, (performance.now() - t0) / 1000));
   }
 }
+
+/** An effect port that encodes what it sends and has a sender: a checkpointed run sends through the outbox. */
+const viaOutbox = (p: OutputPort | DeadLetterPort): boolean => p.encode !== undefined && p.sender !== undefined;
 
 function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();

@@ -252,7 +252,8 @@ export class JetStreamInput implements InputPort {
       this.uncommitted.add(key);
     } else if (r === "duplicate") {
       if (this.sequencer.firstOrigin(key) === origin) {
-        // A redelivery: ack it only if the first delivery was committed; otherwise the first one's ack covers it.
+        // The same stored message delivered on a second lane (overlapping subject filters; redeliveries on one lane
+        // never get here, see LanePosition): ack it only if the first was committed, else the first one's ack covers it.
         if (this.uncommitted.has(key)) this.held[m.lane]!--;
         else this.ack(m.lane, m.msg);
       } else {
