@@ -43,7 +43,6 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
         pipeline,
         deadLetter: (l) => live?.run.deadLetter(l),
         onEvent: (e) => ops.auditDeployment(e),
-        recordInstall: (i) => recordModelInstall(db, runId, i),
       })
     : undefined;
   live = new LiveRun({
@@ -55,6 +54,11 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     deliver: o.fromNow ? "new" : "all",
     print: o.quiet ? () => {} : undefined,
     metrics: ops.hooks,
+    recordWithBatch:
+      deployment &&
+      (async () => {
+        for (const i of deployment.servedInstalls()) await recordModelInstall(db, runId, i);
+      }),
   });
   ops.attach(live);
   let resolveStop!: () => void;

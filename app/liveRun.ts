@@ -41,6 +41,8 @@ export interface LiveRunOptions {
    * restart starts with fresh operator state (indicators warm up again) and must use a new run id.
    */
   readonly checkpoints?: boolean;
+  /** Writes that belong to each batch's recording transaction (model installs, app/modelDeployment.ts). */
+  readonly recordWithBatch?: () => Promise<void>;
 }
 
 export class LiveRun {
@@ -79,6 +81,7 @@ export class LiveRun {
       recorder: new DuckDbInputRecorder(this.recorder, o.runId),
       journal: new DuckDbRunJournal(o.db, {}, o.now),
       checkpoints: o.checkpoints === false ? undefined : new DuckDbCheckpointStore(o.db),
+      recordWithBatch: o.recordWithBatch,
       metrics: o.metrics,
       onCommitted: (_b, run) => {
         this.committedBatches = run.counters.batches;

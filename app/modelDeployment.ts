@@ -100,8 +100,6 @@ export interface ModelDeploymentOptions {
   readonly deadLetter?: (letter: DeadLetter) => void;
   /** One line per deploy outcome (not per event). Default: stderr. */
   readonly log?: (line: string) => void;
-  /** Keeps each install with the row position it took effect at, so `replay --run` can apply it at the same row. */
-  readonly recordInstall?: (install: RecordedModelInstall) => Promise<void>;
 }
 
 /**
@@ -119,6 +117,8 @@ export class ModelDeployment {
   private watcher?: { stop(): void };
   private loop: Promise<void> = Promise.resolve();
   private readonly log: (line: string) => void;
+  /** What each installed model was deployed as, for the install records. */
+  private readonly deployedAs = new Map<ServingModel, Omit<RecordedModelInstall, "node" | "row">>();
 
   private constructor(
     private readonly o: ModelDeploymentOptions,
@@ -167,6 +167,21 @@ export class ModelDeployment {
   waitForRevision(revision: number): Promise<void> {
     if (this.lastRevision >= revision) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ revision, resolve }));
+  }
+
+  /**
+   * The installs that scored rows since the last call, each at the first row it scored: a live run records them in
+   * the transaction of the batch that scored them (RunDriver `recordWithBatch`), so `replay --run` applies each at
+   * the same row, and a crash loses an install record only together with the rows it scored.
+   */
+  servedInstalls(): RecordedModelInstall[] {
+    const out: RecordedModelInstall[] = [];
+    for (const [node, slot] of this.slots)
+      for (const { row, model } of slot.drainServed()) {
+        const as = this.deployedAs.get(model);
+        if (as) out.push({ node, row, ...as });
+      }
+    return out;
   }
 
   async stop(): Promise<void> {
@@ -223,9 +238,9 @@ export class ModelDeployment {
         });
         loads.push({ node, slot, load });
       }
-      for (const { node, slot, load } of loads) {
-        const at = slot.install(load.model);
-        await this.o.recordInstall?.({ node, row: at.row, modelId: deployment.modelId, version: deployment.version, sha256: deployment.sha256, revision });
+      for (const { slot, load } of loads) {
+        this.deployedAs.set(load.model, { modelId: deployment.modelId, version: deployment.version, sha256: deployment.sha256, revision });
+        slot.install(load.model);
       }
       this.breaker.recordSuccess();
       const { probeRows, maxAbsDiff } = loads[0]!.load;

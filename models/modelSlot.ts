@@ -36,6 +36,10 @@ export class ModelSlot {
   private rows = 0;
   private readonly history: ModelInstall[] = [];
   private readonly scheduled: ModelInstall[] = [];
+  /** The model installed last, until it scores its first row. */
+  private unserved: ServingModel | undefined;
+  /** Where each install first scored a row, since the last `drainServed`. */
+  private readonly served: ModelInstall[] = [];
   readonly counters: ModelSlotCounters = { scored: 0, warmUp: 0, noModel: 0, nonFinite: 0 };
 
   /** @param featureNames the node's declared feature list; a model with another list is refused. Undefined: take the model's. */
@@ -64,6 +68,7 @@ export class ModelSlot {
   install(model: ServingModel): ModelInstall {
     if (this.featureNames !== undefined) checkFeatureOrder(model.id, model.featureNames, this.featureNames);
     this.model = model;
+    this.unserved = model;
     this.generationCount++;
     const at = { row: this.rows, model };
     this.history.push(at);
@@ -83,7 +88,33 @@ export class ModelSlot {
     while (this.scheduled.length && this.scheduled[0]!.row <= this.rows) this.install(this.scheduled.shift()!.model);
     const next = this.scheduled[0];
     const count = next === undefined ? max : Math.max(1, Math.min(max, next.row - this.rows));
+    if (this.unserved !== undefined) {
+      this.served.push({ row: this.rows, model: this.unserved });
+      this.unserved = undefined;
+    }
     this.rows += count;
     return { model: this.model, count };
+  }
+
+  /**
+   * A resumed run continues at row `rows` of the node's sequence (its checkpoint): the position moves there without
+   * scoring, scheduled installs up to it apply, and a model installed before the restore first serves at `rows`.
+   */
+  advanceTo(rows: number): void {
+    while (this.scheduled.length && this.scheduled[0]!.row <= rows) {
+      const next = this.scheduled.shift()!;
+      this.rows = Math.max(this.rows, next.row);
+      this.install(next.model);
+    }
+    if (rows > this.rows) this.rows = rows;
+  }
+
+  /**
+   * The installs that scored rows since the last call, each with the first row it scored: what a live run records
+   * (in the transaction of the batch that scored them), so that an install recorded is one that served, at the row
+   * it served from, also across a restart.
+   */
+  drainServed(): ModelInstall[] {
+    return this.served.splice(0);
   }
 }

@@ -90,7 +90,7 @@ export function predict(options: PredictOptions): OperatorFunction<Chunk<Feature
   };
   return chunkOperator<FeatureRow, FeatureRow, PredictState>((state) => {
     // A restored state is ahead of a fresh slot: skip it to the saved position (scheduled installs up to there apply).
-    while (slot.rowsSeen < state.rows) slot.take(state.rows - slot.rowsSeen);
+    slot.advanceTo(state.rows);
     return {
       onItems(rows, out) {
         // Live: one model for the whole chunk (installs land between chunks). Replay: a recorded install may fall

@@ -67,6 +67,11 @@ export interface RunDriverOptions {
    */
   readonly checkpoints?: CheckpointStore;
   /**
+   * Writes of the composition that belong to a batch's recording (a live run's model installs): called in the
+   * record stage, inside the checkpoint transaction when there is one, after the batch's own records.
+   */
+  readonly recordWithBatch?: () => Promise<void>;
+  /**
    * Whether the end of the input ends the stream (flushing open windows and bars; default true). False: the input
    * stops where a still-open run stands (a replay up to a live run's checkpoint).
    */
@@ -202,6 +207,7 @@ export class RunDriver {
       const store = this.o.checkpoints;
       if (!store || !batch) {
         await this.writeStage(stage, result, batch);
+        if (stage === "record") await this.o.recordWithBatch?.();
       } else if (stage === "record") {
         effects = this.effects(result);
         await store.transaction(async () => {
@@ -210,6 +216,7 @@ export class RunDriver {
             this.outboxCleared = this.outboxSent;
           }
           await this.writeStage(stage, result, batch);
+          await this.o.recordWithBatch?.();
           await store.addToOutbox(this.o.runId, this.outboxSeq, effects);
           const outboxSeq = this.outboxSeq + BigInt(effects.length);
           const seq = ++this.checkpointSeq;

@@ -1,10 +1,12 @@
 // The webhook sink: POSTs a node's items as JSON to an HTTP(S) endpoint, after the recording committed, retrying
-// with backoff under one Idempotency-Key per chunk, so a receiver that dedupes sees each chunk once.
+// with backoff under one Idempotency-Key per chunk, so a receiver that dedupes sees each chunk once. Its chunks go
+// through the run's outbox: recorded with the batch, POSTed after the commit, POSTed again after a crash.
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { retry, RetriesExhaustedError } from "../core/retry.ts";
 import { duration } from "../pipeline/operatorDef.ts";
 import { defineSink } from "../runtime/connectors.ts";
-import type { OutputPort } from "../runtime/ports.ts";
+import type { OutboxMessage, OutboxSender, OutputPort } from "../runtime/ports.ts";
 import { KINDS, type Kind } from "../schemas/kinds.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
 import { parseDurationNs } from "../schemas/time.ts";
@@ -93,27 +95,58 @@ function describe(e: unknown, timeoutMs: number): string {
   return err?.message ?? String(e);
 }
 
-export class WebhookOutputSink implements OutputPort {
+/**
+ * An effect port through the run's outbox: the chunks a batch would POST are encoded (one outbox message per chunk,
+ * its id the Idempotency-Key) and recorded in the batch's transaction, then POSTed; a chunk the receiver never
+ * took is POSTed again from the outbox when the run restarts. Without an outbox (a run without checkpoints) the
+ * driver calls `write`, which POSTs the same chunks directly.
+ */
+export class WebhookOutputSink implements OutputPort, OutboxSender {
   readonly name = "webhook";
   readonly stage = "effect";
+  /** Unique per endpoint and headers, without putting either (an Authorization header) into the recording. */
+  readonly outbox: string;
 
-  constructor(private readonly o: WebhookOptions) {}
+  constructor(private readonly o: WebhookOptions) {
+    this.outbox = `webhook:${createHash("sha256")
+      .update(JSON.stringify([o.url, o.headers ?? {}]))
+      .digest("hex")
+      .slice(0, 16)}`;
+  }
 
-  async write(node: string, kind: Kind, items: readonly unknown[], firstSeq: bigint): Promise<void> {
+  get sender(): OutboxSender {
+    return this;
+  }
+
+  /** One message per chunk of `batchSize` items: the JSON body, keyed `<run>:<node>:<firstSeq>`. */
+  encode(node: string, kind: Kind, items: readonly unknown[], firstSeq: bigint): OutboxMessage[] {
     const type = KINDS[kind] as AnyMessageType;
+    const out: OutboxMessage[] = [];
     for (let i = 0; i < items.length; i += this.o.batchSize) {
       const chunk = items.slice(i, i + this.o.batchSize);
       const seq = firstSeq + BigInt(i);
       const body = JSON.stringify({ run: this.o.runId, node, kind, firstSeq: seq.toString(), items: chunk.map((x) => type.encode(x as never)) });
-      await this.deliver(node, kind, seq, chunk.length, body);
+      out.push({
+        subject: node,
+        id: `${this.o.runId}:${node}:${seq}`,
+        data: encoder.encode(body),
+        headers: { what: `${chunk.length} ${kind} item(s) of node ${node} (run ${this.o.runId}, first seq ${seq})` },
+      });
     }
+    return out;
+  }
+
+  async write(node: string, kind: Kind, items: readonly unknown[], firstSeq: bigint): Promise<void> {
+    await this.send(this.encode(node, kind, items, firstSeq));
+  }
+
+  async send(messages: readonly OutboxMessage[]): Promise<void> {
+    for (const m of messages) await this.deliver(m.id, m.headers?.what ?? `chunk ${m.id}`, decoder.decode(m.data));
   }
 
   /** POSTs one chunk until a 2xx; the same Idempotency-Key on every attempt. */
-  private async deliver(node: string, kind: Kind, seq: bigint, count: number, body: string): Promise<void> {
+  private async deliver(key: string, what: string, body: string): Promise<void> {
     const { url, timeoutMs } = this.o;
-    const key = `${this.o.runId}:${node}:${seq}`;
-    const what = `${count} ${kind} item(s) of node ${node} (run ${this.o.runId}, first seq ${seq})`;
     const sleep = this.o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     let asked = 0;
     try {

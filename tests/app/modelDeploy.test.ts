@@ -93,11 +93,19 @@ describe("model deploy through NATS KV during a live run", () => {
             onEvent: (e) => events.push(e),
             log: (l) => lines.push(l),
             deadLetter: (l) => live!.run.deadLetter(l),
-            recordInstall: (i) => recordModelInstall(db, "live-1", i),
           });
           expect(deployment.current?.id).toBe("sim-v1"); // the deployment present at start is loaded before the run
 
-          live = new LiveRun({ pipeline: deployment.pipeline, nc, db, runId: "live-1", print: () => undefined });
+          live = new LiveRun({
+            pipeline: deployment.pipeline,
+            nc,
+            db,
+            runId: "live-1",
+            print: () => undefined,
+            recordWithBatch: async () => {
+              for (const i of deployment.servedInstalls()) await recordModelInstall(db, "live-1", i);
+            },
+          });
           await live.start();
           const publisher = new JetStreamPublisher(nc, { inFlight: 1 }); // one at a time: stored in event-time order
           const feed = [

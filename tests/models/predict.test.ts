@@ -166,6 +166,31 @@ describe("predict checkpoints", () => {
   });
 });
 
+describe("ModelSlot install records", () => {
+  test("an install is recorded at the first row it scored; after a restore, at the restored row, never at row 0", () => {
+    const a = fakeModel(1, 1);
+    const b = fakeModel(2, 1);
+    const live = new ModelSlot(["a", "b"]);
+    live.install(a);
+    expect(live.drainServed()).toEqual([]); // installed, nothing scored yet
+    live.take(4);
+    live.install(b); // replaced before it scored a row: served once b scores
+    live.take(6);
+    expect(live.drainServed().map((i) => [i.row, i.model.version])).toEqual([
+      [0, 1],
+      [4, 2],
+    ]);
+    // The process restarts: the deployment installs the current model before the run restores row 10.
+    const restarted = new ModelSlot(["a", "b"]);
+    restarted.install(b);
+    restarted.advanceTo(10);
+    expect(restarted.drainServed()).toEqual([]);
+    restarted.take(3);
+    expect(restarted.drainServed().map((i) => [i.row, i.model.version])).toEqual([[10, 2]]);
+    expect(restarted.drainServed()).toEqual([]);
+  });
+});
+
 describe("probabilityRule", () => {
   test("thresholds, sentiment gate, and the model version on every signal", async () => {
     const mk = (i: number, p: number | undefined, sentiment = 0): FeatureRow => ({

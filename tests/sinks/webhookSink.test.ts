@@ -13,6 +13,10 @@ import { RunDriver } from "../../runtime/runDriver.ts";
 import { SignalMessage, type Signal } from "../../schemas/signal.ts";
 import { WebhookDeliveryError, WebhookOutputSink, type WebhookOptions } from "../../sinks/webhookSink.ts";
 import { orclBars } from "../trading/pipelineHelpers.ts";
+import { join } from "node:path";
+import { Database } from "../../io/duckdb/database.ts";
+import { DuckDbCheckpointStore } from "../../replay/checkpoints.ts";
+import { tempDir } from "../helpers/duckdb.ts";
 
 interface Received {
   readonly method: string;
@@ -259,5 +263,60 @@ sinks:
         expect(ok.every((r) => r.headers.authorization === "Bearer x")).toBe(true);
       },
     );
+  });
+});
+
+describe("webhook sink: through the outbox of a checkpointed run", () => {
+  const PIPELINE = (url: string): string => `name: hooked
+sources:
+  bars: { type: bar }
+nodes:
+  rows: { op: indicators, in: bars, params: { set: [{ id: emaFast, name: ema, period: 2 }, { id: emaSlow, name: ema, period: 3 }, { id: rsi, name: rsi, period: 2 }] } }
+  signals: { op: momentumRule, in: rows, params: { emit: every, overbought: 100, oversold: 0 } }
+sinks:
+  - { type: webhook, in: signals, params: { url: "${url}", attempts: 1, batchSize: 4 } }
+`;
+
+  it("a chunk the receiver refused after the commit is POSTed from the outbox when the run starts again, under the same key", async () => {
+    const { dir, cleanup } = tempDir();
+    const db = await Database.open(join(dir, "rec.duckdb"));
+    try {
+      let down = true;
+      await withServer(
+        (_n, res) => res.writeHead(down ? 503 : 200).end(),
+        async (url, received) => {
+          const p = parsePipeline(PIPELINE(url));
+          const driver = (input: MemoryInput) =>
+            new RunDriver({
+              pipeline: p,
+              runId: "hooked-2",
+              mode: "live",
+              input,
+              outputs: openOutputs(p, CONNECTORS, "live", "hooked-2", new Services()),
+              checkpoints: new DuckDbCheckpointStore(db),
+            });
+          // The first batch's signals are recorded in the outbox with its checkpoint; the POST then fails the run.
+          await expect(driver(MemoryInput.chunked(orclBars().slice(0, 10), 10, orclBars()[10]!.tsEvent)).execute()).rejects.toBeInstanceOf(
+            WebhookDeliveryError,
+          );
+          const refused = received.map((r) => r.headers["idempotency-key"]);
+          expect(refused).toHaveLength(1);
+          const [held] = await db.query<{ n: bigint }>("SELECT count(*) n FROM outbox WHERE run_id = 'hooked-2'");
+          expect(Number(held!.n)).toBeGreaterThan(0);
+          // Started again (nothing new to read): the outbox goes out first, every chunk under its recorded key.
+          down = false;
+          await driver(MemoryInput.of([])).execute();
+          const resent = received.slice(1).map((r) => r.headers["idempotency-key"]);
+          expect(resent[0]).toBe(refused[0]);
+          expect(resent).toHaveLength(Number(held!.n));
+          expect(new Set(resent).size).toBe(resent.length);
+          const [left] = await db.query<{ n: bigint }>("SELECT count(*) n FROM outbox WHERE run_id = 'hooked-2'");
+          expect(left!.n).toBe(0n);
+        },
+      );
+    } finally {
+      await db.close();
+      cleanup();
+    }
   });
 });
