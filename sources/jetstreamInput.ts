@@ -123,7 +123,7 @@ export class JetStreamInput implements InputPort {
     this.positions = resume ? resume.lanes.map((l) => new LanePosition(l)) : [];
     this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix, this.o.deliver, (lane) => this.positions[lane]?.resumeAt);
     for (const lane of this.source.lanes) {
-      this.positions[lane.index] ??= new LanePosition();
+      this.positions[lane.index] ??= new LanePosition({ floor: lane.startSeq - 1n, above: [] });
       this.lastMessageAt[lane.index] = Date.now();
       this.held[lane.index] = 0;
       const pending = await this.source.pending(lane);
@@ -196,6 +196,13 @@ export class JetStreamInput implements InputPort {
     const t0 = performance.now();
     const lanes = this.source!.lanes;
     let positioned = false;
+    const commitPositions = (): void => {
+      // From here on these messages count as committed (the record transaction, or the commit without checkpoints).
+      if (positioned) return;
+      positioned = true;
+      for (const { item: p } of entries) this.positions[p.lane]!.commit(BigInt(p.msg.seq));
+      for (const d of dead) this.positions[d.lane]!.commit(d.seq);
+    };
     return {
       items: entries.map((e) => e.item.item),
       sources: entries.map((e) => lanes[e.item.lane]!.source.rank),
@@ -203,12 +210,8 @@ export class JetStreamInput implements InputPort {
       watermark,
       deadLetters: dead.map((d) => d.letter),
       position: (): JetStreamPosition => {
-        // Called in the batch's record transaction: from here on these messages count as committed.
-        if (!positioned) {
-          positioned = true;
-          for (const { item: p } of entries) this.positions[p.lane]!.commit(BigInt(p.msg.seq));
-          for (const d of dead) this.positions[d.lane]!.commit(d.seq);
-        }
+        // Called in the batch's record transaction.
+        commitPositions();
         return {
           lanes: lanes.map((l) => ({ source: l.source.name, subject: l.subject, ...this.positions[l.index]!.state() })),
           watermark,
@@ -216,6 +219,7 @@ export class JetStreamInput implements InputPort {
       },
       commit: async () => {
         if (this.out.failed !== undefined) return;
+        commitPositions();
         const sent: SentAck[] = [];
         for (const { item: p } of entries) {
           sent.push(this.ack(p.lane, p.msg));

@@ -26,6 +26,17 @@ export interface Lane {
   readonly subject: string;
   readonly stream: string;
   readonly durable: string;
+  /** The first stream sequence this run reads on the lane (everything below it is not this run's). */
+  readonly startSeq: bigint;
+}
+
+/** What a lane's consumer is created with (the delivery start aside). */
+interface LaneConfig {
+  readonly durable_name: string;
+  readonly ack_policy: AckPolicy;
+  readonly filter_subject: string;
+  readonly max_ack_pending: number;
+  readonly ack_wait: number;
 }
 
 /** Durable names allow letters, digits, '-' and '_'. */
@@ -50,13 +61,20 @@ export function decodeSourceMessage(
 }
 
 export class JetStreamSource {
-  private readonly iterators: ConsumerMessages[] = [];
+  private readonly iterators: (ConsumerMessages | undefined)[] = [];
   private readonly loops: Promise<void>[] = [];
+  /** Per lane: bumped when its consumer is recreated; a loop of an older generation hands nothing over. */
+  private readonly generation: number[] = [];
   private stopped = false;
+  private statusWatch?: { stop(): void };
+  private resyncing: Promise<void> = Promise.resolve();
+  private handlers?: Parameters<JetStreamSource["start"]>[0];
 
   private constructor(
     private readonly nc: NatsConnection,
     readonly lanes: readonly Lane[],
+    private readonly configs: readonly LaneConfig[],
+    private readonly startAt?: (lane: number, subject: string) => bigint | undefined,
   ) {}
 
   /**
@@ -74,11 +92,12 @@ export class JetStreamSource {
   ): Promise<JetStreamSource> {
     const jsm = await jetstreamManager(nc);
     const lanes: Lane[] = [];
+    const configs: LaneConfig[] = [];
     for (const source of sources) {
       for (const subject of source.subjects) {
         const stream = streamForSubject(subject);
         const durable = durableName(consumerPrefix, source.name, String(lanes.length));
-        const config = {
+        const config: LaneConfig = {
           durable_name: durable,
           ack_policy: AckPolicy.Explicit,
           filter_subject: subject,
@@ -92,6 +111,7 @@ export class JetStreamSource {
           if (!/not found/i.test((e as Error).message)) throw e;
         }
         const at = startAt?.(lanes.length, subject);
+        let startSeq: bigint;
         if (info !== undefined && info.config.filter_subject !== subject) {
           throw new Error(
             `consumer ${durable} on ${stream} filters ${info.config.filter_subject ?? "(nothing)"}, but the pipeline reads ${subject}: use another --consumer prefix`,
@@ -100,6 +120,7 @@ export class JetStreamSource {
           // A checkpointed run knows exactly what it committed: restart there (it skips what it committed above).
           if (info !== undefined) await jsm.consumers.delete(stream, durable);
           await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(at) });
+          startSeq = at;
         } else if (info === undefined) {
           // "new" is pinned to a sequence (not DeliverPolicy.New) so that a restart before the first ack still knows
           // where the consumer began: a 2.9 server reports ack floor 0 until then.
@@ -110,19 +131,24 @@ export class JetStreamSource {
               ? { ...config, deliver_policy: DeliverPolicy.All }
               : { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first },
           );
-        } else if (info.num_ack_pending > 0) {
-          // A previous process stopped with messages delivered but not acked (and left no checkpoint). Left alone,
-          // the server redelivers them only after ack_wait, behind newer messages, where they would be late:
-          // restart the consumer just above its ack floor (or where it began, before any ack).
-          const began = info.config.opt_start_seq ?? 1;
-          const from = Math.max(info.ack_floor.stream_seq + 1, began);
-          await jsm.consumers.delete(stream, durable);
-          await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+          startSeq = BigInt(first ?? 1);
+        } else {
+          // Reused without a checkpoint: it continues above its ack floor (or where it began, before any ack: a 2.9
+          // server reports ack floor 0 until then).
+          const from = Math.max(info.ack_floor.stream_seq + 1, info.config.opt_start_seq ?? 1);
+          startSeq = BigInt(from);
+          if (info.num_ack_pending > 0) {
+            // A previous process stopped with messages delivered but not acked. Left alone, the server redelivers
+            // them only after ack_wait, behind newer messages, where they would be late: restart the consumer there.
+            await jsm.consumers.delete(stream, durable);
+            await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+          }
         }
-        lanes.push({ index: lanes.length, source, subject, stream, durable });
+        lanes.push({ index: lanes.length, source, subject, stream, durable, startSeq });
+        configs.push(config);
       }
     }
-    return new JetStreamSource(nc, lanes);
+    return new JetStreamSource(nc, lanes, configs, startAt);
   }
 
   /** Messages waiting for a lane's consumer (0: caught up). */
@@ -146,36 +172,87 @@ export class JetStreamSource {
     onReject(m: RejectedMessage): void;
     onError(lane: Lane, e: unknown): void;
   }): Promise<void> {
-    const js = jetstream(this.nc);
-    for (const lane of this.lanes) {
-      const consumer = await js.consumers.get(lane.stream, lane.durable);
-      const it = await consumer.consume({ max_messages: 2000 });
-      this.iterators.push(it);
-      this.loops.push(
-        (async () => {
-          try {
-            for await (const msg of it) {
-              // Messages the client already held still arrive after stop(): hand them back for immediate redelivery.
-              if (this.stopped) {
-                msg.nak();
-                continue;
-              }
-              const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
-              if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
-              else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
+    this.handlers = handlers;
+    for (const lane of this.lanes) await this.consume(lane);
+    // A nats-server that restarted (kill -9, a crash) comes back with the consumer state it last wrote: deliveries
+    // and acks of the last moments are forgotten, so messages can sit "ack pending" that this process never got
+    // (measured: 468 of 23,720, released only after ack_wait, then late) or count as acked although they never
+    // arrived. After every reconnect each lane's consumer is recreated where this run's own committed position says
+    // (`startAt`), and the run's LanePosition sorts what comes again.
+    const status = this.nc.status();
+    this.statusWatch = status as unknown as { stop(): void };
+    void (async () => {
+      for await (const s of status) if (s.type === "reconnect" && !this.stopped) this.scheduleResync();
+    })().catch(() => undefined);
+  }
+
+  /** Consumes one lane with a fresh iterator (a new generation). */
+  private async consume(lane: Lane): Promise<void> {
+    const handlers = this.handlers!;
+    const gen = (this.generation[lane.index] = (this.generation[lane.index] ?? 0) + 1);
+    const consumer = await jetstream(this.nc).consumers.get(lane.stream, lane.durable);
+    const it = await consumer.consume({ max_messages: 2000 });
+    this.iterators[lane.index] = it;
+    this.loops.push(
+      (async () => {
+        try {
+          for await (const msg of it) {
+            // Messages of a replaced consumer: its successor delivers them again.
+            if (gen !== this.generation[lane.index]) break;
+            // Messages the client already held still arrive after stop(): hand them back for immediate redelivery.
+            if (this.stopped) {
+              msg.nak();
+              continue;
             }
-          } catch (e) {
-            if (!this.stopped) handlers.onError(lane, e);
+            const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
+            if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
+            else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
           }
-        })(),
-      );
+        } catch (e) {
+          if (!this.stopped && gen === this.generation[lane.index]) handlers.onError(lane, e);
+        }
+      })(),
+    );
+  }
+
+  private scheduleResync(): void {
+    const attempt = async (): Promise<void> => {
+      for (let wait = 250; !this.stopped; wait = Math.min(wait * 2, 5000)) {
+        try {
+          await this.resync();
+          return;
+        } catch {
+          // The server is still coming up (or went away again): try again, the next reconnect queues another.
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    };
+    this.resyncing = this.resyncing.then(attempt);
+  }
+
+  /** Recreates every lane's consumer at this run's committed position (lanes without one keep the server's). */
+  private async resync(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    for (const lane of this.lanes) {
+      const at = this.startAt?.(lane.index, lane.subject);
+      if (at === undefined || this.stopped) continue;
+      this.generation[lane.index]!++;
+      this.iterators[lane.index]?.stop();
+      try {
+        await jsm.consumers.delete(lane.stream, lane.durable);
+      } catch (e) {
+        if (!/not found/i.test((e as Error).message)) throw e;
+      }
+      await jsm.consumers.add(lane.stream, { ...this.configs[lane.index]!, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(at) });
+      if (!this.stopped) await this.consume(lane);
     }
   }
 
   /** Stops every consumer and waits (up to 5 s) until no message can reach the handlers any more. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const it of this.iterators) it.stop();
+    this.statusWatch?.stop();
+    for (const it of this.iterators) it?.stop();
     await Promise.race([Promise.allSettled(this.loops), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 }

@@ -98,8 +98,12 @@ async function jetstreamAcknowledged(target: SourceTarget, input: InputPort, ori
   const floors = new Map<string, bigint>();
   for (const lane of input.lanes) {
     // A 2.9 server reports stream_seq 0 before the first ack, newer ones the sequence before the first message:
-    // either way, below every message the consumer still has to acknowledge.
-    floors.set(lane.subject, BigInt((await jsm.consumers.info(lane.stream, lane.durable)).ack_floor.stream_seq));
+    // either way, below every message the consumer still has to acknowledge. A consumer the input recreated after a
+    // reconnect starts above what the run committed (opt_start_seq): it never delivers those again either.
+    const info = await jsm.consumers.info(lane.stream, lane.durable);
+    const below = BigInt(info.config.opt_start_seq ?? 1) - 1n;
+    const floor = BigInt(info.ack_floor.stream_seq);
+    floors.set(lane.subject, floor > below ? floor : below);
   }
   return origins.map((o) => {
     const lane = input.lanes.find((l) => subjectMatches(l.subject, o.subject));
