@@ -1,7 +1,7 @@
 // The process environment of a tickflow command: configuration, the local nats-server, connections, the DuckDB
 // file, Ctrl-C. Shared by the CLI and the live composition (app/livePipeline.ts).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig, type Config } from "../io/config.ts";
@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import { ensureNatsServerInstalled, waitForPort } from "../io/nats/natsServer.ts";
 import { ensureStreams } from "../io/nats/streams.ts";
 import { Database } from "../io/duckdb/database.ts";
+import { isRecordingDamage, RecordingCorruptError } from "./recordingCheck.ts";
 
 const REPO_ROOT = PACKAGE_ROOT;
 
@@ -34,9 +35,11 @@ async function reachable(url: string): Promise<boolean> {
 
 /**
  * Starts the local nats-server from the repository's nats.conf unless one answers already (or NATS_URL
- * points elsewhere). Returns whether this call started it.
+ * points elsewhere). Returns whether this call started it. A server started here belongs to this command and is
+ * stopped when the process exits, however it exits (see `ownLocalNats`); `keep` (`tickflow up`) leaves it running
+ * until `tickflow down`.
  */
-export async function ensureLocalNats(cfg: Config): Promise<{ started: boolean }> {
+export async function ensureLocalNats(cfg: Config, o: { keep?: boolean } = {}): Promise<{ started: boolean }> {
   if (await reachable(cfg.natsUrl)) return { started: false };
   if (cfg.natsUrlFromEnv) throw new Error(`NATS_URL=${cfg.natsUrl} does not answer; start that server or unset NATS_URL to use the local one`);
   const bin = ensureNatsServerInstalled(log);
@@ -44,40 +47,160 @@ export async function ensureLocalNats(cfg: Config): Promise<{ started: boolean }
   const out = openSync(join(REPO_ROOT, "data", "nats.log"), "a");
   const child = spawn(bin, ["-c", join(REPO_ROOT, "nats.conf")], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", out, out] });
   child.unref();
-  writeFileSync(join(REPO_ROOT, "data", "nats.pid"), String(child.pid));
-  await waitForPort(urlPort(cfg.natsUrl).port, 10_000);
-  log(`nats-server started (pid ${child.pid}, ${cfg.natsUrl}, store data/nats, log data/nats.log)`);
+  closeSync(out);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${bin} (see data/nats.log)`);
+  writeFileSync(PID_FILE, String(pid));
+  // Owned before it answers: a server that does not come up is stopped too.
+  if (!o.keep) ownLocalNats(pid);
+  try {
+    await waitForPort(urlPort(cfg.natsUrl).port, 10_000);
+  } catch (e) {
+    throw new Error(`nats-server (pid ${pid}) did not answer on ${cfg.natsUrl} within 10 s; see data/nats.log`, { cause: e });
+  }
+  log(
+    `tickflow: nats-server started (pid ${pid}, ${cfg.natsUrl}, store data/nats, log data/nats.log); ` +
+      (o.keep ? "`tickflow down` stops it" : "it stops when this command ends"),
+  );
   return { started: true };
+}
+
+const PID_FILE = join(REPO_ROOT, "data", "nats.pid");
+
+/** The nats-server this command started implicitly; stopped at exit. */
+let owned: number | undefined;
+
+/**
+ * Makes the server `pid` stop with this process: on any exit (normal, error, process.exit after EPIPE or a second
+ * Ctrl-C) through a synchronous 'exit' handler, and on SIGINT/SIGTERM/SIGHUP when nothing else handles them (Node
+ * would otherwise die without running 'exit' handlers; a command with its own handler ends itself, then exits).
+ */
+function ownLocalNats(pid: number): void {
+  owned = pid;
+  process.once("exit", stopOwnedNatsSync);
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    process.on(signal, () => {
+      if (process.listenerCount(signal) === 1) process.exit(code);
+    });
+  }
+}
+
+/** Stops the owned server from the 'exit' handler: no event loop any more, so it waits synchronously (up to 5 s). */
+function stopOwnedNatsSync(): void {
+  const pid = owned;
+  if (pid === undefined) return;
+  owned = undefined;
+  if (readPid() === pid) rmSync(PID_FILE, { force: true });
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return; // already gone
+  }
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 5000;
+  while (alive(pid) && Date.now() < deadline) Atomics.wait(wait, 0, 0, 20);
+  if (alive(pid)) process.kill(pid, "SIGKILL");
+  log(`tickflow: nats-server stopped (pid ${pid}, started by this command)`);
+}
+
+function readPid(): number | undefined {
+  try {
+    return Number(readFileSync(PID_FILE, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+const HAS_PROC = existsSync("/proc/self/stat");
+
+/** Whether `pid` still runs. A child that exited stays a zombie until reaped, which kill(pid, 0) cannot tell. */
+function alive(pid: number): boolean {
+  if (HAS_PROC) {
+    try {
+      return !/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Stops the server `ensureLocalNats` started (by its pid file). */
 export async function stopLocalNats(): Promise<boolean> {
-  const pidFile = join(REPO_ROOT, "data", "nats.pid");
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, "utf8"));
-  rmSync(pidFile, { force: true });
+  if (!existsSync(PID_FILE)) return false;
+  const pid = Number(readFileSync(PID_FILE, "utf8"));
+  rmSync(PID_FILE, { force: true });
+  if (owned === pid) owned = undefined;
   try {
     process.kill(pid, "SIGTERM");
   } catch {
     return false;
   }
   for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-      await new Promise((r) => setTimeout(r, 50));
-    } catch {
-      return true;
-    }
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
   }
   process.kill(pid, "SIGKILL");
   return true;
 }
 
-/** Connects with unlimited reconnects (the default gives up after ~10) and makes sure the streams exist. */
+/**
+ * Connects with unlimited reconnects (the default gives up after ~10) and makes sure the streams exist. A server
+ * that refuses the first connect fails at once with what to do; a half-opened connection is closed on failure.
+ */
 export async function connectNats(cfg: Config): Promise<NatsConnection> {
-  const nc = await connect({ servers: cfg.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 1000, name: "tickflow" });
-  await ensureStreams(nc);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: cfg.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000, name: "tickflow" });
+  } catch (e) {
+    const hint = cfg.natsUrlFromEnv ? "start that server or fix NATS_URL" : "start it with `tickflow up`";
+    throw new Error(`cannot connect to NATS at ${cfg.natsUrl}: ${(e as Error).message}; ${hint}`, { cause: e });
+  }
+  try {
+    await ensureStreams(nc);
+  } catch (e) {
+    await nc.close().catch(() => undefined);
+    throw new Error(`NATS at ${cfg.natsUrl}: cannot create or update the streams (is JetStream enabled?): ${(e as Error).message}`, { cause: e });
+  }
   return nc;
+}
+
+/**
+ * Drains `nc` (what is still buffered goes out) for at most `graceMs`, then closes it: a drain never settles while
+ * the server is away. Resolves whether the drain completed.
+ */
+export async function closeNats(nc: NatsConnection, graceMs = 3000): Promise<boolean> {
+  if (nc.isClosed()) return true;
+  const drained = await within(
+    nc.drain().then(
+      () => true,
+      () => false,
+    ),
+    graceMs,
+    false,
+  );
+  if (!drained)
+    await within(
+      nc.close().catch(() => undefined),
+      1000,
+      undefined,
+    );
+  return drained;
+}
+
+/** `p`, or `fallback` after `ms` (the timer is cleared either way). */
+export function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -93,8 +216,10 @@ export async function openDatabase(cfg: Config, o: { mustExist?: boolean } = {})
   try {
     return await Database.open(cfg.dbPath);
   } catch (e) {
+    if (isRecordingDamage(e)) throw new RecordingCorruptError(cfg.dbPath, e);
     const msg = (e as Error).message;
-    if (/lock/i.test(msg)) throw new Error(`${cfg.dbPath} is open in another tickflow process (DuckDB allows one writer per file); stop it or set TICKFLOW_DB`);
+    if (/Could not set lock on file/i.test(msg))
+      throw new Error(`${cfg.dbPath} is open in another tickflow process (DuckDB allows one writer per file); stop it or set TICKFLOW_DB`);
     throw e;
   }
 }
@@ -104,11 +229,11 @@ export function onInterrupt(onStop: () => Promise<void>): () => void {
   let stopping = false;
   const handler = (): void => {
     if (stopping) {
-      log("second interrupt: exiting now");
+      log("tickflow: second interrupt: exiting now");
       process.exit(130);
     }
     stopping = true;
-    log("stopping: draining consumers, flushing sinks ...");
+    log("tickflow: stopping: draining consumers, flushing sinks (Ctrl-C again to exit at once) ...");
     void onStop();
   };
   process.on("SIGINT", handler);

@@ -15,7 +15,8 @@ import { AuditLog } from "../ops/audit.ts";
 import { Scheduler, type JobDefinition } from "../ops/scheduler.ts";
 import { defaultJobs } from "../ops/builtinJobs.ts";
 import { DEFAULT_HTTP_PORT, startOpsServer, type OpsServer } from "../ops/httpServer.ts";
-import { consumersProbe, databaseProbe, natsProbe, type ConsumerState } from "../ops/readiness.ts";
+import { consumersProbe, databaseProbe, natsProbe, publishProbe, type ConsumerState } from "../ops/readiness.ts";
+import { PublishHealth } from "../sinks/jetStreamPublisher.ts";
 
 export interface LiveOpsOptions {
   readonly nc: NatsConnection;
@@ -30,6 +31,10 @@ export interface LiveOpsOptions {
   readonly jobs?: readonly JobDefinition[];
   /** What else to record with the configuration at start (command options). */
   readonly options?: Readonly<Record<string, unknown>>;
+  /** The run's publish health. Default: the connection's shared one, which the live run's publisher reports to. */
+  readonly publishHealth?: PublishHealth;
+  /** Where the outage lines go (publishes failing, recovered). Default: stderr. */
+  readonly log?: (line: string) => void;
 }
 
 /** `--http-port` if given, else TICKFLOW_HTTP_PORT, else 9464; 0 turns the server off. */
@@ -81,6 +86,22 @@ function tee(metrics: TickflowMetrics, feed: LiveFeed, onWatermark: (w: bigint) 
 
 const MIN_WATERMARK = -(2n ** 62n);
 
+/** One line when publishes start failing and one when they recover: an outage is news, each retry is not. */
+function watchOutages(health: PublishHealth, log: (line: string) => void): () => void {
+  let since = 0;
+  return health.onChange((from, to) => {
+    const b = health.breaker;
+    if (from === "closed") {
+      since = Date.now();
+      const e = health.lastError;
+      log(
+        `tickflow: publishes to NATS are failing (${b.consecutiveFailures} in a row, last: ${(e as Error)?.message ?? String(e)}); ` +
+          "the run retries until NATS answers and consumes nothing meanwhile",
+      );
+    } else if (to === "closed") log(`tickflow: publishes to NATS go through again after ${((Date.now() - since) / 1000).toFixed(1)} s; the run continues`);
+  });
+}
+
 export class LiveOps {
   readonly metrics = new TickflowMetrics({ processMetrics: true });
   readonly feed = new LiveFeed();
@@ -91,6 +112,8 @@ export class LiveOps {
   private state: ConsumerState = "starting";
   private watermark?: bigint;
   private readonly startedAtMs = Date.now();
+  readonly publishHealth: PublishHealth;
+  private readonly offPublishHealth: () => void;
 
   private constructor(
     private readonly o: LiveOpsOptions,
@@ -100,6 +123,9 @@ export class LiveOps {
     this.hooks = tee(this.metrics, this.feed, (w) => {
       if (w > MIN_WATERMARK) this.watermark = w;
     });
+    const health = (this.publishHealth = o.publishHealth ?? PublishHealth.of(o.nc));
+    this.metrics.watchPublishCircuit(() => health.breaker.state);
+    this.offPublishHealth = watchOutages(health, o.log ?? ((line) => void process.stderr.write(`${line}\n`)));
   }
 
   /** Audits the configuration, declares the jobs (not started yet) and starts the HTTP server unless the port is 0. */
@@ -124,7 +150,7 @@ export class LiveOps {
         metrics: ops.metrics,
         feed: ops.feed,
         status: () => ops.status(),
-        readiness: [natsProbe(o.nc), databaseProbe(o.db), consumersProbe(() => ops.consumerState())],
+        readiness: [natsProbe(o.nc), databaseProbe(o.db), consumersProbe(() => ops.consumerState()), publishProbe(ops.publishHealth)],
       });
     }
     return ops;
@@ -150,6 +176,7 @@ export class LiveOps {
   /** Stops jobs and the server, audits the stop with the run's counters. Never throws: shutdown goes on. */
   async close(): Promise<void> {
     this.state = this.live?.failed ? "failed" : "stopped";
+    this.offPublishHealth();
     this.scheduler.stop();
     await this.scheduler.settled();
     await this.server?.close().catch(() => undefined);

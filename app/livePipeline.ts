@@ -1,8 +1,9 @@
 // The live composition root: one pipeline running live in this process until Ctrl-C: NATS and DuckDB opened from
 // the environment, the operations layer (metrics, dashboard, audit, jobs), model deployments for predict nodes,
-// the live run itself, and an orderly shutdown whatever happens. `tickflow run` and `tickflow start` both use it;
-// tests/integration/commands.test.ts runs both as processes.
-import { config, connectNats, ensureLocalNats, onInterrupt, openDatabase } from "./environment.ts";
+// the live run itself, and an orderly shutdown whatever happens, bounded in time even while NATS is away.
+// `tickflow run` and `tickflow start` both use it; tests/integration/commands.test.ts runs both as processes.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { closeNats, config, connectNats, ensureLocalNats, onInterrupt, openDatabase, within } from "./environment.ts";
 import { loadPipeline } from "./loadPipeline.ts";
 import { LiveRun } from "./liveRun.ts";
 import type { RunSummary } from "../runtime/pipelineRun.ts";
@@ -10,6 +11,8 @@ import { ModelDeployment } from "./modelDeployment.ts";
 import { predictNodes } from "../pipeline/catalog/models.ts";
 import { LiveOps, resolveHttpPort } from "./liveOps.ts";
 import { recordModelInstall } from "../replay/runs.ts";
+import { PublishHealth } from "../sinks/jetStreamPublisher.ts";
+import type { Database } from "../io/duckdb/database.ts";
 
 export interface RunLiveOptions {
   readonly runId?: string;
@@ -31,40 +34,48 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
   const httpPort = resolveHttpPort(o.httpPort);
   await ensureLocalNats(cfg);
   const nc = await connectNats(cfg);
-  const db = await openDatabase(cfg);
-  // One live run per pipeline by default: starting it again resumes it from its checkpoint.
-  const runId = o.runId ?? `live-${pipeline.decl.name}`;
-  // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
-  let live: LiveRun | undefined;
-  const ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, options: { consumer: o.consumer, ...o.auditOptions } });
-  const deployment = predictNodes(pipeline).length
-    ? await ModelDeployment.start({
-        nc,
-        pipeline,
-        deadLetter: (l) => live?.run.deadLetter(l),
-        onEvent: (e) => ops.auditDeployment(e),
-      })
-    : undefined;
-  live = new LiveRun({
-    pipeline: deployment?.pipeline ?? pipeline,
-    nc,
-    db,
-    runId,
-    consumerPrefix: o.consumer,
-    deliver: o.fromNow ? "new" : "all",
-    print: o.quiet ? () => {} : undefined,
-    metrics: ops.hooks,
-    recordWithBatch:
-      deployment &&
-      (async () => {
-        for (const i of deployment.servedInstalls()) await recordModelInstall(db, runId, i);
-      }),
-  });
-  ops.attach(live);
-  let resolveStop!: () => void;
-  const stopped = new Promise<void>((r) => (resolveStop = r));
-  const off = onInterrupt(async () => resolveStop());
+  // From here on whatever was opened is closed, whatever fails (a locked DuckDB file, a busy HTTP port): an open
+  // connection would keep the process alive after the error was reported.
+  let db: Database | undefined;
+  let ops: LiveOps | undefined;
+  let deployment: ModelDeployment | undefined;
+  let off = (): void => {};
   try {
+    db = await openDatabase(cfg);
+    const recording = db;
+    // One live run per pipeline by default: starting it again resumes it from its checkpoint.
+    const runId = o.runId ?? `live-${pipeline.decl.name}`;
+    // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
+    let live: LiveRun | undefined;
+    const liveOps = (ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, options: { consumer: o.consumer, ...o.auditOptions } }));
+    deployment = predictNodes(pipeline).length
+      ? await ModelDeployment.start({
+          nc,
+          pipeline,
+          deadLetter: (l) => live?.run.deadLetter(l),
+          onEvent: (e) => liveOps.auditDeployment(e),
+        })
+      : undefined;
+    const served = deployment;
+    live = new LiveRun({
+      pipeline: deployment?.pipeline ?? pipeline,
+      nc,
+      db,
+      runId,
+      consumerPrefix: o.consumer,
+      deliver: o.fromNow ? "new" : "all",
+      print: o.quiet ? () => {} : undefined,
+      metrics: ops.hooks,
+      recordWithBatch:
+        served &&
+        (async () => {
+          for (const i of served.servedInstalls()) await recordModelInstall(recording, runId, i);
+        }),
+    });
+    ops.attach(live);
+    let resolveStop!: () => void;
+    const stopped = new Promise<void>((r) => (resolveStop = r));
+    off = onInterrupt(async () => resolveStop());
     await live.start();
     await ops.running();
     process.stderr.write(
@@ -78,14 +89,56 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
       error = e;
     }
     // Always stop: clears timers and consumers; after a failure it acks nothing more and records "failed".
-    const summary = await live.stop();
+    const summary = await stopLive(live, nc, cfg.natsUrl, runId);
     if (error !== undefined) throw error;
     return summary;
   } finally {
     off();
-    await ops.close();
-    await deployment?.stop();
-    await nc.drain().catch(() => undefined);
-    await db.close();
+    await ops?.close();
+    await within(deployment?.stop() ?? Promise.resolve(), 2000, undefined);
+    await closeNats(nc);
+    await db?.close().catch(() => undefined);
   }
+}
+
+/** How long a stop waits for publishes that fail (the publish circuit is open) before it gives up on them. */
+const STOP_GRACE_MS = 2000;
+/** How long a stop waits at most, even while publishes still seem to go through. */
+const STOP_LIMIT_MS = 12_000;
+
+/**
+ * `live.stop()`, bounded. A batch whose publishes wait on a NATS that is away would hold the stop forever (the
+ * driver acks, and ends, only after its effects). Its outbox and checkpoint are already committed in DuckDB, so
+ * closing the connection loses nothing: the waiting publishes give up, the run ends as failed, and the next start
+ * of the run id sends its outbox again (the stream dedupes by message id).
+ */
+async function stopLive(live: LiveRun, nc: NatsConnection, natsUrl: string, runId: string): Promise<RunSummary> {
+  const stopping = live.stop();
+  const settled = stopping.then(
+    () => true,
+    () => true,
+  );
+  const breaker = PublishHealth.of(nc).breaker;
+  const t0 = Date.now();
+  for (;;) {
+    if (await within(settled, 100, false)) return stopping;
+    const waited = Date.now() - t0;
+    if ((waited >= STOP_GRACE_MS && breaker.state !== "closed") || waited >= STOP_LIMIT_MS) break;
+  }
+  process.stderr.write(
+    `tickflow: NATS at ${natsUrl} does not take the run's publishes (${breaker.consecutiveFailures} failed attempts in a row); closing the connection so the run can stop\n`,
+  );
+  await within(
+    nc.close().catch(() => undefined),
+    1000,
+    undefined,
+  );
+  const ended = await within(settled, 5000, false);
+  if (ended && live.failed === undefined) return stopping;
+  throw new Error(
+    `run ${runId} stopped while NATS at ${natsUrl} was away: the last batch's publishes did not go out. They stay in the run's outbox ` +
+      `(DuckDB, with its checkpoint) and are sent when run ${runId} starts again (tickflow run <pipeline> --run-id ${runId})` +
+      (ended ? "" : "; the run did not end within 5 s of closing the connection: it is marked interrupted at the next start"),
+    { cause: live.failed },
+  );
 }

@@ -17,6 +17,7 @@ import { JETSTREAM_CONSUMERS } from "../sources/jetstreamInput.ts";
 import { DuckDbRunJournal } from "../replay/runs.ts";
 import { DuckDbCheckpointStore } from "../replay/checkpoints.ts";
 import { CONNECTORS } from "./connectors.ts";
+import { checkRecording } from "./recordingCheck.ts";
 
 export interface LiveRunOptions {
   readonly pipeline: CompiledPipeline;
@@ -62,7 +63,7 @@ export class LiveRun {
     this.failure.catch(() => undefined); // observed by callers that race on it
     const p = o.pipeline;
     this.recorder = new DuckDbRecorder(o.db);
-    const publisher = new JetStreamPublisher(o.nc, { onRetry: () => o.metrics?.publishRetried?.() });
+    const publisher = new JetStreamPublisher(o.nc, { attempts: Infinity, onRetry: () => o.metrics?.publishRetried?.() });
     const services = new Services()
       .provide(RECORDER, this.recorder)
       .provide(PUBLISHER, publisher)
@@ -100,6 +101,8 @@ export class LiveRun {
    * opens the consumers; resolves once consuming (rejects if the run could not start).
    */
   async start(): Promise<void> {
+    // Refuses (RECORDING_BEHIND) a recording that lacks inputs the run's consumers acknowledged, before writing to it.
+    await checkRecording(this.o);
     await this.recorder.ensureRecording(this.o.pipeline.sources.map((s) => KINDS[s.kind] as AnyMessageType));
     this.done = this.driver.execute();
     this.done.catch((e) => {

@@ -44,6 +44,16 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
     load: () => import("./commands/sql.ts"),
   },
   {
+    name: "backup",
+    summary: "export the whole recording as Parquet into a new directory, with a manifest of its tables, row counts and file checksums",
+    load: () => import("./commands/backup.ts"),
+  },
+  {
+    name: "restore",
+    summary: "restore a backup made by `tickflow backup` into a new recording file; checks every file's sha256 and every table's row count",
+    load: () => import("./commands/backup.ts"),
+  },
+  {
     name: "train",
     summary: "train a model on the features a run recorded (labels by SQL, walk-forward with embargo), export ONNX, verify, register",
     load: () => import("./commands/train.ts"),
@@ -90,7 +100,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    process.stderr.write(errorReport(e, Boolean(process.env.TICKFLOW_DEBUG)));
+    // A damaged recording found while reading it (DuckDB checks a block when it reads it): say what to do.
+    const shown = (await import("../app/recordingCheck.ts")).explainRecordingDamage(e);
+    process.stderr.write(errorReport(shown, Boolean(process.env.TICKFLOW_DEBUG)));
     return 1;
   }
 }

@@ -42,6 +42,7 @@ export class CircuitBreaker {
   private stateNow: CircuitState = "closed";
   private failures = 0;
   private openedAtMs = 0;
+  private trippedAt?: number;
   private trialInFlight = false;
   readonly failureThreshold: number;
   readonly coolDownMs: number;
@@ -69,6 +70,14 @@ export class CircuitBreaker {
     return this.failures;
   }
 
+  /**
+   * Clock time (ms) the circuit last left closed, kept through open → half-open → open cycles (how long the outage
+   * has lasted); undefined while closed.
+   */
+  get trippedAtMs(): number | undefined {
+    return this.trippedAt;
+  }
+
   /** Clock time (ms) from which an open circuit allows a trial. */
   get retryAtMs(): number {
     return this.openedAtMs + this.coolDownMs;
@@ -94,6 +103,7 @@ export class CircuitBreaker {
   recordSuccess(): void {
     this.failures = 0;
     this.trialInFlight = false;
+    this.trippedAt = undefined;
     if (this.stateNow !== "closed") this.transition("closed");
   }
 
@@ -102,6 +112,7 @@ export class CircuitBreaker {
     this.trialInFlight = false;
     if (this.stateNow === "half-open" || (this.stateNow === "closed" && this.failures >= this.failureThreshold)) {
       this.openedAtMs = this.options.clock.nowMs();
+      this.trippedAt ??= this.openedAtMs;
       this.transition("open");
     }
   }

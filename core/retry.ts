@@ -2,7 +2,7 @@
 import { TickflowError } from "./errors.ts";
 
 export interface RetryOptions {
-  /** Attempts in total, including the first. Default 5. */
+  /** Attempts in total, including the first; `Infinity` retries until it succeeds (or `signal` aborts). Default 5. */
   readonly attempts?: number;
   /** First backoff in ms. Default 50. */
   readonly baseMs?: number;
@@ -14,6 +14,10 @@ export interface RetryOptions {
   readonly retryable?: (e: unknown) => boolean;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly onRetry?: (e: unknown, attempt: number, delayMs: number) => void;
+  /** Stops retrying (also during a backoff): the error's cause is `signal.reason`. */
+  readonly signal?: AbortSignal;
+  /** What is retried, for the error message, e.g. "publish to signals.AAPL (msg id s-1)". */
+  readonly what?: string;
 }
 
 export class RetriesExhaustedError extends TickflowError {
@@ -22,8 +26,9 @@ export class RetriesExhaustedError extends TickflowError {
   constructor(
     readonly attempts: number,
     cause: unknown,
+    what?: string,
   ) {
-    super(`gave up after ${attempts} attempts: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(`${what ? `${what}: ` : ""}gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }
 
@@ -33,24 +38,59 @@ export function backoffDelay(attempt: number, o: Pick<RetryOptions, "baseMs" | "
   return Math.floor(random() * cap);
 }
 
+/**
+ * Calls `fn` until it resolves, sleeping `backoffDelay` between attempts.
+ * @example await retry(() => js.publish(subject, data, { msgID }), { attempts: Infinity, maxMs: 3000, signal })
+ * @param fn called with the 1-based attempt number.
+ */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions = {}): Promise<T> {
   const attempts = o.attempts ?? 5;
+  if (!(attempts >= 1)) throw new Error(`retry${o.what ? ` of ${o.what}` : ""}: attempts must be >= 1 (or Infinity), got ${attempts}`);
   const random = o.random ?? Math.random;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const signal = o.signal;
+  const sleep = o.sleep ? (ms: number) => (signal ? abortable(o.sleep!(ms), signal) : o.sleep!(ms)) : (ms: number) => timer(ms, signal);
   let last: unknown;
   let made = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (signal?.aborted) break;
     try {
       made = attempt;
       return await fn(attempt);
     } catch (e) {
       last = e;
-      if (attempt === attempts || (o.retryable && !o.retryable(e))) break;
+      if (attempt === attempts || (o.retryable && !o.retryable(e)) || signal?.aborted) break;
       const delay = backoffDelay(attempt, o, random);
       o.onRetry?.(e, attempt, delay);
       await sleep(delay);
     }
   }
-  // The attempts actually made: fewer than `attempts` when a non-retryable error stopped early.
-  throw new RetriesExhaustedError(made, last);
+  // The attempts actually made: fewer than `attempts` when a non-retryable error or the signal stopped early.
+  throw new RetriesExhaustedError(made, signal?.aborted ? signal.reason : last, o.what);
+}
+
+/** Sleeps `ms`, or less when `signal` aborts (the timer is cleared: an aborted wait holds no process open). */
+function timer(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Resolves when `p` does or when `signal` aborts, whichever is first (the loop then sees `signal.aborted`). */
+function abortable(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    p.then(done, done);
+  });
 }

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { LiveRunMetrics } from "../runtime/pipelineRun.ts";
 import type { Kind } from "../schemas/kinds.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
+import type { CircuitState } from "../core/circuitBreaker.ts";
 
 export interface TickflowMetricsOptions {
   /** Wall clock in ns, for the watermark lag. Default: Date.now(). */
@@ -18,6 +19,8 @@ export interface TickflowMetricsOptions {
 /** Stages are node names or fixed words (decode, late, model-deploy); anything else is folded so labels stay bounded. */
 const MAX_LABEL_VALUES = 200;
 
+const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, open: 1, "half-open": 2 };
+
 export class TickflowMetrics implements LiveRunMetrics {
   readonly registry = new Registry();
   readonly inputsTotal: Counter<"source_kind">;
@@ -30,7 +33,9 @@ export class TickflowMetrics implements LiveRunMetrics {
   readonly sequencerBuffered: Gauge;
   readonly watermarkLagSeconds: Gauge;
   readonly consumerPendingGauge: Gauge<"consumer">;
+  readonly publishCircuitState: Gauge;
   private watermarkNs?: bigint;
+  private publishCircuit?: () => CircuitState;
   private readonly seen = new Map<string, Set<string>>();
 
   constructor(o: TickflowMetricsOptions = {}) {
@@ -75,6 +80,15 @@ export class TickflowMetrics implements LiveRunMetrics {
       collect() {
         if (self.watermarkNs === undefined) return;
         this.set(Number(nowNs() - self.watermarkNs) / 1e9);
+      },
+    });
+    this.publishCircuitState = new Gauge({
+      name: "tickflow_publish_circuit_state",
+      help: "JetStream publishes' circuit breaker: 0 closed, 1 open, 2 half-open (publishes keep retrying while it is open)",
+      registers,
+      collect() {
+        const state = self.publishCircuit?.();
+        if (state !== undefined) this.set(CIRCUIT_GAUGE[state]);
       },
     });
     this.consumerPendingGauge = new Gauge({
@@ -122,6 +136,11 @@ export class TickflowMetrics implements LiveRunMetrics {
 
   consumerPending(consumer: string, pending: number): void {
     this.consumerPendingGauge.set({ consumer: this.bounded("consumer", consumer) }, pending);
+  }
+
+  /** Reports the publish circuit's state at each scrape (sinks/jetStreamPublisher.ts PublishHealth). */
+  watchPublishCircuit(state: () => CircuitState): void {
+    this.publishCircuit = state;
   }
 
   /** For the JetStream publisher's retry hook (see docs/operations.md). */

@@ -1,6 +1,7 @@
 // Readiness probes for /readyz: each names one dependency and says, when it is not ready, why.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Database } from "../io/duckdb/database.ts";
+import type { CircuitBreaker } from "../core/circuitBreaker.ts";
 
 export interface ReadinessProbe {
   readonly name: string;
@@ -65,6 +66,33 @@ export function consumersProbe(state: () => { state: ConsumerState; failure?: un
       if (s.state === "running") return undefined;
       if (s.state === "failed") return `the live run failed: ${(s.failure as Error)?.message ?? String(s.failure)}`;
       return `consumers are ${s.state}`;
+    },
+  };
+}
+
+/** What the publish probe reads: the JetStream publishes' breaker and last failure (sinks/jetStreamPublisher.ts PublishHealth). */
+export interface PublishHealthView {
+  readonly breaker: CircuitBreaker;
+  readonly lastError: unknown;
+}
+
+/**
+ * The live run's JetStream publishes: not ready while their circuit is open (or half-open), e.g. "circuit open since
+ * 2026-01-05T10:00:00.000Z (12 s), 7 consecutive failures: TIMEOUT; publishes keep retrying". The breaker reads the
+ * wall clock in a live process, so its times print as ISO.
+ */
+export function publishProbe(health: PublishHealthView): ReadinessProbe {
+  return {
+    name: "publish",
+    async check() {
+      const b = health.breaker;
+      const state = b.state;
+      if (state === "closed") return undefined;
+      const since = b.trippedAtMs;
+      const at = since === undefined ? "" : ` since ${new Date(since).toISOString()}`;
+      const e = health.lastError;
+      const last = e === undefined ? "" : `: ${(e as Error)?.message ?? String(e)}`;
+      return `circuit ${state}${at}, ${b.consecutiveFailures} consecutive failures${last}; publishes keep retrying and the run waits (is nats-server running?)`;
     },
   };
 }

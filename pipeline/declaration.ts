@@ -4,10 +4,19 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml
 import { z } from "zod";
 import { SOURCE_KINDS } from "../schemas/kinds.ts";
 import { TickflowError } from "../core/errors.ts";
+import { parseDurationNs } from "../schemas/time.ts";
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const name = z.string().regex(NAME, "must be a name of letters, digits, '_' or '-', starting with a letter");
 const duration = z.string().regex(/^\d+(\.\d+)?(ns|us|ms|s|m|h|d)$/, "must be a duration like 500ms, 2s, 1m, 4h");
+/** For a refine after `duration`: a text that is no duration passes here, the regex reports it. */
+const positiveDuration = (d: string): boolean => {
+  try {
+    return parseDurationNs(d) > 0n;
+  } catch {
+    return true;
+  }
+};
 
 export const SourceDeclSchema = z.strictObject({
   type: z.enum(SOURCE_KINDS).describe("The kind of message the source gives."),
@@ -54,8 +63,14 @@ export const PipelineDeclSchema = z.strictObject({
     .strictObject({
       maxDelay: duration.default("0s").describe("Bounded out-of-orderness of live inputs (event time): an input older than the watermark by more is late."),
       idleAfter: duration.default("250ms").describe("Live: a source with nothing pending for this long (wall time) stops holding the watermark back."),
+      maxAhead: duration
+        .refine(positiveDuration, "must be more than 0: with 0 an input dated a nanosecond after the wall clock is dead-lettered")
+        .default("2d")
+        .describe(
+          "Live: an input whose event time is more than this ahead of the latest of the wall clock, the watermark and the newest input accepted is dead-lettered (stage ahead), so that one mis-dated event cannot make every later one late. 2d: a daily bar's event time is the end of its day, plus time-zone offsets and clock skew.",
+        ),
     })
-    .default({ maxDelay: "0s", idleAfter: "250ms" })
+    .default({ maxDelay: "0s", idleAfter: "250ms", maxAhead: "2d" })
     .describe("How live inputs of several sources are put into one event-time order."),
   nodes: z.record(name, NodeDeclSchema).describe("The operators, by name: each names an `op`, its input(s) and its params."),
   sinks: z.array(SinkDeclSchema).default([]).describe("Where nodes' (or sources') items go: recorded, published, printed."),

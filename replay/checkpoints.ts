@@ -4,6 +4,7 @@
 import type { Database } from "../io/duckdb/database.ts";
 import type { CheckpointStore, OutboxEntry, StoredCheckpoint } from "../runtime/ports.ts";
 import { CHECKPOINTS_LAYOUT, createTableSql, OUTBOX_LAYOUT } from "../sinks/recordingTables.ts";
+import { decodeState } from "../core/stateCodec.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -86,14 +87,29 @@ export class DuckDbCheckpointStore implements CheckpointStore {
   }
 }
 
+async function hasCheckpoints(db: Database): Promise<boolean> {
+  const have = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'checkpoints'`);
+  return have[0]!.n > 0n;
+}
+
 /** The checkpoints of a run, newest first (for `tickflow runs` and tests). */
 export async function listCheckpoints(
   db: Database,
   runId: string,
 ): Promise<{ seq: bigint; batches: bigint; inputs: bigint; watermark: bigint; bytes: number }[]> {
-  const have = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'checkpoints'`);
-  if (have[0]!.n === 0n) return [];
+  if (!(await hasCheckpoints(db))) return [];
   return db.query(`SELECT seq, batches, inputs, watermark, octet_length(state::BLOB)::INTEGER bytes FROM checkpoints WHERE run_id = $1 ORDER BY seq DESC`, [
     runId,
   ]);
+}
+
+/**
+ * The input position kept by a run's latest checkpoint (what the run driver saves as `input`: for a JetStream run,
+ * each lane's committed stream sequences), without creating any table. Undefined: the run has no checkpoint.
+ */
+export async function latestCheckpointInput(db: Database, runId: string): Promise<{ seq: bigint; input: unknown } | undefined> {
+  if (!(await hasCheckpoints(db))) return undefined;
+  const rows = await db.query<{ seq: bigint; state: string }>(`SELECT seq, state FROM checkpoints WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`, [runId]);
+  if (!rows[0]) return undefined;
+  return { seq: rows[0].seq, input: (decodeState(rows[0].state) as { input?: unknown }).input };
 }

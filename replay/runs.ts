@@ -109,6 +109,13 @@ export class DuckDbRunJournal implements RunJournal {
       this.active(r.runId);
       return;
     }
+    if (r.mode === "live" && (await this.committedNothing(r.runId))) {
+      // Killed (or failed) before its first batch committed: nothing of it exists but its record, so it starts over.
+      await this.db.run(`UPDATE runs SET status = 'running', finished_at = NULL WHERE run_id = $1`, [r.runId]);
+      await recordRunEvent(this.db, r.runId, now, "restarted", "no batch was committed before it stopped");
+      this.active(r.runId);
+      return;
+    }
     // The time-zone database decides session and day boundaries (resample, sessions): a replay under another
     // version can cut bars differently, so the version is kept with the run and compared by `replay --run`.
     await startRunRecord(this.db, {
@@ -120,6 +127,19 @@ export class DuckDbRunJournal implements RunJournal {
     });
     await recordRunEvent(this.db, r.runId, now, "started", r.mode);
     this.active(r.runId);
+  }
+
+  /** A live run recorded as not running whose batches never committed: no input, dead letter or checkpoint of it. */
+  private async committedNothing(runId: string): Promise<boolean> {
+    const [run] = await this.db.query<{ status: string; mode: string }>(`SELECT status, mode FROM runs WHERE run_id = $1`, [runId]).catch(() => []);
+    if (run?.mode !== "live" || !["interrupted", "failed", "stopped"].includes(run.status)) return false;
+    const tables = new Set((await this.db.query<{ t: string }>("SELECT table_name t FROM information_schema.tables")).map((x) => x.t));
+    for (const t of ["run_inputs", "dead_letters", "checkpoints"]) {
+      if (!tables.has(t)) continue;
+      const [n] = await this.db.query<{ n: bigint }>(`SELECT count(*) n FROM ${t} WHERE run_id = $1`, [runId]);
+      if (n!.n > 0n) return false;
+    }
+    return true;
   }
 
   private active(runId: string): void {
@@ -136,6 +156,13 @@ export class DuckDbRunJournal implements RunJournal {
       if (this.runId) activeRuns.delete(`${this.db.path}\0${this.runId}`);
     }
   }
+}
+
+/** A run's recorded status (running, stopped, finished, failed, interrupted); undefined when the run is not recorded. */
+export async function recordedRunStatus(db: Database, runId: string): Promise<string | undefined> {
+  const have = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'runs'`);
+  if (have[0]!.n === 0n) return undefined;
+  return (await db.query<{ status: string }>(`SELECT status FROM runs WHERE run_id = $1`, [runId]))[0]?.status;
 }
 
 /** What `replay --run` needs to know of a recorded run. */

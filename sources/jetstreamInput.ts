@@ -1,6 +1,7 @@
 // The live input port: JetStream consumers → Sequencer (one event-time order across sources, with a watermark) →
 // batches for the run driver. Each batch's `commit()` acks its messages, and the messages of the dead letters it
 // carries, only after the driver committed everything the batch produced. Nothing is acked after a failure.
+// A wildcard lane that opens on a backlog holds the watermark until it has delivered all of it (catching up).
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
@@ -8,7 +9,7 @@ import type { DeadLetter } from "../schemas/deadLetter.ts";
 import { z } from "zod";
 import { DEFAULT_SUBJECTS, inputIdOf, SOURCE_KINDS } from "../schemas/kinds.ts";
 import { defineSource, serviceToken } from "../runtime/connectors.ts";
-import { parseDurationNs } from "../schemas/time.ts";
+import { nsToIso, parseDurationNs } from "../schemas/time.ts";
 import type { InputBatch, InputPort, Timed } from "../runtime/ports.ts";
 import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
 import { SequencedBatches } from "../runtime/sequencedBatches.ts";
@@ -40,7 +41,17 @@ export interface JetStreamInputOptions {
   /** New consumers start at the first stored message ("all") or at messages published from now on ("new"). */
   readonly deliver?: "all" | "new";
   readonly metrics?: JetStreamInputMetrics;
+  /** Tests only: the consumers' ack wait (ns); default 60 s. */
+  readonly ackWaitNs?: number;
 }
+
+/**
+ * A message delivered more often than this without being committed is dead-lettered (stage "redelivered") and
+ * terminated. The server counts deliveries per consumer, and this input recreates its consumers at every resume
+ * and reconnect (which starts the count again), so it catches what another consumer of the same durable failed,
+ * not a message that makes the process crash (see docs/architecture.md).
+ */
+export const MAX_DELIVERIES = 5;
 
 interface Pending {
   readonly msg: JsMsg;
@@ -66,6 +77,9 @@ interface SentAck {
 
 const decoder = new TextDecoder();
 
+/** An event time for a reason: ISO when it is a date, the nanoseconds as well. */
+const isoOf = (ns: bigint): string => `${nsToIso(ns)} (${ns} ns)`;
+
 export class JetStreamInput implements InputPort {
   readonly name = "jetstream";
   private source?: JetStreamSource;
@@ -82,10 +96,16 @@ export class JetStreamInput implements InputPort {
   /** Per lane: what this run has committed (checkpointed with each batch). */
   private positions: LanePosition[] = [];
   private resumeFrom?: JetStreamPosition;
+  /** Wall time (ms) the message being handled arrived: the sequencer's clock for maxAhead. */
+  private arrivedAt = Date.now();
 
   constructor(private readonly o: JetStreamInputOptions) {
     const lanes = o.pipeline.sources.reduce((n, s) => n + s.subjects.length, 0);
-    this.sequencer = new Sequencer<Pending>(lanes, parseDurationNs(o.pipeline.decl.sequencing.maxDelay));
+    const seq = o.pipeline.decl.sequencing;
+    this.sequencer = new Sequencer<Pending>(lanes, parseDurationNs(seq.maxDelay), undefined, {
+      maxAheadNs: parseDurationNs(seq.maxAhead),
+      now: () => BigInt(this.arrivedAt) * 1_000_000n,
+    });
     this.out = new SequencedBatches(this.sequencer, (entries, watermark, dead) => this.batch(entries, watermark, dead));
   }
 
@@ -121,7 +141,9 @@ export class JetStreamInput implements InputPort {
     const p = this.o.pipeline;
     const resume = this.resumeFrom;
     this.positions = resume ? resume.lanes.map((l) => new LanePosition(l)) : [];
-    this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix, this.o.deliver, (lane) => this.positions[lane]?.resumeAt);
+    this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix, this.o.deliver, (lane) => this.positions[lane]?.resumeAt, {
+      ackWaitNs: this.o.ackWaitNs,
+    });
     for (const lane of this.source.lanes) {
       this.positions[lane.index] ??= new LanePosition({ floor: lane.startSeq - 1n, above: [] });
       this.lastMessageAt[lane.index] = Date.now();
@@ -129,6 +151,11 @@ export class JetStreamInput implements InputPort {
       const pending = await this.source.pending(lane);
       this.o.metrics?.consumerPending?.(lane.durable, pending);
       if (pending === 0) this.sequencer.setIdle(lane.index, true);
+      // Imported history on a wildcard is in stream order, one subject after the other (every ORCL bar, then every
+      // NVDA bar): released as it arrives, the watermark would pass the first subject's end before the second
+      // arrives, and all of it would be late. So the watermark waits until the lane has delivered its backlog.
+      // Its consumer has no max_ack_pending (JetStreamSource), since none of it is acked before then.
+      else if (lane.wildcard) this.sequencer.setCatchingUp(lane.index, true);
     }
     await this.source.start({
       onMessage: (m, pending) => this.onMessage(m, pending),
@@ -136,6 +163,7 @@ export class JetStreamInput implements InputPort {
         const delivery = this.positions[lane]!.deliver(BigInt(msg.seq));
         if (delivery !== "new") {
           if (delivery === "committed") msg.term();
+          if (msg.info.pending === 0) this.caughtUp(lane);
           return;
         }
         this.held[lane]!++;
@@ -148,6 +176,7 @@ export class JetStreamInput implements InputPort {
           payload: decoder.decode(msg.data),
         };
         this.out.dead({ letter, lane, seq: BigInt(msg.seq), ack: () => this.ack(lane, msg, true) }); // term(): a 2.9 server ignores a reason argument
+        if (msg.info.pending === 0) this.caughtUp(lane);
         this.out.signal();
       },
       onError: (lane, e) => this.fail(new SourceConnectionError(`consumer ${lane.durable} on ${lane.subject} failed: ${(e as Error).message}`, { cause: e })),
@@ -234,19 +263,42 @@ export class JetStreamInput implements InputPort {
   }
 
   private onMessage(m: DecodedMessage, pending: number): void {
-    this.lastMessageAt[m.lane] = Date.now();
-    this.out.flushDue = false;
     const lane = this.source!.lanes[m.lane]!;
     const delivery = this.positions[m.lane]!.deliver(BigInt(m.msg.seq));
-    if (delivery !== "new") {
-      // "again": redelivered (ack_wait passed while the sequencer held it): the first delivery is processed and
-      // acked, whatever the dedupe window still remembers. "committed": this run committed it before a restart.
-      if (delivery === "committed") m.msg.ack();
-      if (pending === 0) this.sequencer.setIdle(m.lane, true);
+    if (delivery === "again") {
+      // Redelivered (ack_wait passed while the sequencer held it): the first delivery is processed and acked,
+      // whatever the dedupe window still remembers. Not news from the lane: a held backlog redelivered every
+      // ack_wait must not keep the lanes from ever being quiet for idleAfter (and so from flushing).
+      if (pending === 0) this.caughtUp(m.lane);
+      this.out.signal();
+      return;
+    }
+    this.arrivedAt = this.lastMessageAt[m.lane] = Date.now();
+    this.out.flushDue = false;
+    if (delivery === "committed") {
+      // This run committed it before a restart.
+      m.msg.ack();
+      if (pending === 0) this.caughtUp(m.lane);
       this.out.signal();
       return;
     }
     this.held[m.lane]!++;
+    const deliveries = m.msg.info.deliveryCount;
+    if (deliveries > MAX_DELIVERIES) {
+      // First seen here, but the server gave it out this often: something else on this durable took it and never
+      // committed it. Terminated (not acked), so the server stops offering it.
+      const letter: DeadLetter = {
+        stage: "redelivered",
+        subject: m.msg.subject,
+        ref: `${m.msg.subject} #${m.msg.seq}`,
+        reason: `delivered ${deliveries} times without being committed (more than ${MAX_DELIVERIES}): terminated; find out what took the earlier deliveries (another process on consumer ${lane.durable}?)`,
+        payload: decoder.decode(m.msg.data),
+      };
+      this.out.dead({ letter, lane: m.lane, seq: BigInt(m.msg.seq), ack: () => this.ack(m.lane, m.msg, true) });
+      if (pending === 0) this.caughtUp(m.lane);
+      this.out.signal();
+      return;
+    }
     const key = `${lane.source.kind}:${inputIdOf(lane.source.kind, m.item)}`;
     const origin = `${m.msg.info.stream}:${m.msg.seq}`;
     const r = this.sequencer.add(m.lane, m.item.tsEvent, BigInt(m.msg.seq), { msg: m.msg, lane: m.lane, item: m.item, key }, key, lane.source.rank, origin);
@@ -272,6 +324,17 @@ export class JetStreamInput implements InputPort {
         };
         this.out.dead({ letter, lane: m.lane, seq: BigInt(m.msg.seq), ack: () => this.ack(m.lane, m.msg) });
       }
+    } else if (r === "ahead") {
+      const ref = this.sequencer.aheadReference();
+      const letter: DeadLetter = {
+        stage: "ahead",
+        subject: m.msg.subject,
+        ref: `${m.msg.subject} #${m.msg.seq}`,
+        reason: `event time ${isoOf(m.item.tsEvent)} is more than ${this.o.pipeline.decl.sequencing.maxAhead} ahead of ${isoOf(ref)} (the latest of the wall clock, the watermark and the newest input accepted; sequencing.maxAhead): it would make every later input late; fix the producer's clock or raise maxAhead`,
+        field: "tsEvent",
+        payload: decoder.decode(m.msg.data),
+      };
+      this.out.dead({ letter, lane: m.lane, seq: BigInt(m.msg.seq), ack: () => this.ack(m.lane, m.msg) });
     } else {
       this.o.metrics?.late?.();
       const letter: DeadLetter = {
@@ -284,8 +347,14 @@ export class JetStreamInput implements InputPort {
       };
       this.out.dead({ letter, lane: m.lane, seq: BigInt(m.msg.seq), ack: () => this.ack(m.lane, m.msg) });
     }
-    if (pending === 0) this.sequencer.setIdle(m.lane, true);
+    if (pending === 0) this.caughtUp(m.lane);
     this.out.signal();
+  }
+
+  /** The lane's consumer has nothing left to deliver: it stops holding the watermark (idle, no longer catching up). */
+  private caughtUp(lane: number): void {
+    this.sequencer.setIdle(lane, true);
+    this.sequencer.setCatchingUp(lane, false);
   }
 
   private async checkIdle(idleMs: number): Promise<void> {
@@ -304,7 +373,7 @@ export class JetStreamInput implements InputPort {
         const b = await this.source!.backlog(lane);
         // A message that arrived while we asked makes the answer stale.
         if (this.lastMessageAt[lane.index]! < asked && b.pending === 0 && b.ackPending <= this.held[lane.index]!) {
-          this.sequencer.setIdle(lane.index, true);
+          this.caughtUp(lane.index);
           changed = true;
         }
       } catch {

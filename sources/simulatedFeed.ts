@@ -15,6 +15,8 @@ export interface FeedOptions extends SimulatorOptions {
   readonly rate?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (published: number) => void;
+  /** Publish attempts per message (default 5); Infinity waits out an outage. */
+  readonly attempts?: number;
 }
 
 export function toOutgoing(m: ReturnType<typeof simulate> extends Generator<infer T> ? T : never): OutgoingMessage {
@@ -25,7 +27,7 @@ export function toOutgoing(m: ReturnType<typeof simulate> extends Generator<infe
 
 /** Publishes the feed; resolves with the number of messages published. */
 export async function publishSimulatedFeed(nc: NatsConnection, o: FeedOptions): Promise<number> {
-  const publisher = new JetStreamPublisher(nc, { inFlight: 512 });
+  const publisher = new JetStreamPublisher(nc, { inFlight: 512, attempts: o.attempts });
   const gen = simulate(o);
   const end = o.durationNs === undefined ? undefined : o.startNs + o.durationNs;
   const tickMs = 50;

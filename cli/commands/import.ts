@@ -1,6 +1,8 @@
 // `tickflow import FILE`: recorded market data (bars, ticks) or news (JSONL) into the streams and the recording.
 import type { Command } from "commander";
-import { config, connectNats, ensureLocalNats, openDatabase } from "../../app/environment.ts";
+import { accessSync, constants } from "node:fs";
+import { closeNats, config, connectNats, ensureLocalNats, openDatabase } from "../../app/environment.ts";
+import type { Database } from "../../io/duckdb/database.ts";
 import { importFile } from "../../sources/importFile.ts";
 import { progressBar } from "../progress.ts";
 
@@ -13,12 +15,19 @@ export function register(program: Command): void {
     .option("--format <f>", "auto | yahoo | ohlcv | ticks | news", "auto")
     .option("--timeframe <tf>", "bar timeframe (default: inferred from the timestamps)")
     .action(async (file: string, o: { symbol?: string; format: string; timeframe?: string }) => {
+      // A mistyped path fails before a nats-server is started for it.
+      try {
+        accessSync(file, constants.R_OK);
+      } catch (e) {
+        throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+      }
       const cfg = config();
       await ensureLocalNats(cfg);
       const nc = await connectNats(cfg);
-      const db = await openDatabase(cfg);
+      let db: Database | undefined;
       let bar: ReturnType<typeof progressBar> | undefined;
       try {
+        db = await openDatabase(cfg);
         const r = await importFile(nc, db, {
           file,
           symbol: o.symbol,
@@ -38,8 +47,9 @@ export function register(program: Command): void {
         );
         if (r.errors.length) process.exitCode = r.parsed > 0 ? 0 : 1;
       } finally {
-        await db.close();
-        await nc.drain();
+        bar?.stop();
+        await db?.close();
+        await closeNats(nc);
       }
     });
 }

@@ -1,6 +1,6 @@
 // `tickflow models`: list registered models; `tickflow models deploy ID`: hand a version to running pipelines via NATS KV.
 import type { Command } from "commander";
-import { config, connectNats } from "../../app/environment.ts";
+import { closeNats, config, connectNats } from "../../app/environment.ts";
 import { openRegistry, pipelineName } from "./train.ts";
 import { deploymentOf, publishDeployment, readDeployment, DEPLOYMENT_BUCKET } from "../../app/modelDeployment.ts";
 import { nsToIso } from "../../schemas/time.ts";
@@ -58,7 +58,7 @@ export function register(program: Command): void {
             "running pipelines load it beside the current model, probe it, and switch between two chunks; a rejected model is reported in their log and dead letters",
           );
         } finally {
-          await nc.drain();
+          await closeNats(nc);
         }
       } finally {
         await close();

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { parseSymbols, REPO_ROOT } from "../context.ts";
-import { config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
+import { closeNats, config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
 import { printSummary } from "./run.ts";
 import { runLive } from "../../app/livePipeline.ts";
@@ -39,13 +39,15 @@ export function register(program: Command): void {
               startNs,
               rate: Number(o.rate),
               signal: feedStop.signal,
+              // The demo feed waits out an outage as the run does.
+              attempts: Infinity,
             });
           },
         });
         printSummary(summary);
       } finally {
         feedStop.abort();
-        await feedNc.drain().catch(() => undefined);
+        await closeNats(feedNc);
         if (started) {
           await stopLocalNats();
           process.stderr.write("tickflow: nats-server stopped\n");

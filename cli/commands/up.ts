@@ -1,6 +1,6 @@
 // `tickflow up` / `tickflow down`: the local nats-server (nats.conf, store under data/nats) and the streams.
 import type { Command } from "commander";
-import { config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
+import { closeNats, config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
 import { STREAMS } from "../../schemas/kinds.ts";
 
 export function register(program: Command): void {
@@ -9,9 +9,10 @@ export function register(program: Command): void {
     .description("start the local nats-server with JetStream (unless NATS_URL names a running one) and create/update the streams")
     .action(async () => {
       const cfg = config();
-      const { started } = await ensureLocalNats(cfg);
+      // `up` starts the server for other commands: it keeps running after this one exits, until `tickflow down`.
+      const { started } = await ensureLocalNats(cfg, { keep: true });
       const nc = await connectNats(cfg);
-      await nc.drain();
+      await closeNats(nc);
       console.log(
         `${started ? "started" : "using"} NATS at ${cfg.natsUrl}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ")}`,
       );

@@ -73,6 +73,12 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
   StateRestoreError: async (cause) => new (await import("../../core/state.ts")).StateRestoreError("node/0:bars: version 2 in the checkpoint", { cause }),
   StateUnsupportedError: async (cause) => new (await import("../../core/state.ts")).StateUnsupportedError("indicators/0:computeIndicators: trix", { cause }),
   StateCodecError: async (cause) => new (await import("../../core/stateCodec.ts")).StateCodecError("state.broker is a Foo instance", { cause }),
+  BackupInvalidError: async (cause) => new (await import("../../replay/backup.ts")).BackupInvalidError("backup b: trades.parquet is damaged", { cause }),
+  RestoreTargetExistsError: async (cause) =>
+    new (await import("../../replay/backup.ts")).RestoreTargetExistsError("rec.duckdb already holds a recording", { cause }),
+  RecordingBehindError: async (cause) =>
+    new (await import("../../app/recordingCheck.ts")).RecordingBehindError("run r: consumer r_trades_0 has acknowledged up to 12", { cause }),
+  RecordingCorruptError: async (cause) => new (await import("../../app/recordingCheck.ts")).RecordingCorruptError("/data/rec.duckdb", cause),
   RunExistsError: async (cause) => new (await import("../../replay/runs.ts")).RunExistsError("run r is already recorded", { cause }),
   BinanceFrameError: async () =>
     new (await import("../../sources/exchange/binanceTrades.ts")).BinanceFrameError(17, "p", 'must be a positive number, got "abc"'),

@@ -2,14 +2,18 @@
 // in a header, is recorded in dead_letters, is counted, and the pipeline goes on.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { jetstream } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { LiveRun } from "../../app/liveRun.ts";
-import { loadPipeline } from "../../app/loadPipeline.ts";
+import { loadPipeline, parsePipeline } from "../../app/loadPipeline.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { TradeMessage, BarMessage } from "../../schemas/index.ts";
+import { barId } from "../../schemas/bar.ts";
 import { publishSubject } from "../../schemas/kinds.ts";
+import { JetStreamInput, MAX_DELIVERIES } from "../../sources/jetstreamInput.ts";
+import { durableName } from "../../sources/jetstreamSource.ts";
 import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir } from "../helpers/duckdb.ts";
+import { BatchReader } from "../connectors/harness.ts";
 
 const T0 = 1_704_205_800_000_000_000n;
 const trade = (i: number) =>
@@ -131,6 +135,99 @@ describe("bad input goes to the dead-letter stream (real nats-server, real DuckD
     expect(letter?.reason).toMatch(/^trade message md\.trades\.AAPL #\d+: field "symbol" is MSFT but the subject md\.trades\.AAPL says AAPL$/);
     const recorded = await db.query<{ subject: string }>("SELECT subject FROM trades WHERE id = 'brk-1'");
     expect(recorded).toEqual([{ subject: "md.trades.BRK%2EB" }]);
+  });
+
+  it("dead-letters an input dated far beyond the present (year 2200): it does not move the watermark, later inputs are not late", async () => {
+    const js = jetstream(nats.nc);
+    const before = { inputs: run.run.counters.inputs, dead: run.run.counters.deadLetters, late: run.run.counters.late, published: dlq.length };
+    const y2200 = 7_258_118_400_000_000_000n;
+    await js.publish("md.trades.AAPL", JSON.stringify({ ...trade(80), tsEvent: String(y2200) }), { msgID: "ahead-2200" });
+    for (let i = 81; i < 84; i++) await js.publish("md.trades.AAPL", JSON.stringify(trade(i)), { msgID: `g${i}` });
+    await run.waitFor(() => run.run.counters.inputs >= before.inputs + 3 && run.run.counters.deadLetters >= before.dead + 1, 30_000);
+    for (let i = 0; i < 100 && dlq.length < before.published + 1; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(run.failed).toBeUndefined();
+    expect(run.run.counters.late).toBe(before.late);
+    expect(run.run.counters.deadLetters).toBe(before.dead + 1);
+    const letter = dlq.slice(before.published).find((d) => d.subject === "dlq.ahead");
+    expect(letter?.reason).toMatch(
+      /^event time 2200-01-01T00:00:00\.000000000Z \(7258118400000000000 ns\) is more than 2d ahead of \d{4}-\d\d-\d\dT[^ ]+Z \(\d+ ns\) \(the latest of the wall clock, the watermark and the newest input accepted; sequencing\.maxAhead\)/,
+    );
+    expect(letter?.body).toMatchObject({ stage: "ahead", field: "tsEvent" });
+    expect(run.input.name).toBe("jetstream");
+    expect((run.input as JetStreamInput).watermark).toBeLessThan(y2200);
+    const recorded = await db.query<{ id: string }>("SELECT id FROM trades WHERE id IN ('good-80', 'good-81', 'good-83') ORDER BY id");
+    expect(recorded.map((r) => r.id)).toEqual(["good-81", "good-83"]);
+  });
+
+  it(`terminates and dead-letters a message delivered more than ${MAX_DELIVERIES} times before this run first got it`, async () => {
+    // What the server's delivery count can tell in this design: another client on the run's durable consumer
+    // took the message (here: five pulls that each nak it) and never committed it. A restart would not get here:
+    // it recreates the consumer, which starts the count again.
+    const subject = "md.bars.1d.REDL";
+    const pipeline = parsePipeline(`name: redelivered\nsources:\n  bars: { type: bar, subjects: ["${subject}"] }\nnodes: {}\n`, "redelivered.yaml");
+    const durable = durableName("redl", "bars", "0");
+    const jsm = await jetstreamManager(nats.nc);
+    // Made as the input makes it, so that the input reuses it.
+    await jsm.consumers.add("MARKET", {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: subject,
+      max_ack_pending: 50_000,
+      ack_wait: 60_000_000_000,
+      deliver_policy: DeliverPolicy.All,
+    });
+    const other = await jetstream(nats.nc).consumers.get("MARKET", durable);
+    // Waiting pulls are served in order: these five come before the input's.
+    const counts = Array.from({ length: MAX_DELIVERIES }, () =>
+      other.next({ expires: 20_000 }).then((m) => {
+        m?.nak();
+        return m?.info.deliveryCount;
+      }),
+    );
+    await nats.nc.flush();
+    const input = new JetStreamInput({ nc: nats.nc, pipeline, consumerPrefix: "redl" });
+    const reader = await new BatchReader(input, "redelivered input").open();
+    try {
+      const bar = (day: number) =>
+        BarMessage.create({
+          symbol: "REDL",
+          timeframe: "1d",
+          tsOpen: T0 + BigInt(day) * 86_400_000_000_000n,
+          tsEvent: T0 + BigInt(day + 1) * 86_400_000_000_000n,
+          open: 10,
+          high: 11,
+          low: 9,
+          close: 10,
+          volume: 5,
+          vwap: 10,
+          trades: 0,
+        });
+      await jetstream(nats.nc).publish(subject, BarMessage.encodeBytes(bar(0)), { msgID: barId(bar(0)) });
+      expect(await Promise.all(counts)).toEqual([1, 2, 3, 4, 5]);
+      await jetstream(nats.nc).publish(subject, BarMessage.encodeBytes(bar(1)), { msgID: barId(bar(1)) });
+      const dead: unknown[] = [];
+      const items: unknown[] = [];
+      while (dead.length < 1 || items.length < 1) {
+        const b = (await reader.next(10_000))!;
+        dead.push(...(b.deadLetters ?? []));
+        items.push(...b.items);
+        await b.commit?.();
+      }
+      const second = await jsm.streams.getMessage("MARKET", { last_by_subj: subject });
+      expect(dead).toEqual([
+        expect.objectContaining({
+          stage: "redelivered",
+          ref: `${subject} #${second!.seq - 1}`,
+          reason: `delivered ${MAX_DELIVERIES + 1} times without being committed (more than ${MAX_DELIVERIES}): terminated; find out what took the earlier deliveries (another process on consumer ${durable}?)`,
+        }),
+      ]);
+      expect(items).toEqual([bar(1)]);
+      // Terminated and acked: the server offers neither again.
+      const info = await jsm.consumers.info("MARKET", durable);
+      expect([info.num_ack_pending, info.num_pending]).toEqual([0, 0]);
+    } finally {
+      await reader.finish();
+    }
   });
 
   it("rejects a bar with an unknown timeframe", () => {

@@ -98,7 +98,7 @@ describe("ops on a live run", () => {
         const ready = await fetch(`${base}readyz`);
         expect([ready.status, await ready.json()]).toEqual([
           200,
-          { ready: true, checks: { nats: { ok: true }, duckdb: { ok: true }, consumers: { ok: true } } },
+          { ready: true, checks: { nats: { ok: true }, duckdb: { ok: true }, consumers: { ok: true }, publish: { ok: true } } },
         ]);
         expect(await (await fetch(`${base}healthz`)).json()).toEqual({ status: "ok" });
 

@@ -63,6 +63,15 @@ describe("parsePipeline errors", () => {
     );
   });
 
+  it("reports a maxAhead that is no duration, or zero", () => {
+    expect(loadError("name: p\nsources:\n  t: { type: trade }\nsequencing: { maxAhead: soon }\nnodes: {}\n").message).toMatch(
+      /^p\.yaml:4:25: at sequencing\.maxAhead: must be a duration like 500ms/,
+    );
+    expect(loadError("name: p\nsources:\n  t: { type: trade }\nsequencing: { maxAhead: 0s }\nnodes: {}\n").message).toBe(
+      "p.yaml:4:25: at sequencing.maxAhead: must be more than 0: with 0 an input dated a nanosecond after the wall clock is dead-lettered",
+    );
+  });
+
   it("reports an unknown operator and lists the known ones", () => {
     const e = loadError(`${HEAD}  bars:\n    op: barz\n    in: trades\n`);
     expect(e.message).toMatch(
@@ -213,7 +222,7 @@ describe("shipped pipelines", () => {
     expect(p.nodes.map((n) => `${n.name}:${n.kind}`)).toEqual(["bars:bar", "indicators:features", "sentiment:scoredNews", "joined:features", "signals:signal"]);
     expect(p.outputs).toEqual(["signals", "joined"]);
     expect(p.sinks.map((s) => `${s.type}:${s.input}`)).toEqual(["nats:signals", "duckdb:signals", "duckdb:joined", "console:signals"]);
-    expect(p.decl.sequencing).toEqual({ maxDelay: "5s", idleAfter: "250ms" });
+    expect(p.decl.sequencing).toEqual({ maxDelay: "5s", idleAfter: "250ms", maxAhead: "2d" });
   });
 
   it("momentum-bars loads on bar inputs", async () => {

@@ -246,3 +246,176 @@ describe("Sequencer with every source idle", () => {
     expect(flushed.watermark).toBe(20n);
   });
 });
+
+describe("Sequencer maxAhead", () => {
+  const DAY = 86_400_000_000_000n;
+  const NOW = 1_764_000_000_000_000_000n; // the clock the tests give it
+  const Y2200 = 7_258_118_400_000_000_000n;
+
+  it("calls an input more than maxAhead beyond the clock ahead, also as the very first input, and moves nothing", () => {
+    const s = new Sequencer<string>(2, 0n, 200_000, { maxAheadNs: DAY, now: () => NOW });
+    // Before anything was accepted or released, the wall clock is the reference.
+    expect(s.aheadReference()).toBe(NOW);
+    expect(s.add(0, Y2200, 1n, "2200")).toBe("ahead");
+    expect(s.add(0, NOW + DAY, 2n, "a day ahead")).toBe("accepted");
+    expect(s.add(1, NOW - 5n, 1n, "b")).toBe("accepted");
+    expect(s.add(1, NOW + 2n * DAY, 2n, "b later")).toBe("accepted");
+    const r = s.release()!;
+    expect(keys(r)).toEqual(["b"]);
+    // The watermark is lane 0's newest time: the 2200 input did not raise it.
+    expect(r.watermark).toBe(NOW + DAY);
+    expect(keys(s.drain())).toEqual(["a day ahead", "b later"]);
+  });
+
+  it("does not remember an ahead input's key: the corrected message with its id is accepted", () => {
+    const s = new Sequencer<string>(1, 0n, 200_000, { maxAheadNs: DAY, now: () => NOW });
+    expect(s.add(0, Y2200, 1n, "typo", "trade:t1")).toBe("ahead");
+    expect(s.add(0, NOW, 2n, "fixed", "trade:t1")).toBe("accepted");
+    expect(s.add(0, NOW, 3n, "again", "trade:t1")).toBe("duplicate");
+  });
+
+  it("measures against the newest accepted input when the feed runs ahead of the clock (a fast simulation)", () => {
+    const s = new Sequencer<string>(1, 0n, 200_000, { maxAheadNs: DAY, now: () => NOW });
+    // Each input a day after the previous one: far past the clock after a while, never more than a day beyond the newest.
+    for (let i = 1n; i <= 30n; i++) expect(s.add(0, NOW + i * DAY, i, `d${i}`)).toBe("accepted");
+    expect(s.aheadReference()).toBe(NOW + 30n * DAY);
+    expect(s.add(0, NOW + 40n * DAY, 31n, "jump")).toBe("ahead");
+  });
+
+  it("after a restore, measures against the restored watermark (a run whose feed is ahead of the clock)", () => {
+    const s = new Sequencer<string>(1, 0n, 200_000, { maxAheadNs: DAY, now: () => NOW });
+    s.restoreWatermark(NOW + 10n * DAY);
+    expect(s.aheadReference()).toBe(NOW + 10n * DAY);
+    expect(s.add(0, NOW + 10n * DAY + 5n, 1n, "next")).toBe("accepted");
+    expect(s.add(0, NOW + 12n * DAY, 2n, "too far")).toBe("ahead");
+  });
+
+  it("without a clock, the first input sets the reference", () => {
+    const s = new Sequencer<string>(1, 0n, 200_000, { maxAheadNs: DAY });
+    expect(s.add(0, 1000n, 1n, "first")).toBe("accepted");
+    expect(s.add(0, 1000n + DAY + 1n, 2n, "beyond")).toBe("ahead");
+    expect(s.add(0, 1000n + DAY, 3n, "at the bound")).toBe("accepted");
+  });
+
+  it("property: ahead inputs change nothing that is released, and every one of them is called ahead", () => {
+    const streams = fc.array(fc.array(fc.bigInt({ min: 0n, max: 100n }), { maxLength: 25 }), { minLength: 1, maxLength: 3 });
+    fc.assert(
+      fc.property(streams, fc.array(fc.nat(), { maxLength: 40 }), fc.array(fc.bigInt({ min: 1n, max: 10n ** 12n }), { maxLength: 8 }), (raw, picks, poison) => {
+        const sources = raw.map((ts) => [...ts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+        // Inputs in a random interleaving; poison (far beyond the clock, 1,000) dropped in at random places.
+        type In = { source: number; ts: bigint; seq: bigint; item: string };
+        const order: In[] = [];
+        const next = sources.map(() => 0);
+        let i = 0;
+        for (;;) {
+          const live = sources.map((x, k) => (next[k]! < x.length ? k : -1)).filter((k) => k >= 0);
+          if (live.length === 0) break;
+          const k = live[(picks[i++ % Math.max(1, picks.length)] ?? 0) % live.length]!;
+          order.push({ source: k, ts: sources[k]![next[k]!]!, seq: BigInt(next[k]!), item: `${k}:${next[k]}` });
+          next[k]!++;
+        }
+        const withPoison = [...order];
+        poison.forEach((p, j) => {
+          const at = (j * 7) % (withPoison.length + 1);
+          withPoison.splice(at, 0, { source: j % sources.length, ts: 1000n + 50n + p, seq: 1000n + BigInt(j), item: `poison${j}` });
+        });
+        const feed = (inputs: In[]) => {
+          const s = new Sequencer<string>(sources.length, 0n, 200_000, { maxAheadNs: 50n, now: () => 1000n });
+          const out: string[] = [];
+          const results: string[] = [];
+          const watermarks: bigint[] = [];
+          for (const x of inputs) {
+            results.push(s.add(x.source, x.ts, x.seq, x.item));
+            const r = s.release();
+            if (r) {
+              out.push(...keys(r));
+              watermarks.push(r.watermark);
+            }
+          }
+          out.push(...s.drain().entries.map((e) => e.item));
+          return { out, results, watermarks };
+        };
+        const clean = feed(order);
+        const dirty = feed(withPoison);
+        expect(dirty.out).toEqual(clean.out);
+        expect(dirty.watermarks).toEqual(clean.watermarks);
+        expect(dirty.results.filter((r) => r === "ahead")).toHaveLength(poison.length);
+        expect(clean.results.every((r) => r === "accepted")).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("Sequencer with a source catching up", () => {
+  it("releases nothing while a source catches up, then everything it held in event-time order, none late", () => {
+    const s = new Sequencer<string>(2);
+    s.setCatchingUp(0, true);
+    s.setIdle(1, true);
+    // Stream order of a wildcard lane over imported history: every ORCL bar, then every NVDA bar.
+    for (const [seq, ts] of [10n, 20n, 30n].entries()) expect(s.add(0, ts, BigInt(seq), `orcl${ts}`)).toBe("accepted");
+    expect(s.release()).toBeUndefined();
+    expect(s.release(true)).toBeUndefined(); // not even a flush
+    for (const [seq, ts] of [10n, 20n, 30n].entries()) expect(s.add(0, ts, BigInt(seq + 3), `nvda${ts}`)).toBe("accepted");
+    expect(s.add(1, 15n, 1n, "news15")).toBe("accepted");
+    s.setIdle(1, true);
+    expect(s.release()).toBeUndefined();
+    expect(s.watermark).toBe(-(2n ** 63n));
+    s.setCatchingUp(0, false);
+    s.setIdle(0, true);
+    const r = s.release()!;
+    expect(keys(r)).toEqual(["orcl10", "nvda10", "news15", "orcl20", "nvda20", "orcl30", "nvda30"]);
+    expect(r.watermark).toBe(30n);
+  });
+
+  it("keeps a restored watermark while catching up, and drain still hands everything over", () => {
+    const s = new Sequencer<string>(1);
+    s.restoreWatermark(100n);
+    s.setCatchingUp(0, true);
+    s.add(0, 300n, 1n, "c");
+    s.add(0, 200n, 2n, "b");
+    expect(s.release()).toBeUndefined();
+    expect(s.watermark).toBe(100n);
+    expect(keys(s.drain())).toEqual(["b", "c"]);
+  });
+
+  it("property: a source delivering in any order while it catches up has nothing late, and the release is sorted", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.bigInt({ min: 0n, max: 60n }), { maxLength: 30 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 40 }),
+        fc.bigInt({ min: 0n, max: 10n }),
+        (sources, picks, delay) => {
+          // Every source catches up over an unsorted backlog, delivered interleaved; each ends its catch-up after its last.
+          const s = new Sequencer<string>(sources.length, delay);
+          sources.forEach((_, k) => s.setCatchingUp(k, true));
+          const next = sources.map(() => 0);
+          const accepted: Sequenced<string>[] = [];
+          const out: Sequenced<string>[] = [];
+          let i = 0;
+          for (;;) {
+            const live = sources.map((x, k) => (next[k]! < x.length ? k : -1)).filter((k) => k >= 0);
+            if (live.length === 0) break;
+            const k = live[(picks[i++ % picks.length] ?? 0) % live.length]!;
+            const j = next[k]!++;
+            const e = { source: k, rank: k, ts: sources[k]![j]!, seq: BigInt(j), item: `${k}:${j}` };
+            expect(s.add(k, e.ts, e.seq, e.item)).toBe("accepted");
+            accepted.push(e);
+            if (next[k] === sources[k]!.length) {
+              s.setCatchingUp(k, false);
+              s.setIdle(k, true);
+            }
+            const r = s.release();
+            if (r) out.push(...r.entries);
+          }
+          sources.forEach((x, k) => {
+            if (x.length === 0) s.setCatchingUp(k, false);
+          });
+          out.push(...s.drain().entries);
+          expect(out.map((e) => e.item)).toEqual([...accepted].sort(compareSequenced).map((e) => e.item));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
