@@ -126,7 +126,9 @@ async function stopLive(live: LiveRun, nc: NatsConnection, natsUrl: string, runI
     if ((waited >= STOP_GRACE_MS && breaker.state !== "closed") || waited >= STOP_LIMIT_MS) break;
   }
   process.stderr.write(
-    `tickflow: NATS at ${natsUrl} does not take the run's publishes (${breaker.consecutiveFailures} failed attempts in a row); closing the connection so the run can stop\n`,
+    breaker.state !== "closed"
+      ? `tickflow: NATS at ${natsUrl} does not take the run's publishes (${breaker.consecutiveFailures} failed attempts in a row); closing the connection so the run can stop\n`
+      : `tickflow: the run's last batch did not finish within ${STOP_LIMIT_MS / 1000} s of the stop; closing the NATS connection so the run can stop\n`,
   );
   await within(
     nc.close().catch(() => undefined),
@@ -135,8 +137,9 @@ async function stopLive(live: LiveRun, nc: NatsConnection, natsUrl: string, runI
   );
   const ended = await within(settled, 5000, false);
   if (ended && live.failed === undefined) return stopping;
+  const why = breaker.state !== "closed" ? `while NATS at ${natsUrl} was away` : `before its last batch finished (NATS ${natsUrl})`;
   throw new Error(
-    `run ${runId} stopped while NATS at ${natsUrl} was away: the last batch's publishes did not go out. They stay in the run's outbox ` +
+    `run ${runId} stopped ${why}: the last batch's publishes did not all go out. They stay in the run's outbox ` +
       `(DuckDB, with its checkpoint) and are sent when run ${runId} starts again (tickflow run <pipeline> --run-id ${runId})` +
       (ended ? "" : "; the run did not end within 5 s of closing the connection: it is marked interrupted at the next start"),
     { cause: live.failed },

@@ -78,7 +78,7 @@ export interface PublishHealthView {
 
 /**
  * The live run's JetStream publishes: not ready while their circuit is open (or half-open), e.g. "circuit open since
- * 2026-01-05T10:00:00.000Z (12 s), 7 consecutive failures: TIMEOUT; publishes keep retrying". The breaker reads the
+ * 2026-01-05T10:00:00.000Z, 7 consecutive failures: TIMEOUT; publishes keep retrying". The breaker reads the
  * wall clock in a live process, so its times print as ISO.
  */
 export function publishProbe(health: PublishHealthView): ReadinessProbe {

@@ -47,11 +47,12 @@ const tickflowVersion = (): string => (JSON.parse(readFileSync(join(PACKAGE_ROOT
 const TABLES_SQL = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name";
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
-async function tableCounts(db: Database): Promise<{ name: string; rows: number }[]> {
+/** Every table with its row count, through `rowsOf` (a connection, or one inside a transaction). */
+async function tableCounts(rowsOf: (sql: string) => Promise<Record<string, unknown>[]>): Promise<{ name: string; rows: number }[]> {
   const out: { name: string; rows: number }[] = [];
-  for (const t of await db.query<{ table_name: string }>(TABLES_SQL)) {
-    const [r] = await db.query<{ n: bigint }>(`SELECT count(*) n FROM ${quoteIdent(t.table_name)}`);
-    out.push({ name: t.table_name, rows: Number(r!.n) });
+  for (const t of await rowsOf(TABLES_SQL)) {
+    const [r] = await rowsOf(`SELECT count(*) n FROM ${quoteIdent(String(t.table_name))}`);
+    out.push({ name: String(t.table_name), rows: Number(r!.n) });
   }
   return out;
 }
@@ -107,11 +108,7 @@ async function exportInto(db: Database, at: string, o: { now?: () => Date; onPro
     const rowsOf = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
     await c.run("BEGIN TRANSACTION");
     try {
-      const counted: { name: string; rows: number }[] = [];
-      for (const t of await rowsOf(TABLES_SQL)) {
-        const [r] = await rowsOf(`SELECT count(*) n FROM ${quoteIdent(String(t.table_name))}`);
-        counted.push({ name: String(t.table_name), rows: Number(r!.n) });
-      }
+      const counted = await tableCounts(rowsOf);
       const rows = counted.reduce((n, t) => n + t.rows, 0);
       o.onProgress?.("export", 0, rows);
       await c.run(`EXPORT DATABASE '${at.replace(/'/g, "''")}' (FORMAT PARQUET)`);
@@ -220,7 +217,7 @@ export async function restoreBackup(
     o.onProgress?.("import", 0, rows);
     await db.run(`IMPORT DATABASE '${at.replace(/'/g, "''")}'`);
     o.onProgress?.("import", rows, rows);
-    const got = new Map((await tableCounts(db)).map((t) => [t.name, t.rows]));
+    const got = new Map((await tableCounts((sql) => db.query<Record<string, unknown>>(sql))).map((t) => [t.name, t.rows]));
     for (const t of manifest.tables) {
       if (got.get(t.name) !== t.rows)
         throw new BackupInvalidError(`backup ${at}: table ${t.name} restored with ${got.get(t.name) ?? "no"} rows, the manifest says ${t.rows}`);

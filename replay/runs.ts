@@ -109,29 +109,30 @@ export class DuckDbRunJournal implements RunJournal {
       this.active(r.runId);
       return;
     }
+    // The time-zone database decides session and day boundaries (resample, sessions): a replay under another
+    // version can cut bars differently, so the version is kept with the run and compared by `replay --run`.
+    const params = { ...this.params, instruments: pipelineInstruments(r.pipeline), tz: process.versions.tz, node: process.version };
     if (r.mode === "live" && (await this.committedNothing(r.runId))) {
-      // Killed (or failed) before its first batch committed: nothing of it exists but its record, so it starts over.
-      await this.db.run(`UPDATE runs SET status = 'running', finished_at = NULL WHERE run_id = $1`, [r.runId]);
+      // Killed (or failed) before its first batch committed: nothing of it exists but its record, so it starts over,
+      // recorded as what runs now.
+      await this.db.run(`UPDATE runs SET status = 'running', finished_at = NULL, pipeline = $2, started_at = $3, params = $4 WHERE run_id = $1`, [
+        r.runId,
+        r.pipeline.decl.name,
+        new DuckDBTimestampNanosecondsValue(now),
+        JSON.stringify(params),
+      ]);
       await recordRunEvent(this.db, r.runId, now, "restarted", "no batch was committed before it stopped");
       this.active(r.runId);
       return;
     }
-    // The time-zone database decides session and day boundaries (resample, sessions): a replay under another
-    // version can cut bars differently, so the version is kept with the run and compared by `replay --run`.
-    await startRunRecord(this.db, {
-      runId: r.runId,
-      pipeline: r.pipeline.decl.name,
-      mode: r.mode,
-      startedAt: now,
-      params: { ...this.params, instruments: pipelineInstruments(r.pipeline), tz: process.versions.tz, node: process.version },
-    });
+    await startRunRecord(this.db, { runId: r.runId, pipeline: r.pipeline.decl.name, mode: r.mode, startedAt: now, params });
     await recordRunEvent(this.db, r.runId, now, "started", r.mode);
     this.active(r.runId);
   }
 
   /** A live run recorded as not running whose batches never committed: no input, dead letter or checkpoint of it. */
   private async committedNothing(runId: string): Promise<boolean> {
-    const [run] = await this.db.query<{ status: string; mode: string }>(`SELECT status, mode FROM runs WHERE run_id = $1`, [runId]).catch(() => []);
+    const [run] = await this.db.query<{ status: string; mode: string }>(`SELECT status, mode FROM runs WHERE run_id = $1`, [runId]);
     if (run?.mode !== "live" || !["interrupted", "failed", "stopped"].includes(run.status)) return false;
     const tables = new Set((await this.db.query<{ t: string }>("SELECT table_name t FROM information_schema.tables")).map((x) => x.t));
     for (const t of ["run_inputs", "dead_letters", "checkpoints"]) {

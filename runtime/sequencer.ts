@@ -42,10 +42,7 @@ export class Sequencer<T> {
   /** Dedupe key → the origin of its first delivery (e.g. "MARKET:4412"), for the last `dedupeWindow` keys. */
   private readonly seen = new Map<string, string>();
   private released = MIN;
-  /**
-   * The newest event time accepted from any source since this sequencer was made. Not checkpointed: after a restore
-   * the watermark stands for it, and what was accepted above the watermark is delivered again.
-   */
+  /** The newest event time accepted from any source (checkpointed with the watermark, see `restoreWatermark`). */
   private newest = MIN;
 
   /**
@@ -114,8 +111,14 @@ export class Sequencer<T> {
   }
 
   /** Continues a checkpointed run: every input before `watermark` was released by it. Call before any add. */
-  restoreWatermark(watermark: bigint): void {
+  restoreWatermark(watermark: bigint, newest: bigint = watermark): void {
     if (watermark > this.released) this.released = watermark;
+    if (newest > this.newest) this.newest = newest;
+  }
+
+  /** The newest event time accepted so far (what `aheadReference` measures from, with the watermark and the clock). */
+  get newestAccepted(): bigint {
+    return this.newest;
   }
 
   /** Where the first input with this dedupe key came from (within the dedupe window). */

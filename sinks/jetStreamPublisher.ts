@@ -2,7 +2,7 @@
 // the stream's duplicate window drops the second copy), a bounded number in flight, and retries with backoff and
 // full jitter. A live run's publisher retries until NATS answers again: an outage is weather, not a failure.
 import { setMaxListeners } from "node:events";
-import { jetstream, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
+import { jetstream, JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
 import { InvalidArgumentError, InvalidSubjectError, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { retry } from "../core/retry.ts";
 import { CircuitBreaker, type BreakerClock, type CircuitState } from "../core/circuitBreaker.ts";
@@ -148,8 +148,9 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Ends every publish that waits (in an attempt or a backoff) with `reason`, and every later one at once: for a
-   * stop that must not wait on a NATS that is away (a checkpointed run's outbox keeps what did not go out).
+   * Ends every publish that waits in a backoff with `reason` at once (one in an attempt ends when that attempt
+   * times out), and every later one: for a library user's stop that must not wait on a NATS that is away (a
+   * checkpointed run's outbox keeps what did not go out). `tickflow run` closes the connection instead.
    */
   abandon(reason: Error): void {
     this.stopped.abort(reason);
@@ -185,10 +186,15 @@ export class JetStreamPublisher {
   }
 }
 
-/** Errors no retry can cure: the message itself is wrong for NATS. */
+/**
+ * Errors no retry can cure: the message itself is wrong for NATS, or the stream refused it (a 4xx API error such as
+ * a limit reached with discard new). A missing stream (an operator may recreate it) and a 503 (JetStream coming up
+ * after a restart) are retried.
+ */
 function neverPublishable(e: unknown): boolean {
   for (let at: unknown = e, depth = 0; at instanceof Error && depth < 4; at = at.cause, depth++) {
     if (at instanceof InvalidSubjectError || at instanceof InvalidArgumentError) return true;
+    if (at instanceof JetStreamApiError && at.status >= 400 && at.status < 500 && at.code !== JetStreamApiCodes.StreamNotFound) return true;
   }
   return false;
 }

@@ -23,6 +23,8 @@ import { StateRestoreError } from "../core/state.ts";
 export interface JetStreamPosition {
   readonly lanes: readonly (LanePositionState & { readonly source: string; readonly subject: string })[];
   readonly watermark: bigint;
+  /** The newest event time accepted (the `maxAhead` reference); absent in checkpoints of earlier versions. */
+  readonly newest?: bigint;
 }
 
 /** What the live input reports (ops/metrics.ts implements it); measured here, in the I/O layer. */
@@ -134,7 +136,7 @@ export class JetStreamInput implements InputPort {
     if (want.join("\n") !== have.join("\n"))
       throw new StateRestoreError(`the checkpoint's input read ${have.join(", ")}, but the pipeline reads ${want.join(", ")}`);
     this.resumeFrom = pos;
-    this.sequencer.restoreWatermark(pos.watermark);
+    this.sequencer.restoreWatermark(pos.watermark, pos.newest);
   }
 
   private async doOpen(): Promise<void> {
@@ -244,6 +246,7 @@ export class JetStreamInput implements InputPort {
         return {
           lanes: lanes.map((l) => ({ source: l.source.name, subject: l.subject, ...this.positions[l.index]!.state() })),
           watermark,
+          newest: this.sequencer.newestAccepted,
         };
       },
       commit: async () => {

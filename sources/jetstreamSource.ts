@@ -77,7 +77,7 @@ export function decodeSourceMessage(
 
 export class JetStreamSource {
   private readonly iterators: (ConsumerMessages | undefined)[] = [];
-  private readonly loops: Promise<void>[] = [];
+  private readonly loops = new Set<Promise<void>>();
   /** Per lane: bumped when its consumer is recreated; a loop of an older generation hands nothing over. */
   private readonly generation: number[] = [];
   private stopped = false;
@@ -202,13 +202,29 @@ export class JetStreamSource {
     // A nats-server that restarted (kill -9, a crash) comes back with the consumer state it last wrote: deliveries
     // and acks of the last moments are forgotten, so messages can sit "ack pending" that this process never got
     // (measured: 468 of 23,720, released only after ack_wait, then late) or count as acked although they never
-    // arrived. After every reconnect each lane's consumer is recreated where this run's own committed position says
-    // (`startAt`), and the run's LanePosition sorts what comes again.
+    // arrived. At a disconnect every lane is detached at once (its iterator would re-pull from the stale consumer
+    // after the reconnect and hand over sequences above ones it never delivered); after the reconnect each lane's
+    // consumer is recreated where this run's own committed position says (`startAt`), and the run's LanePosition
+    // sorts what comes again.
     const status = this.nc.status();
     this.statusWatch = status as unknown as { stop(): void };
     void (async () => {
-      for await (const s of status) if (s.type === "reconnect" && !this.stopped) this.scheduleResync();
+      for await (const s of status) {
+        if (this.stopped) break;
+        if (s.type === "disconnect") for (const lane of this.lanes) this.detach(lane);
+        else if (s.type === "reconnect") this.scheduleResync();
+      }
     })().catch(() => undefined);
+    void this.nc.closed().then((e) => {
+      if (!this.stopped) handlers.onError(this.lanes[0]!, e ?? new Error("the NATS connection closed"));
+    });
+  }
+
+  /** Stops a lane's iterator; whatever it still delivers is dropped (its successor delivers it again). */
+  private detach(lane: Lane): void {
+    this.generation[lane.index] = (this.generation[lane.index] ?? 0) + 1;
+    this.iterators[lane.index]?.stop();
+    this.iterators[lane.index] = undefined;
   }
 
   /** Consumes one lane with a fresh iterator (a new generation). */
@@ -217,52 +233,59 @@ export class JetStreamSource {
     const gen = (this.generation[lane.index] = (this.generation[lane.index] ?? 0) + 1);
     const consumer = await jetstream(this.nc).consumers.get(lane.stream, lane.durable);
     const it = await consumer.consume({ max_messages: 2000 });
+    if (this.stopped || gen !== this.generation[lane.index]) {
+      // stop() or a disconnect came while it was being created.
+      it.stop();
+      return;
+    }
     this.iterators[lane.index] = it;
-    this.loops.push(
-      (async () => {
-        try {
-          for await (const msg of it) {
-            // Messages of a replaced consumer: its successor delivers them again.
-            if (gen !== this.generation[lane.index]) break;
-            // Messages the client already held still arrive after stop(): hand them back for immediate redelivery.
-            if (this.stopped) {
-              msg.nak();
-              continue;
-            }
-            const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
-            if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
-            else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
+    const loop: Promise<void> = (async () => {
+      try {
+        for await (const msg of it) {
+          // Messages of a replaced consumer: its successor delivers them again.
+          if (gen !== this.generation[lane.index]) break;
+          // Messages the client already held still arrive after stop(): hand them back for immediate redelivery.
+          if (this.stopped) {
+            msg.nak();
+            continue;
           }
-        } catch (e) {
-          if (!this.stopped && gen === this.generation[lane.index]) handlers.onError(lane, e);
+          const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
+          if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
+          else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
         }
-      })(),
-    );
+      } catch (e) {
+        if (!this.stopped && gen === this.generation[lane.index]) handlers.onError(lane, e);
+      }
+    })().finally(() => this.loops.delete(loop));
+    this.loops.add(loop);
   }
 
   private scheduleResync(): void {
     const attempt = async (): Promise<void> => {
-      for (let wait = 250; !this.stopped; wait = Math.min(wait * 2, 5000)) {
+      for (let n = 1, wait = 250; !this.stopped; n++, wait = Math.min(wait * 2, 5000)) {
         try {
           await this.resync();
           return;
-        } catch {
-          // The server is still coming up (or went away again): try again, the next reconnect queues another.
-          await new Promise((r) => setTimeout(r, wait));
+        } catch (e) {
+          // JetStream is still coming up (or the server went away again): try again; say so once it lasts.
+          if (n === 5)
+            process.stderr.write(
+              `tickflow: after reconnecting to NATS the consumers could not be recreated yet (${(e as Error).message}); consumption waits, retrying\n`,
+            );
+          await new Promise((r) => setTimeout(r, wait).unref());
         }
       }
     };
     this.resyncing = this.resyncing.then(attempt);
   }
 
-  /** Recreates every lane's consumer at this run's committed position (lanes without one keep the server's). */
+  /** Detaches every lane and recreates its consumer at this run's committed position. */
   private async resync(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     for (const lane of this.lanes) {
       const at = this.startAt?.(lane.index, lane.subject);
       if (at === undefined || this.stopped) continue;
-      this.generation[lane.index]!++;
-      this.iterators[lane.index]?.stop();
+      this.detach(lane);
       try {
         await jsm.consumers.delete(lane.stream, lane.durable);
       } catch (e) {
@@ -278,6 +301,7 @@ export class JetStreamSource {
     this.stopped = true;
     this.statusWatch?.stop();
     for (const it of this.iterators) it?.stop();
-    await Promise.race([Promise.allSettled(this.loops), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await Promise.race([this.resyncing, new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.race([Promise.allSettled([...this.loops]), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 }

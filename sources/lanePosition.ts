@@ -19,6 +19,8 @@ export class LanePosition {
   private floor: bigint;
   /** Sequences delivered (or known committed) above the floor, ascending: the floor moves over them as they commit. */
   private readonly open: bigint[] = [];
+  /** The sequences of `open`, for lookup. */
+  private readonly held = new Set<bigint>();
   private readonly done: Set<bigint>;
   private maxDelivered: bigint;
 
@@ -40,17 +42,30 @@ export class LanePosition {
   deliver(seq: bigint): Delivery {
     if (seq <= this.floor) return "committed";
     if (this.done.has(seq)) {
-      if (seq > this.maxDelivered) {
-        this.open.push(seq);
-        this.maxDelivered = seq;
+      if (!this.held.has(seq)) {
+        this.hold(seq);
         this.advance();
       }
       return "committed";
     }
-    if (seq <= this.maxDelivered) return "again";
-    this.open.push(seq);
-    this.maxDelivered = seq;
+    if (this.held.has(seq)) return "again";
+    // Below the newest delivery but never delivered (a consumer recreated after a reconnect fills a gap the stale
+    // one left): new, not a redelivery.
+    this.hold(seq);
     return "new";
+  }
+
+  private hold(seq: bigint): void {
+    this.held.add(seq);
+    if (seq > this.maxDelivered) {
+      this.open.push(seq);
+      this.maxDelivered = seq;
+      return;
+    }
+    // Rare: keep `open` ascending.
+    let i = this.open.length;
+    while (i > 0 && this.open[i - 1]! > seq) i--;
+    this.open.splice(i, 0, seq);
   }
 
   commit(seq: bigint): void {
@@ -67,6 +82,7 @@ export class LanePosition {
     while (this.open.length && this.done.has(this.open[0]!)) {
       this.floor = this.open.shift()!;
       this.done.delete(this.floor);
+      this.held.delete(this.floor);
     }
   }
 }

@@ -373,7 +373,7 @@ describe("Ctrl-C of `tickflow run` while NATS is away", () => {
     expect(ms).toBeLessThan(EXIT_BOUND_MS);
     expect(code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(
-      /tickflow: run outage stopped while NATS at nats:\/\/127\.0\.0\.1:\d+ was away: the last batch's publishes did not go out\. They stay in the run's outbox/,
+      /tickflow: run outage stopped while NATS at nats:\/\/127\.0\.0\.1:\d+ was away: the last batch's publishes did not all go out\. They stay in the run's outbox/,
     );
 
     // NATS is back (same store, DLQ stream recreated by the next start): the restarted run sends the outbox first.
