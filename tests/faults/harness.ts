@@ -301,13 +301,29 @@ export function compare(ref: Outcome, got: Outcome): Comparison {
   };
 }
 
-/** Runs `runId` in `world` to the end of its feed without a fault and stops it: the reference outcome. */
-export async function referenceRun(world: World, runId: string, count: number): Promise<Outcome> {
-  const p = await startRun(world, runId);
-  await waitForInputs(p, count, 180_000, world);
-  const stopped = await stopRun(p);
-  if (stopped.code !== 0) throw new Error(`the reference run exited ${stopped.code}:\n${p.stderr}`);
-  return outcome(world, runId, stopped);
+/** The suite's feed: three symbols, one trade a second each, with news; 200k messages in the full suite. */
+export const FAULT_FEED: FeedSpec = { count: FULL ? 200_000 : 24_000, seed: 9, symbols: ["AAPL", "MSFT", "NVDA"], tradesPerSecond: 1 };
+/** The run id every world runs under (each world has its own server and recording). */
+export const FAULT_RUN = "faults";
+
+/**
+ * The reference outcome: the feed run to its end in a world of its own without a fault. It must exercise what a
+ * fault can break: signals, orders and fills on the streams.
+ */
+export async function referenceRun(feed: FeedSpec = FAULT_FEED, runId = FAULT_RUN): Promise<Outcome> {
+  const world = await openWorld(feed);
+  try {
+    const p = await startRun(world, runId);
+    await waitForInputs(p, feed.count, 180_000, world);
+    const stopped = await stopRun(p);
+    if (stopped.code !== 0) throw new Error(`the reference run exited ${stopped.code}:\n${p.stderr}`);
+    const o = await outcome(world, runId, stopped);
+    if (!(o.messages.SIGNALS!.length > 0 && o.messages.ORDERS!.length > 0))
+      throw new Error(`the reference run published ${o.messages.SIGNALS!.length} signals and ${o.messages.ORDERS!.length} orders/fills: it tests nothing`);
+    return o;
+  } finally {
+    await world.close();
+  }
 }
 
 export interface FaultRow {

@@ -2,24 +2,32 @@
 // nats-server frozen (SIGSTOP: connections open, nothing answers) as a stalled sink and source. The run neither
 // fails nor exits; it resumes by itself, and its outcome equals the uninterrupted run's.
 import { beforeAll, describe, expect, it } from "vitest";
-import { compare, faultTable, FULL, openWorld, outcome, referenceRun, startRun, stopRun, waitForInputs, type FeedSpec, type Outcome } from "./harness.ts";
+import {
+  FAULT_FEED,
+  FAULT_RUN,
+  compare,
+  faultTable,
+  FULL,
+  openWorld,
+  outcome,
+  referenceRun,
+  startRun,
+  stopRun,
+  waitForInputs,
+  type Outcome,
+} from "./harness.ts";
 
-const FEED: FeedSpec = { count: FULL ? 200_000 : 24_000, seed: 9, symbols: ["AAPL", "MSFT", "NVDA"], tradesPerSecond: 1 };
+const FEED = FAULT_FEED;
 const OUTAGE_S = FULL ? 60 : 8;
 const STALL_S = FULL ? 30 : 6;
-const RUN = "faults";
+const RUN = FAULT_RUN;
 const sleep = (s: number): Promise<void> => new Promise((r) => setTimeout(r, s * 1000));
 
 describe(`fault suite: NATS away under \`tickflow run\` (${FEED.count} trades+news)`, () => {
   let reference: Outcome;
 
   beforeAll(async () => {
-    const world = await openWorld(FEED);
-    try {
-      reference = await referenceRun(world, RUN, FEED.count);
-    } finally {
-      await world.close();
-    }
+    reference = await referenceRun();
   }, 300_000);
 
   it(`a ${OUTAGE_S} s outage (nats-server killed, restarted on its store): the run waits and resumes by itself`, async () => {

@@ -3,9 +3,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { OutgoingMessage } from "../../sinks/jetStreamPublisher.ts";
 import {
+  FAULT_FEED,
+  FAULT_RUN,
   compare,
   faultTable,
-  FULL,
   openWorld,
   outcome,
   referenceRun,
@@ -13,12 +14,11 @@ import {
   stopRun,
   streamMessages,
   waitForInputs,
-  type FeedSpec,
   type Outcome,
 } from "./harness.ts";
 
-const FEED: FeedSpec = { count: FULL ? 200_000 : 24_000, seed: 9, symbols: ["AAPL", "MSFT", "NVDA"], tradesPerSecond: 1 };
-const RUN = "faults";
+const FEED = FAULT_FEED;
+const RUN = FAULT_RUN;
 const enc = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
 const YEAR_2200_NS = 7_258_118_400_000_000_000n;
 
@@ -51,12 +51,7 @@ describe(`fault suite: poison inputs in a backlog of ${FEED.count} trades+news`,
   let reference: Outcome;
 
   beforeAll(async () => {
-    const world = await openWorld(FEED);
-    try {
-      reference = await referenceRun(world, RUN, FEED.count);
-    } finally {
-      await world.close();
-    }
+    reference = await referenceRun();
   }, 300_000);
 
   it("each poison input is one dead letter that fits the server; everything else equals the clean run", async () => {
