@@ -4,7 +4,7 @@
 //   key = the UTF-8 bytes of $TICKFLOW_HMAC_KEY, or the bytes of the file $TICKFLOW_HMAC_KEY_FILE names
 //         (one trailing newline stripped); header: Tickflow-Signature: <hex>
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { SIGNED_KINDS } from "../schemas/kinds.ts";
 import { TickflowError } from "../core/errors.ts";
 
@@ -33,6 +33,17 @@ export function signingKeyFromEnv(env: KeyEnv = process.env): Buffer | undefined
   let key: Buffer | undefined;
   if (inline !== undefined) key = Buffer.from(inline, "utf8");
   else if (file !== undefined) {
+    // A key anyone else on the machine can read signs orders for them too: refuse it, as ssh refuses such a key.
+    let mode: number | undefined;
+    try {
+      mode = statSync(file).mode;
+    } catch {
+      // Reported by the read below, with its code.
+    }
+    if (mode !== undefined && (mode & 0o077) !== 0)
+      throw new SigningKeyError(
+        `TICKFLOW_HMAC_KEY_FILE=${file} is readable by others (mode ${(mode & 0o777).toString(8).padStart(3, "0")}); make it private: chmod 600 ${file}`,
+      );
     try {
       key = readFileSync(file);
     } catch (e) {

@@ -1,7 +1,7 @@
 // HMAC-SHA256 order signatures: a known test vector (reproducible with any HMAC library), key configuration
 // errors, and which kinds are signed.
 import { describe, expect, it } from "vitest";
-import { writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/duckdb.ts";
 import { SigningKeyError, signPayload, signatureHeaders, signingKeyFromEnv, verifyOrderSignature } from "../../sinks/orderSigning.ts";
@@ -31,7 +31,14 @@ describe("order signatures", () => {
     const { dir, cleanup } = tempDir();
     try {
       const file = join(dir, "hmac.key");
-      writeFileSync(file, "file-key-0123456789abcdef\n");
+      writeFileSync(file, "file-key-0123456789abcdef\n", { mode: 0o644 });
+      chmodSync(file, 0o644);
+      expect(() => signingKeyFromEnv({ TICKFLOW_HMAC_KEY_FILE: file })).toThrow(
+        `TICKFLOW_HMAC_KEY_FILE=${file} is readable by others (mode 644); make it private: chmod 600 ${file}`,
+      );
+      chmodSync(file, 0o640);
+      expect(() => signingKeyFromEnv({ TICKFLOW_HMAC_KEY_FILE: file })).toThrow(/mode 640/);
+      chmodSync(file, 0o600);
       expect(signingKeyFromEnv({ TICKFLOW_HMAC_KEY_FILE: file })!.toString()).toBe("file-key-0123456789abcdef");
       expect(() => signingKeyFromEnv({ TICKFLOW_HMAC_KEY: "a-key-of-enough-length", TICKFLOW_HMAC_KEY_FILE: file })).toThrow(SigningKeyError);
       expect(() => signingKeyFromEnv({ TICKFLOW_HMAC_KEY: "short" })).toThrow(/at least 16/);
