@@ -137,6 +137,7 @@ export class LiveOps {
       dbPath: o.config.dbPath,
       dataDir: o.config.dataDir,
       httpPort: o.httpPort,
+      httpHosts: o.config.httpHosts ?? [],
       node: process.version,
       options: o.options ?? {},
     });
@@ -147,6 +148,7 @@ export class LiveOps {
       ops.server = await startOpsServer({
         port: o.httpPort,
         host: o.httpHost,
+        allowedHosts: o.config.httpHosts,
         metrics: ops.metrics,
         feed: ops.feed,
         status: () => ops.status(),

@@ -12,6 +12,7 @@ import { predictNodes } from "../pipeline/catalog/models.ts";
 import { LiveOps, resolveHttpPort } from "./liveOps.ts";
 import { recordModelInstall } from "../replay/runs.ts";
 import { PublishHealth } from "../sinks/jetStreamPublisher.ts";
+import { runningBanner } from "./startBanner.ts";
 import type { Database } from "../io/duckdb/database.ts";
 
 export interface RunLiveOptions {
@@ -78,9 +79,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     off = onInterrupt(async () => resolveStop());
     await live.start();
     await ops.running();
-    process.stderr.write(
-      `tickflow: running ${pipeline.decl.name} (run ${runId}, NATS ${cfg.natsUrl}, DuckDB ${cfg.dbPath})${ops.url ? `; dashboard ${ops.url}` : ""}; Ctrl-C to stop\n`,
-    );
+    process.stderr.write(runningBanner({ pipeline: pipeline.decl.name, runId, natsUrl: cfg.natsUrl, dbPath: cfg.dbPath, dashboardUrl: ops.url }));
     const extra = o.onStarted?.({ stop: () => resolveStop(), banner: (line) => void process.stderr.write(`tickflow: ${line}\n`) });
     let error: unknown;
     try {

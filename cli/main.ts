@@ -71,7 +71,7 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
     load: () => import("./commands/schemas.ts"),
   },
   { name: "jobs", summary: "scheduled jobs (compact, retention, reports): list them, or run one now", load: () => import("./commands/jobs.ts") },
-  { name: "audit", summary: "show the audit trail; --verify checks its hash chain", load: () => import("./commands/audit.ts") },
+  { name: "audit", summary: "show the audit trail; --verify checks its hash chain and anchor", load: () => import("./commands/audit.ts") },
   { name: "check", summary: "checks a pipeline against the recording", load: () => import("./commands/check.ts") },
   {
     name: "report",

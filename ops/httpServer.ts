@@ -1,15 +1,17 @@
 // The operations HTTP server (node:http, no framework): Prometheus metrics, liveness/readiness, a JSON API,
 // Server-Sent Events and the live dashboard (static files from ops/dashboard/, lightweight-charts from node_modules).
+// Every request passes a size check, a Host allowlist (against DNS rebinding) and a per-IP rate limit.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { TickflowMetrics } from "./metrics.ts";
 import type { FeedEvent, LiveFeed } from "./liveFeed.ts";
 import { checkReadiness, type ReadinessProbe } from "./readiness.ts";
 import { KeyedRateLimiter } from "./rateLimiter.ts";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
+import { checkHttpHost, LOOPBACK_HTTP_HOSTS, splitHost } from "../io/httpHosts.ts";
 import { TickflowError } from "../core/errors.ts";
 
 export const DEFAULT_HTTP_PORT = 9464;
@@ -26,6 +28,32 @@ const LIGHTWEIGHT_CHARTS = join(
   "dist",
   "lightweight-charts.standalone.production.js",
 );
+
+/** Longest request URL served; longer gets 414. */
+export const MAX_URL_BYTES = 8 * 1024;
+const URL_TOO_LONG = `request URL longer than ${MAX_URL_BYTES} bytes; every endpoint takes at most a short query (/api/signals?limit=N)`;
+/** Largest request head (request line and headers) Node parses; larger gets 431 (414 when the URL alone is too long). */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Default per-IP buckets: generous for scrapes and probes, which come every few seconds, and apart from the API. */
+export const DEFAULT_RATE_LIMITS = {
+  /** /api/*, /events, the dashboard and unknown paths. */
+  api: { capacity: 60, refillPerSecond: 20 },
+  /** /metrics: a Prometheus scrape every second uses a tenth of it. */
+  metrics: { capacity: 20, refillPerSecond: 10 },
+  /** /healthz and /readyz together: kubelet liveness, readiness and startup probes every second use a tenth. */
+  probes: { capacity: 30, refillPerSecond: 10 },
+} as const;
+
+/** One per-IP limiter per class of endpoint, so a busy dashboard never starves a scrape or a probe. */
+export interface OpsRateLimiters {
+  /** Default: bursts of 60, 20 requests/s. */
+  readonly api?: KeyedRateLimiter;
+  /** Default: bursts of 20, 10 requests/s. */
+  readonly metrics?: KeyedRateLimiter;
+  /** Default: bursts of 30, 10 requests/s. */
+  readonly probes?: KeyedRateLimiter;
+}
 
 /** URL path → file and content type. A fixed table: nothing else on disk is reachable. */
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -47,8 +75,13 @@ export interface OpsServerOptions {
   readonly feed: LiveFeed;
   readonly status: () => StatusJson;
   readonly readiness: readonly ReadinessProbe[];
-  /** Per client IP for everything but /metrics, /healthz and /readyz. Default: bursts of 60, 20 requests/s. */
-  readonly rateLimiter?: KeyedRateLimiter;
+  /**
+   * Host names answered besides localhost, 127.0.0.1, [::1] and `host` (TICKFLOW_HTTP_HOSTS): `name` (with the server's
+   * port or without) or `name:port` (exactly). Validated at start. Default: none.
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Per client IP, every endpoint. Defaults: DEFAULT_RATE_LIMITS. */
+  readonly rateLimiters?: OpsRateLimiters;
   /** How often /events pushes counters. Default 1000 ms. */
   readonly countersEveryMs?: number;
   /** Most concurrent /events clients. Default 32. */
@@ -66,8 +99,53 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
 };
 
+const isWildcard = (host: string): boolean => host === "0.0.0.0" || host === "::" || host === "";
+
+/** The Host header values the server answers to, once its port is known. */
+function hostAllowlist(names: readonly string[], port: number): ReadonlySet<string> {
+  const allowed = new Set<string>();
+  for (const entry of names) {
+    const h = splitHost(entry)!;
+    if (h.port !== undefined) allowed.add(`${h.name}:${h.port}`);
+    else allowed.add(h.name).add(`${h.name}:${port}`);
+  }
+  return allowed;
+}
+
+/** Answers a request Node refused to parse: an oversized head gets 431 (414 when the request line alone is too long). */
+function refuseUnparsed(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+  if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+  const head = err.rawPacket;
+  const lineEnd = head ? head.indexOf("\r\n") : -1;
+  const [status, reason, error] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? head && (lineEnd === -1 ? head.length : lineEnd) > MAX_URL_BYTES
+        ? [414, "URI Too Long", URL_TOO_LONG]
+        : [431, "Request Header Fields Too Large", `request headers larger than ${MAX_HEADER_BYTES} bytes in all; send fewer or smaller headers (cookies)`]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout", "the request head did not arrive in time"]
+        : [400, "Bad Request", `malformed HTTP request (${err.code ?? err.message})`];
+  const body = JSON.stringify({ error });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
-  const limiter = o.rateLimiter ?? new KeyedRateLimiter({ capacity: 60, refillPerSecond: 20 });
+  const host = o.host ?? "127.0.0.1";
+  const names = [
+    ...new Set([
+      ...LOOPBACK_HTTP_HOSTS,
+      ...(isWildcard(host) ? [] : [host.includes(":") ? `[${host}]` : host]), // the printed URL must work
+      ...(o.allowedHosts ?? []).map((h) => checkHttpHost(h, "allowedHosts (TICKFLOW_HTTP_HOSTS)")),
+    ]),
+  ];
+  let allowed: ReadonlySet<string> = new Set(); // filled once listening, when the port is known
+  const limiters = {
+    api: o.rateLimiters?.api ?? new KeyedRateLimiter(DEFAULT_RATE_LIMITS.api),
+    metrics: o.rateLimiters?.metrics ?? new KeyedRateLimiter(DEFAULT_RATE_LIMITS.metrics),
+    probes: o.rateLimiters?.probes ?? new KeyedRateLimiter(DEFAULT_RATE_LIMITS.probes),
+  };
   const sse = new Set<ServerResponse>();
   const fileCache = new Map<string, Buffer>();
 
@@ -88,10 +166,28 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
   ticker.unref();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (Buffer.byteLength(req.url ?? "") > MAX_URL_BYTES) return json(res, 414, { error: URL_TOO_LONG });
+    const hostHeader = req.headers.host;
+    if (hostHeader === undefined || !allowed.has(hostHeader.toLowerCase()))
+      return json(res, 421, {
+        error:
+          hostHeader === undefined
+            ? "the request has no Host header; this server answers only to the names below"
+            : `Host ${JSON.stringify(hostHeader)} is not a name this server answers to (a guard against DNS rebinding)`,
+        allowedHosts: names,
+        howToAdd: "to reach it under another name, add the name to TICKFLOW_HTTP_HOSTS (comma-separated, e.g. TICKFLOW_HTTP_HOSTS=dash.internal) and restart",
+      });
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
     if (req.method !== "GET" && req.method !== "HEAD")
       return json(res, 405, { error: `${req.method} is not allowed; every endpoint is GET` }, { allow: "GET, HEAD" });
+    const bucket = path === "/metrics" ? "metrics" : path === "/healthz" || path === "/readyz" ? "probes" : "api";
+    const client = req.socket.remoteAddress ?? "unknown";
+    const decision = limiters[bucket].take(client);
+    if (!decision.allowed) {
+      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      return json(res, 429, { error: `rate limit exceeded for ${client} (${bucket} bucket); retry after ${seconds} s` }, { "retry-after": String(seconds) });
+    }
     if (path === "/healthz") return json(res, 200, { status: "ok" });
     if (path === "/readyz") {
       const r = await checkReadiness(o.readiness);
@@ -101,11 +197,6 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
       const text = await o.metrics.text();
       res.writeHead(200, { "content-type": o.metrics.contentType });
       return void res.end(text);
-    }
-    const decision = limiter.take(req.socket.remoteAddress ?? "unknown");
-    if (!decision.allowed) {
-      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-      return json(res, 429, { error: `rate limit exceeded for ${req.socket.remoteAddress}; retry after ${seconds} s` }, { "retry-after": String(seconds) });
     }
     if (path === "/api/status") return json(res, 200, o.status());
     if (path === "/api/signals") {
@@ -136,13 +227,13 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     json(res, 404, { error: `no endpoint ${path}; see /, /metrics, /healthz, /readyz, /api/status, /api/signals?limit=N, /events` });
   };
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) json(res, 500, { error: (e as Error).message });
       else res.destroy();
     });
   });
-  const host = o.host ?? "127.0.0.1";
+  server.on("clientError", refuseUnparsed);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(
@@ -156,6 +247,7 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     server.listen(o.port, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  allowed = hostAllowlist(names, port);
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}/`,
     port,

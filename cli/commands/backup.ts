@@ -1,11 +1,14 @@
 // `tickflow backup DIR` / `tickflow restore DIR`: the recording as Parquet files with a checked manifest, and back.
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
+import { auditAnchorPath } from "../../ops/auditAnchor.ts";
 import { config, openDatabase } from "../../app/environment.ts";
 import { isRecordingDamage } from "../../app/recordingCheck.ts";
 import type { Config } from "../../io/config.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { createBackup, restoreBackup, type BackupProgress } from "../../replay/backup.ts";
+import { AUDIT_TABLE, AuditLog } from "../../ops/audit.ts";
+import { cliActor } from "../../app/liveOps.ts";
 import { progressBar, type Progress } from "../progress.ts";
 
 /** Below these, the work takes a moment and says nothing until done. */
@@ -91,6 +94,18 @@ export function register(program: Command): void {
             `${rows.toLocaleString("en-US")} rows; every file's sha256 and every table's row count checked`,
         );
         if (r.replaced) console.log(`the recording it replaced is kept as ${r.replaced}`);
+        // The audit anchor beside the file described the recording that was there: the restored log would read as
+        // rewritten or cut. Anchor the restored head (the rows stay exactly those of the backup).
+        const anchor = auditAnchorPath(r.target);
+        if (r.replaced && anchor && existsSync(anchor)) copyFileSync(anchor, auditAnchorPath(r.replaced)!); // kept with what it anchors
+        const db = await Database.open(r.target);
+        try {
+          const [has] = await db.query<{ n: bigint }>("SELECT count(*) n FROM information_schema.tables WHERE table_name = $1", [AUDIT_TABLE]);
+          const a = has!.n > 0n ? await (await AuditLog.open(db, { actor: cliActor() })).anchorHead() : undefined;
+          if (a) console.log(`audit trail of the restored recording anchored at its head #${a.lastSeq} (${a.headHash.slice(0, 12)}…)`);
+        } finally {
+          await db.close();
+        }
       } finally {
         progress.stop();
       }

@@ -85,6 +85,8 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
   CircuitOpenError: async () => new (await import("../../core/circuitBreaker.ts")).CircuitOpenError("model deploys: circuit open", 60_000),
   FeatureMismatchError: async () => new (await import("../../models/featureOrder.ts")).FeatureMismatchError("model m1: feature 1 differs", 1),
   HttpPortInUseError: async (cause) => new (await import("../../ops/httpServer.ts")).HttpPortInUseError("HTTP port 9464 on 127.0.0.1 is in use", { cause }),
+  InvalidHttpHostError: async (cause) =>
+    new (await import("../../io/httpHosts.ts")).InvalidHttpHostError('TICKFLOW_HTTP_HOSTS: "http://x" is not a host name', { cause }),
   IndicatorCheckpointError: async (cause) =>
     new (await import("../../operators/indicators/technicalIndicators.ts")).IndicatorCheckpointError("cannot be checkpointed", { cause }),
   IndicatorInputError: async (cause) =>

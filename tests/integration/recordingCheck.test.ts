@@ -285,6 +285,7 @@ describe("a damaged recording (tickflow sql, replay and run as processes)", () =
           const copy = join(dir, "copy.duckdb");
           rmSync(copy, { force: true });
           rmSync(`${copy}.wal`, { force: true });
+          rmSync(`${copy}.audit-anchor`, { force: true });
           copyFileSync(rec, copy);
           damage(copy);
           const env = { ...process.env, TICKFLOW_DB: copy, TICKFLOW_DATA: dir, NATS_URL: nats.url, TICKFLOW_HTTP_PORT: "0" };

@@ -9,6 +9,7 @@ import { LiveRun } from "../../app/liveRun.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { MANIFEST, type BackupManifest } from "../../replay/backup.ts";
+import { AuditLog } from "../../ops/audit.ts";
 import { JetStreamPublisher, type OutgoingMessage } from "../../sinks/jetStreamPublisher.ts";
 import { importFile } from "../../sources/importFile.ts";
 import { toOutgoing } from "../../sources/simulatedFeed.ts";
@@ -53,6 +54,8 @@ describe("tickflow backup / restore", () => {
       await live.start();
       await live.waitFor(() => live.run.counters.inputs >= 3_000, 60_000);
       await live.stop();
+      // An audit trail, anchored beside the file: the restored copy must verify against its own anchor.
+      await (await AuditLog.open(db, { actor: "test" })).audit("config.start", "rec", { note: "before the backup" });
     } finally {
       await db.close();
     }
@@ -87,7 +90,10 @@ describe("tickflow backup / restore", () => {
     const r = run(["restore", backup, "--to", restored]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`restored ${backup} (backup of ${rec}, ${manifest.createdAt}) into ${restored}: ${manifest.tables.length} tables`);
-    expect(readdirSync(join(tmp.dir, "restored"))).toEqual(["rec.duckdb"]);
+    expect(readdirSync(join(tmp.dir, "restored"))).toEqual(["rec.duckdb", "rec.duckdb.audit-anchor"]);
+    expect(r.stdout).toMatch(/audit trail of the restored recording anchored at its head #1 /);
+    const verified = spawnSync(process.execPath, [BIN, "audit", "--verify"], { env: { ...process.env, TICKFLOW_DB: restored }, encoding: "utf8" });
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
 
     // Every table: the same rows (both ways, duplicates counted), the same types.
     const db = await Database.open(rec);
@@ -133,7 +139,12 @@ describe("tickflow backup / restore", () => {
     const forced = run(["restore", backup, "--to", restored, "--force"]);
     expect(forced.status, forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(/^the recording it replaced is kept as .*rec\.duckdb\.replaced-\d{4}-\d\d-\d\dT/m);
-    expect(readdirSync(join(tmp.dir, "restored")).sort()).toEqual(["rec.duckdb", expect.stringMatching(/^rec\.duckdb\.replaced-/)]);
+    expect(readdirSync(join(tmp.dir, "restored")).sort()).toEqual([
+      "rec.duckdb",
+      "rec.duckdb.audit-anchor",
+      expect.stringMatching(/^rec\.duckdb\.replaced-[^.]+$/),
+      expect.stringMatching(/^rec\.duckdb\.replaced-.+\.audit-anchor$/),
+    ]);
   }, 180_000);
 
   it("refuses a damaged or incomplete backup naming the file, and a directory that is not a backup", () => {
