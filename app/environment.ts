@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import { ensureNatsServerInstalled, waitForPort } from "../io/nats/natsServer.ts";
 import { ensureStreams } from "../io/nats/streams.ts";
 import { Database } from "../io/duckdb/database.ts";
+import { within } from "../core/retry.ts";
 import { isRecordingDamage, RecordingCorruptError } from "./recordingCheck.ts";
 
 const REPO_ROOT = PACKAGE_ROOT;
@@ -95,16 +96,24 @@ function stopOwnedNatsSync(): void {
   if (pid === undefined) return;
   owned = undefined;
   if (readPid() === pid) rmSync(PID_FILE, { force: true });
+  if (terminate(pid)) log(`tickflow: nats-server stopped (pid ${pid}, started by this command)`);
+}
+
+/**
+ * SIGTERM, then SIGKILL if `pid` still runs after 5 s. Synchronous (an 'exit' handler has no event loop): false when
+ * there was no such process.
+ */
+function terminate(pid: number): boolean {
   try {
     process.kill(pid, "SIGTERM");
   } catch {
-    return; // already gone
+    return false; // already gone
   }
   const wait = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + 5000;
   while (alive(pid) && Date.now() < deadline) Atomics.wait(wait, 0, 0, 20);
   if (alive(pid)) process.kill(pid, "SIGKILL");
-  log(`tickflow: nats-server stopped (pid ${pid}, started by this command)`);
+  return true;
 }
 
 function readPid(): number | undefined {
@@ -140,17 +149,7 @@ export async function stopLocalNats(): Promise<boolean> {
   const pid = Number(readFileSync(PID_FILE, "utf8"));
   rmSync(PID_FILE, { force: true });
   if (owned === pid) owned = undefined;
-  try {
-    process.kill(pid, "SIGTERM");
-  } catch {
-    return false;
-  }
-  for (let i = 0; i < 100; i++) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  process.kill(pid, "SIGKILL");
-  return true;
+  return terminate(pid);
 }
 
 /**
@@ -195,12 +194,6 @@ export async function closeNats(nc: NatsConnection, graceMs = 3000): Promise<boo
       undefined,
     );
   return drained;
-}
-
-/** `p`, or `fallback` after `ms` (the timer is cleared either way). */
-export function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]).finally(() => clearTimeout(timer));
 }
 
 /**

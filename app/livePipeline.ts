@@ -3,7 +3,8 @@
 // the live run itself, and an orderly shutdown whatever happens, bounded in time even while NATS is away.
 // `tickflow run` and `tickflow start` both use it; tests/integration/commands.test.ts runs both as processes.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { closeNats, config, connectNats, ensureLocalNats, onInterrupt, openDatabase, within } from "./environment.ts";
+import { closeNats, config, connectNats, ensureLocalNats, onInterrupt, openDatabase } from "./environment.ts";
+import { within } from "../core/retry.ts";
 import { loadPipeline } from "./loadPipeline.ts";
 import { LiveRun } from "./liveRun.ts";
 import type { RunSummary } from "../runtime/pipelineRun.ts";

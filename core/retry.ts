@@ -94,3 +94,9 @@ function abortable(p: Promise<void>, signal: AbortSignal): Promise<void> {
     p.then(done, done);
   });
 }
+
+/** `p`, or `fallback` after `ms`, for a wait on I/O that must stay bounded (the timer is cleared either way). */
+export function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]).finally(() => clearTimeout(timer));
+}

@@ -1,5 +1,6 @@
 // The JetStream side of a live run: one durable pull consumer per source subject, messages decoded at the
 // boundary (bad ones become dead letters), then handed to the caller; acks are the caller's, after commit.
+import { within } from "../core/retry.ts";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { KINDS, streamForSubject, subjectMismatch } from "../schemas/kinds.ts";
@@ -301,7 +302,7 @@ export class JetStreamSource {
     this.stopped = true;
     this.statusWatch?.stop();
     for (const it of this.iterators) it?.stop();
-    await Promise.race([this.resyncing, new Promise((r) => setTimeout(r, 2000).unref())]);
-    await Promise.race([Promise.allSettled([...this.loops]), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await within(this.resyncing, 2000, undefined);
+    await within(Promise.allSettled([...this.loops]), 5000, undefined);
   }
 }

@@ -5,6 +5,7 @@ import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TickflowError } from "../../core/errors.ts";
+import { within } from "../../core/retry.ts";
 
 export class NatsServerNotInstalledError extends TickflowError {
   static override readonly code = "NATS_SERVER_NOT_INSTALLED";
@@ -107,11 +108,11 @@ export async function startTempNatsServer(opts: { keepStore?: boolean } = {}): P
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    await within(exited, 5000, undefined);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGKILL");
       // A restart must not find the old process still holding the port.
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      await within(exited, 2000, undefined);
     }
   };
   let child = await launch();
