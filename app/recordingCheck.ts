@@ -10,9 +10,8 @@ import type { Database } from "../io/duckdb/database.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import { latestCheckpointInput } from "../replay/checkpoints.ts";
 import { recordedRunStatus } from "../replay/runs.ts";
-import { streamForSubject } from "../schemas/kinds.ts";
 import type { JetStreamPosition } from "../sources/jetstreamInput.ts";
-import { durableName } from "../sources/jetstreamSource.ts";
+import { laneLayout } from "../sources/jetstreamSource.ts";
 
 /** The recording lacks inputs that the run's consumers acknowledged: starting would go on above them. */
 export class RecordingBehindError extends TickflowError {
@@ -174,28 +173,23 @@ export async function checkRecording(o: RecordingCheckOptions): Promise<Recordin
   const jsm = await jetstreamManager(o.nc);
   const prefix = o.consumerPrefix ?? o.runId;
   const lanes: (LaneFacts & LaneVerdict)[] = [];
-  for (const source of o.pipeline.sources) {
-    for (const subject of source.subjects) {
-      const index = lanes.length;
-      const lane = saved?.[index];
-      // A checkpoint of other lanes is refused by the input's resume (CHECKPOINT_MISMATCH), with its own message.
-      if (checkpoint && (lane === undefined || lane.source !== source.name || lane.subject !== subject)) return { lanes: [] };
-      const stream = streamForSubject(subject);
-      const durable = durableName(prefix, source.name, String(index));
-      const firstSeq = await streamFirstSeq(jsm, stream);
-      // No stream: the input's open fails with its own message.
-      if (firstSeq === undefined) return { lanes: [] };
-      const facts: LaneFacts = {
-        source: source.name,
-        subject,
-        stream,
-        durable,
-        ackFloor: await ackFloor(jsm, stream, durable),
-        firstSeq,
-        checkpoint: lane && { floor: BigInt(lane.floor), above: lane.above.map(BigInt) },
-      };
-      lanes.push({ ...facts, ...judgeLane(facts) });
-    }
+  for (const { index, source, subject, stream, durable } of laneLayout(o.pipeline.sources, prefix)) {
+    const lane = saved?.[index];
+    // A checkpoint of other lanes is refused by the input's resume (CHECKPOINT_MISMATCH), with its own message.
+    if (checkpoint && (lane === undefined || lane.source !== source.name || lane.subject !== subject)) return { lanes: [] };
+    const firstSeq = await streamFirstSeq(jsm, stream);
+    // No stream: the input's open fails with its own message.
+    if (firstSeq === undefined) return { lanes: [] };
+    const facts: LaneFacts = {
+      source: source.name,
+      subject,
+      stream,
+      durable,
+      ackFloor: await ackFloor(jsm, stream, durable),
+      firstSeq,
+      checkpoint: lane && { floor: BigInt(lane.floor), above: lane.above.map(BigInt) },
+    };
+    lanes.push({ ...facts, ...judgeLane(facts) });
   }
   const behind = lanes.filter((l) => l.behind !== undefined);
   if (behind.length) throw new RecordingBehindError(behindMessage(o, prefix, behind, checkpoint?.seq, status));

@@ -55,6 +55,25 @@ interface LaneConfig {
   readonly ack_wait: number;
 }
 
+/**
+ * The lanes a pipeline's sources read, in order: one per source subject, with its stream and durable consumer name
+ * (what JetStreamSource.open creates, and what the start check of app/recordingCheck.ts looks up).
+ */
+export function laneLayout(
+  sources: readonly CompiledSource[],
+  consumerPrefix: string,
+): { readonly index: number; readonly source: CompiledSource; readonly subject: string; readonly stream: string; readonly durable: string }[] {
+  return sources
+    .flatMap((source) => source.subjects.map((subject) => ({ source, subject })))
+    .map(({ source, subject }, index) => ({
+      index,
+      source,
+      subject,
+      stream: streamForSubject(subject),
+      durable: durableName(consumerPrefix, source.name, String(index)),
+    }));
+}
+
 /** Durable names allow letters, digits, '-' and '_'. */
 export const durableName = (...parts: string[]): string => parts.join("_").replace(/[^A-Za-z0-9_-]/g, "-");
 
@@ -110,69 +129,65 @@ export class JetStreamSource {
     const jsm = await jetstreamManager(nc);
     const lanes: Lane[] = [];
     const configs: LaneConfig[] = [];
-    for (const source of sources) {
-      for (const subject of source.subjects) {
-        const stream = streamForSubject(subject);
-        const durable = durableName(consumerPrefix, source.name, String(lanes.length));
-        const wildcard = hasWildcard(subject);
-        const config: LaneConfig = {
-          durable_name: durable,
-          ack_policy: AckPolicy.Explicit,
-          filter_subject: subject,
-          // A wildcard lane catching up holds its whole backlog unacked until it is caught up (JetStreamInput): any
-          // limit below the backlog would stop delivery before that and never release it. Unlimited (-1, which
-          // nats-server 2.9 accepts) costs the memory of holding it: about 1.4 KB of heap per held message of 200
-          // bytes (measured: 200,000 bars held, +284 MB heap, 544 MB RSS), so a backlog of millions needs memory
-          // in proportion, or a run started before most of it is imported.
-          max_ack_pending: wildcard ? -1 : MAX_ACK_PENDING,
-          ack_wait: o.ackWaitNs ?? ACK_WAIT_NS,
-        };
-        let info: ConsumerInfo | undefined;
-        try {
-          info = await jsm.consumers.info(stream, durable);
-        } catch (e) {
-          if (!/not found/i.test((e as Error).message)) throw e;
-        }
-        const at = startAt?.(lanes.length, subject);
-        let startSeq: bigint;
-        if (info !== undefined && info.config.filter_subject !== subject) {
-          throw new Error(
-            `consumer ${durable} on ${stream} filters ${info.config.filter_subject ?? "(nothing)"}, but the pipeline reads ${subject}: use another --consumer prefix`,
-          );
-        } else if (at !== undefined) {
-          // A checkpointed run knows exactly what it committed: restart there (it skips what it committed above).
-          if (info !== undefined) await jsm.consumers.delete(stream, durable);
-          await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(at) });
-          startSeq = at;
-        } else if (info === undefined) {
-          // "new" is pinned to a sequence (not DeliverPolicy.New) so that a restart before the first ack still knows
-          // where the consumer began: a 2.9 server reports ack floor 0 until then.
-          const first = deliver === "new" ? (await jsm.streams.info(stream)).state.last_seq + 1 : undefined;
-          await jsm.consumers.add(
-            stream,
-            first === undefined
-              ? { ...config, deliver_policy: DeliverPolicy.All }
-              : { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first },
-          );
-          startSeq = BigInt(first ?? 1);
-        } else {
-          // Reused without a checkpoint: it continues above its ack floor (or where it began, before any ack: a 2.9
-          // server reports ack floor 0 until then).
-          const from = Math.max(info.ack_floor.stream_seq + 1, info.config.opt_start_seq ?? 1);
-          startSeq = BigInt(from);
-          if (info.num_ack_pending > 0) {
-            // A previous process stopped with messages delivered but not acked. Left alone, the server redelivers
-            // them only after ack_wait, behind newer messages, where they would be late: restart the consumer there.
-            await jsm.consumers.delete(stream, durable);
-            await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
-          } else if (info.config.max_ack_pending !== config.max_ack_pending || info.config.ack_wait !== config.ack_wait) {
-            // Made by an older version (or another test setting): a 2.9 server updates these in place.
-            await jsm.consumers.update(stream, durable, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
-          }
-        }
-        lanes.push({ index: lanes.length, source, subject, stream, durable, startSeq, wildcard });
-        configs.push(config);
+    for (const { source, subject, stream, durable } of laneLayout(sources, consumerPrefix)) {
+      const wildcard = hasWildcard(subject);
+      const config: LaneConfig = {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: subject,
+        // A wildcard lane catching up holds its whole backlog unacked until it is caught up (JetStreamInput): any
+        // limit below the backlog would stop delivery before that and never release it. Unlimited (-1, which
+        // nats-server 2.9 accepts) costs the memory of holding it: about 1.4 KB of heap per held message of 200
+        // bytes (measured: 200,000 bars held, +284 MB heap, 544 MB RSS), so a backlog of millions needs memory
+        // in proportion, or a run started before most of it is imported.
+        max_ack_pending: wildcard ? -1 : MAX_ACK_PENDING,
+        ack_wait: o.ackWaitNs ?? ACK_WAIT_NS,
+      };
+      let info: ConsumerInfo | undefined;
+      try {
+        info = await jsm.consumers.info(stream, durable);
+      } catch (e) {
+        if (!/not found/i.test((e as Error).message)) throw e;
       }
+      const at = startAt?.(lanes.length, subject);
+      let startSeq: bigint;
+      if (info !== undefined && info.config.filter_subject !== subject) {
+        throw new Error(
+          `consumer ${durable} on ${stream} filters ${info.config.filter_subject ?? "(nothing)"}, but the pipeline reads ${subject}: use another --consumer prefix`,
+        );
+      } else if (at !== undefined) {
+        // A checkpointed run knows exactly what it committed: restart there (it skips what it committed above).
+        if (info !== undefined) await jsm.consumers.delete(stream, durable);
+        await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(at) });
+        startSeq = at;
+      } else if (info === undefined) {
+        // "new" is pinned to a sequence (not DeliverPolicy.New) so that a restart before the first ack still knows
+        // where the consumer began: a 2.9 server reports ack floor 0 until then.
+        const first = deliver === "new" ? (await jsm.streams.info(stream)).state.last_seq + 1 : undefined;
+        await jsm.consumers.add(
+          stream,
+          first === undefined
+            ? { ...config, deliver_policy: DeliverPolicy.All }
+            : { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first },
+        );
+        startSeq = BigInt(first ?? 1);
+      } else {
+        // Reused without a checkpoint: it continues above its ack floor (or where it began, before any ack: a 2.9
+        // server reports ack floor 0 until then).
+        const from = Math.max(info.ack_floor.stream_seq + 1, info.config.opt_start_seq ?? 1);
+        startSeq = BigInt(from);
+        if (info.num_ack_pending > 0) {
+          // A previous process stopped with messages delivered but not acked. Left alone, the server redelivers
+          // them only after ack_wait, behind newer messages, where they would be late: restart the consumer there.
+          await jsm.consumers.delete(stream, durable);
+          await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+        } else if (info.config.max_ack_pending !== config.max_ack_pending || info.config.ack_wait !== config.ack_wait) {
+          // Made by an older version (or another test setting): a 2.9 server updates these in place.
+          await jsm.consumers.update(stream, durable, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
+        }
+      }
+      lanes.push({ index: lanes.length, source, subject, stream, durable, startSeq, wildcard });
+      configs.push(config);
     }
     return new JetStreamSource(nc, lanes, configs, startAt);
   }
