@@ -80,6 +80,7 @@ function tee(metrics: TickflowMetrics, feed: LiveFeed, onWatermark: (w: bigint) 
       onWatermark(w);
     },
     consumerPending: (c, n) => metrics.consumerPending(c, n),
+    consumerRepositioned: (c) => metrics.consumerRepositioned(c),
     publishRetried: () => metrics.publishRetried(),
   };
 }

@@ -33,6 +33,7 @@ export class TickflowMetrics implements LiveRunMetrics {
   readonly sequencerBuffered: Gauge;
   readonly watermarkLagSeconds: Gauge;
   readonly consumerPendingGauge: Gauge<"consumer">;
+  readonly consumerRepositionedTotal: Counter<"consumer">;
   readonly publishCircuitState: Gauge;
   private watermarkNs?: bigint;
   private publishCircuit?: () => CircuitState;
@@ -97,6 +98,12 @@ export class TickflowMetrics implements LiveRunMetrics {
       labelNames: ["consumer"],
       registers,
     });
+    this.consumerRepositionedTotal = new Counter({
+      name: "tickflow_consumer_repositioned_total",
+      help: "JetStream consumers recreated at the run's committed position because their ack state diverged from the run's",
+      labelNames: ["consumer"],
+      registers,
+    });
   }
 
   /** Prometheus text exposition of every metric. */
@@ -136,6 +143,10 @@ export class TickflowMetrics implements LiveRunMetrics {
 
   consumerPending(consumer: string, pending: number): void {
     this.consumerPendingGauge.set({ consumer: this.bounded("consumer", consumer) }, pending);
+  }
+
+  consumerRepositioned(consumer: string): void {
+    this.consumerRepositionedTotal.inc({ consumer: this.bounded("consumer", consumer) });
   }
 
   /** Reports the publish circuit's state at each scrape (sinks/jetStreamPublisher.ts PublishHealth). */

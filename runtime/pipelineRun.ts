@@ -38,6 +38,8 @@ export interface LiveRunMetrics extends RunMetrics {
   /** After each released batch is committed and acked: its wall time, the watermark, inputs still buffered. */
   batchProcessed(seconds: number, watermark: bigint, buffered: number): void;
   consumerPending(consumer: string, pending: number): void;
+  /** A JetStream consumer was recreated because its ack state diverged from the run's. */
+  consumerRepositioned?(consumer: string): void;
   /** A JetStream publish (signals, orders, dead letters) was retried. */
   publishRetried?(): void;
 }

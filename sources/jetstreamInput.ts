@@ -31,6 +31,8 @@ export interface JetStreamPosition {
 export interface JetStreamInputMetrics {
   late?(): void;
   consumerPending?(consumer: string, pending: number): void;
+  /** A lane's consumer was recreated because its ack state diverged from the run's (see checkDiverged). */
+  consumerRepositioned?(consumer: string): void;
   /** After each batch is committed and acked: wall time since it was released, the watermark, inputs still buffered. */
   batchProcessed?(seconds: number, watermark: bigint, buffered: number): void;
 }
@@ -45,6 +47,8 @@ export interface JetStreamInputOptions {
   readonly metrics?: JetStreamInputMetrics;
   /** Tests only: the consumers' ack wait (ns); default 60 s. */
   readonly ackWaitNs?: number;
+  /** How long a lane's consumer may report more unacked deliveries than the run holds before it is recreated (DIVERGED_MS). */
+  readonly divergedAfterMs?: number;
 }
 
 /**
@@ -54,6 +58,9 @@ export interface JetStreamInputOptions {
  * not a message that makes the process crash (see docs/architecture.md).
  */
 export const MAX_DELIVERIES = 5;
+
+/** How long a lane's consumer may report more unacked deliveries than the run holds before it is recreated. */
+export const DIVERGED_MS = 20_000;
 
 interface Pending {
   readonly msg: JsMsg;
@@ -91,6 +98,16 @@ export class JetStreamInput implements InputPort {
   private readonly lastMessageAt: number[] = [];
   /** Per lane: messages handed to this process and not yet acked (or termed). */
   private readonly held: number[] = [];
+  /**
+   * Per lane: the newest redelivery of a message this process holds, by stream sequence. The commit acks it beside
+   * the first delivery: after a consumer was recreated (or a server restarted) only the newest delivery is sure to be
+   * pending on the consumer that now serves the lane.
+   */
+  private readonly redelivered: Map<bigint, JsMsg>[] = [];
+  /** Deliveries of an uncommitted message on other lanes (overlapping filters), acked with its commit. */
+  private readonly alsoAck = new Map<string, { lane: number; msg: JsMsg }[]>();
+  /** Per lane: since when (ms) the server reports more unacked deliveries than this process holds (see checkIdle). */
+  private readonly divergedSince: (number | undefined)[] = [];
   /** Dedupe keys of messages handed over but not yet committed (a redelivery of one is not acked). */
   private readonly uncommitted = new Set<string>();
   private buffered = 0;
@@ -150,6 +167,7 @@ export class JetStreamInput implements InputPort {
       this.positions[lane.index] ??= new LanePosition({ floor: lane.startSeq - 1n, above: [] });
       this.lastMessageAt[lane.index] = Date.now();
       this.held[lane.index] = 0;
+      this.redelivered[lane.index] = new Map();
       const pending = await this.source.pending(lane);
       this.o.metrics?.consumerPending?.(lane.durable, pending);
       if (pending === 0) this.sequencer.setIdle(lane.index, true);
@@ -165,6 +183,7 @@ export class JetStreamInput implements InputPort {
         const delivery = this.positions[lane]!.deliver(BigInt(msg.seq));
         if (delivery !== "new") {
           if (delivery === "committed") msg.term();
+          else this.redelivered[lane]!.set(BigInt(msg.seq), msg);
           if (msg.info.pending === 0) this.caughtUp(lane);
           return;
         }
@@ -255,9 +274,16 @@ export class JetStreamInput implements InputPort {
         const sent: SentAck[] = [];
         for (const { item: p } of entries) {
           sent.push(this.ack(p.lane, p.msg));
+          this.ackRedelivery(p.lane, BigInt(p.msg.seq), false, sent);
+          for (const other of this.alsoAck.get(p.key) ?? []) sent.push(this.ack(other.lane, other.msg));
+          this.alsoAck.delete(p.key);
           this.uncommitted.delete(p.key);
         }
-        for (const d of dead) sent.push(d.ack());
+        for (const d of dead) {
+          const s = d.ack();
+          sent.push(s);
+          this.ackRedelivery(d.lane, d.seq, s.term, sent);
+        }
         await this.confirmAcks(sent);
         this.buffered -= entries.length;
         this.o.metrics?.batchProcessed?.((performance.now() - t0) / 1000, watermark, this.buffered);
@@ -272,6 +298,7 @@ export class JetStreamInput implements InputPort {
       // Redelivered (ack_wait passed while the sequencer held it): the first delivery is processed and acked,
       // whatever the dedupe window still remembers. Not news from the lane: a held backlog redelivered every
       // ack_wait must not keep the lanes from ever being quiet for idleAfter (and so from flushing).
+      this.redelivered[m.lane]!.set(BigInt(m.msg.seq), m.msg);
       if (pending === 0) this.caughtUp(m.lane);
       this.out.signal();
       return;
@@ -312,9 +339,13 @@ export class JetStreamInput implements InputPort {
     } else if (r === "duplicate") {
       if (this.sequencer.firstOrigin(key) === origin) {
         // The same stored message delivered on a second lane (overlapping subject filters; redeliveries on one lane
-        // never get here, see LanePosition): ack it only if the first was committed, else the first one's ack covers it.
-        if (this.uncommitted.has(key)) this.held[m.lane]!--;
-        else this.ack(m.lane, m.msg);
+        // never get here, see LanePosition): that lane's consumer needs its own ack, now if the first was committed,
+        // else with the first one's commit.
+        if (this.uncommitted.has(key)) {
+          const also = this.alsoAck.get(key);
+          if (also) also.push({ lane: m.lane, msg: m.msg });
+          else this.alsoAck.set(key, [{ lane: m.lane, msg: m.msg }]);
+        } else this.ack(m.lane, m.msg);
       } else {
         // Another message with an id already processed: the recording keeps the first, so live does too.
         const letter: DeadLetter = {
@@ -375,15 +406,45 @@ export class JetStreamInput implements InputPort {
         const asked = Date.now();
         const b = await this.source!.backlog(lane);
         // A message that arrived while we asked makes the answer stale.
-        if (this.lastMessageAt[lane.index]! < asked && b.pending === 0 && b.ackPending <= this.held[lane.index]!) {
+        if (this.lastMessageAt[lane.index]! >= asked) continue;
+        if (b.pending === 0 && b.ackPending <= this.held[lane.index]!) {
+          this.divergedSince[lane.index] = undefined;
           this.caughtUp(lane.index);
           changed = true;
-        }
+        } else if (b.pending === 0) this.checkDiverged(lane, b.ackPending);
       } catch {
         // Server unreachable: leave the lane as it is; the client reconnects.
       }
     }
     if (changed) this.out.signal();
+  }
+
+  /**
+   * Nothing left to deliver, yet the server counts more deliveries unacked than this process holds: acks it sent went
+   * to no pending delivery (a consumer recreated while they were in flight, a server that restarted on older state).
+   * Left so, the lane never counts as caught up and the watermark waits forever. Once that lasts DIVERGED_MS, the
+   * lane's consumer is recreated at this run's committed position; what it delivers again is acked as committed.
+   */
+  private checkDiverged(lane: JetStreamSource["lanes"][number], ackPending: number): void {
+    const now = Date.now();
+    const since = (this.divergedSince[lane.index] ??= now);
+    if (now - since < (this.o.divergedAfterMs ?? DIVERGED_MS)) return;
+    this.divergedSince[lane.index] = undefined;
+    process.stderr.write(
+      `tickflow: consumer ${lane.durable} reports ${ackPending} unacked deliveries while this run holds ${this.held[lane.index]}; recreating it at the committed position\n`,
+    );
+    this.o.metrics?.consumerRepositioned?.(lane.durable);
+    void this.source!.reposition(lane).catch(() => undefined);
+  }
+
+  /** Acks (or terms) the newest redelivery of a committed message, when there was one. */
+  private ackRedelivery(lane: number, seq: bigint, term: boolean, sent: SentAck[]): void {
+    const again = this.redelivered[lane]!.get(seq);
+    if (again === undefined) return;
+    this.redelivered[lane]!.delete(seq);
+    if (term) again.term();
+    else again.ack();
+    sent.push({ msg: again, term });
   }
 
   private ack(lane: number, msg: JsMsg, term = false): SentAck {

@@ -297,19 +297,28 @@ export class JetStreamSource {
 
   /** Detaches every lane and recreates its consumer at this run's committed position. */
   private async resync(): Promise<void> {
+    for (const lane of this.lanes) await this.recreate(lane);
+  }
+
+  /** Recreates one lane's consumer at this run's committed position (after its ack state diverged from the run's). */
+  reposition(lane: Lane): Promise<void> {
+    const run = this.resyncing.then(() => this.recreate(lane));
+    this.resyncing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async recreate(lane: Lane): Promise<void> {
+    const at = this.startAt?.(lane.index, lane.subject);
+    if (at === undefined || this.stopped) return;
     const jsm = await jetstreamManager(this.nc);
-    for (const lane of this.lanes) {
-      const at = this.startAt?.(lane.index, lane.subject);
-      if (at === undefined || this.stopped) continue;
-      this.detach(lane);
-      try {
-        await jsm.consumers.delete(lane.stream, lane.durable);
-      } catch (e) {
-        if (!/not found/i.test((e as Error).message)) throw e;
-      }
-      await jsm.consumers.add(lane.stream, { ...this.configs[lane.index]!, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(at) });
-      if (!this.stopped) await this.consume(lane);
+    this.detach(lane);
+    try {
+      await jsm.consumers.delete(lane.stream, lane.durable);
+    } catch (e) {
+      if (!/not found/i.test((e as Error).message)) throw e;
     }
+    await jsm.consumers.add(lane.stream, { ...this.configs[lane.index]!, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(at) });
+    if (!this.stopped) await this.consume(lane);
   }
 
   /** Stops every consumer and waits (up to 5 s) until no message can reach the handlers any more. */

@@ -247,3 +247,73 @@ describe("a wildcard lane's consumer", () => {
     });
   });
 });
+
+describe("a lane whose consumer's ack state diverged from the run's (real nats-server)", () => {
+  it("is recreated at the committed position: the lane counts as caught up again, nothing is processed twice", async () => {
+    await withNats(async ({ nc }) => {
+      const pipeline = parsePipeline(
+        `name: diverged
+sources:
+  trades: { type: trade, subjects: ["md.trades.>"] }
+sequencing: { maxDelay: 1s, idleAfter: 200ms }
+nodes: {}
+`,
+        "diverged.yaml",
+      );
+      const trade = (i: number): Trade =>
+        TradeMessage.create({ id: `dv-${i}`, symbol: "AAPL", tsEvent: 1_704_205_800_000_000_000n + BigInt(i) * 1_000_000_000n, price: 100, size: 1 });
+      const send = (from: number, n: number) =>
+        publish(
+          nc,
+          Array.from({ length: n }, (_, k) => trade(from + k)).map((t) => ({
+            subject: publishSubject("trade", t),
+            data: TradeMessage.encodeBytes(t),
+            msgID: t.id,
+          })),
+        );
+      await send(0, 100);
+      // One ack that never reaches the server (what a consumer recreated while acks were in flight looks like): the
+      // server keeps the delivery pending that the run has committed, so it reports more unacked than the run holds.
+      const { jetstream } = await import("@nats-io/jetstream");
+      const probe = await (await jetstream(nc).consumers.get("MARKET")).next();
+      const proto = Object.getPrototypeOf(probe) as { ack(this: { seq: number }): void };
+      const ack = proto.ack;
+      let dropped = 0;
+      proto.ack = function (this: { seq: number }) {
+        if (this.seq === 50 && dropped++ === 0) return;
+        ack.call(this);
+      };
+      const repositioned: string[] = [];
+      const input = new JetStreamInput({
+        nc,
+        pipeline,
+        consumerPrefix: "diverged",
+        divergedAfterMs: 500,
+        metrics: { consumerRepositioned: (c) => repositioned.push(c) },
+      });
+      const reader = await new BatchReader(input, "diverged input").open();
+      try {
+        await reader.readUntil(100, { timeoutMs: 20_000 });
+        const lane = input.lanes[0]!;
+        const jsm = await jetstreamManager(nc);
+        // Without the recreation the delivery stays pending until ack_wait (60 s) and the lane never counts as idle.
+        await until("the consumer recreated", () => repositioned.length > 0, 10_000);
+        await until(
+          "no delivery pending on the recreated consumer",
+          // Between its deletion and its re-creation the consumer is briefly not there.
+          async () => (await jsm.consumers.info(lane.stream, lane.durable).catch(() => undefined))?.num_ack_pending === 0,
+          10_000,
+        );
+        expect(dropped).toBe(1);
+        expect(repositioned).toEqual([lane.durable]);
+        // It goes on consuming where the run committed.
+        await send(100, 10);
+        await reader.readUntil(110, { timeoutMs: 20_000 });
+        expect(reader.batches.flatMap((b) => b.items.map(idOf))).toEqual(Array.from({ length: 110 }, (_, i) => `dv-${i}`));
+      } finally {
+        proto.ack = ack;
+        await reader.finish();
+      }
+    });
+  });
+});
