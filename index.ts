@@ -26,3 +26,19 @@ export { MemoryInput, CollectingOutput } from "./runtime/memoryInput.ts";
 export type { RunSummary, RunCounters } from "./runtime/pipelineRun.ts";
 export { loadPipeline, parsePipeline } from "./app/loadPipeline.ts";
 export { CONNECTORS } from "./app/connectors.ts";
+export {
+  SignatureVerifier,
+  verifyFeedMessage,
+  signedHeaders,
+  canonicalBytes,
+  REJECT_REASONS,
+  type Keyring,
+  type Verdict,
+  type RejectReason,
+  type SignatureVerifierOptions,
+  type DeliveryInfo,
+} from "./core/signing.ts";
+export { loadKeyring, loadKeysFile, SigningKeyError, type SecretSource } from "./sinks/signingKeys.ts";
+export { verifyStream, type StreamVerification, type StreamVerificationOptions } from "./sources/streamVerification.ts";
+export { SecretStore, secretsFile, openConfiguredSecrets, SecretsKeyError, SecretsStoreError } from "./io/secrets.ts";
+export { NATS_ROLES, rolePermissions, renderServerAuth, type NatsRole } from "./io/nats/auth.ts";

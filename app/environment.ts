@@ -4,10 +4,13 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Kvm } from "@nats-io/kv";
 import { loadConfig, type Config } from "../io/config.ts";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import { ensureNatsServerInstalled, waitForPort } from "../io/nats/natsServer.ts";
 import { ensureStreams } from "../io/nats/streams.ts";
+import { MODEL_BUCKET, type NatsRole } from "../io/nats/auth.ts";
+import { prepareLocalAuth, roleConnection } from "./credentials.ts";
 import { Database } from "../io/duckdb/database.ts";
 import { within } from "../core/retry.ts";
 import { isRecordingDamage, RecordingCorruptError } from "./recordingCheck.ts";
@@ -45,6 +48,11 @@ export async function ensureLocalNats(cfg: Config, o: { keep?: boolean } = {}): 
   if (cfg.natsUrlFromEnv) throw new Error(`NATS_URL=${cfg.natsUrl} does not answer; start that server or unset NATS_URL to use the local one`);
   const bin = ensureNatsServerInstalled(log);
   mkdirSync(join(REPO_ROOT, "data", "nats"), { recursive: true });
+  // nats.conf includes data/nats-auth.conf: one user per role, bcrypt hashes of the passwords kept encrypted in the
+  // secrets store (generated here on first start).
+  const generated = prepareLocalAuth(cfg, join(REPO_ROOT, "data", "nats-auth.conf"));
+  if (generated.length > 0)
+    log(`tickflow: generated credentials ${generated.join(", ")} (encrypted in ${join(cfg.dataDir, "secrets.json")}; every tickflow command finds them)`);
   const out = openSync(join(REPO_ROOT, "data", "nats.log"), "a");
   const child = spawn(bin, ["-c", join(REPO_ROOT, "nats.conf")], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", out, out] });
   child.unref();
@@ -153,24 +161,54 @@ export async function stopLocalNats(): Promise<boolean> {
 }
 
 /**
- * Connects with unlimited reconnects (the default gives up after ~10) and makes sure the streams exist. A server
- * that refuses the first connect fails at once with what to do; a half-opened connection is closed on failure.
+ * Connects as `role` (io/nats/auth.ts: its own user, least privilege) with unlimited reconnects (the default gives
+ * up after ~10), and makes sure the streams and the model bucket exist: through this connection when it may manage
+ * them (admin, or a server without authentication), else through a short admin connection when the local
+ * credentials include admin's. A server that refuses the first connect fails at once with what to do; a
+ * half-opened connection is closed on failure.
  */
-export async function connectNats(cfg: Config): Promise<NatsConnection> {
-  let nc: NatsConnection;
+export async function connectNats(cfg: Config, role: NatsRole): Promise<NatsConnection> {
+  const access = roleConnection(cfg, role);
+  const nc = await open(cfg, role, access);
   try {
-    nc = await connect({ servers: cfg.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000, name: "tickflow" });
-  } catch (e) {
-    const hint = cfg.natsUrlFromEnv ? "start that server or fix NATS_URL" : "start it with `tickflow up`";
-    throw new Error(`cannot connect to NATS at ${cfg.natsUrl}: ${(e as Error).message}; ${hint}`, { cause: e });
-  }
-  try {
-    await ensureStreams(nc);
+    if (role === "admin" || access.source === "none") await ensureInfrastructure(nc);
+    else if (access.source === "secrets") {
+      const admin = await open(cfg, "admin", roleConnection(cfg, "admin"));
+      try {
+        await ensureInfrastructure(admin);
+      } finally {
+        await admin.close().catch(() => undefined);
+      }
+    }
   } catch (e) {
     await nc.close().catch(() => undefined);
-    throw new Error(`NATS at ${cfg.natsUrl}: cannot create or update the streams (is JetStream enabled?): ${(e as Error).message}`, { cause: e });
+    throw new Error(`NATS at ${access.url}: cannot create or update the streams (is JetStream enabled?): ${(e as Error).message}`, { cause: e });
   }
   return nc;
+}
+
+async function open(cfg: Config, role: NatsRole, access: ReturnType<typeof roleConnection>): Promise<NatsConnection> {
+  try {
+    return await connect({ ...access.options, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000, name: `tickflow-${role}` });
+  } catch (e) {
+    const message = (e as Error).message;
+    const hint = /authori[sz]ation/i.test(message)
+      ? access.source === "none"
+        ? "the server requires credentials: `tickflow up` generates them for the local server; for your own, put user:password in NATS_URL or store the role's password with `tickflow secrets set nats/<role>` (docs/security.md)"
+        : access.source === "secrets"
+          ? `the ${role} password in ${join(cfg.dataDir, "secrets.json")} was refused: was the server started from another TICKFLOW_DATA? \`tickflow down\` then \`tickflow up\` writes its users again`
+          : "the user or password in NATS_URL was refused"
+      : cfg.natsUrlFromEnv
+        ? "start that server or fix NATS_URL"
+        : "start it with `tickflow up`";
+    throw new Error(`cannot connect to NATS at ${access.url} as ${role}: ${message}; ${hint}`, { cause: e });
+  }
+}
+
+/** The streams (schemas/kinds.ts STREAMS) and the model deployment bucket, created or updated. */
+async function ensureInfrastructure(nc: NatsConnection): Promise<void> {
+  await ensureStreams(nc);
+  await new Kvm(nc).create(MODEL_BUCKET, { history: 10 });
 }
 
 /**

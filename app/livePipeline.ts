@@ -14,6 +14,7 @@ import { LiveOps, resolveHttpPort } from "./liveOps.ts";
 import { recordModelInstall } from "../replay/runs.ts";
 import { PublishHealth } from "../sinks/jetStreamPublisher.ts";
 import { runningBanner } from "./startBanner.ts";
+import { configuredKeyring } from "./credentials.ts";
 import type { Database } from "../io/duckdb/database.ts";
 
 export interface RunLiveOptions {
@@ -35,7 +36,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
   const cfg = config();
   const httpPort = resolveHttpPort(o.httpPort);
   await ensureLocalNats(cfg);
-  const nc = await connectNats(cfg);
+  const nc = await connectNats(cfg, "pipeline");
   // From here on whatever was opened is closed, whatever fails (a locked DuckDB file, a busy HTTP port): an open
   // connection would keep the process alive after the error was reported.
   let db: Database | undefined;
@@ -67,6 +68,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
       consumerPrefix: o.consumer,
       deliver: o.fromNow ? "new" : "all",
       print: o.quiet ? () => {} : undefined,
+      keyring: configuredKeyring(cfg),
       metrics: ops.hooks,
       recordWithBatch:
         served &&

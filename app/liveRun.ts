@@ -12,7 +12,8 @@ import { openInput, openOutputs, Services } from "../runtime/connectors.ts";
 import type { InputPort } from "../runtime/ports.ts";
 import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { JetStreamPublisher } from "../sinks/jetStreamPublisher.ts";
-import { DeadLetterPublisher, DeadLetterRecorder, DuckDbInputRecorder, NATS, PRINT, PUBLISHER, RECORDER } from "../sinks/outputSinks.ts";
+import { DeadLetterPublisher, DeadLetterRecorder, DuckDbInputRecorder, NATS, PRINT, PUBLISHER, RECORDER, SIGNING_KEYS } from "../sinks/outputSinks.ts";
+import type { Keyring } from "../core/signing.ts";
 import { JETSTREAM_CONSUMERS } from "../sources/jetstreamInput.ts";
 import { DuckDbRunJournal } from "../replay/runs.ts";
 import { DuckDbCheckpointStore } from "../replay/checkpoints.ts";
@@ -31,6 +32,8 @@ export interface LiveRunOptions {
   readonly consumerPrefix?: string;
   /** Where console sinks print. Default: stdout. */
   readonly print?: (line: string) => void;
+  /** The keys nats sinks sign orders, fills and signals with (app/credentials.ts). Default: from the environment. */
+  readonly keyring?: Keyring;
   /** New consumers start at the first stored message ("all", default) or at messages published from now on ("new"). */
   readonly deliver?: "all" | "new";
   /** Wall-clock source for the run record only (never for operators). */
@@ -70,6 +73,7 @@ export class LiveRun {
       .provide(NATS, o.nc)
       .provide(PRINT, o.print ?? ((l) => void process.stdout.write(l + "\n")))
       .provide(JETSTREAM_CONSUMERS, { consumerPrefix: o.consumerPrefix ?? o.runId, deliver: o.deliver, metrics: o.metrics });
+    if (o.keyring) services.provide(SIGNING_KEYS, o.keyring);
     const outputs = openOutputs(p, CONNECTORS, "live", o.runId, services);
     this.input = openInput(p, CONNECTORS, o.runId, services);
     this.driver = new RunDriver({

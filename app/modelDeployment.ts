@@ -6,6 +6,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { MODEL_BUCKET } from "../io/nats/auth.ts";
 import { CircuitBreaker, type BreakerClock, type CircuitState } from "../core/circuitBreaker.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import { bindModelSlots, declaredFeatures, predictNodes } from "../pipeline/catalog/models.ts";
@@ -17,7 +18,7 @@ import type { DeadLetter } from "../schemas/deadLetter.ts";
 import type { RecordedModelInstall } from "../replay/runs.ts";
 
 /** KV bucket holding one deployment per pipeline (key = pipeline name). */
-export const DEPLOYMENT_BUCKET = "tickflow_models";
+export const DEPLOYMENT_BUCKET = MODEL_BUCKET;
 
 /** What `tickflow models deploy` writes: enough to load and check the file without the registry's database. */
 export const DeploymentSchema = z.strictObject({

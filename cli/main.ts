@@ -71,6 +71,16 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
     load: () => import("./commands/schemas.ts"),
   },
   { name: "jobs", summary: "scheduled jobs (compact, retention, reports): list them, or run one now", load: () => import("./commands/jobs.ts") },
+  {
+    name: "verify",
+    summary: "verify the signatures of the messages a stream holds (orders, fills, signals); exit code 1 if any is rejected",
+    load: () => import("./commands/verify.ts"),
+  },
+  {
+    name: "secrets",
+    summary: "secrets at rest (NATS credentials, HMAC keys), AES-256-GCM under a master key file: init, set, list, delete, rotate",
+    load: () => import("./commands/secrets.ts"),
+  },
   { name: "audit", summary: "show the audit trail; --verify checks its hash chain and anchor", load: () => import("./commands/audit.ts") },
   { name: "check", summary: "checks a pipeline against the recording", load: () => import("./commands/check.ts") },
   {

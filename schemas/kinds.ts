@@ -55,7 +55,7 @@ export interface KindSpec {
   readonly publish?: (item: Addressed) => string;
   /** The stream that stores the published subjects. */
   readonly stream?: StreamName;
-  /** Published with an HMAC signature header (orders, fills, order events). */
+  /** Published with a v2 HMAC signature (orders, fills, order events, signals; docs/signing.md). */
   readonly signed?: boolean;
 }
 
@@ -65,7 +65,7 @@ export const KIND_SPECS = {
   news: { type: NewsMessage, role: "input", subjects: ["news.>"], publish: (n) => `news.${n.source}`, stream: "NEWS" },
   scoredNews: { type: ScoredNewsMessage, role: "output" },
   features: { type: FeatureRowMessage, role: "output" },
-  signal: { type: SignalMessage, role: "output", publish: (s) => `signals.${subjectToken(s.symbol!)}`, stream: "SIGNALS" },
+  signal: { type: SignalMessage, role: "output", publish: (s) => `signals.${subjectToken(s.symbol!)}`, stream: "SIGNALS", signed: true },
   // A broker node emits brokerEvent; the orders/fills/positions/equity/orderEvents selectors split it.
   brokerEvent: { type: BrokerEventMessage, role: "internal" },
   order: { type: OrderMessage, role: "output", publish: (o) => `orders.${subjectToken(o.symbol!)}`, stream: "ORDERS", signed: true },

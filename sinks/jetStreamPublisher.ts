@@ -13,6 +13,11 @@ export interface OutgoingMessage {
   /** Becomes the Nats-Msg-Id header: the stream's duplicate window drops a second copy. */
   readonly msgID: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Headers computed at each attempt, over the message as sent (a signature stamped with the time it goes out:
+   * sinks/orderSigning.ts); set after `headers`.
+   */
+  readonly stamp?: (m: OutgoingMessage) => Readonly<Record<string, string>>;
 }
 
 export interface PublishHealthOptions {
@@ -121,13 +126,23 @@ export class JetStreamPublisher {
   }
 
   async publish(m: OutgoingMessage): Promise<PubAck> {
-    const h = m.headers ? natsHeaders() : undefined;
-    if (h && m.headers) for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
+    const fixed = m.headers ? natsHeaders() : undefined;
+    if (fixed && m.headers) for (const [k, v] of Object.entries(m.headers)) fixed.set(k, v);
+    const headersNow = () => {
+      if (!m.stamp) return fixed;
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries({ ...m.headers, ...m.stamp(m) })) h.set(k, v);
+      return h;
+    };
+    // Stamped once before the first attempt, so a message that cannot be stamped fails here instead of retrying.
+    let stamped: ReturnType<typeof headersNow> | undefined = headersNow();
     return retry(
       async () => {
+        const headers = stamped ?? headersNow();
+        stamped = undefined;
         try {
           // The same msgID on every attempt: an attempt that timed out may have been stored all the same.
-          const ack = await this.js.publish(m.subject, m.data, { msgID: m.msgID, headers: h });
+          const ack = await this.js.publish(m.subject, m.data, { msgID: m.msgID, headers });
           this.health.succeeded();
           return ack;
         } catch (e) {

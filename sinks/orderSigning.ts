@@ -1,87 +1,71 @@
-// HMAC-SHA256 signatures on published orders, fills and order events, so a subscriber can check that an order
-// on orders.<SYMBOL> came from a holder of the key and was not altered. Reproducible in any language:
-//   signature = lowercase hex of HMAC-SHA256(key, body), body = the NATS message data exactly as received
-//   key = the UTF-8 bytes of $TICKFLOW_HMAC_KEY, or the bytes of the file $TICKFLOW_HMAC_KEY_FILE names
-//         (one trailing newline stripped); header: Tickflow-Signature: <hex>
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
-import { SIGNED_KINDS } from "../schemas/kinds.ts";
-import { TickflowError } from "../core/errors.ts";
+// Signs published orders, fills, order events and signals (v2, docs/signing.md) when they are sent, not when they
+// are recorded: the timestamp is the publish time, so a backlog sent after an outage or a restart is not stale, and
+// the outbox rows hold no signature.
+import { SIGNING_HEADERS, signedHeaders, type Keyring } from "../core/signing.ts";
+import { KIND_SPECS, SIGNED_KINDS, STREAMS } from "../schemas/kinds.ts";
+import { SigningKeyError } from "./signingKeys.ts";
 
-export const SIGNATURE_HEADER = "Tickflow-Signature";
+export { SIGNATURE_HEADER } from "../core/signing.ts";
+export { SigningKeyError, loadKeyring, type KeyEnv } from "./signingKeys.ts";
 
-/** No key configured, or the configuration is contradictory or unreadable. */
-export class SigningKeyError extends TickflowError {
-  static override readonly code = "SIGNING_KEY_UNAVAILABLE";
-  override readonly name = "SigningKeyError";
+/**
+ * Subject filters of the streams whose kinds are all signed. A sender sees a message, not its kind: the stream it
+ * goes to decides. A stream mixing signed and unsigned kinds could not be told apart, so it is refused here.
+ */
+export const SIGNED_SUBJECTS: readonly string[] = STREAMS.flatMap((s) => {
+  const kinds = Object.entries(KIND_SPECS).filter(([, k]) => "stream" in k && k.stream === s.name);
+  const signed = kinds.filter(([name]) => SIGNED_KINDS.has(name)).length;
+  if (signed > 0 && signed < kinds.length)
+    throw new Error(`stream ${s.name} holds signed and unsigned kinds (${kinds.map(([n]) => n).join(", ")}): a sender could not tell which to sign`);
+  return signed > 0 ? [...s.subjects] : [];
+});
+
+/** Whether a NATS subject matches a filter (`*` one token, `>` the rest). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === ">") return s.length > i;
+    if (i >= s.length || (f[i] !== "*" && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
 }
 
-export type KeyEnv = Readonly<Record<string, string | undefined>>;
+/** Whether a message on `subject` is one of the signed kinds. */
+export const isSignedSubject = (subject: string): boolean => SIGNED_SUBJECTS.some((f) => subjectMatches(f, subject));
 
-let cached: { env?: string; file?: string; key?: Buffer } = {};
-
-/** The signing key from the environment, or undefined when none is configured. */
-export function signingKeyFromEnv(env: KeyEnv = process.env): Buffer | undefined {
-  const inline = env.TICKFLOW_HMAC_KEY;
-  const file = env.TICKFLOW_HMAC_KEY_FILE;
-  if (cached.env === inline && cached.file === file) return cached.key;
-  if (inline !== undefined && file !== undefined) {
-    throw new SigningKeyError(
-      "both TICKFLOW_HMAC_KEY and TICKFLOW_HMAC_KEY_FILE are set; set only one (the file keeps the key out of the process list and shell history)",
-    );
-  }
-  let key: Buffer | undefined;
-  if (inline !== undefined) key = Buffer.from(inline, "utf8");
-  else if (file !== undefined) {
-    // A key anyone else on the machine can read signs orders for them too: refuse it, as ssh refuses such a key.
-    let mode: number | undefined;
-    try {
-      mode = statSync(file).mode;
-    } catch {
-      // Reported by the read below, with its code.
-    }
-    if (mode !== undefined && (mode & 0o077) !== 0)
-      throw new SigningKeyError(
-        `TICKFLOW_HMAC_KEY_FILE=${file} is readable by others (mode ${(mode & 0o777).toString(8).padStart(3, "0")}); make it private: chmod 600 ${file}`,
-      );
-    try {
-      key = readFileSync(file);
-    } catch (e) {
-      throw new SigningKeyError(`TICKFLOW_HMAC_KEY_FILE=${file}: cannot read the key file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-        cause: e,
-      });
-    }
-    if (key[key.length - 1] === 0x0a) key = key.subarray(0, key.length - (key[key.length - 2] === 0x0d ? 2 : 1));
-  }
-  if (key !== undefined && key.length < 16) throw new SigningKeyError(`the HMAC key is ${key.length} bytes; use at least 16 (e.g. \`openssl rand -hex 32\`)`);
-  cached = { env: inline, file, key };
-  return key;
-}
-
-/** Lowercase hex HMAC-SHA256 of the exact payload bytes. */
-export function signPayload(payload: Uint8Array | string, key: Uint8Array | string): string {
-  return createHmac("sha256", key).update(payload).digest("hex");
+/** The error of publishing a signed kind without a key. */
+export function unsignedError(what: string): SigningKeyError {
+  return new SigningKeyError(
+    `cannot publish ${what} unsigned: set TICKFLOW_SIGNING_KEYS_FILE (kid=hexkey lines, docs/signing.md) or TICKFLOW_HMAC_KEY / TICKFLOW_HMAC_KEY_FILE to the key subscribers verify with, or remove the nats sink`,
+  );
 }
 
 /**
- * Checks a received message: `payload` is the message data as received (do not re-serialise it),
- * `signature` the Tickflow-Signature header. Constant-time comparison.
+ * Signs messages as they are published, with the keyring's current key and the time of the clock.
+ * @example new MessageSigner(loadKeyring()!).headers("orders.AAPL", "o-1:r0:new:0", body)
  */
-export function verifyOrderSignature(payload: Uint8Array | string, signature: string | undefined, key: Uint8Array | string): boolean {
-  if (!signature || !/^[0-9a-f]{64}$/.test(signature)) return false;
-  return timingSafeEqual(Buffer.from(signPayload(payload, key), "hex"), Buffer.from(signature, "hex"));
+export class MessageSigner {
+  /**
+   * @param keyring the current key signs
+   * @param now unix milliseconds; default the wall clock
+   */
+  constructor(
+    readonly keyring: Keyring,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The v2 headers (Tickflow-Key-Id, Tickflow-Timestamp, Tickflow-Signature) for a message sent now. */
+  headers(subject: string, msgId: string, data: Uint8Array): Record<string, string> {
+    return signedHeaders(this.keyring, subject, msgId, data, this.now());
+  }
 }
 
-/** The signature header for a published item of `kind`, or none for kinds that are not signed. */
-export function signatureHeaders(kind: string, payload: Uint8Array, env: KeyEnv = process.env): Record<string, string> {
-  if (!SIGNED_KINDS.has(kind)) return {};
-  const key = signingKeyFromEnv(env);
-  if (!key) {
-    throw new SigningKeyError(
-      `cannot publish ${kind} messages unsigned: set TICKFLOW_HMAC_KEY (or TICKFLOW_HMAC_KEY_FILE) to the HMAC-SHA256 key subscribers verify orders with, or remove the nats sink of the ${kind} node`,
-    );
-  }
-  return { [SIGNATURE_HEADER]: signPayload(payload, key) };
+/** A message's own headers without any signature it carried (a v1 one in an outbox row written by an older version). */
+export function withoutSignature(headers: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  const signing = new Set(SIGNING_HEADERS.map((h) => h.toLowerCase()));
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !signing.has(k.toLowerCase())));
 }
 
 /** Nats-Msg-Id of an order state: an order changes state several times under one id, each state is one message. */

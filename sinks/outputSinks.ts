@@ -4,15 +4,16 @@ import { z } from "zod";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { DeadLetterPort, InputBatch, InputRecorder, OutboxMessage, OutboxSender, OutputPort } from "../runtime/ports.ts";
 import { defineSink, serviceToken } from "../runtime/connectors.ts";
-import { inputIdOf, isSourceKind, KINDS, PUBLISHABLE_KINDS, publishSubject, type Kind } from "../schemas/kinds.ts";
+import { inputIdOf, isSourceKind, KINDS, PUBLISHABLE_KINDS, publishSubject, SIGNED_KINDS, type Kind } from "../schemas/kinds.ts";
 import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
 import type { Signal } from "../schemas/signal.ts";
 import { barId } from "../schemas/bar.ts";
 import { nsToIso } from "../schemas/time.ts";
 import type { DuckDbRecorder } from "./duckDbRecorder.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
-import type { JetStreamPublisher } from "./jetStreamPublisher.ts";
-import { orderStateId, signatureHeaders } from "./orderSigning.ts";
+import type { JetStreamPublisher, OutgoingMessage } from "./jetStreamPublisher.ts";
+import type { Keyring } from "../core/signing.ts";
+import { isSignedSubject, loadKeyring, MessageSigner, orderStateId, unsignedError, withoutSignature } from "./orderSigning.ts";
 
 /**
  * Records a run's outputs. With `bufferRows` > 0 (replay), rows are kept until that many are buffered or the
@@ -59,14 +60,25 @@ export function messageIdOf(kind: Kind, item: unknown): string {
   return id;
 }
 
-/** Publishes outbox messages through JetStream (message id = Nats-Msg-Id), waiting out outages. */
+/**
+ * Publishes outbox messages through JetStream (message id = Nats-Msg-Id), waiting out outages. Messages of the
+ * signed streams are signed at each publish attempt (not when recorded), so the timestamp is when they go out.
+ */
 export class JetStreamOutbox implements OutboxSender {
   constructor(
     readonly outbox: string,
     private readonly publisher: JetStreamPublisher,
+    private readonly signer?: MessageSigner,
   ) {}
   async send(messages: readonly OutboxMessage[]): Promise<void> {
-    await this.publisher.publishAll(messages.map((m) => ({ subject: m.subject, data: m.data, msgID: m.id, headers: m.headers })));
+    await this.publisher.publishAll(messages.map((m) => this.outgoing(m)));
+  }
+  private outgoing(m: OutboxMessage): OutgoingMessage {
+    if (!isSignedSubject(m.subject)) return { subject: m.subject, data: m.data, msgID: m.id, headers: m.headers };
+    const signer = this.signer;
+    if (!signer) throw unsignedError(`message ${m.id} on ${m.subject}`);
+    // An outbox row of an older version may carry a v1 signature: replaced, never sent beside the v2 one.
+    return { subject: m.subject, data: m.data, msgID: m.id, headers: withoutSignature(m.headers), stamp: (o) => signer.headers(o.subject, o.msgID, o.data) };
   }
 }
 
@@ -74,24 +86,24 @@ export class NatsOutputSink implements OutputPort {
   readonly name = "nats";
   readonly stage = "effect";
   readonly sender: JetStreamOutbox;
+  /** @param signer signs orders, fills, order events and signals when they are sent; without one they are refused */
   constructor(
     publisher: JetStreamPublisher,
     private readonly runId: string,
+    private readonly signer?: MessageSigner,
   ) {
-    this.sender = new JetStreamOutbox("nats", publisher);
+    this.sender = new JetStreamOutbox("nats", publisher, signer);
   }
   encode(_node: string, kind: Kind, items: readonly unknown[]): OutboxMessage[] {
+    if (SIGNED_KINDS.has(kind) && !this.signer) throw unsignedError(`${kind} messages`);
     const type = KINDS[kind];
-    return items.map((item) => {
-      const data = type.encodeBytes(item as never);
-      // Orders, fills and order events carry an HMAC-SHA256 signature over `data` (sinks/orderSigning.ts).
-      return {
-        subject: publishSubject(kind, item as never),
-        data,
-        id: messageIdOf(kind, item),
-        headers: { "Tickflow-Run": this.runId, ...signatureHeaders(kind, data) },
-      };
-    });
+    // No signature here: what is recorded in the outbox is signed when it is sent (JetStreamOutbox).
+    return items.map((item) => ({
+      subject: publishSubject(kind, item as never),
+      data: type.encodeBytes(item as never),
+      id: messageIdOf(kind, item),
+      headers: { "Tickflow-Run": this.runId },
+    }));
   }
   async write(node: string, kind: Kind, items: readonly unknown[]): Promise<void> {
     await this.sender.send(this.encode(node, kind, items));
@@ -199,6 +211,8 @@ export const REPLAY_BUFFER_ROWS = 100_000;
 export const RECORDER = serviceToken<DuckDbRecorder>("the DuckDB recorder");
 /** The JetStream publisher of a live run. */
 export const PUBLISHER = serviceToken<JetStreamPublisher>("a JetStream publisher");
+/** The keys a run's nats sinks sign with; without it they load the environment's (sinks/signingKeys.ts loadKeyring). */
+export const SIGNING_KEYS = serviceToken<Keyring>("the signing keyring");
 /** Where console sinks print. */
 export const PRINT = serviceToken<(line: string) => void>("a console to print to");
 /** The live run's NATS connection. */
@@ -218,13 +232,18 @@ export const duckdbSink = defineSink({
 export const natsSink = defineSink({
   type: "nats",
   summary:
-    "Publishes the node's items to JetStream (signals.<SYM>, orders.<SYM>, fills.<SYM> ...) with Nats-Msg-Id = item id; orders and fills signed. Live runs only.",
+    "Publishes the node's items to JetStream (signals.<SYM>, orders.<SYM>, fills.<SYM> ...) with Nats-Msg-Id = item id; orders, fills and signals signed (docs/signing.md). Live runs only.",
   params: z.strictObject({}),
   example: "{ type: nats, in: signals }",
   accepts: PUBLISHABLE_KINDS,
   modes: ["live"],
   stage: "effect",
-  create: (_p, ctx) => new NatsOutputSink(ctx.services.get(PUBLISHER, "a nats sink"), ctx.runId),
+  create: (_p, ctx) => {
+    // Every nats sink of a run shares one outbox sender (by name): each signs whenever a key is configured.
+    const keyring = ctx.services.has(SIGNING_KEYS) ? ctx.services.get(SIGNING_KEYS, "a nats sink") : loadKeyring();
+    if (!keyring && SIGNED_KINDS.has(ctx.kind)) throw unsignedError(`${ctx.kind} messages (node ${ctx.node})`);
+    return new NatsOutputSink(ctx.services.get(PUBLISHER, "a nats sink"), ctx.runId, keyring && new MessageSigner(keyring));
+  },
 });
 
 export const consoleSink = defineSink({

@@ -13,6 +13,8 @@ import { nsToIso, parseDurationNs } from "../schemas/time.ts";
 import type { InputBatch, InputPort, Timed } from "../runtime/ports.ts";
 import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
 import { SequencedBatches } from "../runtime/sequencedBatches.ts";
+import { SignatureVerifier } from "../core/signing.ts";
+import { loadKeysFile } from "../sinks/signingKeys.ts";
 import { JetStreamSource, type DecodedMessage } from "./jetstreamSource.ts";
 import { NATS } from "../sinks/outputSinks.ts";
 import { SourceConnectionError } from "./sourceErrors.ts";
@@ -49,6 +51,8 @@ export interface JetStreamInputOptions {
   readonly ackWaitNs?: number;
   /** How long a lane's consumer may report more unacked deliveries than the run holds before it is recreated (DIVERGED_MS). */
   readonly divergedAfterMs?: number;
+  /** Per source name: the verifier of its feed keys (the source's `signedBy` param). */
+  readonly feedVerifiers?: ReadonlyMap<string, SignatureVerifier>;
 }
 
 /**
@@ -162,6 +166,7 @@ export class JetStreamInput implements InputPort {
     this.positions = resume ? resume.lanes.map((l) => new LanePosition(l)) : [];
     this.source = await JetStreamSource.open(this.o.nc, p.sources, this.o.consumerPrefix, this.o.deliver, (lane) => this.positions[lane]?.resumeAt, {
       ackWaitNs: this.o.ackWaitNs,
+      feedVerifiers: this.o.feedVerifiers,
     });
     for (const lane of this.source.lanes) {
       this.positions[lane.index] ??= new LanePosition({ floor: lane.startSeq - 1n, above: [] });
@@ -179,7 +184,7 @@ export class JetStreamInput implements InputPort {
     }
     await this.source.start({
       onMessage: (m, pending) => this.onMessage(m, pending),
-      onReject: ({ lane, error, msg }) => {
+      onReject: ({ lane, error, msg, stage }) => {
         const delivery = this.positions[lane]!.deliver(BigInt(msg.seq));
         if (delivery !== "new") {
           if (delivery === "committed") msg.term();
@@ -189,7 +194,7 @@ export class JetStreamInput implements InputPort {
         }
         this.held[lane]!++;
         const letter: DeadLetter = {
-          stage: "decode",
+          stage: stage ?? "decode",
           subject: msg.subject,
           ref: `${msg.subject} #${msg.seq}`,
           reason: error.message,
@@ -506,13 +511,26 @@ export const jetstreamSource = defineSource({
       .min(1)
       .optional()
       .describe("NATS subject filters; default per type: md.trades.>, md.bars.>, news.>. Also written as `subjects:` on the source."),
+    signedBy: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "a keys file (kid=hexkey lines, mode 0600; docs/signing.md) of the feed's signing keys: a message without a valid signature under one of them is dead-lettered (stage signature), not processed",
+      ),
   }),
   example: '{ type: trade, subjects: ["md.trades.>"] }',
   kinds: SOURCE_KINDS,
   subjects: (p, kind) => p.subjects ?? DEFAULT_SUBJECTS[kind],
-  open: (_sources, _params, ctx) => {
+  open: (sources, params, ctx) => {
     const o = ctx.services.has(JETSTREAM_CONSUMERS) ? ctx.services.get(JETSTREAM_CONSUMERS, "the jetstream connector") : {};
+    const feedVerifiers = new Map<string, SignatureVerifier>();
+    sources.forEach((s, i) => {
+      const file = params[i]?.signedBy;
+      if (file !== undefined) feedVerifiers.set(s.name, new SignatureVerifier(loadKeysFile(file, `sources.${s.name}.params.signedBy`)));
+    });
     return new JetStreamInput({
+      feedVerifiers,
       nc: ctx.services.get(NATS, "the jetstream connector"),
       pipeline: ctx.pipeline,
       consumerPrefix: o.consumerPrefix ?? ctx.pipeline.decl.name,

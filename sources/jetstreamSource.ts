@@ -6,6 +6,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { KINDS, streamForSubject, subjectMismatch } from "../schemas/kinds.ts";
 import type { CompiledSource } from "../pipeline/graph.ts";
 import { MessageValidationError } from "../schemas/message.ts";
+import { SIGNATURE_HEADER, type SignatureVerifier, verifyFeedMessage } from "../core/signing.ts";
 
 export interface DecodedMessage {
   readonly lane: number;
@@ -19,6 +20,8 @@ export interface RejectedMessage {
   readonly source: CompiledSource;
   readonly error: MessageValidationError;
   readonly msg: JsMsg;
+  /** The dead letter's stage: "decode" (default), or "signature" for a feed signature that does not verify. */
+  readonly stage?: "decode" | "signature";
 }
 
 export interface Lane {
@@ -37,6 +40,8 @@ export interface Lane {
 export interface JetStreamSourceOptions {
   /** Tests only: how long (ns) the server waits for an ack before it delivers a message again. Default 60 s. */
   readonly ackWaitNs?: number;
+  /** Per source name: the verifier of its feed keys (`signedBy`); such a source refuses messages that do not verify. */
+  readonly feedVerifiers?: ReadonlyMap<string, SignatureVerifier>;
 }
 
 const ACK_WAIT_NS = 60_000_000_000;
@@ -109,7 +114,8 @@ export class JetStreamSource {
     private readonly nc: NatsConnection,
     readonly lanes: readonly Lane[],
     private readonly configs: readonly LaneConfig[],
-    private readonly startAt?: (lane: number, subject: string) => bigint | undefined,
+    private readonly startAt: ((lane: number, subject: string) => bigint | undefined) | undefined,
+    private readonly options: JetStreamSourceOptions,
   ) {}
 
   /**
@@ -189,7 +195,7 @@ export class JetStreamSource {
       lanes.push({ index: lanes.length, source, subject, stream, durable, startSeq, wildcard });
       configs.push(config);
     }
-    return new JetStreamSource(nc, lanes, configs, startAt);
+    return new JetStreamSource(nc, lanes, configs, startAt, o);
   }
 
   /** Messages waiting for a lane's consumer (0: caught up). */
@@ -265,6 +271,11 @@ export class JetStreamSource {
             msg.nak();
             continue;
           }
+          const refused = this.checkSignature(lane, msg);
+          if (refused) {
+            handlers.onReject({ lane: lane.index, source: lane.source, error: refused, msg, stage: "signature" });
+            continue;
+          }
           const r = decodeSourceMessage(lane.source, msg.subject, msg.seq, msg.data);
           if ("error" in r) handlers.onReject({ lane: lane.index, source: lane.source, error: r.error, msg });
           else handlers.onMessage({ lane: lane.index, source: lane.source, item: r.item, msg }, msg.info.pending);
@@ -274,6 +285,29 @@ export class JetStreamSource {
       }
     })().finally(() => this.loops.delete(loop));
     this.loops.add(loop);
+  }
+
+  /**
+   * A source with feed keys (`signedBy`) takes only messages with a valid signature under one of them, judged against
+   * the time the stream stored the message (so a backlog read later is not expired). Every delivery counts as a
+   * possible redelivery for the verifier: a repeated message id is the dedupe's business (the stream's window, the
+   * run's id set), and a redelivery after a consumer was recreated must not be taken for a replay.
+   */
+  private checkSignature(lane: Lane, msg: JsMsg): MessageValidationError | undefined {
+    const verifier = this.options.feedVerifiers?.get(lane.source.name);
+    if (!verifier) return undefined;
+    const v = verifyFeedMessage(
+      verifier,
+      { subject: msg.subject, headers: msg.headers, data: msg.data },
+      { storedMs: msg.info.timestampNanos / 1e6, redelivered: true },
+    );
+    if (v.ok) return undefined;
+    return new MessageValidationError(
+      lane.source.kind,
+      `${msg.subject} #${msg.seq}`,
+      SIGNATURE_HEADER,
+      `feed signature refused (${v.reason}): source ${lane.source.name} takes only messages signed with its feed keys (signedBy)`,
+    );
   }
 
   private scheduleResync(): void {

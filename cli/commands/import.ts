@@ -23,7 +23,7 @@ export function register(program: Command): void {
       }
       const cfg = config();
       await ensureLocalNats(cfg);
-      const nc = await connectNats(cfg);
+      const nc = await connectNats(cfg, "feed");
       let db: Database | undefined;
       let bar: ReturnType<typeof progressBar> | undefined;
       try {

@@ -47,7 +47,7 @@ export function register(program: Command): void {
           throw new Error(`no model ${id} in the registry${known.length ? `; registered: ${known.join(", ")}` : ""}`);
         }
         await registry.verifyFile(record);
-        const nc = await connectNats(cfg);
+        const nc = await connectNats(cfg, "admin");
         try {
           const before = await readDeployment(nc, record.pipeline);
           const revision = await publishDeployment(nc, deploymentOf(record, BigInt(Date.now()) * 1_000_000n));

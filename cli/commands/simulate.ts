@@ -25,7 +25,7 @@ export function register(program: Command): void {
       const cfg = config();
       // Like import and run: the local server is started when none answers, and stopped again when this command ends.
       await ensureLocalNats(cfg);
-      const nc = await connectNats(cfg);
+      const nc = await connectNats(cfg, "feed");
       // Ctrl-C ends the feed after the messages in flight; a second one exits at once (Node's default).
       const ac = new AbortController();
       const interrupt = (): void => ac.abort();

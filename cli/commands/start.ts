@@ -23,7 +23,7 @@ export function register(program: Command): void {
       const { started } = await ensureLocalNats(cfg);
       // Event time starts at the current minute, so each start is a fresh session of the feed with its own consumers.
       const startNs = (BigInt(Date.now()) / 60_000n) * 60_000n * 1_000_000n;
-      const feedNc = await connectNats(cfg);
+      const feedNc = await connectNats(cfg, "feed");
       const feedStop = new AbortController();
       try {
         const summary = await runLive(o.pipeline, {

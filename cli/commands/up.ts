@@ -11,7 +11,7 @@ export function register(program: Command): void {
       const cfg = config();
       // `up` starts the server for other commands: it keeps running after this one exits, until `tickflow down`.
       const { started } = await ensureLocalNats(cfg, { keep: true });
-      const nc = await connectNats(cfg);
+      const nc = await connectNats(cfg, "admin");
       await closeNats(nc);
       console.log(
         `${started ? "started" : "using"} NATS at ${cfg.natsUrl}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ")}`,

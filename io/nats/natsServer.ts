@@ -82,14 +82,17 @@ export interface LocalNatsServer {
 }
 
 /** A throwaway JetStream server on a free port with a temporary store: for tests and benchmarks. */
-export async function startTempNatsServer(opts: { keepStore?: boolean } = {}): Promise<LocalNatsServer> {
+export async function startTempNatsServer(opts: { keepStore?: boolean; config?: string } = {}): Promise<LocalNatsServer> {
   const bin = ensureNatsServerInstalled();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "tickflow-nats-"));
   const storeDir = join(dir, "js");
   mkdirSync(storeDir);
   const conf = join(dir, "nats.conf");
-  writeFileSync(conf, `listen: 127.0.0.1:${port}\njetstream { store_dir: "${storeDir}", max_memory_store: 256MB, max_file_store: 4GB }\n`);
+  // `config`: more of the server configuration (an authorization block, tls), appended.
+  writeFileSync(conf, `listen: 127.0.0.1:${port}\njetstream { store_dir: "${storeDir}", max_memory_store: 256MB, max_file_store: 4GB }\n${opts.config ?? ""}`, {
+    mode: 0o600,
+  });
   let stderr = "";
   const launch = async (): Promise<ChildProcess> => {
     const child = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });

@@ -106,6 +106,11 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
     new (await import("../../pipeline/declaration.ts")).PipelineDeclarationError("p.yaml", ["nodes"], "expected a map", 3, 1),
   ReportError: async (cause) => new (await import("../../replay/report.ts")).ReportError("no equity snapshots", { cause }),
   RetriesExhaustedError: async (cause) => new (await import("../../core/retry.ts")).RetriesExhaustedError(5, cause),
+  SecretNameError: async (cause) => new (await import("../../io/secrets.ts")).SecretNameError('secret name "NATS" is invalid', { cause }),
+  SecretsKeyError: async (cause) =>
+    new (await import("../../io/secretsKey.ts")).SecretsKeyError("secrets.json was encrypted under key a, the key in k is b", { cause }),
+  SecretsStoreError: async (cause) =>
+    new (await import("../../io/secrets.ts")).SecretsStoreError("secret nats/pipeline in secrets.json failed authentication", { cause }),
   SigningKeyError: async (cause) => new (await import("../../sinks/orderSigning.ts")).SigningKeyError("cannot read the key file", { cause }),
   SourceConnectionError: async (cause) => new (await import("../../sources/sourceErrors.ts")).SourceConnectionError("consumer failed", { cause }),
   SourceReadError: async (cause) => new (await import("../../sources/sourceErrors.ts")).SourceReadError("cannot read x.csv", { cause }),

@@ -1,5 +1,5 @@
 // Paper trading live and a replay of the same data fill identically: ORCL daily bars imported into a real
-// nats-server and DuckDB, the reference sma-crossover pipeline run live (orders and fills signed and published
+// nats-server and DuckDB, the reference sma-crossover pipeline run live (orders and fills signed, v2, and published
 // on orders.ORCL / fills.ORCL), then replayed twice from the recording.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
@@ -17,17 +17,19 @@ import { recordedRun } from "../../replay/runs.ts";
 import type { RunSummary } from "../../runtime/pipelineRun.ts";
 import { FillMessage, type Fill } from "../../schemas/fill.ts";
 import { OrderMessage } from "../../schemas/order.ts";
-import { SIGNATURE_HEADER, verifyOrderSignature } from "../../sinks/orderSigning.ts";
+import { type Keyring, MSG_ID_HEADER, SignatureVerifier } from "../../core/signing.ts";
+import { loadKeyring } from "../../sinks/signingKeys.ts";
 import { orclCsv } from "./pipelineHelpers.ts";
 
 const KEY = "live-vs-replay-test-key-0123456789";
+const keyring = (key = KEY): Keyring => loadKeyring({ env: { TICKFLOW_HMAC_KEY: key } })!;
 const PIPELINE = fileURLToPath(new URL("../../pipelines/sma-crossover.yaml", import.meta.url));
 
 interface Published {
   subject: string;
   data: Uint8Array;
   msgId: string | undefined;
-  signature: string | undefined;
+  headers: Record<string, string>;
 }
 
 describe("live paper run vs replay (real nats-server + DuckDB)", () => {
@@ -68,7 +70,9 @@ describe("live paper run vs replay (real nats-server + DuckDB)", () => {
     published = [];
     const batch = await consumer.fetch({ max_messages: info.state.messages, expires: 5000 });
     for await (const m of batch) {
-      published.push({ subject: m.subject, data: m.data, msgId: m.headers?.get("Nats-Msg-Id"), signature: m.headers?.get(SIGNATURE_HEADER) });
+      const headers: Record<string, string> = {};
+      for (const k of m.headers?.keys() ?? []) headers[k] = m.headers!.get(k);
+      published.push({ subject: m.subject, data: m.data, msgId: m.headers?.get("Nats-Msg-Id"), headers });
       if (published.length === info.state.messages) break;
     }
   });
@@ -104,7 +108,9 @@ describe("live paper run vs replay (real nats-server + DuckDB)", () => {
     const orders = published.filter((p) => p.subject === "orders.ORCL");
     expect(fills).toHaveLength(live.counters.outputs.fills!);
     expect(orders).toHaveLength(live.counters.outputs.orders!);
-    for (const p of published) expect(verifyOrderSignature(p.data, p.signature, KEY), p.msgId).toBe(true);
+    // Signed (v2) with the legacy TICKFLOW_HMAC_KEY, key id `default`, when published: fresh now.
+    const verifier = new SignatureVerifier(keyring());
+    for (const p of published) expect(verifier.verify(p), p.msgId).toEqual({ ok: true, keyId: "default" });
     const decoded = fills.map((p) => FillMessage.decodeBytes(p.data, p.subject) as Fill);
     expect(fills.map((p) => p.msgId)).toEqual(decoded.map((f) => f.id));
     const recorded = await fillsOf("paper-live");
@@ -113,14 +119,22 @@ describe("live paper run vs replay (real nats-server + DuckDB)", () => {
     expect(orders[0]!.msgId).toBe(`${o.id}:r0:${o.status}:${o.filledQty}`);
   });
 
-  it("a tampered payload, a wrong key or a missing signature fails verification", () => {
+  it("a tampered payload, a wrong key, a new message id, another subject or a missing signature fails verification", () => {
     const p = published.find((x) => x.subject === "fills.ORCL")!;
     const text = new TextDecoder().decode(p.data);
     const tampered = new TextEncoder().encode(text.replace(/"qty":(\d+)/, (_m, q) => `"qty":${Number(q) + 1}`));
     expect(tampered).not.toEqual(p.data);
-    expect(verifyOrderSignature(tampered, p.signature, KEY)).toBe(false);
-    expect(verifyOrderSignature(p.data, p.signature, KEY + "x")).toBe(false);
-    expect(verifyOrderSignature(p.data, undefined, KEY)).toBe(false);
-    expect(verifyOrderSignature(p.data, p.signature!.toUpperCase(), KEY)).toBe(false);
+    const verdict = (m: Published, k: Keyring = keyring()) => {
+      const v = new SignatureVerifier(k).verify(m);
+      return v.ok ? "ok" : v.reason;
+    };
+    expect(verdict(p)).toBe("ok");
+    expect(verdict({ ...p, data: tampered })).toBe("bad-signature");
+    expect(verdict(p, keyring(KEY + "x"))).toBe("bad-signature");
+    expect(verdict({ ...p, headers: { ...p.headers, [MSG_ID_HEADER]: `${p.msgId}-again` } })).toBe("bad-signature");
+    expect(verdict({ ...p, subject: "fills.MSFT" })).toBe("bad-signature");
+    const { "Tickflow-Signature": signature, ...unsigned } = p.headers;
+    expect(verdict({ ...p, headers: unsigned })).toBe("unsigned");
+    expect(verdict({ ...p, headers: { ...p.headers, "Tickflow-Signature": signature!.toUpperCase() } })).toBe("malformed");
   });
 });
