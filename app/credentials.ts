@@ -4,7 +4,8 @@
 // store's `signing/*` keys. Also writes the server side of a local setup: data/nats-auth.conf (bcrypt hashes only),
 // included by nats.conf.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { replacePrivateFile } from "../io/privateFile.ts";
 import { dirname } from "node:path";
 import type { ConnectionOptions } from "@nats-io/transport-node";
 import type { Config } from "../io/config.ts";
@@ -97,8 +98,6 @@ export function prepareLocalAuth(cfg: Config, authConfFile: string, env: NodeJS.
     tlsCert && tlsKey ? { tls: { certFile: tlsCert, keyFile: tlsKey } } : {},
   );
   mkdirSync(dirname(authConfFile), { recursive: true });
-  const tmp = `${authConfFile}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, authConfFile);
+  replacePrivateFile(authConfFile, text);
   return generated;
 }

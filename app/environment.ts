@@ -11,8 +11,10 @@ import { ensureNatsServerInstalled, waitForPort } from "../io/nats/natsServer.ts
 import { ensureStreams } from "../io/nats/streams.ts";
 import { MODEL_BUCKET, type NatsRole } from "../io/nats/auth.ts";
 import { prepareLocalAuth, roleConnection } from "./credentials.ts";
+import { secretsFile } from "../io/secrets.ts";
 import { Database } from "../io/duckdb/database.ts";
 import { within } from "../core/retry.ts";
+import { redactUrl } from "../core/redact.ts";
 import { isRecordingDamage, RecordingCorruptError } from "./recordingCheck.ts";
 
 const REPO_ROOT = PACKAGE_ROOT;
@@ -45,14 +47,14 @@ async function reachable(url: string): Promise<boolean> {
  */
 export async function ensureLocalNats(cfg: Config, o: { keep?: boolean } = {}): Promise<{ started: boolean }> {
   if (await reachable(cfg.natsUrl)) return { started: false };
-  if (cfg.natsUrlFromEnv) throw new Error(`NATS_URL=${cfg.natsUrl} does not answer; start that server or unset NATS_URL to use the local one`);
+  if (cfg.natsUrlFromEnv) throw new Error(`NATS_URL=${redactUrl(cfg.natsUrl)} does not answer; start that server or unset NATS_URL to use the local one`);
   const bin = ensureNatsServerInstalled(log);
   mkdirSync(join(REPO_ROOT, "data", "nats"), { recursive: true });
   // nats.conf includes data/nats-auth.conf: one user per role, bcrypt hashes of the passwords kept encrypted in the
   // secrets store (generated here on first start).
   const generated = prepareLocalAuth(cfg, join(REPO_ROOT, "data", "nats-auth.conf"));
   if (generated.length > 0)
-    log(`tickflow: generated credentials ${generated.join(", ")} (encrypted in ${join(cfg.dataDir, "secrets.json")}; every tickflow command finds them)`);
+    log(`tickflow: generated credentials ${generated.join(", ")} (encrypted in ${secretsFile(cfg.dataDir)}; every tickflow command finds them)`);
   const out = openSync(join(REPO_ROOT, "data", "nats.log"), "a");
   const child = spawn(bin, ["-c", join(REPO_ROOT, "nats.conf")], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", out, out] });
   child.unref();
@@ -65,10 +67,10 @@ export async function ensureLocalNats(cfg: Config, o: { keep?: boolean } = {}): 
   try {
     await waitForPort(urlPort(cfg.natsUrl).port, 10_000);
   } catch (e) {
-    throw new Error(`nats-server (pid ${pid}) did not answer on ${cfg.natsUrl} within 10 s; see data/nats.log`, { cause: e });
+    throw new Error(`nats-server (pid ${pid}) did not answer on ${redactUrl(cfg.natsUrl)} within 10 s; see data/nats.log`, { cause: e });
   }
   log(
-    `tickflow: nats-server started (pid ${pid}, ${cfg.natsUrl}, store data/nats, log data/nats.log); ` +
+    `tickflow: nats-server started (pid ${pid}, ${redactUrl(cfg.natsUrl)}, store data/nats, log data/nats.log); ` +
       (o.keep ? "`tickflow down` stops it" : "it stops when this command ends"),
   );
   return { started: true };
@@ -172,7 +174,9 @@ export async function connectNats(cfg: Config, role: NatsRole): Promise<NatsConn
   const nc = await open(cfg, role, access);
   try {
     if (role === "admin" || access.source === "none") await ensureInfrastructure(nc);
-    else if (access.source === "secrets") {
+    else if (access.source === "secrets" && roleConnection(cfg, "admin").source === "secrets") {
+      // The local setup (`tickflow up` stored admin's password): streams made or updated as admin. A role's
+      // password without admin's is a server managed elsewhere: this command creates nothing.
       const admin = await open(cfg, "admin", roleConnection(cfg, "admin"));
       try {
         await ensureInfrastructure(admin);
@@ -196,7 +200,7 @@ async function open(cfg: Config, role: NatsRole, access: ReturnType<typeof roleC
       ? access.source === "none"
         ? "the server requires credentials: `tickflow up` generates them for the local server; for your own, put user:password in NATS_URL or store the role's password with `tickflow secrets set nats/<role>` (docs/security.md)"
         : access.source === "secrets"
-          ? `the ${role} password in ${join(cfg.dataDir, "secrets.json")} was refused: was the server started from another TICKFLOW_DATA? \`tickflow down\` then \`tickflow up\` writes its users again`
+          ? `the ${role} password in ${secretsFile(cfg.dataDir)} was refused: was the server started from another TICKFLOW_DATA? \`tickflow down\` then \`tickflow up\` writes its users again`
           : "the user or password in NATS_URL was refused"
       : cfg.natsUrlFromEnv
         ? "start that server or fix NATS_URL"

@@ -5,6 +5,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { closeNats, config, connectNats, ensureLocalNats, onInterrupt, openDatabase } from "./environment.ts";
 import { within } from "../core/retry.ts";
+import { redactUrl } from "../core/redact.ts";
 import { loadPipeline } from "./loadPipeline.ts";
 import { LiveRun } from "./liveRun.ts";
 import type { RunSummary } from "../runtime/pipelineRun.ts";
@@ -91,7 +92,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
       error = e;
     }
     // Always stop: clears timers and consumers; after a failure it acks nothing more and records "failed".
-    const summary = await stopLive(live, nc, cfg.natsUrl, runId);
+    const summary = await stopLive(live, nc, redactUrl(cfg.natsUrl), runId);
     if (error !== undefined) throw error;
     return summary;
   } finally {

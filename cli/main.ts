@@ -78,7 +78,7 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
   },
   {
     name: "secrets",
-    summary: "secrets at rest (NATS credentials, HMAC keys), AES-256-GCM under a master key file: init, set, list, delete, rotate",
+    summary: "secrets at rest (NATS credentials, HMAC keys), AES-256-GCM under a master key file: init, set, list, export, delete, rotate",
     load: () => import("./commands/secrets.ts"),
   },
   { name: "audit", summary: "show the audit trail; --verify checks its hash chain and anchor", load: () => import("./commands/audit.ts") },

@@ -46,11 +46,11 @@ class Verifier:
         signature = headers.get("Tickflow-Signature")
         if not signature:
             return False, "unsigned"
-        m = SIGNATURE.match(signature)
+        m = SIGNATURE.fullmatch(signature)
         kid = headers.get("Tickflow-Key-Id") or ""
         ts = headers.get("Tickflow-Timestamp") or ""
         msg_id = headers.get("Nats-Msg-Id") or ""
-        if not m or not KEY_ID.match(kid) or not TIMESTAMP.match(ts) or not msg_id or "\n" in msg_id or not subject or "\n" in subject:
+        if not m or not KEY_ID.fullmatch(kid) or not TIMESTAMP.fullmatch(ts) or not msg_id or "\n" in msg_id or not subject or "\n" in subject:
             return False, "malformed"
         key = self.keys.get(kid)
         if key is None:

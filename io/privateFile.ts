@@ -1,6 +1,6 @@
 // Files only their owner may read (mode 0600), written durably: created exclusively or replaced atomically, each
 // fsynced with its directory, so a crash leaves the old content or the new one, never half of one.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
 
@@ -45,6 +45,36 @@ export function fsyncDirectory(dir: string): void {
     // EISDIR/EPERM on Windows: directories cannot be fsynced there.
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** What reading a private file found: its bytes, or why they are not to be used. */
+export type PrivateRead =
+  | { readonly data: Buffer }
+  | { readonly problem: "missing" | "not-a-file" | "unreadable"; readonly code?: string }
+  | { readonly problem: "open-to-others"; readonly mode: number };
+
+/**
+ * Reads a file only its owner may read (as ssh refuses a private key others can read). The mode checked is the
+ * opened file's, so nothing can swap the file between the check and the read.
+ */
+export function readPrivateFile(path: string): PrivateRead {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { problem: code === "ENOENT" ? "missing" : "unreadable", code: code ?? (e as Error).message };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { problem: "not-a-file" };
+    if ((st.mode & 0o077) !== 0) return { problem: "open-to-others", mode: st.mode };
+    return { data: readFileSync(fd) };
+  } catch (e) {
+    return { problem: "unreadable", code: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+  } finally {
+    closeSync(fd);
   }
 }
 

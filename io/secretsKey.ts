@@ -1,10 +1,10 @@
 // The master key of the secrets store: 32 random bytes, as 64 hex characters, in a key file only its owner may read
 // ($TICKFLOW_SECRETS_KEY_FILE, default <dataDir>/secrets.key) or in $TICKFLOW_SECRETS_KEY (the weaker option).
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+
 import { dirname, join, resolve } from "node:path";
 import { TickflowError } from "../core/errors.ts";
-import { octalMode } from "./privateFile.ts";
+import { octalMode, readPrivateFile } from "./privateFile.ts";
 
 /** No usable master key: none where one is needed, both variables set, a key file others can read, a malformed key, or the wrong key. */
 export class SecretsKeyError extends TickflowError {
@@ -90,24 +90,21 @@ export function envSecretsKey(text: string): MasterKey {
  * bit is set on (as ssh refuses such a private key): whoever can read it can read every secret.
  */
 export function readSecretsKeyFile(file: string): MasterKey | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new SecretsKeyError(`secrets key file ${file}: cannot open it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
-  }
-  try {
-    // The mode of the file opened, not of the path: no window between the check and the read.
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new SecretsKeyError(`secrets key file ${file} is not a regular file`);
-    if ((st.mode & 0o077) !== 0)
-      throw new SecretsKeyError(
-        `secrets key file ${file} is open to other users (mode ${octalMode(st.mode)}); the key decrypts every secret, so make it private: chmod 600 ${file}`,
-      );
-    const key = parseSecretsKey(readFileSync(fd, "utf8"), `secrets key file ${file}`);
+  const r = readPrivateFile(file);
+  if ("data" in r) {
+    const key = parseSecretsKey(r.data.toString("utf8"), `secrets key file ${file}`);
     return { key, id: secretsKeyId(key), where: file };
-  } finally {
-    closeSync(fd);
+  }
+  switch (r.problem) {
+    case "missing":
+      return undefined;
+    case "not-a-file":
+      throw new SecretsKeyError(`secrets key file ${file} is not a regular file`);
+    case "open-to-others":
+      throw new SecretsKeyError(
+        `secrets key file ${file} is open to other users (mode ${octalMode(r.mode)}); the key decrypts every secret, so make it private: chmod 600 ${file}`,
+      );
+    case "unreadable":
+      throw new SecretsKeyError(`secrets key file ${file}: cannot open it (${r.code})`);
   }
 }

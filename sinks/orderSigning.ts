@@ -2,7 +2,7 @@
 // are recorded: the timestamp is the publish time, so a backlog sent after an outage or a restart is not stale, and
 // the outbox rows hold no signature.
 import { SIGNING_HEADERS, signedHeaders, type Keyring } from "../core/signing.ts";
-import { KIND_SPECS, SIGNED_KINDS, STREAMS } from "../schemas/kinds.ts";
+import { KIND_SPECS, SIGNED_KINDS, STREAMS, subjectMatches } from "../schemas/kinds.ts";
 import { SigningKeyError } from "./signingKeys.ts";
 
 export { SIGNATURE_HEADER } from "../core/signing.ts";
@@ -19,17 +19,6 @@ export const SIGNED_SUBJECTS: readonly string[] = STREAMS.flatMap((s) => {
     throw new Error(`stream ${s.name} holds signed and unsigned kinds (${kinds.map(([n]) => n).join(", ")}): a sender could not tell which to sign`);
   return signed > 0 ? [...s.subjects] : [];
 });
-
-/** Whether a NATS subject matches a filter (`*` one token, `>` the rest). */
-export function subjectMatches(filter: string, subject: string): boolean {
-  const f = filter.split(".");
-  const s = subject.split(".");
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === ">") return s.length > i;
-    if (i >= s.length || (f[i] !== "*" && f[i] !== s[i])) return false;
-  }
-  return f.length === s.length;
-}
 
 /** Whether a message on `subject` is one of the signed kinds. */
 export const isSignedSubject = (subject: string): boolean => SIGNED_SUBJECTS.some((f) => subjectMatches(f, subject));

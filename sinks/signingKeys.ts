@@ -1,6 +1,6 @@
 // Where the signing keys come from: a keys file (rotation), the secrets store, or the one legacy key
 // (TICKFLOW_HMAC_KEY / TICKFLOW_HMAC_KEY_FILE, key id `default`). Exactly one source; two are refused, not merged.
-import { readFileSync, statSync } from "node:fs";
+import { octalMode, readPrivateFile } from "../io/privateFile.ts";
 import { TickflowError } from "../core/errors.ts";
 import { KEY_ID_PATTERN, type Keyring } from "../core/signing.ts";
 
@@ -48,7 +48,7 @@ export function loadKeyring(o: { env?: KeyEnv; secrets?: SecretSource } = {}): K
   if (secretNames.length > 0) return keyringFromSecrets(o.secrets!, secretNames);
   if (env.TICKFLOW_HMAC_KEY !== undefined) return single(Buffer.from(env.TICKFLOW_HMAC_KEY, "utf8"), "TICKFLOW_HMAC_KEY");
   if (env.TICKFLOW_HMAC_KEY_FILE !== undefined) {
-    let key = readPrivateFile(env.TICKFLOW_HMAC_KEY_FILE, "TICKFLOW_HMAC_KEY_FILE");
+    let key = readKeyFile(env.TICKFLOW_HMAC_KEY_FILE, "TICKFLOW_HMAC_KEY_FILE");
     if (key[key.length - 1] === 0x0a) key = key.subarray(0, key.length - (key[key.length - 2] === 0x0d ? 2 : 1));
     return single(key, `TICKFLOW_HMAC_KEY_FILE=${env.TICKFLOW_HMAC_KEY_FILE}`);
   }
@@ -71,7 +71,7 @@ function checkLength(key: Uint8Array, what: string): void {
  * @param what how the error names the setting, e.g. TICKFLOW_SIGNING_KEYS_FILE
  */
 export function loadKeysFile(file: string, what = "keys file"): Keyring {
-  return parseKeysFile(readPrivateFile(file, what).toString("utf8"), `${what}=${file}`);
+  return parseKeysFile(readKeyFile(file, what).toString("utf8"), `${what}=${file}`);
 }
 
 /** Parses the text of a keys file; `where` names it in errors (`<where> line 3: ...`). */
@@ -121,20 +121,10 @@ function keyringFromSecrets(secrets: SecretSource, names: readonly string[]): Ke
 }
 
 /** A key file's bytes, refused when others may read it (as ssh refuses such a key): whoever reads it signs as us. */
-function readPrivateFile(file: string, what: string): Buffer {
-  let mode: number | undefined;
-  try {
-    mode = statSync(file).mode;
-  } catch {
-    // Reported by the read below, with its code.
-  }
-  if (mode !== undefined && (mode & 0o077) !== 0)
-    throw new SigningKeyError(
-      `${what}=${file} is readable by others (mode ${(mode & 0o777).toString(8).padStart(3, "0")}); make it private: chmod 600 ${file}`,
-    );
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new SigningKeyError(`${what}=${file}: cannot read the key file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
-  }
+function readKeyFile(file: string, what: string): Buffer {
+  const r = readPrivateFile(file);
+  if ("data" in r) return r.data;
+  if (r.problem === "open-to-others")
+    throw new SigningKeyError(`${what}=${file} is readable by others (mode ${octalMode(r.mode)}); make it private: chmod 600 ${file}`);
+  throw new SigningKeyError(`${what}=${file}: cannot read the key file (${r.problem === "not-a-file" ? "not a regular file" : r.code})`);
 }

@@ -1,11 +1,13 @@
-// `tickflow secrets init|set|list|delete|rotate`: the encrypted secrets store (io/secrets.ts). No command prints a
-// value, and none takes one as an argument: the command line is visible to every user in `ps`.
+// `tickflow secrets init|set|list|export|delete|rotate`: the encrypted secrets store (io/secrets.ts). No command
+// prints a value (export writes one to a new mode-0600 file), and none takes one as an argument: the command line is
+// visible to every user in `ps`.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { config } from "../../app/environment.ts";
 import { SecretStore, secretsFile } from "../../io/secrets.ts";
 import { describeKeySource } from "../../io/secretsKey.ts";
+import { createPrivateFile } from "../../io/privateFile.ts";
 
 /** What the commands read from and print to; tests give their own. */
 export interface SecretsCliIo {
@@ -25,7 +27,7 @@ const MAX_GENERATE_BYTES = 1024;
 export function register(program: Command, io: SecretsCliIo = PROCESS_IO): void {
   const secrets = program
     .command("secrets")
-    .description("secrets at rest (NATS credentials, HMAC keys), AES-256-GCM under a master key file: init, set, list, delete, rotate");
+    .description("secrets at rest (NATS credentials, HMAC keys), AES-256-GCM under a master key file: init, set, list, export, delete, rotate");
   const open = (create = false): SecretStore => SecretStore.open({ file: secretsFile(config().dataDir), create });
 
   secrets
@@ -52,6 +54,26 @@ export function register(program: Command, io: SecretsCliIo = PROCESS_IO): void 
         value.fill(0);
       }
       io.print(`set ${name} (${value.length} bytes) in ${store.file}`);
+    });
+
+  secrets
+    .command("export <name>")
+    .description("write a secret to a new file only you can read (mode 0600; refuses to overwrite), e.g. the signing key for a subscriber")
+    .requiredOption("--to-file <file>", "the file to create")
+    .option("--hex", "write the value as lowercase hex (how keys files and the reference verifier take keys)")
+    .action((name: string, o: { toFile: string; hex?: boolean }) => {
+      const store = open();
+      const value = store.get(name);
+      if (value === undefined) throw new Error(`no secret ${name} in ${store.file} (tickflow secrets list shows the names)`);
+      try {
+        createPrivateFile(o.toFile, o.hex ? `${value.toString("hex")}\n` : value);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new Error(`${o.toFile} exists; export writes a new file only (remove it first)`);
+        throw e;
+      } finally {
+        value.fill(0);
+      }
+      io.print(`wrote ${name} to ${o.toFile} (mode 0600${o.hex ? ", hex" : ""})`);
     });
 
   secrets

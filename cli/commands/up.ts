@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { closeNats, config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
 import { STREAMS } from "../../schemas/kinds.ts";
+import { redactUrl } from "../../core/redact.ts";
 
 export function register(program: Command): void {
   program
@@ -14,7 +15,7 @@ export function register(program: Command): void {
       const nc = await connectNats(cfg, "admin");
       await closeNats(nc);
       console.log(
-        `${started ? "started" : "using"} NATS at ${cfg.natsUrl}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ")}`,
+        `${started ? "started" : "using"} NATS at ${redactUrl(cfg.natsUrl)}; streams ready: ${STREAMS.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ")}`,
       );
     });
   program

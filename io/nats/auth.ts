@@ -72,7 +72,7 @@ export function rolePermissions(role: NatsRole): Permissions {
       return { publish: { allow: [">"] }, subscribe: { allow: [">"] } };
     case "feed":
       return {
-        publish: { allow: ["md.>", "news.>", "$JS.API.INFO", `$JS.API.STREAM.INFO.${market}`, `$JS.API.STREAM.INFO.${news}`], deny: NEVER },
+        publish: { allow: ["md.>", "news.>", "dlq.import", "$JS.API.INFO", `$JS.API.STREAM.INFO.${market}`, `$JS.API.STREAM.INFO.${news}`], deny: NEVER },
         subscribe: { allow: [inbox] },
       };
     case "pipeline":

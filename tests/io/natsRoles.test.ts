@@ -9,6 +9,9 @@ import { LiveRun } from "../../app/liveRun.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { ensureStreams } from "../../io/nats/streams.ts";
+import { connectNats } from "../../app/environment.ts";
+import type { Config } from "../../io/config.ts";
+import { SecretStore, secretsFile } from "../../io/secrets.ts";
 import { MODEL_BUCKET } from "../../io/nats/auth.ts";
 import { Kvm } from "@nats-io/kv";
 import { TradeMessage } from "../../schemas/index.ts";
@@ -56,6 +59,27 @@ describe("NATS roles (real nats-server with the users tickflow up configures)", 
     expect((await refused(connect({ servers: nats.url, reconnect: false }))).message).toMatch(/authorization/i);
     expect((await refused(connect({ servers: nats.url, user: "pipeline", pass: "guess", reconnect: false }))).message).toMatch(/authorization/i);
     expect((await refused(connect({ servers: nats.url, user: "admin", pass: nats.passwords.feed, reconnect: false }))).message).toMatch(/authorization/i);
+  });
+
+  it("a command whose role's password is stored without admin's connects and creates nothing (a server managed elsewhere)", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      SecretStore.open({ file: secretsFile(dir), env: {}, create: true }).set("nats/feed", nats.passwords.feed);
+      const cfg: Config = { natsUrl: nats.url, dbPath: join(dir, "x.duckdb"), dataDir: dir, natsUrlFromEnv: true };
+      const env = { ...process.env };
+      delete process.env.TICKFLOW_SECRETS_KEY;
+      delete process.env.TICKFLOW_SECRETS_KEY_FILE;
+      try {
+        const nc = await connectNats(cfg, "feed");
+        await jetstream(nc).publish("md.trades.AAPL", "{}", { msgID: "stored-feed-1" });
+        await nc.close();
+        await expect(connectNats(cfg, "pipeline")).rejects.toThrow(/as pipeline: Authorization Violation; the server requires credentials/);
+      } finally {
+        process.env = env;
+      }
+    } finally {
+      cleanup();
+    }
   });
 
   it("feed publishes market data and news, but no signal or order, and cannot delete or purge a stream", async () => {

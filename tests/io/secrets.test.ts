@@ -440,6 +440,22 @@ describe("tickflow secrets", () => {
     expect(SecretStore.open({ file, env: {} }).names()).toEqual([]);
   });
 
+  it("exports a value only to a new private file, raw or hex, printing no value", async () => {
+    await cli().run("init");
+    await cli(`${PASSWORD}\n`).run("set", "signing/k1");
+    const raw = join(dir, "k1.raw");
+    const hex = join(dir, "k1.hex");
+    const out = cli();
+    await out.run("export", "signing/k1", "--to-file", raw);
+    await cli().run("export", "signing/k1", "--to-file", hex, "--hex");
+    expect(readFileSync(raw, "utf8")).toBe(PASSWORD);
+    expect(readFileSync(hex, "utf8")).toBe(`${Buffer.from(PASSWORD).toString("hex")}\n`);
+    expect([mode(raw), mode(hex)]).toEqual([0o600, 0o600]);
+    expect(out.out.join("\n")).not.toContain(PASSWORD);
+    await expect(cli().run("export", "signing/k1", "--to-file", raw)).rejects.toThrow(/exists; export writes a new file only/);
+    await expect(cli().run("export", "nope", "--to-file", join(dir, "x"))).rejects.toThrow(/no secret nope/);
+  });
+
   it("reads all of stdin, strips one trailing newline, and refuses an empty value or two sources", async () => {
     expect((await readAll(Readable.from(["ab", "c\n"]))).toString()).toBe("abc");
     expect((await readAll(Readable.from(["abc\r\n"]))).toString()).toBe("abc");
