@@ -70,6 +70,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
       deliver: o.fromNow ? "new" : "all",
       print: o.quiet ? () => {} : undefined,
       keyring: configuredKeyring(cfg),
+      audit: ops.audit,
       metrics: ops.hooks,
       recordWithBatch:
         served &&

@@ -14,6 +14,8 @@ import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { JetStreamPublisher } from "../sinks/jetStreamPublisher.ts";
 import { DeadLetterPublisher, DeadLetterRecorder, DuckDbInputRecorder, NATS, PRINT, PUBLISHER, RECORDER, SIGNING_KEYS } from "../sinks/outputSinks.ts";
 import type { Keyring } from "../core/signing.ts";
+import type { AuditLog } from "../ops/audit.ts";
+import { runAuditPorts } from "./runAudit.ts";
 import { JETSTREAM_CONSUMERS } from "../sources/jetstreamInput.ts";
 import { DuckDbRunJournal } from "../replay/runs.ts";
 import { DuckDbCheckpointStore } from "../replay/checkpoints.ts";
@@ -32,6 +34,8 @@ export interface LiveRunOptions {
   readonly consumerPrefix?: string;
   /** Where console sinks print. Default: stdout. */
   readonly print?: (line: string) => void;
+  /** The audit trail orders, fills and kill-switch events are appended to, with each batch (app/tradingAudit.ts). */
+  readonly audit?: AuditLog;
   /** The keys nats sinks sign orders, fills and signals with (app/credentials.ts). Default: from the environment. */
   readonly keyring?: Keyring;
   /** New consumers start at the first stored message ("all", default) or at messages published from now on ("new"). */
@@ -76,13 +80,14 @@ export class LiveRun {
     if (o.keyring) services.provide(SIGNING_KEYS, o.keyring);
     const outputs = openOutputs(p, CONNECTORS, "live", o.runId, services);
     this.input = openInput(p, CONNECTORS, o.runId, services);
+    const audited = o.audit && runAuditPorts(p, o.audit, o.runId);
     this.driver = new RunDriver({
       pipeline: p,
       runId: o.runId,
       mode: "live",
       input: this.input,
-      outputs,
-      deadLetters: [new DeadLetterRecorder(o.runId, this.recorder), new DeadLetterPublisher(o.runId, publisher)],
+      outputs: audited ? [...outputs, ...audited.outputs] : outputs,
+      deadLetters: [new DeadLetterRecorder(o.runId, this.recorder), new DeadLetterPublisher(o.runId, publisher), ...(audited ? [audited.deadLetters] : [])],
       recorder: new DuckDbInputRecorder(this.recorder, o.runId),
       journal: new DuckDbRunJournal(o.db, {}, o.now),
       checkpoints: o.checkpoints === false ? undefined : new DuckDbCheckpointStore(o.db),

@@ -92,21 +92,46 @@ export class AuditLog {
     const anchorPath = this.o.anchorPath ?? auditAnchorPath(this.db.path);
     return this.db.exclusive(async (c) => {
       const tail = await readTail(c);
-      if (anchorPath) {
-        const anchor = await readAuditAnchor(anchorPath);
-        const since = await anchoredSince(c);
-        if (anchor) await checkTailAgainstAnchor(c, anchorPath, anchor, tail);
-        else if (since !== undefined)
-          throw new Error(
-            `audit anchor ${anchorPath} is missing although audit_log is anchored since #${since}: nothing is appended; ` +
-              "restore the file from a backup, or check the log with `tickflow audit --verify` and run `tickflow audit --reanchor`",
-          );
-        else await c.run(`INSERT INTO ${ANCHORED_TABLE} VALUES ($1, $2)`, [(tail?.seq ?? 0n) + 1n, anchorPath]);
-      }
+      if (anchorPath) await this.checkAnchor(c, anchorPath, tail);
       const entry = await this.insert(c, tail, tsNs, action, subject, json);
       if (anchorPath) await writeAuditAnchor(anchorPath, { rows: await countRows(c), lastSeq: entry.seq, headHash: entry.hash });
       return entry;
     });
+  }
+
+  /**
+   * Appends entries without moving the anchor: for writes inside a batch's record transaction, which may still roll
+   * back (an anchor naming a row that was rolled back would refuse every later append). `anchorHead()` after the
+   * commit anchors them; a crash in between leaves the anchor behind the log, which appends and `--verify` accept.
+   */
+  appendInTransaction(entries: readonly { action: string; subject: string; details?: unknown }[]): Promise<AuditEntry[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    const tsNs = (this.o.nowNs ?? wallNs)();
+    const anchorPath = this.o.anchorPath ?? auditAnchorPath(this.db.path);
+    return this.db.exclusive(async (c) => {
+      let tail = await readTail(c);
+      if (anchorPath) await this.checkAnchor(c, anchorPath, tail);
+      const out: AuditEntry[] = [];
+      for (const e of entries) {
+        const entry = await this.insert(c, tail, tsNs, e.action, e.subject, canonicalJson(redactSecrets(e.details ?? {})));
+        tail = { seq: entry.seq, hash: entry.hash };
+        out.push(entry);
+      }
+      return out;
+    });
+  }
+
+  /** Refuses to append to a log that no longer matches its anchor; starts anchoring a log that never was. */
+  private async checkAnchor(c: DuckDBConnection, anchorPath: string, tail: Tail | undefined): Promise<void> {
+    const anchor = await readAuditAnchor(anchorPath);
+    const since = await anchoredSince(c);
+    if (anchor) await checkTailAgainstAnchor(c, anchorPath, anchor, tail);
+    else if (since !== undefined)
+      throw new Error(
+        `audit anchor ${anchorPath} is missing although audit_log is anchored since #${since}: nothing is appended; ` +
+          "restore the file from a backup, or check the log with `tickflow audit --verify` and run `tickflow audit --reanchor`",
+      );
+    else await c.run(`INSERT INTO ${ANCHORED_TABLE} VALUES ($1, $2)`, [(tail?.seq ?? 0n) + 1n, anchorPath]);
   }
 
   /**

@@ -5,6 +5,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parsePipeline } from "../../app/loadPipeline.ts";
+import { LiveRun } from "../../app/liveRun.ts";
+import { Database } from "../../io/duckdb/database.ts";
+import { AuditLog, verifyAuditChain } from "../../ops/audit.ts";
 import { signedHeaders, type Keyring } from "../../core/signing.ts";
 import { openInput, Services } from "../../runtime/connectors.ts";
 import { CONNECTORS } from "../../app/connectors.ts";
@@ -75,6 +78,50 @@ nodes: {}
           await reader.finish();
         }
       } finally {
+        cleanup();
+      }
+    });
+  });
+
+  it("a live run records, publishes and audits each refused message", async () => {
+    await withNats(async ({ nc }) => {
+      const { dir, cleanup } = tempDir();
+      const keys = join(dir, "feed.keys");
+      writeFileSync(keys, `feed1=${"0f".repeat(32)}\n`, { mode: 0o600 });
+      const db = await Database.open(join(dir, "rec.duckdb"));
+      try {
+        const pipeline = parsePipeline(
+          `name: signed-live
+sources:
+  trades: { type: trade, subjects: ["md.trades.>"], params: { signedBy: ${JSON.stringify(keys)} } }
+sequencing: { maxDelay: 1s, idleAfter: 200ms }
+nodes: {}
+sinks:
+  - { type: duckdb, in: trades }
+`,
+          "signed-live.yaml",
+        );
+        const audit = await AuditLog.open(db, { actor: "run:signed-live" });
+        const run = new LiveRun({ pipeline, nc, db, runId: "signed-live", print: () => {}, audit });
+        await run.start();
+        await new JetStreamPublisher(nc).publishAll([
+          message(trade(10), { keyring: FEED }),
+          message(trade(11), { keyring: OTHER }),
+          message(trade(12), { keyring: FEED }),
+        ]);
+        await run.waitFor(() => run.run.counters.inputs >= 2 && run.run.counters.deadLetters >= 1, 20_000);
+        await run.stop();
+        const refused = await db.query<{ subject: string; details: string }>(`SELECT subject, details FROM audit_log WHERE action = 'message.refused'`);
+        expect(refused.map((r) => [r.subject.replace(/ #\d+$/, ""), JSON.parse(r.details).reason])).toEqual([
+          [
+            "md.trades.AAPL",
+            expect.stringMatching(/^trade message md\.trades\.AAPL #\d+: field "Tickflow-Signature" feed signature refused \(bad-signature\)/),
+          ],
+        ]);
+        expect(await db.query(`SELECT stage FROM dead_letters WHERE run_id = 'signed-live'`)).toEqual([{ stage: "signature" }]);
+        expect((await verifyAuditChain(db)).ok).toBe(true);
+      } finally {
+        await db.close();
         cleanup();
       }
     });

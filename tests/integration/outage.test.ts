@@ -261,7 +261,9 @@ describe("every command exits in bounded time with a clear message after an erro
     const t0 = Date.now();
     const err = await connectNats({ natsUrl: refused.NATS_URL!, dbPath: "", dataDir: "", natsUrlFromEnv: true }, "pipeline").catch((e: unknown) => e);
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect((err as Error).message).toMatch(/^cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+ as pipeline: connection refused; start that server or fix NATS_URL$/);
+    expect((err as Error).message).toMatch(
+      /^cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+ as pipeline: connection refused; start that server or fix NATS_URL$/,
+    );
   });
 
   it("DuckDB file locked by another process: run and sql say which file, and run does not hang on its NATS connection", async () => {

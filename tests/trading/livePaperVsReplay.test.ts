@@ -11,6 +11,7 @@ import { tempDir } from "../helpers/duckdb.ts";
 import { Database } from "../../io/duckdb/database.ts";
 import { importFile } from "../../sources/importFile.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
+import { AuditLog, verifyAuditChain } from "../../ops/audit.ts";
 import { LiveRun } from "../../app/liveRun.ts";
 import { replay } from "../../replay/replay.ts";
 import { recordedRun } from "../../replay/runs.ts";
@@ -53,7 +54,9 @@ describe("live paper run vs replay (real nats-server + DuckDB)", () => {
     expect(imported.parsed).toBe(250);
 
     const pipeline = await loadPipeline(PIPELINE);
-    const run = new LiveRun({ pipeline, nc: nats.nc, db, runId: "paper-live", print: () => undefined });
+    const audit = await AuditLog.open(db, { actor: "run:paper-live" });
+    await audit.audit("run.start", "paper-live");
+    const run = new LiveRun({ pipeline, nc: nats.nc, db, runId: "paper-live", print: () => undefined, audit });
     await run.start();
     await run.waitFor(() => run.run.counters.inputs >= 250);
     live = await run.stop();
@@ -95,6 +98,21 @@ describe("live paper run vs replay (real nats-server + DuckDB)", () => {
     expect(live.perNodeDigest.fills).toBe(replays[0]!.perNodeDigest.fills);
     // One snapshot per bar the watermark has passed: the last bar waits (in the checkpoint) for the next one.
     expect(live.counters.outputs.equity).toBe(249);
+  });
+
+  it("appended every recorded order state and fill to the audit trail, chained and anchored", async () => {
+    const audited = await db.query<{ action: string; subject: string; details: string }>(
+      `SELECT action, subject, details FROM audit_log WHERE action LIKE 'order.%' OR action = 'fill' ORDER BY seq`,
+    );
+    const orders = await db.query<{ id: string; status: string }>(`SELECT id, status FROM orders WHERE run_id = 'paper-live' ORDER BY out_seq`);
+    const fills = await db.query<{ id: string }>(`SELECT id FROM fills WHERE run_id = 'paper-live' ORDER BY out_seq`);
+    expect(orders.length).toBeGreaterThan(4);
+    expect(audited.filter((a) => a.action.startsWith("order.")).map((a) => [a.action, a.subject])).toEqual(orders.map((o) => [`order.${o.status}`, o.id]));
+    expect(audited.filter((a) => a.action === "fill").map((a) => a.subject)).toEqual(fills.map((f) => f.id));
+    expect(JSON.parse(audited[0]!.details)).toMatchObject({ run: "paper-live", node: "orders" });
+    const v = await verifyAuditChain(db);
+    expect([v.ok, v.problems]).toEqual([true, []]);
+    expect(v.anchor?.lastSeq).toBe(BigInt(audited.length + 1));
   });
 
   it("gives the same digest live and in both replays (same trades, same snapshots)", () => {
