@@ -1,7 +1,12 @@
 // `tickflow verify`: checks the v2 signature of every message a stream holds (default ORDERS and SIGNALS) with the
 // configured keys, prints the count of each verdict and the first rejections; exit code 1 if any was rejected.
 import type { Command } from "commander";
-import { closeNats, config, connectNats } from "../../app/environment.ts";
+import { existsSync } from "node:fs";
+import { closeNats, config, connectNats, openDatabase } from "../../app/environment.ts";
+import { cliActor } from "../../app/liveOps.ts";
+import { AuditLog } from "../../ops/audit.ts";
+import type { Config } from "../../io/config.ts";
+import type { Database } from "../../io/duckdb/database.ts";
 import { REJECT_REASONS } from "../../core/signing.ts";
 import { parseDurationNs } from "../../schemas/time.ts";
 import { SigningKeyError } from "../../sinks/signingKeys.ts";
@@ -44,8 +49,34 @@ export function register(program: Command): void {
         await closeNats(nc);
       }
       for (const line of verificationReport(result, o.stream)) console.log(line);
-      if (result.counts.ok < result.checked) process.exitCode = 1;
+      if (result.counts.ok < result.checked) {
+        process.exitCode = 1;
+        console.log(await auditRejections(cfg, result, o.stream));
+      }
     });
+}
+
+/**
+ * Appends what was found to the recording's audit trail (`verify.rejected`, one entry per listed rejection, and the
+ * counts), when there is a recording this process may write: a live run holds it open, then it says so instead.
+ */
+async function auditRejections(cfg: Config, r: StreamVerification, streams: readonly string[]): Promise<string> {
+  if (!existsSync(cfg.dbPath)) return `not audited: no recording at ${cfg.dbPath}`;
+  let db: Database;
+  try {
+    db = await openDatabase(cfg, { mustExist: true });
+  } catch (e) {
+    return `not audited: ${(e as Error).message}`;
+  }
+  try {
+    const audit = await AuditLog.open(db, { actor: cliActor() });
+    for (const x of r.rejections)
+      await audit.audit("verify.rejected", `${x.stream} #${x.seq}`, { subject: x.subject, msgId: x.msgId ?? null, reason: x.reason });
+    await audit.audit("verify.run", streams.join(","), { checked: r.checked, counts: r.counts });
+    return `audited: ${r.rejections.length} rejection(s) and the counts appended to the audit trail of ${cfg.dbPath}`;
+  } finally {
+    await db.close();
+  }
 }
 
 /** The lines `tickflow verify` prints: a table of verdicts, then the first rejections. */

@@ -7,6 +7,7 @@ import { startNats, stopNats, type NatsFixture } from "../helpers/nats.ts";
 import { tempDir, withDatabase } from "../helpers/duckdb.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Database } from "../../io/duckdb/database.ts";
 import { JetStreamPublisher } from "../../sinks/jetStreamPublisher.ts";
 import { NatsOutputSink, natsSink, PUBLISHER, SIGNING_KEYS } from "../../sinks/outputSinks.ts";
 import { MessageSigner } from "../../sinks/orderSigning.ts";
@@ -194,6 +195,9 @@ describe("signed publishing (real nats-server)", () => {
     writeFileSync(keys, `k1=${"07".repeat(32)}\n`, { mode: 0o600 });
     process.env.NATS_URL = nats.url;
     process.env.TICKFLOW_SIGNING_KEYS_FILE = keys;
+    const dbPath = join(dir, "rec.duckdb");
+    await (await Database.open(dbPath)).close();
+    process.env.TICKFLOW_DB = dbPath;
     delete process.env.TICKFLOW_HMAC_KEY;
     console.log = (line: string) => void lines.push(line);
     try {
@@ -201,6 +205,12 @@ describe("signed publishing (real nats-server)", () => {
       registerVerify(program);
       await program.parseAsync(["node", "tickflow", "verify", "--stream", "SIGNALS", "--last", "3", "--show", "1"]);
       expect(process.exitCode).toBe(1);
+      // The rejection and the counts are in the recording's audit trail.
+      const db = await Database.open(dbPath);
+      const audited = await db.query<{ action: string; details: string }>("SELECT action, details FROM audit_log ORDER BY seq");
+      await db.close();
+      expect(audited.map((a) => a.action)).toEqual(["verify.rejected", "verify.run"]);
+      expect(JSON.parse(audited[1]!.details)).toMatchObject({ checked: 3 });
     } finally {
       console.log = saved.log;
       process.exitCode = saved.exitCode;
@@ -209,5 +219,6 @@ describe("signed publishing (real nats-server)", () => {
     }
     expect(lines[0]).toBe("checked 3 message(s) of SIGNALS");
     expect(lines).toContain("2 rejected, the first 1:");
+    expect(lines.at(-1)).toMatch(/^audited: 1 rejection\(s\) and the counts appended to the audit trail of /);
   });
 });
