@@ -111,7 +111,9 @@ async function natsIngest(dbPath: string): Promise<BenchRow[]> {
     const t0 = performance.now();
     const n = await publishSimulatedFeed(nc, { symbols: SYMBOLS, seed: 2, startNs: DEFAULT_SIM_START_NS, count: NATS_MESSAGES, tradesPerSecond: 5 });
     const pubSecs = (performance.now() - t0) / 1000;
-    const live = new LiveRun({ pipeline: await loadPipeline(pipelineFile), nc, db, runId: "bench-live", print: () => {} });
+    // Signals are published signed (docs/signing.md): a throwaway key, as a local setup's.
+    const keyring = { currentId: "bench", keys: new Map([["bench", Buffer.alloc(32, 7)]]) };
+    const live = new LiveRun({ pipeline: await loadPipeline(pipelineFile), nc, db, runId: "bench-live", print: () => {}, keyring });
     const t1 = performance.now();
     await live.start();
     await live.waitFor(() => live.run.counters.inputs >= n, 600_000);
