@@ -33,22 +33,27 @@ function message(t: Trade, sign?: { keyring: Keyring; subject?: string; atMs?: n
   return { subject, data, msgID: t.id, headers };
 }
 
-describe("a source with feed keys (signedBy, real nats-server)", () => {
-  it("processes only trades signed with a feed key; every other one is a dead letter naming why", async () => {
-    await withNats(async ({ nc }) => {
-      const { dir, cleanup } = tempDir();
-      const keys = join(dir, "feed.keys");
-      writeFileSync(keys, `feed1=${"0f".repeat(32)}\n`, { mode: 0o600 });
-      try {
-        const pipeline = parsePipeline(
-          `name: signed-feed
+/** A keys file holding FEED's key (mode 0600 unless told) and a pipeline whose trades source requires it. */
+function signedFeed(dir: string, o: { name: string; sinks?: string; mode?: number }): ReturnType<typeof parsePipeline> {
+  const keys = join(dir, "feed.keys");
+  writeFileSync(keys, `feed1=${"0f".repeat(32)}\n`, { mode: o.mode ?? 0o600 });
+  return parsePipeline(
+    `name: ${o.name}
 sources:
   trades: { type: trade, subjects: ["md.trades.>"], params: { signedBy: ${JSON.stringify(keys)} } }
 sequencing: { maxDelay: 1s, idleAfter: 200ms }
 nodes: {}
-`,
-          "signed-feed.yaml",
-        );
+${o.sinks ?? ""}`,
+    `${o.name}.yaml`,
+  );
+}
+
+describe("a source with feed keys (signedBy, real nats-server)", () => {
+  it("processes only trades signed with a feed key; every other one is a dead letter naming why", async () => {
+    await withNats(async ({ nc }) => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const pipeline = signedFeed(dir, { name: "signed-feed" });
         await new JetStreamPublisher(nc).publishAll([
           message(trade(0), { keyring: FEED }),
           message(trade(1)), // unsigned
@@ -86,21 +91,9 @@ nodes: {}
   it("a live run records, publishes and audits each refused message", async () => {
     await withNats(async ({ nc }) => {
       const { dir, cleanup } = tempDir();
-      const keys = join(dir, "feed.keys");
-      writeFileSync(keys, `feed1=${"0f".repeat(32)}\n`, { mode: 0o600 });
       const db = await Database.open(join(dir, "rec.duckdb"));
       try {
-        const pipeline = parsePipeline(
-          `name: signed-live
-sources:
-  trades: { type: trade, subjects: ["md.trades.>"], params: { signedBy: ${JSON.stringify(keys)} } }
-sequencing: { maxDelay: 1s, idleAfter: 200ms }
-nodes: {}
-sinks:
-  - { type: duckdb, in: trades }
-`,
-          "signed-live.yaml",
-        );
+        const pipeline = signedFeed(dir, { name: "signed-live", sinks: "sinks:\n  - { type: duckdb, in: trades }\n" });
         const audit = await AuditLog.open(db, { actor: "run:signed-live" });
         const run = new LiveRun({ pipeline, nc, db, runId: "signed-live", print: () => {}, audit });
         await run.start();
@@ -130,16 +123,7 @@ sinks:
   it("refuses a keys file others can read when the run opens, naming the param", () => {
     const { dir, cleanup } = tempDir();
     try {
-      const keys = join(dir, "feed.keys");
-      writeFileSync(keys, `feed1=${"0f".repeat(32)}\n`, { mode: 0o644 });
-      const pipeline = parsePipeline(
-        `name: signed-feed
-sources:
-  trades: { type: trade, params: { signedBy: ${JSON.stringify(keys)} } }
-nodes: {}
-`,
-        "signed-feed.yaml",
-      );
+      const pipeline = signedFeed(dir, { name: "signed-feed", mode: 0o644 });
       expect(() => openInput(pipeline, CONNECTORS, "r", new Services())).toThrow(/sources\.trades\.params\.signedBy.*(readable by others|chmod 600)/s);
     } finally {
       cleanup();
