@@ -61,6 +61,9 @@ const STATIC: Record<string, { file: string; type: string }> = {
   "/dashboard.js": { file: join(DASHBOARD_DIR, "dashboard.js"), type: "text/javascript; charset=utf-8" },
   "/dashboard.css": { file: join(DASHBOARD_DIR, "dashboard.css"), type: "text/css; charset=utf-8" },
   "/vendor/lightweight-charts.js": { file: LIGHTWEIGHT_CHARTS, type: "text/javascript; charset=utf-8" },
+  // Browsers ask for /favicon.ico whatever the page links; both names get the SVG icon.
+  "/favicon.svg": { file: join(DASHBOARD_DIR, "favicon.svg"), type: "image/svg+xml" },
+  "/favicon.ico": { file: join(DASHBOARD_DIR, "favicon.svg"), type: "image/svg+xml" },
 };
 
 /** /api/status: what the run is and how far it got. */

@@ -2,6 +2,8 @@
 // order the pipeline sees is the order replay will read back (event time, then source rank, then stream seq).
 // Pure: idleness and catching up are told to it by the source loop; the only time it reads is the clock it is given.
 
+import { nsToIso } from "../schemas/time.ts";
+
 export interface Sequenced<T> {
   readonly source: number;
   /** Tie-break between sources at equal event time: the source's rank in the declaration (replay's order). */
@@ -203,4 +205,10 @@ export function compareSequenced(a: Sequenced<unknown>, b: Sequenced<unknown>): 
   if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
   if (a.rank !== b.rank) return a.rank - b.rank;
   return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0;
+}
+
+/** Why an input is late, in ISO times (and how far behind): the text of its dead letter. */
+export function lateReason(tsEvent: bigint, watermark: bigint, maxDelay: string): string {
+  const behindMs = Number((watermark - tsEvent) / 1_000_000n);
+  return `event time ${nsToIso(tsEvent)} is ${behindMs >= 1000 ? `${(behindMs / 1000).toFixed(3)} s` : `${behindMs} ms`} behind the watermark ${nsToIso(watermark)} (sequencing.maxDelay ${maxDelay})`;
 }

@@ -11,7 +11,7 @@ import { DEFAULT_SUBJECTS, inputIdOf, SOURCE_KINDS } from "../schemas/kinds.ts";
 import { defineSource, serviceToken } from "../runtime/connectors.ts";
 import { nsToIso, parseDurationNs } from "../schemas/time.ts";
 import type { InputBatch, InputPort, Timed } from "../runtime/ports.ts";
-import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
+import { lateReason, Sequencer, type Sequenced } from "../runtime/sequencer.ts";
 import { SequencedBatches } from "../runtime/sequencedBatches.ts";
 import { SignatureVerifier } from "../core/signing.ts";
 import { loadKeysFile } from "../sinks/signingKeys.ts";
@@ -380,7 +380,7 @@ export class JetStreamInput implements InputPort {
         stage: "late",
         subject: m.msg.subject,
         ref: `${m.msg.subject} #${m.msg.seq}`,
-        reason: `event time ${m.item.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`,
+        reason: lateReason(m.item.tsEvent, this.sequencer.watermark, this.o.pipeline.decl.sequencing.maxDelay),
         field: "tsEvent",
         payload: decoder.decode(m.msg.data),
       };

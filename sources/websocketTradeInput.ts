@@ -7,7 +7,7 @@ import type { CompiledPipeline, CompiledSource } from "../pipeline/graph.ts";
 import { duration } from "../pipeline/operatorDef.ts";
 import { defineSource } from "../runtime/connectors.ts";
 import type { InputBatch, InputPort } from "../runtime/ports.ts";
-import { Sequencer, type Sequenced } from "../runtime/sequencer.ts";
+import { lateReason, Sequencer, type Sequenced } from "../runtime/sequencer.ts";
 import { SequencedBatches } from "../runtime/sequencedBatches.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
 import { parseDurationNs } from "../schemas/time.ts";
@@ -313,7 +313,7 @@ export class WebSocketTradeInput implements InputPort {
         stage: "late",
         subject,
         ref: `${subject} #${tradeId}`,
-        reason: `trade ${trade.id}: event time ${trade.tsEvent} is behind the watermark ${this.sequencer.watermark} (sequencing.maxDelay ${this.o.pipeline.decl.sequencing.maxDelay})`,
+        reason: `trade ${trade.id}: ${lateReason(trade.tsEvent, this.sequencer.watermark, this.o.pipeline.decl.sequencing.maxDelay)}`,
         field: "tsEvent",
         payload: text,
       });

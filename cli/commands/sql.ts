@@ -31,8 +31,9 @@ export function formatRows(columns: string[], rows: string[][], format: string):
     return [columns.map(q).join(","), ...rows.map((r) => r.map(q).join(","))].join("\n");
   }
   if (format !== "table") throw new Error(`--format ${format}: expected table, csv or json`);
-  const widths = columns.map((c, i) => Math.min(60, Math.max(c.length, ...rows.map((r) => r[i]!.length))));
-  const cut = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
-  const line = (cells: string[]) => cells.map((c, i) => cut(c, widths[i]!)).join(" | ");
+  // Full values, never cut: a line break inside one is shown as \n so that each row stays one line.
+  const shown = (v: string) => v.replace(/\r?\n/g, "\\n");
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => shown(r[i]!).length)));
+  const line = (cells: string[]) => cells.map((c, i) => shown(c).padEnd(widths[i]!)).join(" | ");
   return [line(columns), widths.map((w) => "-".repeat(w)).join("-+-"), ...rows.map(line), `(${rows.length} row${rows.length === 1 ? "" : "s"})`].join("\n");
 }

@@ -239,6 +239,16 @@ describe("ops HTTP server", () => {
     });
   });
 
+  test("/favicon.ico and /favicon.svg serve the icon (no 404 in every browser tab)", async () => {
+    await withServer({}, async (server) => {
+      for (const p of ["favicon.ico", "favicon.svg"]) {
+        const r = await fetch(`${server.url}${p}`);
+        expect([r.status, r.headers.get("content-type")]).toEqual([200, "image/svg+xml"]);
+        expect(await r.text()).toMatch(/^<svg /);
+      }
+    });
+  });
+
   test("/api/signals?limit=N takes an integer from 1 to 500", async () => {
     await withServer({}, async (server) => {
       for (const q of ["limit=0", "limit=501", "limit=x", "limit=1.5", "limit=", "limit=-1"]) {

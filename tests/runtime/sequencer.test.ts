@@ -1,7 +1,7 @@
 // Sequencer: live inputs of several sources released in replay order (event time, source rank, seq) behind a watermark.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { compareSequenced, Sequencer, type Released, type Sequenced } from "../../runtime/sequencer.ts";
+import { compareSequenced, lateReason, Sequencer, type Released, type Sequenced } from "../../runtime/sequencer.ts";
 
 const keys = (r: Released<string> | undefined): string[] => (r ? r.entries.map((e) => e.item) : []);
 
@@ -417,5 +417,15 @@ describe("Sequencer with a source catching up", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("lateReason", () => {
+  it("names both times in ISO and how far behind", () => {
+    const wm = 1_704_205_800_000_000_000n; // 2024-01-02T14:30:00Z
+    expect(lateReason(wm - 2_500_000_000n, wm, "1s")).toBe(
+      "event time 2024-01-02T14:29:57.500000000Z is 2.500 s behind the watermark 2024-01-02T14:30:00.000000000Z (sequencing.maxDelay 1s)",
+    );
+    expect(lateReason(wm - 40_000_000n, wm, "0s")).toMatch(/ is 40 ms behind /);
   });
 });
