@@ -300,7 +300,9 @@ describe("binance connector on a local WebSocket server", () => {
         "exchange.binance.trades.ETHUSDT #10",
         "tsEvent",
       ]);
-      expect(late!.reason).toMatch(/^trade binance:ETHUSDT:10: event time \d{4}-\d\d-\d\dT[\d:.]+Z is [\d.]+ m?s behind the watermark \d{4}-\d\d-\d\dT[\d:.]+Z \(sequencing\.maxDelay 0s\)$/);
+      expect(late!.reason).toMatch(
+        /^trade binance:ETHUSDT:10: event time \d{4}-\d\d-\d\dT[\d:.]+Z is [\d.]+ m?s behind the watermark \d{4}-\d\d-\d\dT[\d:.]+Z \(sequencing\.maxDelay 0s\)$/,
+      );
       expect([unknown!.stage, unknown!.field]).toEqual(["decode", "s"]);
       expect(unknown!.reason).toBe('binance frame #5: field "s" is SOLUSDT, which this run did not subscribe to (symbols: BTCUSDT, ETHUSDT)');
     } finally {
