@@ -109,7 +109,13 @@ async function natsIngest(dbPath: string): Promise<BenchRow[]> {
   try {
     await ensureStreams(nc);
     const t0 = performance.now();
-    const n = await publishSimulatedFeed(nc, { symbols: SYMBOLS, seed: 2, startNs: DEFAULT_SIM_START_NS, count: NATS_MESSAGES, tradesPerSecond: 5 });
+    const { published: n } = await publishSimulatedFeed(nc, {
+      symbols: SYMBOLS,
+      seed: 2,
+      startNs: DEFAULT_SIM_START_NS,
+      count: NATS_MESSAGES,
+      tradesPerSecond: 5,
+    });
     const pubSecs = (performance.now() - t0) / 1000;
     // Signals are published signed (docs/signing.md): a throwaway key, as a local setup's.
     const keyring = { currentId: "bench", keys: new Map([["bench", Buffer.alloc(32, 7)]]) };

@@ -25,14 +25,21 @@ export function toOutgoing(m: ReturnType<typeof simulate> extends Generator<infe
     : { subject: `news.${m.msg.source}`, data: NewsMessage.encodeBytes(m.msg), msgID: m.msg.id };
 }
 
-/** Publishes the feed; resolves with the number of messages published. */
-export async function publishSimulatedFeed(nc: NatsConnection, o: FeedOptions): Promise<number> {
+/** What a feed published: every message acked, of which `duplicates` the stream already held (same message id). */
+export interface FeedResult {
+  readonly published: number;
+  readonly duplicates: number;
+}
+
+/** Publishes the feed; resolves with how many messages were acked and how many of them the stream already had. */
+export async function publishSimulatedFeed(nc: NatsConnection, o: FeedOptions): Promise<FeedResult> {
   const publisher = new JetStreamPublisher(nc, { inFlight: 512, attempts: o.attempts });
   const gen = simulate(o);
   const end = o.durationNs === undefined ? undefined : o.startNs + o.durationNs;
   const tickMs = 50;
   const perTick = o.rate === undefined ? 4096 : Math.max(1, Math.round((o.rate * tickMs) / 1000));
   let published = 0;
+  let duplicates = 0;
   let next = Date.now();
   for (;;) {
     if (o.signal?.aborted) break;
@@ -50,7 +57,7 @@ export async function publishSimulatedFeed(nc: NatsConnection, o: FeedOptions): 
       }
       batch.push(toOutgoing(m));
     }
-    await publisher.publishAll(batch);
+    for (const ack of await publisher.publishAll(batch)) if (ack.duplicate) duplicates++;
     published += batch.length;
     o.onProgress?.(published);
     if (finished) break;
@@ -61,5 +68,5 @@ export async function publishSimulatedFeed(nc: NatsConnection, o: FeedOptions): 
       else next = Date.now();
     }
   }
-  return published;
+  return { published, duplicates };
 }

@@ -104,6 +104,22 @@ describe("tickflow run / start as processes", () => {
     expect(wrong.stderr).toMatch(/run live-proc is a run of pipeline momentum-sentiment, not momentum-bars/);
   }, 120_000);
 
+  it("tickflow simulate says how many messages were new and how many the stream already held; progress as lines without a terminal", async () => {
+    const args = ["simulate", "--symbols", "ZZZ", "--seed", "9", "--start", "2024-03-01T00:00:00Z", "--count", "500"];
+    const first = tickflow(args, env);
+    expect(await first.exited, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^published 500 messages in [\d.]+ s \(\d+ msg\/s\): 500 new, 0 already stored$/m);
+    expect(first.stderr).toContain("simulate: 500/500 messages (100%)");
+    expect(first.stderr).not.toContain("\r");
+    const again = tickflow(args, env);
+    expect(await again.exited, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/: 0 new, 500 already stored \(same seed and start as an earlier feed/);
+    // The default start is the wall clock: a second feed with the same seed is new.
+    const now = tickflow(["simulate", "--symbols", "ZZZ", "--seed", "9", "--count", "200"], env);
+    expect(await now.exited, now.stderr).toBe(0);
+    expect(now.stdout).toMatch(/: 200 new, 0 already stored$/m);
+  });
+
   it("tickflow start prints signals from its simulated feed and shuts down cleanly on SIGINT", async () => {
     const start = tickflow(["start", "--symbols", "AAPL,MSFT", "--rate", "4000", "--http-port", "0"], env);
     await until("a signal line", start, () => /Z {2}(BUY |SELL) /.test(start.stdout), 90_000);

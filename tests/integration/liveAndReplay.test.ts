@@ -41,7 +41,7 @@ describe("live run and replay (real nats-server, real DuckDB)", () => {
       tradesPerSecond: 2,
       newsEverySeconds: 120,
     });
-    expect(published).toBe(COUNT);
+    expect(published).toEqual({ published: COUNT, duplicates: 0 });
     const run = new LiveRun({ pipeline: await loadPipeline(PIPELINE), nc: nats.nc, db, runId: "live-1", print: () => {} });
     await run.start();
     await run.waitFor(() => run.run.counters.inputs >= COUNT, 60_000);
