@@ -1,5 +1,6 @@
 // The operations layer of one long-running process (`tickflow run`, `tickflow start`): metrics and the live feed
 // hooked into the LiveRun, the HTTP server, the audit trail (config, run start/stop) and the scheduled jobs.
+import { removeProcessFile, writeProcessFile } from "./processFiles.ts";
 import { hostname, userInfo } from "node:os";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Database } from "../io/duckdb/database.ts";
@@ -172,6 +173,13 @@ export class LiveOps {
   /** Call once `live.start()` resolved: consumers run, jobs get scheduled, the start is audited. */
   async running(): Promise<void> {
     this.state = "running";
+    writeProcessFile(this.o.config.dataDir, {
+      runId: this.o.runId,
+      pipeline: this.o.pipeline.decl.name,
+      pid: process.pid,
+      url: this.url ?? null,
+      startedAt: new Date(this.startedAtMs).toISOString(),
+    });
     this.scheduler.start();
     await this.audit.audit("run.start", this.o.runId, { pipeline: this.o.pipeline.decl.name, mode: "live", ...(this.url ? { dashboard: this.url } : {}) });
   }
@@ -179,6 +187,7 @@ export class LiveOps {
   /** Stops jobs and the server, audits the stop with the run's counters. Never throws: shutdown goes on. */
   async close(): Promise<void> {
     this.state = this.live?.failed ? "failed" : "stopped";
+    removeProcessFile(this.o.config.dataDir, this.o.runId);
     this.offPublishHealth();
     this.scheduler.stop();
     await this.scheduler.settled();

@@ -72,6 +72,11 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
   },
   { name: "jobs", summary: "scheduled jobs (compact, retention, reports): list them, or run one now", load: () => import("./commands/jobs.ts") },
   {
+    name: "status",
+    summary: "streams, consumers, running pipelines and their health, deployed models, latest runs and jobs; exit code 1 if something needs a look",
+    load: () => import("./commands/status.ts"),
+  },
+  {
     name: "verify",
     summary: "verify the signatures of the messages a stream holds (orders, fills, signals); exit code 1 if any is rejected",
     load: () => import("./commands/verify.ts"),

@@ -2,6 +2,7 @@
 // real nats-server, real DuckDB file), stopped with SIGINT; the run's digest is what `tickflow replay` gives.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
@@ -75,8 +76,15 @@ describe("tickflow run / start as processes", () => {
       },
       60_000,
     );
+    // While it runs, tickflow status finds it (its process file) and it is ready; a stopped run leaves no file.
+    const status = tickflow(["status", "--json"], env);
+    expect(await status.exited, `${status.stderr}\n${status.stdout}`).toBe(0);
+    const report = JSON.parse(status.stdout) as { pipelines: { runId: string; alive: boolean; note?: string }[] };
+    // This run has no HTTP server (TICKFLOW_HTTP_PORT=0): alive, health unknown, not a problem.
+    expect(report.pipelines).toEqual([expect.objectContaining({ runId: "live-proc", alive: true, note: expect.stringMatching(/no HTTP server/) })]);
     run.child.kill("SIGINT");
     expect(await run.exited, run.stderr).toBe(0);
+    expect(existsSync(join(tmp.dir, "run", "live-proc.json"))).toBe(false);
     expect(run.stdout).toMatch(/^run live-proc: 8000 inputs, outputs: signals \d+, joined \d+; 0 dead letters, 0 late$/m);
     const live = digestOf(run.stdout);
     expect(live).toBeDefined();
