@@ -6,7 +6,7 @@ export const PositionMessage = defineMessage({
   type: "position",
   version: 1,
   table: "positions",
-  description: "One symbol's position after an event. Subject positions.<SYMBOL>.",
+  description: "One symbol's position after an event. Recorded (table positions), not published on NATS.",
   fields: {
     account: text("account (broker) name", { min: 1 }),
     symbol: symbol(),
@@ -25,7 +25,7 @@ export const EquityMessage = defineMessage({
   type: "equity",
   version: 1,
   table: "equity",
-  description: "Account totals after an event. Subject equity.<ACCOUNT>. equity = cash + sum of position values.",
+  description: "Account totals after an event: equity = cash + sum of position values. Recorded (table equity), not published on NATS.",
   fields: {
     account: text("account (broker) name", { min: 1 }),
     tsEvent: timestampNs("time of the event after which this is the state"),
