@@ -1,8 +1,14 @@
-// Sentiment: accuracy and macro-F1 of plain AFINN vs the finance scorer on the held-out test split, and throughput.
-import { readFileSync } from "node:fs";
+// Sentiment: accuracy and macro-F1 of plain AFINN vs the finance scorer on the held-out test split of our own
+// sentences, and of the trained classifier vs both on real annotated finance news (the Twitter Financial News
+// validation split, when ../shared/data is present); and throughput.
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import Sentiment from "sentiment";
+import { compareOnValidation, readLabelledCsv } from "../app/sentimentTraining.ts";
+import type { MulticlassMetrics } from "../models/multiclassMetrics.ts";
+import { builtinSentimentModel } from "../operators/sentiment/builtinSentimentModel.ts";
+import { createSentimentClassifier } from "../operators/sentiment/sentimentClassifier.ts";
 import { createTextScorer } from "../operators/sentiment/scoreText.ts";
 import type { SentimentLabel } from "../operators/sentiment/types.ts";
 import type { BenchRow } from "./types.ts";
@@ -54,14 +60,15 @@ export function afinnLabel(afinn: Sentiment, text: string): SentimentLabel {
   return s > 0 ? "positive" : s < 0 ? "negative" : "neutral";
 }
 
-function throughput(texts: readonly string[], f: (t: string) => unknown, ms = 1000): number {
-  for (const t of texts) f(t); // warm-up
+/** Items per second; `perItem` texts per item (a batch). */
+function throughput<T>(items: readonly T[], f: (t: T) => unknown, ms = 1000, perItem = 1): number {
+  for (const t of items) f(t); // warm-up
   let n = 0;
   const start = performance.now();
   let elapsed = 0;
   while (elapsed < ms) {
-    for (const t of texts) f(t);
-    n += texts.length;
+    for (const t of items) f(t);
+    n += items.length * perItem;
     elapsed = performance.now() - start;
   }
   return (n / elapsed) * 1000;
@@ -90,9 +97,48 @@ export async function run(): Promise<BenchRow[]> {
     evaluate(test, (t) => ours.score(t).label),
   );
 
+  rows.push(...(await realNews()));
+
   const texts = loadLabelled().map((r) => r.text);
+  const classifier = createSentimentClassifier(builtinSentimentModel());
   rows.push({ group: "sentiment", name: "AFINN analyze", value: throughput(texts, (t) => afinn.analyze(t)), unit: "headlines/s" });
   rows.push({ group: "sentiment", name: "tickflow scoreText", value: throughput(texts, (t) => ours.score(t)), unit: "headlines/s" });
+  rows.push({
+    group: "sentiment",
+    name: "tickflow model classify (batches of 64)",
+    value: throughputBatched(texts, 64, (batch) => classifier.classify(batch)),
+    unit: "headlines/s",
+  });
 
   return rows;
+}
+
+/** Twitter Financial News validation split (never trained or tuned on): the four scorers beside each other. */
+async function realNews(): Promise<BenchRow[]> {
+  const file = join(PACKAGE_ROOT, "..", "shared", "data", "news", "twitter-financial-news-valid.csv");
+  if (!existsSync(file)) return [];
+  const v = compareOnValidation(builtinSentimentModel(), await readLabelledCsv(file), file);
+  const rows: BenchRow[] = [];
+  const note = `Twitter Financial News validation n=${v.model.n}; confusion rows truth, columns predicted (negative, positive, neutral)`;
+  const report = (name: string, m: MulticlassMetrics) => {
+    rows.push({ group: "sentiment (real news)", name: `${name} accuracy`, value: m.accuracy, unit: "fraction", note });
+    rows.push({
+      group: "sentiment (real news)",
+      name: `${name} macro-F1`,
+      value: m.macroF1,
+      unit: "fraction",
+      note: `confusion ${JSON.stringify(m.confusion)}`,
+    });
+  };
+  report("always neutral", v.alwaysNeutral);
+  report("AFINN (sign of score)", v.afinn);
+  report("tickflow finance lexicon", v.lexicon);
+  report("tickflow model", v.model);
+  return rows;
+}
+
+function throughputBatched(texts: readonly string[], size: number, f: (batch: readonly string[]) => unknown): number {
+  const batches: string[][] = [];
+  for (let i = 0; i < texts.length; i += size) batches.push(texts.slice(i, i + size));
+  return throughput(batches, f, 1000, texts.length / batches.length);
 }

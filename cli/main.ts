@@ -106,7 +106,11 @@ export function newProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = newProgram();
   const name = argv[2] === "help" ? argv[3] : argv[2];
-  const invoked = COMMANDS.find((c) => c.name === name);
+  // `train sentiment` is its own command (the price-model `train` requires --pipeline and --run).
+  const invoked =
+    name === "train" && argv[argv[2] === "help" ? 4 : 3] === "sentiment"
+      ? { load: () => import("./commands/trainSentiment.ts") }
+      : COMMANDS.find((c) => c.name === name);
   if (invoked) (await invoked.load()).register(program);
   // No (known) command: the overview lists every command by its summary without loading any of them.
   else for (const c of COMMANDS) program.command(c.name).description(c.summary).helpOption(false);

@@ -2,38 +2,71 @@
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { News, ScoredNews } from "../schemas/news.ts";
+import { builtinSentimentModel } from "./sentiment/builtinSentimentModel.ts";
+import { createSentimentClassifier, type SentimentClassifierModel } from "./sentiment/sentimentClassifier.ts";
 import { createTextScorer } from "./sentiment/scoreText.ts";
 import { createEntityLinker } from "./sentiment/linkEntities.ts";
 import defaultCompanyNames from "./sentiment/companyNames.ts";
+import type { SentimentLabel } from "./sentiment/types.ts";
+
+/** model: the trained classifier (docs/sentiment-model.md); lexicon: the finance lexicon rules (docs/sentiment.md). */
+export type SentimentScorerKind = "model" | "lexicon";
 
 export interface ScoreNewsOptions {
   /** Extra symbol → company names, merged over the defaults. */
   readonly companies?: Readonly<Record<string, readonly string[]>>;
+  /** Which scorer labels the text. Default "model". */
+  readonly scorer?: SentimentScorerKind;
+  /** The classifier for scorer "model". Default: the shipped one (builtinSentimentModel). */
+  readonly model?: SentimentClassifierModel;
+}
+
+/** The text a news item is scored on: the headline, or headline and body. */
+export function newsText(n: News): string {
+  return n.body ? `${n.headline}. ${n.body}` : n.headline;
 }
 
 /**
- * Scores each headline with the finance lexicon and emits one ScoredNews per symbol it is about:
- * the symbols the source tagged, or else the entities linked from the text (sorted). Untagged items
- * that mention no known symbol emit nothing. Each item depends only on itself: the compiled lexicon and linker are
- * configuration, so the operator keeps nothing between batches and declares no state.
+ * Scores each headline and emits one ScoredNews per symbol it is about: the symbols the source tagged, or else the
+ * entities linked from the text (sorted). Untagged items that mention no known symbol emit nothing. With the model
+ * scorer a chunk's texts are classified as one batch; score = P(positive) - P(negative). Each item depends only on
+ * itself (the model, lexicon and linker are configuration), so the operator keeps nothing between batches and
+ * declares no state, and gives the same labels live and in replay.
  *
  * @example
  * news$.pipe(scoreNews({ companies: { ACME: ["Acme Corp"] } }))
  */
 export function scoreNews(options: ScoreNewsOptions = {}): OperatorFunction<Chunk<News>, Chunk<ScoredNews>> {
   const companyNames = { ...defaultCompanyNames, ...Object.fromEntries(Object.entries(options.companies ?? {}).map(([k, v]) => [k, [...v]])) };
-  const scorer = createTextScorer();
+  const label = textLabeller(options);
   const linker = createEntityLinker({ companyNames });
   return chunkOperator<News, ScoredNews>(() => ({
     onItems(items, out) {
+      const about: { n: News; symbols: string[] }[] = [];
       for (const n of items) {
         const symbols = n.symbols.length ? [...new Set(n.symbols)].sort() : linker.link(n.headline);
-        if (symbols.length === 0) continue;
-        const s = scorer.score(n.body ? `${n.headline}. ${n.body}` : n.headline);
+        if (symbols.length > 0) about.push({ n, symbols });
+      }
+      if (about.length === 0) return;
+      const scores = label(about.map((a) => newsText(a.n)));
+      about.forEach(({ n, symbols }, i) => {
+        const s = scores[i]!;
         for (const symbol of symbols) {
           out.push({ id: n.id, source: n.source, tsEvent: n.tsEvent, symbol, score: s.score, label: s.label, headline: n.headline });
         }
-      }
+      });
     },
   }));
+}
+
+/** Score and label of each text in a batch, by the chosen scorer. */
+export function textLabeller(
+  options: Pick<ScoreNewsOptions, "scorer" | "model"> = {},
+): (texts: readonly string[]) => { score: number; label: SentimentLabel }[] {
+  if ((options.scorer ?? "model") === "lexicon") {
+    const scorer = createTextScorer();
+    return (texts) => texts.map((t) => scorer.score(t));
+  }
+  const classifier = createSentimentClassifier(options.model ?? builtinSentimentModel());
+  return (texts) => classifier.classify(texts);
 }

@@ -63,7 +63,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
   }),
   def({
     name: "scoreSentiment",
-    summary: "News → one scored item per symbol it is about (finance lexicon on top of AFINN, entity linking).",
+    summary: "News → one scored item per symbol it is about (trained classifier or finance lexicon, entity linking).",
     inputs: [{ name: "news", kind: "news" }],
     output: "scoredNews",
     params: z.strictObject({
@@ -71,12 +71,18 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
         .record(z.string(), z.array(z.string()))
         .default({})
         .describe("Extra symbol → company names for linking untagged headlines, merged over the defaults, e.g. `{ ACME: [Acme Corp, Acme] }`."),
+      scorer: z
+        .enum(["model", "lexicon"])
+        .default("model")
+        .describe(
+          "model: the shipped classifier trained on finance headlines (docs/sentiment-model.md), score = P(positive) - P(negative); lexicon: the finance lexicon rules (docs/sentiment.md).",
+        ),
     }),
     example: "{ op: scoreSentiment, in: news }",
     build:
       (p) =>
       ([input]) =>
-        input.pipe(scoreNews({ companies: p.companies })),
+        input.pipe(scoreNews({ companies: p.companies, scorer: p.scorer })),
   }),
   def({
     name: "sentimentAsOf",
