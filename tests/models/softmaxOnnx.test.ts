@@ -1,7 +1,7 @@
 // Softmax regression: training is deterministic, and the shipped ONNX file run by onnxruntime-node gives the
 // TypeScript serving path's probabilities (to 1e-5) and labels; plus the labelled CSV reader and the metrics.
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { SENTIMENT_ONNX, SENTIMENT_SAMPLE, SENTIMENT_VALID } from "../helpers/sentimentData.ts";
 import { describe, expect, it } from "vitest";
 import { readLabelledCsv } from "../../app/sentimentTraining.ts";
 import { parseLabelledCsv } from "../../models/labelledTextCsv.ts";
@@ -12,12 +12,9 @@ import { builtinSentimentModel } from "../../operators/sentiment/builtinSentimen
 import { trainSentimentClassifier, SENTIMENT_FEATURES_V1 } from "../../operators/sentiment/sentimentClassifier.ts";
 import { createTextFeaturizer } from "../../operators/sentiment/textFeatures.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const VALID = resolve(ROOT, "../shared/data/news/twitter-financial-news-valid.csv");
-// CI clones ../shared beside the repository (README): without it this is a failure, not a skip.
-if (!existsSync(VALID)) throw new Error(`${VALID} is missing: the validation split comes from ../shared/data (see its README)`);
-const SAMPLE = resolve(ROOT, "tests/fixtures/sentiment/twitter-financial-news-sample.csv");
-const ONNX = resolve(ROOT, "models/sentiment/finance-sentiment-v1.onnx");
+const VALID = SENTIMENT_VALID;
+const SAMPLE = SENTIMENT_SAMPLE;
+const ONNX = SENTIMENT_ONNX;
 
 describe("softmax regression for sentiment", () => {
   it("trains deterministically: two runs on the same rows give identical weights", async () => {

@@ -1,8 +1,8 @@
 // The shipped sentiment classifier: its files are the ones recorded (JSON weights = ONNX weights, ONNX hash), it
 // reproduces its recorded validation metrics, and the pipeline node labels exactly as the library classifier does.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { SENTIMENT_ONNX, SENTIMENT_SAMPLE, SENTIMENT_VALID } from "../../helpers/sentimentData.ts";
 import { describe, expect, it } from "vitest";
 import { evaluateLabeller, readLabelledCsv, type SentimentValidation } from "../../../app/sentimentTraining.ts";
 import { decodeSoftmaxOnnx } from "../../../models/softmaxOnnx.ts";
@@ -15,12 +15,9 @@ import { newsText } from "../../../operators/scoreNews.ts";
 import type { News, ScoredNews } from "../../../schemas/news.ts";
 import { chunksOf, runWhole } from "../../helpers/resume.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
-const VALID = resolve(ROOT, "../shared/data/news/twitter-financial-news-valid.csv");
-// CI clones ../shared beside the repository (README): without it this is a failure, not a skip.
-if (!existsSync(VALID)) throw new Error(`${VALID} is missing: the validation split comes from ../shared/data (see its README)`);
-const SAMPLE = resolve(ROOT, "tests/fixtures/sentiment/twitter-financial-news-sample.csv");
-const ONNX = resolve(ROOT, "models/sentiment/finance-sentiment-v1.onnx");
+const VALID = SENTIMENT_VALID;
+const SAMPLE = SENTIMENT_SAMPLE;
+const ONNX = SENTIMENT_ONNX;
 
 describe("text features", () => {
   it("hash names with FNV-1a 32-bit over UTF-8", () => {
