@@ -40,6 +40,14 @@ export function register(program: Command): void {
       const count = o.count === undefined ? undefined : Number(o.count);
       // A bar when the total is known (lines without a terminal); an open-ended feed counts in place on a terminal only.
       const bar = count !== undefined ? progressBar("simulate", count, "messages") : undefined;
+      // An open-ended feed: counts in place on a terminal; else a line at the start and at most every 10 s.
+      let lineAt = -Infinity;
+      const openEnded = (k: number): void => {
+        if (process.stderr.isTTY) return void process.stderr.write(`\rpublished ${k}`);
+        if (Date.now() - lineAt < 10_000) return;
+        lineAt = Date.now();
+        process.stderr.write(`published ${k}\n`);
+      };
       let result: FeedResult;
       try {
         result = await publishSimulatedFeed(nc, {
@@ -51,7 +59,7 @@ export function register(program: Command): void {
           count,
           durationNs: o.duration === undefined ? undefined : parseDurationNs(o.duration),
           signal: ac.signal,
-          onProgress: (k) => (bar ? bar.update(k) : process.stderr.isTTY && process.stderr.write(`\rpublished ${k}`)),
+          onProgress: (k) => (bar ? bar.update(k) : openEnded(k)),
         });
       } finally {
         bar?.stop();
