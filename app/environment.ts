@@ -11,6 +11,7 @@ import { ensureNatsServerInstalled, waitForPort } from "../io/nats/natsServer.ts
 import { ensureStreams } from "../io/nats/streams.ts";
 import { MODEL_BUCKET, type NatsRole } from "../io/nats/auth.ts";
 import { prepareLocalAuth, roleConnection } from "./credentials.ts";
+import { processAlive } from "./processFiles.ts";
 import { secretsFile } from "../io/secrets.ts";
 import { Database } from "../io/duckdb/database.ts";
 import { within } from "../core/retry.ts";
@@ -121,8 +122,8 @@ function terminate(pid: number): boolean {
   }
   const wait = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + 5000;
-  while (alive(pid) && Date.now() < deadline) Atomics.wait(wait, 0, 0, 20);
-  if (alive(pid)) process.kill(pid, "SIGKILL");
+  while (processAlive(pid) && Date.now() < deadline) Atomics.wait(wait, 0, 0, 20);
+  if (processAlive(pid)) process.kill(pid, "SIGKILL");
   return true;
 }
 
@@ -131,25 +132,6 @@ function readPid(): number | undefined {
     return Number(readFileSync(PID_FILE, "utf8"));
   } catch {
     return undefined;
-  }
-}
-
-const HAS_PROC = existsSync("/proc/self/stat");
-
-/** Whether `pid` still runs. A child that exited stays a zombie until reaped, which kill(pid, 0) cannot tell. */
-function alive(pid: number): boolean {
-  if (HAS_PROC) {
-    try {
-      return !/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,7 +1,7 @@
 // Which live pipelines run on this machine: each running `tickflow run` keeps `<data>/run/<run id>.json` (pid, HTTP
 // address, start) while it runs, so `tickflow status` finds them without the recording, which the run holds open
 // (DuckDB admits one writing process per file). A process killed with -9 leaves its file; status tells it is gone.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface ProcessFile {
@@ -48,8 +48,20 @@ export function readProcessFiles(dataDir: string): ProcessFile[] {
   return out;
 }
 
-/** Whether process `pid` still runs (signal 0 probes without signalling). */
+const HAS_PROC = existsSync("/proc/self/stat");
+
+/**
+ * Whether process `pid` still runs. A child that exited stays a zombie until reaped, which kill(pid, 0) cannot tell:
+ * /proc can. Elsewhere signal 0 probes it (EPERM: it runs, as another user).
+ */
 export function processAlive(pid: number): boolean {
+  if (HAS_PROC) {
+    try {
+      return !/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  }
   try {
     process.kill(pid, 0);
     return true;

@@ -16,6 +16,14 @@ const VALID = SENTIMENT_VALID;
 const SAMPLE = SENTIMENT_SAMPLE;
 const ONNX = SENTIMENT_ONNX;
 
+/** The shipped ONNX file run by onnxruntime-node against the TypeScript model on a labelled CSV's texts. */
+async function shippedOnnxOn(csv: string): ReturnType<typeof verifySoftmaxOnnx> {
+  const m = builtinSentimentModel();
+  const f = createTextFeaturizer(m.features);
+  const rows = (await readLabelledCsv(csv)).map((r) => f.features(r.text));
+  return verifySoftmaxOnnx(m.model, readFileSync(ONNX), rows);
+}
+
 describe("softmax regression for sentiment", () => {
   it("trains deterministically: two runs on the same rows give identical weights", async () => {
     const rows = (await readLabelledCsv(SAMPLE)).slice(0, 120);
@@ -29,19 +37,13 @@ describe("softmax regression for sentiment", () => {
   });
 
   it("the shipped ONNX file agrees with the TypeScript model on the sample (onnxruntime-node)", async () => {
-    const m = builtinSentimentModel();
-    const f = createTextFeaturizer(m.features);
-    const rows = (await readLabelledCsv(SAMPLE)).map((r) => f.features(r.text));
-    const v = await verifySoftmaxOnnx(m.model, readFileSync(ONNX), rows);
+    const v = await shippedOnnxOn(SAMPLE);
     expect(v).toMatchObject({ rows: 239, labelMismatches: 0 });
     expect(v.maxAbsDiff).toBeLessThanOrEqual(1e-5);
   });
 
   it("the shipped ONNX file agrees with the TypeScript model on the whole validation split", { timeout: 180_000 }, async () => {
-    const m = builtinSentimentModel();
-    const f = createTextFeaturizer(m.features);
-    const rows = (await readLabelledCsv(VALID)).map((r) => f.features(r.text));
-    const v = await verifySoftmaxOnnx(m.model, readFileSync(ONNX), rows);
+    const v = await shippedOnnxOn(VALID);
     expect(v).toMatchObject({ rows: 2388, labelMismatches: 0 });
     expect(v.maxAbsDiff).toBeLessThanOrEqual(1e-5);
   });
