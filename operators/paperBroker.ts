@@ -2,7 +2,7 @@
 // The same operator runs live and in replay; its only clock is the event time of its inputs. The broker and the
 // strategy are its declared state (saved as their toState()), so a checkpointed run resumes exactly.
 import type { Observable } from "rxjs";
-import type { Chunk } from "../core/chunk.ts";
+import { WATERMARK_END, type Chunk } from "../core/chunk.ts";
 import { mergeByWatermark } from "../core/mergeByWatermark.ts";
 import type { StateSpec } from "../core/state.ts";
 import type { Bar } from "../schemas/bar.ts";
@@ -20,6 +20,10 @@ export interface BrokerStrategy<D extends Decision, S> {
   decide(decision: D, broker: PaperBroker, lastBar: Bar | undefined): BrokerEvent[];
   /** What the strategy remembers, as plain data (bigints, Maps allowed: core/stateCodec.ts). */
   toState(): S;
+  /** Called with each bar before the broker fills and marks on it (orders sized at the fill are sent here). */
+  beforeBar?(bar: Bar, broker: PaperBroker): BrokerEvent[];
+  /** Called once when both inputs have ended (a replay's end): e.g. close the open positions. */
+  atEnd?(broker: PaperBroker): BrokerEvent[];
 }
 
 export interface PaperBrokerOptions<D extends Decision, S> {
@@ -79,10 +83,14 @@ export function paperBroker<D extends Decision, S>(
     { first: "left", onLate: options.onLate },
     (state) => ({
       onLeft(bar, out) {
+        if (state.strategy.beforeBar) for (const e of state.strategy.beforeBar(bar, state.broker)) out.push(e);
         for (const e of state.broker.onBar(bar)) out.push(e);
       },
       onRight(decision, out) {
         for (const e of state.strategy.decide(decision, state.broker, state.broker.lastBar(decision.symbol))) out.push(e);
+      },
+      onWatermark(w, out) {
+        if (w === WATERMARK_END && state.strategy.atEnd) for (const e of state.strategy.atEnd(state.broker)) out.push(e);
       },
     }),
     spec,

@@ -48,6 +48,8 @@ export function ruleBroker(bars$: Observable<Chunk<Bar>>, rows$: Observable<Chun
           return strategy.onBar(bar.tsEvent === row.tsEvent ? bar : { ...bar, tsEvent: row.tsEvent }, row.values, broker);
         },
         toState: () => strategy.toState(),
+        beforeBar: (bar, broker) => strategy.beforeBar(bar, broker),
+        atEnd: (broker) => strategy.atEnd(broker),
       };
     },
   });

@@ -80,6 +80,8 @@ export function signalBroker(bars$: Observable<Chunk<Bar>>, signals$: Observable
           return strategy.onSignal(signal, row as Row, broker);
         },
         toState: () => strategy.toState(),
+        beforeBar: (bar, broker) => strategy.beforeBar(bar, broker),
+        atEnd: (broker) => strategy.atEnd(broker),
       };
     },
   });

@@ -6,6 +6,7 @@ import { StateRegistry } from "../core/state.ts";
 import { declarationError, firstIssue, type DeclarationSource, type PipelineDecl, zodIssueReason } from "./declaration.ts";
 import { findOperator, OPERATORS, type OperatorContext, type OperatorDef } from "./catalog.ts";
 import { IndicatorSpecError } from "./indicatorSpecs.ts";
+import { StrategyRulesError } from "../trading/strategyRules.ts";
 import type { z } from "zod";
 import type { Kind, SourceKind } from "../schemas/kinds.ts";
 import type { ConnectorCatalog } from "./connectorSpec.ts";
@@ -136,6 +137,7 @@ export function compilePipeline(
       op.build(parsed.data, { pipeline: decl.name, node: name, deadLetter: () => undefined }); // validates nested specs
     } catch (e) {
       if (e instanceof IndicatorSpecError) throw declarationError(src, ["nodes", name, ...e.path], e.message);
+      if (e instanceof StrategyRulesError) throw declarationError(src, ["nodes", name, "params", "strategy", ...e.segments], e.reason);
       throw declarationError(src, ["nodes", name, "params"], (e as Error).message);
     }
     pending.set(name, { op, params: parsed.data, inputs });
@@ -170,8 +172,28 @@ export function compilePipeline(
     });
     visiting.delete(name);
     if (!kinds.has(name)) {
+      checkReads(name, p);
       kinds.set(name, p.op.output);
       nodes.push({ name, op: p.op, params: p.params, inputs: p.inputs, kind: p.op.output });
+    }
+  };
+  // What each node's feature rows carry (undefined: not known), so a rule naming a value nothing produces is refused.
+  const fields = new Map<string, readonly string[] | undefined>();
+  const checkReads = (name: string, p: { op: OperatorDef<unknown>; params: unknown; inputs: string[] }): void => {
+    const upstream = p.inputs.map((input, i) => (p.op.inputs[i]!.kind === "features" ? fields.get(input) : undefined));
+    fields.set(name, p.op.output === "features" ? p.op.fields?.(p.params, upstream) : undefined);
+    if (!p.op.reads) return;
+    const featureInputs = p.inputs.filter((_, i) => p.op.inputs[i]!.kind === "features");
+    if (featureInputs.length === 0 || featureInputs.some((input) => fields.get(input) === undefined)) return;
+    const available = new Set(featureInputs.flatMap((input) => fields.get(input)!));
+    if (p.op.inputs.some((i) => i.kind === "bar")) for (const f of ["open", "high", "low", "close", "volume"]) available.add(f);
+    for (const r of p.op.reads(p.params)) {
+      if (available.has(r.name)) continue;
+      throw declarationError(
+        src,
+        ["nodes", name, "params", ...r.path],
+        `"${r.name}" is produced by no upstream node (${featureInputs.join(", ")}), so a rule on it would never fire; available: ${[...available].sort().join(", ")}`,
+      );
     }
   };
   for (const name of pending.keys()) visit(name, []);

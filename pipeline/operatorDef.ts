@@ -26,6 +26,13 @@ export interface OperatorSpec<P, I extends readonly Kind[], O extends Kind> {
   readonly output: O;
   readonly params: z.ZodType<P>;
   readonly example: string;
+  /**
+   * Names of the values a `features` output carries, from the params and each input's names (undefined for an
+   * input that is not feature rows or whose names are not known). Undefined: not known (nothing is checked below it).
+   */
+  readonly fields?: (params: P, inputs: readonly (readonly string[] | undefined)[]) => readonly string[] | undefined;
+  /** The values it reads from its feature-row inputs, with the params path naming each: checked at load against `fields` upstream. */
+  readonly reads?: (params: P) => readonly FieldRead[];
   build(params: P, ctx: OperatorContext): (inputs: InputStreams<I>) => Observable<Chunk<ItemOf<O>>>;
 }
 
@@ -37,8 +44,24 @@ export interface OperatorDef<P = unknown> {
   readonly output: Kind;
   readonly params: z.ZodType<P>;
   readonly example: string;
+  /**
+   * Names of the values a `features` output carries, from the params and each input's names (undefined for an
+   * input that is not feature rows or whose names are not known). Undefined: not known (nothing is checked below it).
+   */
+  readonly fields?: (params: P, inputs: readonly (readonly string[] | undefined)[]) => readonly string[] | undefined;
+  /** The values it reads from its feature-row inputs, with the params path naming each: checked at load against `fields` upstream. */
+  readonly reads?: (params: P) => readonly FieldRead[];
   build(params: P, ctx: OperatorContext): (inputs: readonly Observable<Chunk<unknown>>[]) => Observable<Chunk<unknown>>;
 }
+
+/** A value an operator reads from a feature row, and where its params name it (e.g. ["strategy", "enterLong", "crossAbove", 0]). */
+export interface FieldRead {
+  readonly name: string;
+  readonly path: readonly (string | number)[];
+}
+
+/** The values every bar-derived feature row of `indicators` carries besides the indicators. */
+export const BAR_FIELDS: readonly string[] = ["open", "high", "low", "close", "volume", "vwap"];
 
 export const duration = z.string().regex(/^\d+(\.\d+)?(ns|us|ms|s|m|h|d)$/, "must be a duration like 500ms, 2s, 1m, 4h");
 export const featureName = z.string().min(1);

@@ -182,6 +182,38 @@ class SourceCursor {
   }
 }
 
+const tableExists = async (db: Database, name: string): Promise<boolean> =>
+  (await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = '${name}'`))[0]!.n > 0n;
+
+/** The WHERE terms selecting a source's recorded inputs: its subjects, the time range, a live run's own inputs. */
+function sourceWhere(s: CompiledSource, range: ReplayRange): string[] {
+  const layout = inputLayout(KINDS[s.kind] as AnyMessageType);
+  const where = [`(${s.subjects.map((f) => `regexp_matches(subject, '${subjectRegex(f).replace(/'/g, "''")}')`).join(" OR ")})`];
+  if (range.fromNs !== undefined) where.push(`ts_event >= make_timestamp_ns(${range.fromNs})`);
+  if (range.toNs !== undefined) where.push(`ts_event < make_timestamp_ns(${range.toNs})`);
+  if (range.runId !== undefined) {
+    where.push(
+      `EXISTS (SELECT 1 FROM run_inputs r WHERE r.run_id = '${range.runId.replace(/'/g, "''")}' AND r.input_table = '${layout.name}' AND r.id = ${inputIdSql(layout.name, `"${layout.name}"`)})`,
+    );
+  }
+  return where;
+}
+
+/** How many recorded inputs `readRecording` would yield for these sources and range, per source name. */
+export async function countRecording(db: Database, sources: readonly CompiledSource[], range: ReplayRange = {}): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const s of sources) {
+    const table = inputLayout(KINDS[s.kind] as AnyMessageType).name;
+    if (!(await tableExists(db, table))) {
+      out.set(s.name, 0);
+      continue;
+    }
+    const r = await db.query<{ n: bigint }>(`SELECT count(*) n FROM "${table}" WHERE ${sourceWhere(s, range).join(" AND ")}`);
+    out.set(s.name, Number(r[0]!.n));
+  }
+  return out;
+}
+
 /**
  * Yields batches of at most `batchSize` inputs merged across sources. The next DuckDB chunk of a source
  * is read only when its current one is used up, so memory stays bounded whatever the recording's size.
@@ -192,16 +224,8 @@ export async function* readRecording(db: Database, sources: readonly CompiledSou
     for (const s of sources) {
       const type = KINDS[s.kind] as AnyMessageType;
       const layout = inputLayout(type);
-      const exists = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = '${layout.name}'`);
-      if (exists[0]!.n === 0n) continue;
-      const where = [`(${s.subjects.map((f) => `regexp_matches(subject, '${subjectRegex(f).replace(/'/g, "''")}')`).join(" OR ")})`];
-      if (range.fromNs !== undefined) where.push(`ts_event >= make_timestamp_ns(${range.fromNs})`);
-      if (range.toNs !== undefined) where.push(`ts_event < make_timestamp_ns(${range.toNs})`);
-      if (range.runId !== undefined) {
-        where.push(
-          `EXISTS (SELECT 1 FROM run_inputs r WHERE r.run_id = '${range.runId.replace(/'/g, "''")}' AND r.input_table = '${layout.name}' AND r.id = ${inputIdSql(layout.name, `"${layout.name}"`)})`,
-        );
-      }
+      if (!(await tableExists(db, layout.name))) continue;
+      const where = sourceWhere(s, range);
       let select: string;
       let decode: ChunkDecoder;
       if (s.kind === "trade") {

@@ -119,6 +119,20 @@ export class MatchingEngine {
     return out;
   }
 
+  /**
+   * Places an already validated market order and fills it at once, whole, at the open or close of the symbol's
+   * latest bar (slippage and commission as usual): how a run's open positions are closed at its end.
+   */
+  fillAtLastBar(r: OrderRequest, id: string, at: "open" | "close"): EngineEvent[] {
+    const order = orderFromRequest(r, id);
+    const w = this.track(order, r.tsEvent, r.tsEvent);
+    const out: EngineEvent[] = [{ type: "order", order }];
+    const bar = this.s.lastBars[r.symbol];
+    if (bar) this.apply(w, fillPriceOnBar(order, bar, at, false), { v: Infinity }, r.tsEvent, undefined, bar, out);
+    this.compact();
+    return out;
+  }
+
   /** Cancels a working order. Returns the events, or a reason when there is nothing to cancel. */
   cancel(orderId: string, ts: bigint): EngineEvent[] | string {
     const w = this.s.working.find((x) => x.order.id === orderId);

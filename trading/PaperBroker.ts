@@ -4,13 +4,14 @@
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
 import type { Order } from "../schemas/order.ts";
-import { fillPolicy, sessionDay, type FillPolicy, type FillPolicyInput } from "./fillPolicy.ts";
-import { InstrumentSchema, type Commission, type Instrument, type InstrumentInput } from "./instrument.ts";
+import { fillPolicy, sessionDay, slipped, type FillPolicy, type FillPolicyInput } from "./fillPolicy.ts";
+import { commissionFor, InstrumentSchema, isMargined, type Commission, type Instrument, type InstrumentInput } from "./instrument.ts";
 import type { BrokerEvent, EngineEvent } from "../schemas/brokerEvent.ts";
 import { MatchingEngine, type MatchingEngineState, type ReplaceChanges } from "./MatchingEngine.ts";
 import { Portfolio, type ClosedTrade, type PortfolioState } from "./Portfolio.ts";
-import { RiskGuard, RiskLimitsSchema, type RiskGuardState, type RiskLimits } from "./RiskGuard.ts";
+import { AccountSchema, RiskGuard, RiskLimitsSchema, type AccountInput, type RiskGuardState, type RiskLimits } from "./RiskGuard.ts";
 import { rejectedOrder, type OrderRequest } from "./orderRequest.ts";
+import { FRACTIONAL_STEP } from "./sizing.ts";
 
 export interface PaperBrokerConfig {
   /** Account name on snapshots. Default "paper". */
@@ -22,6 +23,8 @@ export interface PaperBrokerConfig {
   /** Commission for symbols not listed in `instruments`. Default none. */
   readonly defaultCommission?: Partial<Commission>;
   readonly risk?: RiskLimits;
+  /** Cash or margin account (the buying-power check). Default: none here; pipeline broker nodes default to margin, leverage 2. */
+  readonly accountType?: AccountInput;
   /**
    * "every_event" (default): after each bar or trade, the symbol's position and the account equity.
    * "on_fill": only after events that filled something (and after kill-switch changes).
@@ -60,7 +63,12 @@ export class PaperBroker {
     const instrumentOf = (s: string): Instrument => this.instrument(s);
     this.engine = new MatchingEngine(this.policy, instrumentOf, state?.engine);
     this.portfolio = new Portfolio(this.account, config.startingCash, instrumentOf, state?.portfolio);
-    this.risk = new RiskGuard(RiskLimitsSchema.parse(config.risk ?? {}), config.startingCash, state?.risk);
+    this.risk = new RiskGuard(
+      RiskLimitsSchema.parse(config.risk ?? {}),
+      config.startingCash,
+      state?.risk,
+      config.accountType && AccountSchema.parse(config.accountType),
+    );
     this.orderSeq = state?.orderSeq ?? 0;
   }
 
@@ -110,11 +118,14 @@ export class PaperBroker {
     return this.engine.openOrders(symbol);
   }
 
-  /** Validates, risk-checks and (if accepted) places an order. A rejection is an order event with the reason. */
-  submit(r: OrderRequest): BrokerEvent[] {
+  /**
+   * Validates, risk-checks and (if accepted) places an order. A rejection is an order event with the reason.
+   * `valueAt` is the price the risk checks value it at (default: the symbol's last mark).
+   */
+  submit(r: OrderRequest, valueAt?: number): BrokerEvent[] {
     const strategy = r.strategy ?? "manual";
     const id = `${strategy}:${r.symbol}:${r.tsEvent}:${this.orderSeq++}`;
-    const problem = this.engine.problem(r) ?? this.risk.check(this.riskContext(r));
+    const problem = this.engine.problem(r) ?? this.risk.check(this.riskContext(r, valueAt));
     if (problem) return [{ type: "order", order: rejectedOrder(r, id, problem) }];
     this.risk.recordOrder(r.tsEvent);
     return this.afterFills(this.engine.submit(r, id), r.symbol, r.tsEvent, false);
@@ -125,14 +136,67 @@ export class PaperBroker {
    * the position plus this strategy's working (non-bracket) orders. Crossing zero is one order and one fill;
    * the portfolio books it as a close and an open.
    */
-  setTarget(symbol: string, target: number, tsEvent: bigint, strategy = "manual"): BrokerEvent[] {
+  setTarget(symbol: string, target: number, tsEvent: bigint, strategy = "manual", opts: { fractional?: boolean; valueAt?: number } = {}): BrokerEvent[] {
     let current = this.portfolio.position(symbol);
     for (const o of this.engine.openOrders(symbol)) {
       if (o.strategy === strategy && o.parentId === undefined) current += (o.side === "buy" ? 1 : -1) * (o.qty - o.filledQty);
     }
     const diff = target - current;
-    if (Math.abs(diff) < this.instrument(symbol).lotSize - 1e-9) return [];
-    return this.submit({ strategy, symbol, side: diff > 0 ? "buy" : "sell", type: "market", qty: Math.abs(diff), tsEvent });
+    const step = opts.fractional ? FRACTIONAL_STEP : this.instrument(symbol).lotSize;
+    if (Math.abs(diff) < step - 1e-12) return [];
+    const qty = opts.fractional ? Math.round(Math.abs(diff) / FRACTIONAL_STEP) * FRACTIONAL_STEP : Math.abs(diff);
+    return this.submit(
+      { strategy, symbol, side: diff > 0 ? "buy" : "sell", type: "market", qty, tsEvent, ...(opts.fractional ? { fractional: true } : {}) },
+      opts.valueAt,
+    );
+  }
+
+  /**
+   * Where a market order in `symbol` sent now would fill on `bar` (the next bar under next_open: its open; under
+   * signal_close: the close of the symbol's latest bar), slippage included. Undefined when there is no price.
+   */
+  marketFillPrice(symbol: string, side: "buy" | "sell", bar: Bar | undefined): number | undefined {
+    const ref = this.policy.onBars === "next_open" ? bar?.open : this.engine.lastBar(symbol)?.close;
+    if (ref === undefined) return undefined;
+    const p = slipped(this.policy, ref, side, this.instrument(symbol).tickSize);
+    return bar ? Math.min(Math.max(p, bar.low), bar.high) : p;
+  }
+
+  /**
+   * The account's equity if `symbol`'s position were closed at `price` now, commission of that close included:
+   * what a strategy sizing at the fill has to spend after closing the previous position.
+   */
+  equityAfterClosing(symbol: string, price: number): number {
+    const q = this.portfolio.position(symbol);
+    if (q === 0) return this.portfolio.equity();
+    const inst = this.instrument(symbol);
+    const mark = this.portfolio.markPrice(symbol) ?? price;
+    return this.portfolio.equity() + q * (price - mark) * inst.multiplier - commissionFor(inst, Math.abs(q), price, true);
+  }
+
+  /**
+   * Ends the run's open positions: cancels working orders and closes every position with a market order filled at
+   * the open or the close of the symbol's latest bar (slippage and commission as usual). For backtests that
+   * report the open trade as closed (backtesting.py's finalize_trades, backtrader's close at the end).
+   */
+  closeAll(at: "open" | "close", strategy: string): BrokerEvent[] {
+    const out: BrokerEvent[] = [];
+    const symbols = this.portfolio.symbols().filter((s) => this.portfolio.position(s) !== 0 && this.engine.lastBar(s));
+    if (symbols.length === 0) return out;
+    const last = symbols.reduce((m, s) => (this.engine.lastBar(s)!.tsEvent > m ? this.engine.lastBar(s)!.tsEvent : m), 0n);
+    out.push(...this.engine.cancelAll(last, "end of run: open positions closed"));
+    for (const symbol of symbols) {
+      const q = this.portfolio.position(symbol);
+      const ts = this.engine.lastBar(symbol)!.tsEvent;
+      const id = `${strategy}:${symbol}:${ts}:${this.orderSeq++}`;
+      const events = this.engine.fillAtLastBar(
+        { strategy, symbol, side: q > 0 ? "sell" : "buy", type: "market", qty: Math.abs(q), tsEvent: ts, fractional: true },
+        id,
+        at,
+      );
+      out.push(...this.afterFills(events, symbol, ts, false));
+    }
+    return out;
   }
 
   /** Cancels a working order (a bracket entry's unfilled legs go with it). A string says why nothing changed. */
@@ -215,10 +279,22 @@ export class PaperBroker {
     }
   }
 
-  private riskContext(r: OrderRequest) {
+  private riskContext(r: OrderRequest, valueAt: number | undefined) {
     const inst = this.instrument(r.symbol);
     let pending = 0;
     for (const o of this.engine.openOrders(r.symbol)) if (o.parentId === undefined) pending += (o.side === "buy" ? 1 : -1) * (o.qty - o.filledQty);
+    let reservedCash = 0;
+    for (const o of this.engine.openOrders()) {
+      const i = this.instrument(o.symbol);
+      if (o.parentId !== undefined || o.side !== "buy" || isMargined(i)) continue;
+      reservedCash += (o.qty - o.filledQty) * (this.portfolio.markPrice(o.symbol) ?? o.limitPrice ?? o.stopPrice ?? 0) * i.multiplier;
+    }
+    const mark = this.portfolio.markPrice(r.symbol);
+    const price = valueAt ?? mark ?? r.limitPrice ?? r.stopPrice;
+    const position = this.portfolio.position(r.symbol);
+    // Valued at another price than the mark (the fill price of an order sized at the fill): the account revalued there.
+    const moved = valueAt !== undefined && mark !== undefined ? position * (valueAt - mark) * inst.multiplier : 0;
+    const markedValue = mark === undefined ? 0 : Math.abs(position * mark * inst.multiplier);
     return {
       symbol: r.symbol,
       side: r.side,
@@ -226,12 +302,15 @@ export class PaperBroker {
       tsEvent: r.tsEvent,
       position: this.portfolio.position(r.symbol),
       pending,
-      price: this.portfolio.markPrice(r.symbol) ?? r.limitPrice ?? r.stopPrice,
+      price,
       multiplier: inst.multiplier,
-      grossExposure: this.portfolio.grossExposure(),
+      grossExposure: this.portfolio.grossExposure() - markedValue + (price === undefined ? markedValue : Math.abs(position * price * inst.multiplier)),
       initialMargin: inst.initialMargin,
       marginUsed: this.portfolio.marginUsed(),
-      equity: this.portfolio.equity(),
+      equity: this.portfolio.equity() + moved,
+      cash: this.portfolio.cash,
+      reservedCash,
+      commission: price === undefined ? 0 : commissionFor(inst, r.qty, price, true),
     };
   }
 }

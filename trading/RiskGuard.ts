@@ -24,6 +24,31 @@ export const RiskLimitsSchema = z
   .strict();
 export type RiskLimits = z.infer<typeof RiskLimitsSchema>;
 
+/**
+ * What the account may buy. cash: no short sales, buys need the cash (after working buys) for notional and
+ * commission; margin: gross exposure of cash instruments may reach `leverage` × equity (Reg T: 2).
+ * Margined instruments (an `initialMargin`) are checked against their margin in both.
+ */
+export const AccountSchema = z
+  .object({
+    type: z.enum(["cash", "margin"]).default("margin").describe("cash: no shorting, buys limited to cash; margin: buying power = leverage × equity"),
+    leverage: z
+      .number()
+      .positive()
+      .max(100)
+      .optional()
+      .describe("margin accounts: gross exposure may reach leverage × equity; default 2 (Reg T initial margin)"),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.type === "cash" && a.leverage !== undefined)
+      ctx.addIssue({ code: "custom", path: ["leverage"], message: "applies to margin accounts only; a cash account buys with its cash" });
+  });
+/** Buying power of a margin account without a declared leverage: Reg T initial margin (50 %). */
+export const DEFAULT_LEVERAGE = 2;
+export type Account = z.infer<typeof AccountSchema>;
+export type AccountInput = z.input<typeof AccountSchema>;
+
 /** What the guard needs to know about the account to judge one order. */
 export interface RiskContext {
   readonly symbol: string;
@@ -42,6 +67,11 @@ export interface RiskContext {
   readonly initialMargin: number | undefined;
   readonly marginUsed: number;
   readonly equity: number;
+  readonly cash: number;
+  /** Cash promised to working buy orders of cash instruments (valued at their marks). */
+  readonly reservedCash: number;
+  /** The order's estimated commission at `price`. */
+  readonly commission: number;
 }
 
 /** What the guard remembers (plain data, for a checkpoint); the limits are configuration and stay out of it. */
@@ -61,6 +91,8 @@ export class RiskGuard {
     private readonly limits: RiskLimits,
     startingEquity: number,
     state?: RiskGuardState,
+    /** The buying-power rule; undefined: none (the library default; pipeline brokers declare one, default margin). */
+    private readonly account?: Account,
   ) {
     this.s = state
       ? structuredClone(state)
@@ -97,7 +129,31 @@ export class RiskGuard {
     if (c.initialMargin !== undefined) {
       const need = c.marginUsed - Math.abs(c.position) * c.initialMargin + Math.abs(after) * c.initialMargin;
       if (need > c.equity) return `insufficient margin: ${round(need)} needed, equity ${round(c.equity)}`;
+      return undefined;
     }
+    return this.buyingPowerProblem(c, before, after);
+  }
+
+  /** The account type's check for a cash instrument's order that adds risk. */
+  private buyingPowerProblem(c: RiskContext, before: number, after: number): string | undefined {
+    const a = this.account;
+    if (!a) return undefined;
+    if (a.type === "cash") {
+      if (after < 0) return `cash account: cannot sell ${c.symbol} short (position would reach ${after}); declare account: { type: margin } to short`;
+      if (c.price === undefined) return `cash account: no price known yet for ${c.symbol} to value the order`;
+      const buy = after - Math.max(before, 0);
+      const need = buy * c.price * c.multiplier + c.commission;
+      const available = c.cash - c.reservedCash;
+      if (need > available + 1e-9)
+        return `insufficient cash: buying ${buy} ${c.symbol} at ${c.price} needs ${round(need)} with commission, cash available ${round(available)}`;
+      return undefined;
+    }
+    if (c.price === undefined) return `buying power: no price known yet for ${c.symbol} to value the order`;
+    const gross = c.grossExposure - Math.abs(c.position * c.price * c.multiplier) + Math.abs(after * c.price * c.multiplier);
+    const leverage = a.leverage ?? DEFAULT_LEVERAGE;
+    const power = Math.max(c.equity, 0) * leverage;
+    if (gross > power + 1e-9)
+      return `insufficient buying power: gross exposure would reach ${round(gross)}, buying power ${round(power)} (equity ${round(c.equity)} x leverage ${leverage})`;
     return undefined;
   }
 

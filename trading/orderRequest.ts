@@ -25,6 +25,8 @@ export interface OrderRequest {
   readonly tsEvent: bigint;
   /** Attach a stop-loss / take-profit pair (one cancels the other), active once the entry fills. */
   readonly bracket?: BracketRequest;
+  /** The quantity may be a fraction of a lot (fractional sizing); otherwise it must be whole lots. */
+  readonly fractional?: boolean;
 }
 
 const positive = (x: number | undefined): boolean => x !== undefined && Number.isFinite(x) && x > 0;
@@ -33,7 +35,7 @@ const positive = (x: number | undefined): boolean => x !== undefined && Number.i
 export function requestProblem(r: OrderRequest, instrument: Instrument): string | undefined {
   if (!positive(r.qty)) return `qty must be a positive number, got ${r.qty}`;
   const lots = r.qty / instrument.lotSize;
-  if (Math.abs(lots - Math.round(lots)) > 1e-9) return `qty ${r.qty} is not a whole number of lots (lotSize ${instrument.lotSize})`;
+  if (!r.fractional && Math.abs(lots - Math.round(lots)) > 1e-9) return `qty ${r.qty} is not a whole number of lots (lotSize ${instrument.lotSize})`;
   const needsLimit = r.type === "limit" || r.type === "stop_limit";
   const needsStop = r.type === "stop" || r.type === "stop_limit";
   if (needsLimit && !positive(r.limitPrice)) return `${r.type} order needs a positive limitPrice, got ${r.limitPrice}`;

@@ -9,7 +9,8 @@ import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
 import { printSummary } from "./run.ts";
 import { recordedModelInstalls, recordedRun } from "../../replay/runs.ts";
-import { KINDS } from "../../schemas/kinds.ts";
+import { countRecording } from "../../replay/replayReader.ts";
+import { TickflowError } from "../../core/errors.ts";
 import { backtestHook } from "../../replay/backtestSummary.ts";
 import { openRegistry } from "./train.ts";
 import { withFixedModel, withRecordedModels } from "../../app/modelDeployment.ts";
@@ -92,6 +93,7 @@ export function register(program: Command): void {
               );
           }
           const total = await countInputs(db, pipeline, range);
+          if (total === 0) throw new NothingToReplayError(nothingToReplay(pipeline, range, config().dbPath));
           const bar = progressBar("replay", total, "events");
           const backtest = backtestHook(pipeline); // trading pipelines: statistics before the digest line
           const runId = o.runId ?? defaultRunId("replay", pipeline.decl.name);
@@ -126,20 +128,25 @@ export function register(program: Command): void {
     );
 }
 
+/** A replay that would read nothing: an error with what was looked for and how to record it, never a digest of nothing. */
+export class NothingToReplayError extends TickflowError {
+  static override readonly code = "NOTHING_TO_REPLAY";
+  override readonly name = "NothingToReplayError";
+}
+
+function nothingToReplay(p: CompiledPipeline, range: { fromNs?: bigint; toNs?: bigint }, dbPath: string): string {
+  const wanted = p.sources.map((s) => `${s.name} (${s.kind}: ${s.subjects.join(", ")})`).join("; ");
+  const span =
+    range.fromNs !== undefined || range.toNs !== undefined
+      ? ` between ${range.fromNs !== undefined ? nsToIso(range.fromNs) : "the start"} and ${range.toNs !== undefined ? nsToIso(range.toNs) : "the end"}`
+      : "";
+  return `nothing to replay: ${dbPath} holds no recorded inputs for pipeline ${p.decl.name}'s sources ${wanted}${span}. Import a file first (e.g. tickflow import ../shared/data/market/orcl-1995-2014.txt --symbol ORCL), or record a live run (tickflow run ${p.decl.name}); tickflow sql "SELECT subject, count(*) FROM bars GROUP BY 1" shows what is recorded`;
+}
+
+/** What the replay will read: the sources' recorded inputs under their subjects and the range (or a live run's own inputs). */
 async function countInputs(db: Database, p: CompiledPipeline, range: { fromNs?: bigint; toNs?: bigint; runId?: string }): Promise<number> {
   if (range.runId !== undefined) return (await recordedRun(db, range.runId))?.inputs ?? 0;
   let n = 0;
-  const tables = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables");
-  const have = new Set(tables.map((t) => t.table_name));
-  for (const s of p.sources) {
-    const table = KINDS[s.kind].table;
-    if (!have.has(table)) continue;
-    const where = [
-      range.fromNs !== undefined ? `ts_event >= make_timestamp_ns(${range.fromNs})` : "true",
-      range.toNs !== undefined ? `ts_event < make_timestamp_ns(${range.toNs})` : "true",
-    ];
-    const r = await db.query<{ n: bigint }>(`SELECT count(*) n FROM "${table}" WHERE ${where.join(" AND ")}`);
-    n += Number(r[0]!.n);
-  }
+  for (const c of (await countRecording(db, p.sources, range)).values()) n += c;
   return n;
 }

@@ -11,6 +11,18 @@ export function register(program: Command): void {
     .action(async (query: string, o: { format: string }) => {
       const db = await openDatabase(config(), { mustExist: true });
       try {
+        if (o.format === "json") {
+          // Typed values: numbers stay numbers, booleans booleans, NULL null (BIGINT beyond 2^53 stays an exact string).
+          const { columns, rows } = await db.queryJson(query);
+          console.log(
+            JSON.stringify(
+              rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))),
+              null,
+              1,
+            ),
+          );
+          return;
+        }
         const { columns, rows } = await db.queryText(query);
         console.log(formatRows(columns, rows, o.format));
       } finally {
@@ -19,13 +31,8 @@ export function register(program: Command): void {
     });
 }
 
+/** Text rows as csv or a table (json goes through Database.queryJson, which keeps the types). */
 export function formatRows(columns: string[], rows: string[][], format: string): string {
-  if (format === "json")
-    return JSON.stringify(
-      rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))),
-      null,
-      1,
-    );
   if (format === "csv") {
     const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
     return [columns.map(q).join(","), ...rows.map((r) => r.map(q).join(","))].join("\n");

@@ -4,6 +4,7 @@ import {
   DuckDBInstance,
   DuckDBDataChunk,
   DuckDBTimestampNanosecondsValue,
+  DuckDBTypeId,
   BIGINT,
   BOOLEAN,
   DOUBLE,
@@ -67,6 +68,31 @@ export class Database {
     return this.exclusive(async (c) => {
       const r = await c.runAndReadAll(sql);
       const rows = r.getRowsJson().map((row) => row.map((v) => (v === null ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v))));
+      return { columns: r.columnNames(), rows };
+    });
+  }
+
+  /**
+   * Runs one query and returns its rows as JSON values with their types kept: numbers (BIGINT and DECIMAL as
+   * numbers when exact, else as strings), booleans, null, strings; lists and structs as arrays and objects.
+   */
+  queryJson(sql: string): Promise<{ columns: string[]; rows: unknown[][] }> {
+    return this.exclusive(async (c) => {
+      const r = await c.runAndReadAll(sql);
+      const types = r.columnTypes().map((t) => t.typeId);
+      const exactInt = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
+      const rows = r.getRowsJson().map((row) =>
+        row.map((v, i) => {
+          if (typeof v !== "string") return v;
+          const t = types[i]!;
+          if (exactInt.has(t)) {
+            const n = Number(v);
+            return Number.isSafeInteger(n) ? n : v; // beyond 2^53 a number would round: the exact digits stay a string
+          }
+          if (t === DuckDBTypeId.DECIMAL) return Number(v);
+          return v;
+        }),
+      );
       return { columns: r.columnNames(), rows };
     });
   }

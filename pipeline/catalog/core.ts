@@ -8,7 +8,7 @@ import { momentumRule } from "../../operators/momentumRule.ts";
 import { scoreNews } from "../../operators/scoreNews.ts";
 import { sentimentAsOf, type SentimentAsOfOptions } from "../../operators/sentimentAsOf.ts";
 import { indicatorSpec } from "../indicatorSpecs.ts";
-import { def, duration, featureName, type OperatorDef } from "../operatorDef.ts";
+import { BAR_FIELDS, def, duration, featureName, type OperatorDef } from "../operatorDef.ts";
 
 export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
   def({
@@ -49,6 +49,11 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
       evictIdle: duration.optional().describe("Drop a symbol's state after this much event time without a bar (default: keep)."),
     }),
     example: "{ op: indicators, in: bars, params: { set: [{ id: emaFast, name: ema, period: 12 }, { id: rsi, name: rsi, period: 14 }] } }",
+    fields: (p) => [
+      ...BAR_FIELDS,
+      "ret",
+      ...p.set.flatMap((s, i) => indicatorSpec(s, ["params", "set", i]).outputs.map((o, _, all) => (all.length === 1 ? s.id : `${s.id}.${o}`))),
+    ],
     build: (p, ctx) => {
       const specs: IndicatorSpec[] = p.set.map((s, i) => indicatorSpec(s, ["params", "set", i]));
       return ([input]) =>
@@ -98,6 +103,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
       halfLife: duration.optional().describe("The score halves every `halfLife` of age (default: no decay)."),
     }),
     example: "{ op: sentimentAsOf, in: [indicators, sentiment], params: { maxStaleness: 4h, halfLife: 1h } }",
+    fields: (p, [rows]) => rows && [...rows, p.as, `${p.as}.ageSeconds`],
     build: (p, ctx) => {
       const options: SentimentAsOfOptions = {
         as: p.as,
@@ -131,6 +137,7 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
       })
       .refine((p) => p.oversold < p.overbought, { message: "oversold must be below overbought", path: ["oversold"] }),
     example: "{ op: momentumRule, in: joined, params: { overbought: 70, oversold: 30, sentimentGate: 0.3 } }",
+    reads: (p) => (["fast", "slow", "rsi"] as const).map((k) => ({ name: p[k], path: [k] })),
     build:
       (p, ctx) =>
       ([rows]) =>

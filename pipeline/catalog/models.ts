@@ -30,6 +30,8 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
     output: "features",
     params: PredictParams,
     example: "{ op: predict, in: joined, params: { features: [ret, rsi, sentiment], as: p_up } }",
+    fields: (p, [rows]) => rows && [...rows, p.as, p.versionAs],
+    reads: (p) => (p.features ?? []).map((name, i) => ({ name, path: ["features", i] })),
     build:
       (p, ctx) =>
       ([rows]) => {
@@ -60,6 +62,7 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
       })
       .refine((p) => p.sellBelow < p.buyAbove, { message: "sellBelow must be below buyAbove", path: ["sellBelow"] }),
     example: "{ op: probabilityRule, in: scored, params: { buyAbove: 0.55, sellBelow: 0.45, sentimentGate: 0.3 } }",
+    reads: (p) => [{ name: p.probability, path: ["probability"] }],
     build:
       (p, ctx) =>
       ([rows]) =>

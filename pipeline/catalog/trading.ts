@@ -13,7 +13,7 @@ import { CommissionSchema, InstrumentSchema } from "../../trading/instrument.ts"
 import type { PaperBrokerConfig } from "../../trading/PaperBroker.ts";
 import { RiskLimitsSchema } from "../../trading/RiskGuard.ts";
 import { SizingSchema } from "../../trading/sizing.ts";
-import { parseStrategyRules, RuleEvaluator } from "../../trading/strategyRules.ts";
+import { parseStrategyRules, RuleEvaluator, ruleOperands } from "../../trading/strategyRules.ts";
 import { def, type OperatorDef } from "../operatorDef.ts";
 
 /** Parameters every broker node takes: the account, the one named fill policy, costs and risk limits. */
@@ -24,6 +24,18 @@ const brokerParams = {
   commission: CommissionSchema.partial().optional().describe("Commission of symbols not listed in `instruments`. Default none."),
   instruments: z.array(InstrumentSchema).default([]).describe("Instruments with a multiplier, tick/lot size, margin or their own commission."),
   risk: RiskLimitsSchema.default({}).describe("Pre-trade risk limits and the daily-loss kill switch (default: none)."),
+  accountType: z
+    .enum(["cash", "margin"])
+    .default("margin")
+    .describe(
+      "cash: no short sales, a buy needs the cash for its notional and commission; margin: gross exposure up to `leverage` × equity. Rejections say why.",
+    ),
+  leverage: z
+    .number()
+    .positive()
+    .max(100)
+    .optional()
+    .describe("Margin accounts: buying power = leverage × equity. Default 2 (Reg T); refused on a cash account."),
   snapshots: z
     .enum(["every_event", "on_fill"])
     .default("every_event")
@@ -40,6 +52,7 @@ function brokerConfig(p: BrokerParams): PaperBrokerConfig {
     defaultCommission: p.commission,
     instruments: p.instruments,
     risk: p.risk,
+    accountType: { type: p.accountType, ...(p.leverage !== undefined ? { leverage: p.leverage } : {}) },
     snapshots: p.snapshots,
   };
 }
@@ -78,7 +91,9 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
     }),
     example:
       "{ op: paperBroker, in: [bars, indicators], params: { startingCash: 100000, policy: { name: next-open-5bps, slippage: { bps: 5 } }, strategy: { name: sma, direction: long_short, enterLong: { crossAbove: [close, sma] }, enterShort: { crossBelow: [close, sma] }, sizing: { kind: fixed_units, units: 100 } } } }",
+    reads: (p) => ruleOperands(parseStrategyRules(p.strategy, "strategy")).map((r) => ({ name: r.name, path: ["strategy", ...r.path] })),
     build: (p, ctx) => {
+      if (p.accountType === "cash" && p.leverage !== undefined) throw new Error("leverage applies to margin accounts only; a cash account buys with its cash");
       const rules = parseStrategyRules(p.strategy, "strategy");
       new RuleEvaluator(rules); // compiles the conditions now, so a bad rule fails at load
       const options: RuleBrokerOptions = {
@@ -109,12 +124,17 @@ export const TRADING_OPERATORS: readonly OperatorDef<unknown>[] = [
           direction: z.enum(["long_only", "long_short"]).default("long_only").describe("long_only: sell means flat; long_short: sell means short."),
           sizing: SizingSchema.describe("How many units a position is: `{ kind: fixed_units | fixed_notional | percent_equity | volatility_target, ... }`."),
           price: z.string().default("close").describe("Row value used as the price for sizing (the latest bar's fields and the signal's numeric inputs)."),
+          closeAtEnd: z
+            .enum(["open", "close"])
+            .optional()
+            .describe("At the end of the input, close open positions at the last bar's open or close (default: leave them open)."),
         })
         .describe("How signals become target positions: buy → long, sell → short (long_short) or flat, flat → flat."),
     }),
     example:
       "{ op: signalBroker, in: [bars, signals], params: { startingCash: 100000, policy: { name: next-open }, strategy: { name: momentum, direction: long_only, sizing: { kind: percent_equity, percent: 20 } } } }",
     build: (p, ctx) => {
+      if (p.accountType === "cash" && p.leverage !== undefined) throw new Error("leverage applies to margin accounts only; a cash account buys with its cash");
       const options: SignalBrokerOptions = {
         broker: brokerConfig(p),
         rules: signalStrategyRules(p.strategy),

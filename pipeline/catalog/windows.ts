@@ -128,6 +128,7 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
       maxPerKey: z.number().int().positive().default(10_000).describe("Most rows kept per symbol and side (oldest dropped first)."),
     }),
     example: "{ op: intervalJoin, in: [bars1m, stats5m], params: { before: 5m, after: 0s, rightPrefix: s5m. } }",
+    fields: (p, [left, right]) => left && right && [...left, ...right.map((f) => `${p.rightPrefix}${f}`), `${p.rightPrefix}lagSeconds`],
     build: (p, ctx) => {
       const options: FeatureIntervalJoinOptions = {
         beforeNs: parseDurationNs(p.before),
@@ -154,6 +155,7 @@ export const WINDOW_OPERATORS: readonly OperatorDef<unknown>[] = [
       as: featureName.default("news").describe("Feature name for the news score; `<as>.ageSeconds` is row time − news time (negative: news came after)."),
     }),
     example: "{ op: keyedJoin, in: [indicators, sentiment], params: { ttl: 30m, maxPerKey: 50, as: news } }",
+    fields: (p, [rows]) => rows && [...rows, p.as, `${p.as}.ageSeconds`],
     build: (p, ctx) => {
       const options: NewsKeyedJoinOptions = {
         ttlNs: parseDurationNs(p.ttl),

@@ -70,6 +70,7 @@ async function loadErrorClasses(): Promise<Map<string, { cls: ErrorClass; file: 
  * A new error class needs a line here: the test below says so.
  */
 const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
+  NothingToReplayError: async (cause) => new (await import("../../cli/commands/replay.ts")).NothingToReplayError("nothing to replay: no bars", { cause }),
   StateRestoreError: async (cause) => new (await import("../../core/state.ts")).StateRestoreError("node/0:bars: version 2 in the checkpoint", { cause }),
   StateUnsupportedError: async (cause) => new (await import("../../core/state.ts")).StateUnsupportedError("indicators/0:computeIndicators: trix", { cause }),
   StateCodecError: async (cause) => new (await import("../../core/stateCodec.ts")).StateCodecError("state.broker is a Foo instance", { cause }),
@@ -114,7 +115,7 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
   SigningKeyError: async (cause) => new (await import("../../sinks/orderSigning.ts")).SigningKeyError("cannot read the key file", { cause }),
   SourceConnectionError: async (cause) => new (await import("../../sources/sourceErrors.ts")).SourceConnectionError("consumer failed", { cause }),
   SourceReadError: async (cause) => new (await import("../../sources/sourceErrors.ts")).SourceReadError("cannot read x.csv", { cause }),
-  StrategyRulesError: async () => new (await import("../../trading/strategyRules.ts")).StrategyRulesError("p.yaml", "enter", "is required"),
+  StrategyRulesError: async () => new (await import("../../trading/strategyRules.ts")).StrategyRulesError("p.yaml", ["enter"], "is required"),
   TrainingDataError: async (cause) => new (await import("../../models/recordedFeatures.ts")).TrainingDataError('no table "features"', { cause }),
   UnknownJobError: async () => new (await import("../../ops/scheduler.ts")).UnknownJobError("nope", ["compact"]),
   UnknownTimeframeError: async () => new (await import("../../schemas/timeframe.ts")).UnknownTimeframeError("7x"),

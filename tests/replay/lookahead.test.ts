@@ -67,7 +67,7 @@ name: leaky-peek
 sources:
   bars: { type: bar }
 nodes:
-  peek: { op: indicators, in: bars, params: { set: [{ id: placeholder, name: sma, period: 2 }] } }
+  peek: { op: indicators, in: bars, params: { set: [{ id: nextClose, name: sma, period: 2 }] } }
   broker:
     op: paperBroker
     in: [bars, peek]
@@ -82,7 +82,7 @@ sinks:
   - { type: duckdb, in: equity }
 `;
 
-/** The leaky pipeline: compiled with a stand-in, then the peek node's operator swapped for the leaky one. */
+/** The leaky pipeline: compiled with a stand-in producing `nextClose` (rules must name produced values), then the peek node's operator swapped for the leaky one. */
 function leakyPipeline(): CompiledPipeline {
   const p = parsePipeline(LEAKY_YAML, "leaky-peek.yaml");
   return { ...p, nodes: p.nodes.map((n) => (n.name === "peek" ? { ...n, op: peekNextClose, params: {} } : n)) };
