@@ -16,7 +16,7 @@ import { AuditLog } from "../ops/audit.ts";
 import { Scheduler, type JobDefinition } from "../ops/scheduler.ts";
 import { defaultJobs } from "../ops/builtinJobs.ts";
 import { DEFAULT_HTTP_PORT, startOpsServer, type OpsServer } from "../ops/httpServer.ts";
-import { consumersProbe, databaseProbe, natsProbe, publishProbe, type ConsumerState } from "../ops/readiness.ts";
+import { consumersProbe, databaseProbe, natsProbe, publishProbe, type ConsumerState, type ReadinessProbe } from "../ops/readiness.ts";
 import { PublishHealth } from "../sinks/jetStreamPublisher.ts";
 
 export interface LiveOpsOptions {
@@ -60,6 +60,13 @@ export function cliActor(): string {
     // no passwd entry (containers): keep "unknown"
   }
   return `cli:${user}@${hostname()}`;
+}
+
+/** What LiveOps needs from a run's model deployment (app/modelDeployment.ts). */
+export interface ServedModels {
+  readinessProbe(): ReadinessProbe;
+  serving(): { nodes: Record<string, string | null>; lastProblem?: { revision: number; reason: string } };
+  counters(): Record<string, { scored: number; noModel: number; warmUp: number; nonFinite: number }>;
 }
 
 /** Forwards every hook to the metrics and to the dashboard feed; keeps the watermark for /api/status. */
@@ -146,6 +153,12 @@ export class LiveOps {
     const scheduler = new Scheduler({ db: o.db, audit });
     for (const j of o.jobs ?? defaultJobs()) scheduler.register(j);
     const ops = new LiveOps(o, audit, scheduler);
+    ops.probes.push(
+      natsProbe(o.nc),
+      databaseProbe(o.db),
+      consumersProbe(() => ops.consumerState()),
+      publishProbe(ops.publishHealth),
+    );
     if (o.httpPort !== 0) {
       ops.server = await startOpsServer({
         port: o.httpPort,
@@ -154,7 +167,7 @@ export class LiveOps {
         metrics: ops.metrics,
         feed: ops.feed,
         status: () => ops.status(),
-        readiness: [natsProbe(o.nc), databaseProbe(o.db), consumersProbe(() => ops.consumerState()), publishProbe(ops.publishHealth)],
+        readiness: ops.probes,
       });
     }
     return ops;
@@ -163,6 +176,17 @@ export class LiveOps {
   /** The dashboard's URL, when the HTTP server runs. */
   get url(): string | undefined {
     return this.server?.url;
+  }
+
+  /** What /readyz checks; `serveModels` adds the model probe. */
+  readonly probes: ReadinessProbe[] = [];
+  private models?: ServedModels;
+
+  /** A pipeline with predict nodes: /readyz says whether a model serves, /api/status and /metrics what it scored. */
+  serveModels(models: ServedModels): void {
+    this.models = models;
+    this.probes.push(models.readinessProbe());
+    this.metrics.watchPredictNodes(() => models.counters());
   }
 
   /** Call before `live.start()`. */
@@ -227,6 +251,7 @@ export class LiveOps {
       counters: this.live?.run.counters ?? null,
       watermark: w === undefined ? null : { ns: w.toString(), iso: nsToIso(w) },
       lagSeconds: w === undefined ? null : (Date.now() - Number(w / 1_000_000n)) / 1000,
+      ...(this.models ? { models: { ...this.models.serving(), rows: this.models.counters() } } : {}),
     };
   }
 }

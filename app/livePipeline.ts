@@ -2,6 +2,7 @@
 // the environment, the operations layer (metrics, dashboard, audit, jobs), model deployments for predict nodes,
 // the live run itself, and an orderly shutdown whatever happens, bounded in time even while NATS is away.
 // `tickflow run` and `tickflow start` both use it; tests/integration/commands.test.ts runs both as processes.
+import type { DeadLetter } from "../schemas/deadLetter.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { closeNats, config, connectNats, ensureLocalNats, onInterrupt, openDatabase } from "./environment.ts";
 import { within } from "../core/retry.ts";
@@ -52,14 +53,18 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
     let live: LiveRun | undefined;
     const liveOps = (ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, options: { consumer: o.consumer, ...o.auditOptions } }));
+    // Dead letters of the start-time load (a rejected deployment) wait for the run, which records them with its next batch.
+    const early: DeadLetter[] = [];
     deployment = predictNodes(pipeline).length
       ? await ModelDeployment.start({
           nc,
           pipeline,
-          deadLetter: (l) => live?.run.deadLetter(l),
+          runId,
+          deadLetter: (l) => (live ? live.run.deadLetter(l) : early.push(l)),
           onEvent: (e) => liveOps.auditDeployment(e),
         })
       : undefined;
+    if (deployment) liveOps.serveModels(deployment);
     const served = deployment;
     live = new LiveRun({
       pipeline: deployment?.pipeline ?? pipeline,
@@ -83,6 +88,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     const stopped = new Promise<void>((r) => (resolveStop = r));
     off = onInterrupt(async () => resolveStop());
     await live.start();
+    for (const l of early.splice(0)) live.run.deadLetter(l); // after a resume restored the counters
     await ops.running();
     process.stderr.write(runningBanner({ pipeline: pipeline.decl.name, runId, natsUrl: cfg.natsUrl, dbPath: cfg.dbPath, dashboardUrl: ops.url }));
     const extra = o.onStarted?.({ stop: () => resolveStop(), banner: (line) => void process.stderr.write(`tickflow: ${line}\n`) });

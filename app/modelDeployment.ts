@@ -55,6 +55,23 @@ export async function openDeploymentBucket(nc: NatsConnection): Promise<KV> {
   return new Kvm(nc).create(DEPLOYMENT_BUCKET, { history: 10 });
 }
 
+/** Core NATS subject a running pipeline announces each deployment's outcome on (`tickflow models deploy` waits for it). */
+export const verdictSubject = (pipeline: string): string => `models.verdicts.${pipeline}`;
+
+/** What a running pipeline made of one deployment revision. */
+export const VerdictSchema = z.strictObject({
+  pipeline: z.string(),
+  revision: z.number().int(),
+  outcome: z.enum(["installed", "rejected", "refused", "ignored"]),
+  modelId: z.string().optional(),
+  reason: z.string().optional(),
+  /** The model serving after it (absent: none). */
+  serving: z.string().optional(),
+  /** The run that judged it. */
+  runId: z.string().optional(),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
+
 /** Writes a deployment; resolves with its KV revision (running pipelines pick it up from there). */
 export async function publishDeployment(nc: NatsConnection, deployment: Deployment): Promise<number> {
   const kv = await openDeploymentBucket(nc);
@@ -101,6 +118,9 @@ export interface ModelDeploymentOptions {
   readonly deadLetter?: (letter: DeadLetter) => void;
   /** One line per deploy outcome (not per event). Default: stderr. */
   readonly log?: (line: string) => void;
+  /** Announce each revision's outcome on `verdictSubject(pipeline)` (default true; a run id names who judged). */
+  readonly announce?: boolean;
+  readonly runId?: string;
 }
 
 /**
@@ -118,6 +138,10 @@ export class ModelDeployment {
   private watcher?: { stop(): void };
   private loop: Promise<void> = Promise.resolve();
   private readonly log: (line: string) => void;
+  /** The last deployment that did not install (rejected or refused), until one installs: readiness says why. */
+  private problem: { revision: number; reason: string } | undefined;
+  /** The outcome of the revision being handled, announced once it is handled. */
+  private verdict: Verdict | undefined;
   /** What each installed model was deployed as, for the install records. */
   private readonly deployedAs = new Map<ServingModel, Omit<RecordedModelInstall, "node" | "row">>();
 
@@ -144,7 +168,14 @@ export class ModelDeployment {
     if (predictNodes(o.pipeline).length === 0) throw new Error(`pipeline ${o.pipeline.decl.name} has no predict node; nothing to deploy to`);
     const d = new ModelDeployment(o, await openDeploymentBucket(o.nc));
     const current = await d.kv.get(d.name);
-    if (current !== null) await d.handle(current);
+    if (current !== null) {
+      await d.handle(current, false);
+      const verdict = d.verdict;
+      // A rejected latest deployment must not leave the run without a model: serve the last good one of the history.
+      if (d.current === undefined && d.problem !== undefined) await d.fallBack(current.revision);
+      d.verdict = verdict;
+      d.announce(current.revision); // with what serves after the fallback
+    }
     if (o.watch ?? true) {
       const it = await d.kv.watch({ key: d.name });
       d.watcher = it;
@@ -190,11 +221,60 @@ export class ModelDeployment {
     await this.loop;
   }
 
-  private async handle(e: KvEntry): Promise<void> {
+  /**
+   * /readyz: not ready while a predict node has no model, saying why (nothing deployed, or the rejection), so a
+   * run whose rows would all pass unscored never looks healthy.
+   */
+  readinessProbe(): { name: string; check(): Promise<string | undefined> } {
+    return {
+      name: "model",
+      check: async () => {
+        const empty = [...this.slots].filter(([, slot]) => slot.current === undefined).map(([node]) => node);
+        if (empty.length === 0) return undefined;
+        const why = this.problem
+          ? `deployment revision ${this.problem.revision} was rejected: ${this.problem.reason}`
+          : `nothing is deployed for pipeline ${this.name} (tickflow models deploy ID)`;
+        return `no model serves predict node${empty.length > 1 ? "s" : ""} ${empty.join(", ")}; ${why}; rows pass through unscored`;
+      },
+    };
+  }
+
+  /** Rows each predict node passed through unscored (no model, warm-up, non-finite output) and scored. */
+  counters(): Record<string, { scored: number; noModel: number; warmUp: number; nonFinite: number }> {
+    return Object.fromEntries([...this.slots].map(([node, slot]) => [node, { ...slot.counters }]));
+  }
+
+  /** The model each predict node serves, and the last deployment that did not install. */
+  serving(): { nodes: Record<string, string | null>; lastProblem?: { revision: number; reason: string } } {
+    return {
+      nodes: Object.fromEntries([...this.slots].map(([node, slot]) => [node, slot.current?.id ?? null])),
+      ...(this.problem ? { lastProblem: { ...this.problem } } : {}),
+    };
+  }
+
+  /** Installs the newest deployment before `revision` that loads and checks (history of the key, newest first). */
+  private async fallBack(revision: number): Promise<void> {
+    const older: KvEntry[] = [];
+    for await (const e of await this.kv.history({ key: this.name })) if (e.revision < revision && e.operation === "PUT") older.push(e);
+    for (const e of older.sort((a, b) => b.revision - a.revision)) {
+      await this.apply(e, { fallback: true });
+      if (this.current !== undefined) {
+        this.log(
+          `pipeline ${this.name}: deployment revision ${revision} was rejected; serving the last good deployment, revision ${e.revision} (model ${this.current.id})`,
+        );
+        return;
+      }
+    }
+    this.log(`pipeline ${this.name}: deployment revision ${revision} was rejected and no earlier deployment loads: no model serves (the run reports unready)`);
+  }
+
+  private async handle(e: KvEntry, announce = true): Promise<void> {
     if (this.handled.has(e.revision) || e.revision <= this.lastRevision) return;
     this.handled.add(e.revision);
     try {
+      this.verdict = undefined;
       await this.apply(e);
+      if (announce) this.announce(e.revision);
     } finally {
       this.lastRevision = Math.max(this.lastRevision, e.revision);
       for (const w of this.waiters.splice(0)) {
@@ -204,7 +284,21 @@ export class ModelDeployment {
     }
   }
 
-  private async apply(e: KvEntry): Promise<void> {
+  private announce(revision: number): void {
+    const v = this.verdict;
+    if (!v || v.revision !== revision || this.o.announce === false) return;
+    try {
+      this.o.nc.publish(
+        verdictSubject(this.name),
+        JSON.stringify({ ...v, ...(this.current ? { serving: this.current.id } : {}), ...(this.o.runId ? { runId: this.o.runId } : {}) }),
+      );
+    } catch (error) {
+      this.log(`pipeline ${this.name}: could not announce the outcome of deployment revision ${revision}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Loads, checks and installs one deployment; `fallback`: a start-time retry of an older revision (no breaker). */
+  private async apply(e: KvEntry, o: { fallback?: boolean } = {}): Promise<void> {
     const revision = e.revision;
     if (e.operation !== "PUT") {
       this.emit({ type: "ignored", revision, reason: `deployment key ${e.operation === "DEL" ? "deleted" : "purged"}; the current model keeps serving` });
@@ -221,10 +315,11 @@ export class ModelDeployment {
       this.reject(e, deployment.modelId, `model ${deployment.modelId} is for pipeline ${deployment.pipeline}, not ${this.name}`, undefined, true);
       return;
     }
-    if (!this.breaker.tryAcquire()) {
+    if (!o.fallback && !this.breaker.tryAcquire()) {
       const reason = `model ${deployment.modelId} not loaded: circuit open after ${this.breaker.consecutiveFailures} rejected deployments; redeploy after the cool-down (${Math.ceil((this.breaker.retryAtMs - (this.o.clock?.nowMs() ?? performance.now())) / 1000)} s)`;
       this.log(`pipeline ${this.name}: ${reason}`);
       this.o.deadLetter?.(this.letter(e, deployment.modelId, reason));
+      this.problem = { revision, reason };
       this.emit({ type: "refused", revision, modelId: deployment.modelId, reason });
       return;
     }
@@ -243,14 +338,15 @@ export class ModelDeployment {
         this.deployedAs.set(load.model, { modelId: deployment.modelId, version: deployment.version, sha256: deployment.sha256, revision });
         slot.install(load.model);
       }
-      this.breaker.recordSuccess();
+      if (!o.fallback) this.breaker.recordSuccess();
+      if (!o.fallback) this.problem = undefined;
       const { probeRows, maxAbsDiff } = loads[0]!.load;
       this.log(
         `pipeline ${this.name}: serving model ${deployment.modelId} (revision ${revision}; probe ${probeRows} rows, onnx vs ts max abs diff ${maxAbsDiff.toExponential(1)})`,
       );
       this.emit({ type: "installed", revision, modelId: deployment.modelId, version: deployment.version, probeRows, maxAbsDiff });
     } catch (error) {
-      this.reject(e, deployment.modelId, (error as Error).message, error, true);
+      this.reject(e, deployment.modelId, (error as Error).message, error, !o.fallback);
     }
   }
 
@@ -260,7 +356,10 @@ export class ModelDeployment {
     this.log(`pipeline ${this.name}: rejected deployment revision ${e.revision}: ${message}`);
     this.o.deadLetter?.(this.letter(e, modelId, message));
     this.emit({ type: "rejected", revision: e.revision, ...(modelId !== undefined ? { modelId } : {}), reason: message, error });
-    if (countFailure) this.breaker.recordFailure();
+    if (countFailure) {
+      this.breaker.recordFailure();
+      this.problem = { revision: e.revision, reason };
+    }
   }
 
   private letter(e: KvEntry, modelId: string | undefined, reason: string): DeadLetter {
@@ -280,6 +379,15 @@ export class ModelDeployment {
   }
 
   private emit(event: DeploymentEvent): void {
+    if (event.type !== "breaker") {
+      this.verdict = {
+        pipeline: this.name,
+        revision: event.revision,
+        outcome: event.type,
+        ...("modelId" in event && event.modelId !== undefined ? { modelId: event.modelId } : {}),
+        ...("reason" in event ? { reason: event.reason } : {}),
+      };
+    }
     this.o.onEvent?.(event);
   }
 }

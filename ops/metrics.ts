@@ -37,6 +37,7 @@ export class TickflowMetrics implements LiveRunMetrics {
   readonly publishCircuitState: Gauge;
   private watermarkNs?: bigint;
   private publishCircuit?: () => CircuitState;
+  private predictCounters?: () => Record<string, { scored: number; noModel: number; warmUp: number; nonFinite: number }>;
   private readonly seen = new Map<string, Set<string>>();
 
   constructor(o: TickflowMetricsOptions = {}) {
@@ -98,6 +99,21 @@ export class TickflowMetrics implements LiveRunMetrics {
       labelNames: ["consumer"],
       registers,
     });
+    new Gauge({
+      name: "tickflow_predict_rows",
+      help: "Rows each predict node handled since the start, by outcome: scored, no_model (passed unscored: nothing deployed or a rejected deployment), warm_up, non_finite",
+      labelNames: ["node", "outcome"],
+      registers,
+      collect() {
+        for (const [node, c] of Object.entries(self.predictCounters?.() ?? {})) {
+          const n = self.bounded("node", node);
+          this.set({ node: n, outcome: "scored" }, c.scored);
+          this.set({ node: n, outcome: "no_model" }, c.noModel);
+          this.set({ node: n, outcome: "warm_up" }, c.warmUp);
+          this.set({ node: n, outcome: "non_finite" }, c.nonFinite);
+        }
+      },
+    });
     this.consumerRepositionedTotal = new Counter({
       name: "tickflow_consumer_repositioned_total",
       help: "JetStream consumers recreated at the run's committed position because their ack state diverged from the run's",
@@ -150,6 +166,11 @@ export class TickflowMetrics implements LiveRunMetrics {
   }
 
   /** Reports the publish circuit's state at each scrape (sinks/jetStreamPublisher.ts PublishHealth). */
+  /** The predict nodes' row counters, read at each scrape (app/modelDeployment.ts `counters()`). */
+  watchPredictNodes(counters: () => Record<string, { scored: number; noModel: number; warmUp: number; nonFinite: number }>): void {
+    this.predictCounters = counters;
+  }
+
   watchPublishCircuit(state: () => CircuitState): void {
     this.publishCircuit = state;
   }

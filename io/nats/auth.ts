@@ -83,6 +83,8 @@ export function rolePermissions(role: NatsRole): Permissions {
             "orders.>",
             "fills.>",
             "dlq.>",
+            // The outcome of each model deployment, for `tickflow models deploy` (core NATS, not stored).
+            "models.verdicts.>",
             "$JS.API.INFO",
             ...consumerCalls(market),
             ...consumerCalls(news),

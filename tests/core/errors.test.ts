@@ -70,6 +70,7 @@ async function loadErrorClasses(): Promise<Map<string, { cls: ErrorClass; file: 
  * A new error class needs a line here: the test below says so.
  */
 const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
+  DeployRejectedError: async (cause) => new (await import("../../cli/commands/models.ts")).DeployRejectedError("m-v2 was not installed", { cause }),
   NothingToReplayError: async (cause) => new (await import("../../cli/commands/replay.ts")).NothingToReplayError("nothing to replay: no bars", { cause }),
   StateRestoreError: async (cause) => new (await import("../../core/state.ts")).StateRestoreError("node/0:bars: version 2 in the checkpoint", { cause }),
   StateUnsupportedError: async (cause) => new (await import("../../core/state.ts")).StateUnsupportedError("indicators/0:computeIndicators: trix", { cause }),
