@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
+import { ensureJobsBucket } from "./jobLock.ts";
 import { loadConfig, type Config } from "../io/config.ts";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import { ensureNatsServerInstalled, waitForPort } from "../io/nats/natsServer.ts";
@@ -195,6 +196,7 @@ async function open(cfg: Config, role: NatsRole, access: ReturnType<typeof roleC
 async function ensureInfrastructure(nc: NatsConnection): Promise<void> {
   await ensureStreams(nc);
   await new Kvm(nc).create(MODEL_BUCKET, { history: 10 });
+  await ensureJobsBucket(nc);
 }
 
 /**

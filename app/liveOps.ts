@@ -11,6 +11,7 @@ import type { Config } from "../io/config.ts";
 import type { DeploymentEvent } from "./modelDeployment.ts";
 import { nsToIso } from "../schemas/time.ts";
 import { TickflowMetrics } from "../ops/metrics.ts";
+import { KvOccurrenceLock } from "./jobLock.ts";
 import { LiveFeed } from "../ops/liveFeed.ts";
 import { AuditLog } from "../ops/audit.ts";
 import { Scheduler, type JobDefinition } from "../ops/scheduler.ts";
@@ -150,7 +151,9 @@ export class LiveOps {
       node: process.version,
       options: o.options ?? {},
     });
-    const scheduler = new Scheduler({ db: o.db, audit });
+    // Cluster-scoped jobs run once per occurrence across processes through the jobs bucket (tickflow up creates it).
+    const lock = await KvOccurrenceLock.open(o.nc, `${o.runId}@${hostname()}:${process.pid}`).catch(() => undefined);
+    const scheduler = new Scheduler({ db: o.db, audit, ...(lock ? { lock } : {}) });
     for (const j of o.jobs ?? defaultJobs()) scheduler.register(j);
     const ops = new LiveOps(o, audit, scheduler);
     ops.probes.push(

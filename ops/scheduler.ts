@@ -24,6 +24,18 @@ export interface JobDefinition {
   /** Cron expression (5 or 6 fields, croner syntax), e.g. "0 3 * * *" for 03:00 every day. */
   readonly cron: string;
   readonly params?: JobParams;
+  /**
+   * process (default): every process runs it on its own recording (compaction, retention); cluster: one run per
+   * scheduled occurrence across every process sharing the NATS server (needs the scheduler's `lock`).
+   */
+  readonly scope?: "process" | "cluster";
+  /**
+   * At start, an occurrence that came due while no process ran it: skip (default) waits for the next one;
+   * latest runs the most recent missed occurrence once, now (recorded with that occurrence's time).
+   */
+  readonly catchUp?: "skip" | "latest";
+  /** How far back `catchUp: latest` looks for a missed occurrence. Default 7 days. */
+  readonly catchUpWindowMs?: number;
   /** Does the work; the returned text is recorded as the run's result. */
   // biome-ignore lint/suspicious/noConfusingVoidType: a job may return a summary line or nothing at all
   run(ctx: JobContext): Promise<string | void>;
@@ -41,6 +53,16 @@ export interface JobRun {
   readonly error?: string;
 }
 
+/**
+ * One run per (job, occurrence) across processes: `acquire` succeeds for exactly one caller, atomically (NATS KV
+ * create: app/jobLock.ts). `holder` of a taken occurrence says who took it.
+ */
+export interface OccurrenceLock {
+  acquire(job: string, occurrenceMs: number): Promise<{ acquired: true } | { acquired: false; holder: string }>;
+  /** Whether an occurrence was taken (run) already, by anyone. */
+  taken(job: string, occurrenceMs: number): Promise<boolean>;
+}
+
 export interface SchedulerClock {
   nowMs(): number;
 }
@@ -56,6 +78,8 @@ export interface SchedulerOptions {
   readonly timezone?: string;
   /** Called after each run is recorded. */
   readonly onRun?: (r: JobRun) => void;
+  /** Once-per-occurrence across processes, for `scope: cluster` jobs (refused at register without it). */
+  readonly lock?: OccurrenceLock;
 }
 
 const JOB_RUNS_SQL = `CREATE TABLE IF NOT EXISTS job_runs (
@@ -103,6 +127,8 @@ export class Scheduler {
     } catch (e) {
       throw new JobDeclarationError(`job "${job.name}": invalid cron expression "${job.cron}": ${(e as Error).message}`, { cause: e });
     }
+    if (job.scope === "cluster" && !this.o.lock)
+      throw new JobDeclarationError(`job "${job.name}" has scope cluster: the scheduler needs an occurrence lock (NATS KV) to run it once per occurrence`);
     this.jobs.set(job.name, job);
     if (this.crons.size) this.schedule(job);
     return this;
@@ -117,9 +143,51 @@ export class Scheduler {
     });
   }
 
-  /** Starts the timers of every declared job. Timers are unref'd: they never keep the process alive. */
+  /**
+   * Starts the timers of every declared job (unref'd: they never keep the process alive), and runs the latest
+   * missed occurrence of each `catchUp: latest` job once.
+   */
   start(): void {
-    for (const j of this.jobs.values()) if (!this.crons.has(j.name)) this.schedule(j);
+    for (const j of this.jobs.values()) {
+      if (this.crons.has(j.name)) continue;
+      this.schedule(j);
+      if (j.catchUp === "latest") void this.track(this.catchUp(j)).catch((e) => this.reportFailure(j, e));
+    }
+  }
+
+  /** The latest occurrence before now within the window, run now if nobody ran it (lock or job_runs say). */
+  private async catchUp(job: JobDefinition): Promise<JobRun | undefined> {
+    const now = this.clock.nowMs();
+    const c = new Cron(job.cron, { paused: true, timezone: this.o.timezone });
+    const last = c.previousRuns(1, new Date(now))[0];
+    c.stop();
+    if (!last || now - last.getTime() > (job.catchUpWindowMs ?? 7 * 86_400_000)) return undefined;
+    const occurrence = last.getTime();
+    if (job.scope === "cluster") {
+      if (await this.o.lock!.taken(job.name, occurrence)) return undefined;
+    } else {
+      const runs = await readJobRuns(this.o.db, { job: job.name, limit: 1 });
+      if (runs.length > 0 && runs[0]!.startedAtMs >= occurrence) return undefined;
+    }
+    return this.occurrence(job, occurrence, `catch-up of the ${new Date(occurrence).toISOString()} occurrence`);
+  }
+
+  /** One scheduled occurrence: for a cluster job only the process that takes its lock runs it. */
+  private async occurrence(job: JobDefinition, occurrenceMs: number, note?: string): Promise<JobRun> {
+    if (job.scope === "cluster") {
+      const got = await this.o.lock!.acquire(job.name, occurrenceMs);
+      if (!got.acquired) {
+        return this.record(job, {
+          job: job.name,
+          startedAtMs: this.clock.nowMs(),
+          durationMs: 0,
+          status: "skipped",
+          attempts: 0,
+          error: `the ${new Date(occurrenceMs).toISOString()} occurrence was taken by ${got.holder}`,
+        });
+      }
+    }
+    return this.execute(job, note);
   }
 
   /** Runs a job now (as `tickflow jobs run NAME` does), with the same retries and recording. */
@@ -161,10 +229,22 @@ export class Scheduler {
       // croner does not await or catch the callback: a failure to record a run must not become an unhandled
       // rejection (which ends the process).
       async () => {
-        await this.track(this.execute(job)).catch((e) => this.reportFailure(job, e));
+        await this.track(this.occurrence(job, this.scheduledTime(job))).catch((e) => this.reportFailure(job, e));
       },
     );
     this.crons.set(job.name, cron);
+  }
+
+  /**
+   * The occurrence a timer fired for: the pattern's latest time at or before now (+0.5 s, as timers may fire a
+   * little early), the same in every process, so it keys the occurrence lock.
+   */
+  private scheduledTime(job: JobDefinition): number {
+    const now = this.clock.nowMs();
+    const c = new Cron(job.cron, { paused: true, timezone: this.o.timezone });
+    const t = c.previousRuns(1, new Date(now + 500))[0];
+    c.stop();
+    return t?.getTime() ?? now;
   }
 
   /** A job run that could not even be recorded: said once on stderr, never thrown into croner. */
@@ -178,7 +258,7 @@ export class Scheduler {
     return p;
   }
 
-  private async execute(job: JobDefinition): Promise<JobRun> {
+  private async execute(job: JobDefinition, note?: string): Promise<JobRun> {
     const startedAtMs = this.clock.nowMs();
     let attempts = 0;
     let run: JobRun;
@@ -196,7 +276,7 @@ export class Scheduler {
         durationMs: this.clock.nowMs() - startedAtMs,
         status: "ok",
         attempts,
-        ...(typeof result === "string" ? { result } : {}),
+        ...(typeof result === "string" || note ? { result: [note, typeof result === "string" ? result : undefined].filter(Boolean).join(": ") } : {}),
       };
     } catch (e) {
       const cause = (e as Error).cause ?? e;

@@ -18,6 +18,9 @@ export const ROLE_SUMMARY: Record<NatsRole, string> = {
   reader: "subscribes to signals, orders and fills; publishes nothing (your services)",
 };
 
+/** The KV bucket of cluster job occurrences (app/jobLock.ts); its stream is KV_<bucket>. */
+export const JOBS_BUCKET = "tickflow_jobs";
+
 /** The KV bucket model deployments live in (app/modelDeployment.ts); its stream is KV_<bucket>. */
 export const MODEL_BUCKET = "tickflow_models";
 
@@ -95,6 +98,11 @@ export function rolePermissions(role: NatsRole): Permissions {
             `$JS.API.DIRECT.GET.${kv}.>`,
             `$JS.API.STREAM.MSG.GET.${kv}`,
             "$JS.FC.>",
+            // Taking and reading cluster job occurrences (app/jobLock.ts): create = a publish on the key.
+            `$JS.API.STREAM.INFO.KV_${JOBS_BUCKET}`,
+            `$KV.${JOBS_BUCKET}.>`,
+            `$JS.API.DIRECT.GET.KV_${JOBS_BUCKET}.>`,
+            `$JS.API.STREAM.MSG.GET.KV_${JOBS_BUCKET}`,
             `$JS.API.STREAM.INFO.${streamOf("signals")}`,
             `$JS.API.STREAM.INFO.${streamOf("orders")}`,
             `$JS.API.STREAM.INFO.${streamOf("dlq")}`,

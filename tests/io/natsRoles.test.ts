@@ -13,6 +13,7 @@ import { connectNats } from "../../app/environment.ts";
 import type { Config } from "../../io/config.ts";
 import { SecretStore, secretsFile } from "../../io/secrets.ts";
 import { MODEL_BUCKET } from "../../io/nats/auth.ts";
+import { ensureJobsBucket, KvOccurrenceLock } from "../../app/jobLock.ts";
 import { Kvm } from "@nats-io/kv";
 import { TradeMessage } from "../../schemas/index.ts";
 import { startSecuredNats, type SecuredNats } from "../helpers/securedNats.ts";
@@ -144,6 +145,16 @@ describe("NATS roles (real nats-server with the users tickflow up configures)", 
     await refused(kv.put("roles-pipeline", JSON.stringify({ v: 666 })));
     expect((await adminKv.get("roles-pipeline"))?.json()).toEqual({ v: 2 });
     watch.stop();
+  });
+
+  it("pipeline takes and reads cluster job occurrences in the jobs bucket that admin created", async () => {
+    await ensureJobsBucket(admin);
+    const pipelineNc = await nats.connectAs("pipeline");
+    const a = await KvOccurrenceLock.open(pipelineNc, "pipeline-a");
+    const b = await KvOccurrenceLock.open(pipelineNc, "pipeline-b");
+    expect(await a.acquire("report", 1_736_132_400_000)).toEqual({ acquired: true });
+    expect(await b.acquire("report", 1_736_132_400_000)).toEqual({ acquired: false, holder: "pipeline-a" });
+    expect(await b.taken("report", 1_736_132_400_000)).toBe(true);
   });
 
   it("pipeline runs a live pipeline (consumers, signals, dead letters) but cannot purge, delete or purge the account", async () => {
