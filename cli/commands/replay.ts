@@ -63,6 +63,10 @@ export function register(program: Command): void {
           try {
             const record = await registry.get(o.model);
             if (!record) throw new Error(`no model ${o.model} in the registry (tickflow models lists them)`);
+            if (record.pipeline !== pipeline.decl.name)
+              throw new Error(
+                `model ${record.id} was trained for pipeline ${record.pipeline}, not ${pipeline.decl.name}: its features are that pipeline's (tickflow models --pipeline ${pipeline.decl.name} lists this one's)`,
+              );
             pipeline = (await withFixedModel(pipeline, record.filePath, record.sha256)).pipeline;
           } finally {
             await close();
