@@ -17,7 +17,7 @@ import { AuditLog } from "../ops/audit.ts";
 import { Scheduler, type JobDefinition } from "../ops/scheduler.ts";
 import { defaultJobs } from "../ops/builtinJobs.ts";
 import { DEFAULT_HTTP_PORT, startOpsServer, type OpsServer } from "../ops/httpServer.ts";
-import { consumersProbe, databaseProbe, natsProbe, publishProbe, type ConsumerState, type ReadinessProbe } from "../ops/readiness.ts";
+import { checkReadiness, consumersProbe, databaseProbe, natsProbe, publishProbe, type ConsumerState, type ReadinessProbe } from "../ops/readiness.ts";
 import { PublishHealth } from "../sinks/jetStreamPublisher.ts";
 
 export interface LiveOpsOptions {
@@ -162,6 +162,7 @@ export class LiveOps {
       consumersProbe(() => ops.consumerState()),
       publishProbe(ops.publishHealth),
     );
+    ops.metrics.watchReadiness(async () => (await checkReadiness(ops.probes)).ready);
     if (o.httpPort !== 0) {
       ops.server = await startOpsServer({
         port: o.httpPort,

@@ -37,6 +37,8 @@ export class TickflowMetrics implements LiveRunMetrics {
   readonly publishCircuitState: Gauge;
   private watermarkNs?: bigint;
   private publishCircuit?: () => CircuitState;
+  private readiness?: () => Promise<boolean>;
+  private readonly killSwitch: Gauge;
   private predictCounters?: () => Record<string, { scored: number; noModel: number; warmUp: number; nonFinite: number }>;
   private readonly seen = new Map<string, Set<string>>();
 
@@ -114,6 +116,21 @@ export class TickflowMetrics implements LiveRunMetrics {
         }
       },
     });
+    this.killSwitch = new Gauge({
+      name: "tickflow_kill_switch",
+      help: "1 while an account's daily-loss kill switch is tripped (every new order is rejected), 0 after a reset",
+      labelNames: ["account"],
+      registers,
+    });
+    new Gauge({
+      name: "tickflow_ready",
+      help: "1 when /readyz is ready (NATS, DuckDB, consumers, publishes, model), 0 when not; evaluated at the scrape",
+      registers,
+      async collect() {
+        const ready = self.readiness;
+        if (ready) this.set((await ready()) ? 1 : 0);
+      },
+    });
     this.consumerRepositionedTotal = new Counter({
       name: "tickflow_consumer_repositioned_total",
       help: "JetStream consumers recreated at the run's committed position because their ack state diverged from the run's",
@@ -135,8 +152,18 @@ export class TickflowMetrics implements LiveRunMetrics {
     this.inputsTotal.inc({ source_kind: sourceKind }, count);
   }
 
-  outputs(node: string, _kind: Kind, items: readonly unknown[]): void {
+  outputs(node: string, kind: Kind, items: readonly unknown[]): void {
     this.outputsTotal.inc({ node: this.bounded("node", node) }, items.length);
+    if (kind !== "orderEvent") return;
+    for (const e of items as readonly { account: string; kind: string }[]) {
+      if (e.kind === "kill_switch_tripped") this.killSwitch.set({ account: this.bounded("account", e.account) }, 1);
+      else if (e.kind === "kill_switch_reset") this.killSwitch.set({ account: this.bounded("account", e.account) }, 0);
+    }
+  }
+
+  /** /readyz's verdict, evaluated at each scrape (1 ready, 0 not), so an alert can fire on it. */
+  watchReadiness(ready: () => Promise<boolean>): void {
+    this.readiness = ready;
   }
 
   deadLetter(letter: DeadLetter): void {
