@@ -64,6 +64,12 @@ export class ModelSlot {
     return this.history;
   }
 
+  /** The installed model with this version, newest first (versions are unique within a pipeline: models/registry.ts). */
+  modelOfVersion(version: number): ServingModel | undefined {
+    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i]!.model.version === version) return this.history[i]!.model;
+    return undefined;
+  }
+
   /** Installs `model` for the rows from now on. @throws FeatureMismatchError when the node declares a different feature list */
   install(model: ServingModel): ModelInstall {
     if (this.featureNames !== undefined) checkFeatureOrder(model.id, model.featureNames, this.featureNames);

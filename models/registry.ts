@@ -108,10 +108,16 @@ export class ModelRegistry {
     return registry;
   }
 
-  /** The version the next model called `name` will get (1 for a new name). */
-  async nextVersion(name: string): Promise<number> {
+  /**
+   * The version the next model called `name` will get (1 for a new name). With `pipeline`, versions count across
+   * every model of that pipeline too, so the version a scored row carries names one model of its pipeline.
+   */
+  async nextVersion(name: string, pipeline?: string): Promise<number> {
     return this.exclusive(async () => {
-      const r = await this.connection.runAndReadAll("SELECT coalesce(max(version), 0) + 1 AS v FROM models WHERE name = $1", [name]);
+      const r = await this.connection.runAndReadAll("SELECT coalesce(max(version), 0) + 1 AS v FROM models WHERE name = $1 OR pipeline = $2", [
+        name,
+        pipeline ?? null,
+      ]);
       return Number(r.getRowObjectsJS()[0]!["v"]);
     });
   }

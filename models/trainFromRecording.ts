@@ -50,7 +50,7 @@ export async function trainFromRecording(db: QueryRunner, registry: ModelRegistr
   if (data.y.length < 50) throw new Error(`run ${o.runId}: only ${data.y.length} complete labelled rows; record a longer run`);
   const embargoRows = (o.embargoBars ?? o.label.horizon) * data.symbolCount;
   const name = o.name ?? `${o.pipeline}-${o.kind}`;
-  const version = await registry.nextVersion(name);
+  const version = await registry.nextVersion(name, o.pipeline);
   const id = modelId(name, version);
   const dir = await mkdtemp(join(tmpdir(), "tickflow-train-"));
   try {

@@ -14,8 +14,10 @@ export interface ProbabilityRuleOptions {
   readonly probability: string;
   /** Feature holding the model version number (written by `predict`). */
   readonly versionField: string;
-  /** Model name: signals record `<model>-v<version>`; without it, `v<version>`. */
+  /** Model name: signals record `<model>-v<version>`; without it, `v<version>`. Used when `modelIdOf` does not know the version. */
   readonly model?: string;
+  /** The full id of the model with this version (the pipeline's model slots): what signals record. */
+  readonly modelIdOf?: (version: number) => string | undefined;
   /** Buy when p >= buyAbove. */
   readonly buyAbove: number;
   /** Sell when p <= sellBelow. */
@@ -56,7 +58,7 @@ export function probabilityRule(o: ProbabilityRuleOptions): OperatorFunction<Chu
     } else {
       reason = `no rule fired: ${o.probability} ${fmt(p)} between ${o.sellBelow} and ${o.buyAbove}${gate === undefined ? "" : ` or vetoed by ${o.sentiment} ${fmt(sentiment)}`}`;
     }
-    const modelVersion = version === undefined ? undefined : o.model !== undefined ? `${o.model}-v${version}` : `v${version}`;
+    const modelVersion = version === undefined ? undefined : (o.modelIdOf?.(version) ?? (o.model !== undefined ? `${o.model}-v${version}` : `v${version}`));
     return {
       action,
       strength: Math.min(1, Math.abs(p - 0.5) * 2),

@@ -10,6 +10,9 @@ import { def, featureName, type OperatorDef } from "../operatorDef.ts";
 
 /** Key under which bindModelSlots puts a node's slot into its (already validated) parameters. */
 const MODEL_SLOT: unique symbol = Symbol("tickflow.modelSlot");
+/** The binding of a probabilityRule to the pipeline's model slots (`bindModelSlots`): version → full model id. */
+const MODEL_IDS: unique symbol = Symbol("tickflow.modelIds");
+type ModelIdOf = (version: number) => string | undefined;
 
 const PredictParams = z.strictObject({
   features: z
@@ -53,7 +56,13 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
       .strictObject({
         probability: featureName.default("p_up").describe("Feature holding the model's P(up) (predict's `as`)."),
         versionField: featureName.default("model.version").describe("Feature holding the model version (predict's `versionAs`)."),
-        model: z.string().min(1).optional().describe("Model name, so signals record `<model>-v<version>` (default `v<version>`)."),
+        model: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Signals record the full id of the model that scored the row; this name is used (`<model>-v<version>`) only when no model slot knows the version.",
+          ),
         buyAbove: z.number().min(0).max(1).default(0.55).describe("Buy when the probability is at or above this."),
         sellBelow: z.number().min(0).max(1).default(0.45).describe("Sell when the probability is at or below this; must be below `buyAbove`."),
         sentiment: featureName.default("sentiment").describe("Feature holding the sentiment score (absent counts as 0), read when `sentimentGate` is set."),
@@ -66,7 +75,14 @@ export const MODEL_OPERATORS: readonly OperatorDef<unknown>[] = [
     build:
       (p, ctx) =>
       ([rows]) =>
-        rows.pipe(probabilityRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })),
+        rows.pipe(
+          probabilityRule({
+            ...p,
+            pipeline: ctx.pipeline,
+            node: ctx.node,
+            modelIdOf: (p as { [MODEL_IDS]?: ModelIdOf })[MODEL_IDS],
+          }),
+        ),
   }),
 ];
 
@@ -87,7 +103,16 @@ export function declaredFeatures(node: CompiledNode): readonly string[] | undefi
  *          const bound = bindModelSlots(p, slots);
  */
 export function bindModelSlots(pipeline: CompiledPipeline, slots: ReadonlyMap<string, ModelSlot>): CompiledPipeline {
+  // Signals name the model in full: the version on a row (unique within the pipeline) resolves to an installed model's id.
+  const idOf: ModelIdOf = (version) => {
+    for (const slot of slots.values()) {
+      const m = slot.modelOfVersion(version);
+      if (m) return m.id;
+    }
+    return undefined;
+  };
   const nodes = pipeline.nodes.map((n) => {
+    if (n.op.name === "probabilityRule") return { ...n, params: { ...(n.params as object), [MODEL_IDS]: idOf } };
     if (n.op.name !== "predict") return n;
     const slot = slots.get(n.name);
     if (slot === undefined) throw new Error(`bindModelSlots: no slot for predict node "${n.name}" of pipeline ${pipeline.decl.name}`);

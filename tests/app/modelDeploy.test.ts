@@ -176,12 +176,12 @@ describe("model deploy through NATS KV during a live run", () => {
           expect(signals.length).toBe(c.scored);
           expect(summary.counters.outputs["signals"]).toBe(c.scored);
           expect(new Set(signals.map((s) => `${s.symbol}@${s.ts}`)).size).toBe(signals.length);
-          // ... versions in three runs v1 → v2 → v1, switching between rows, ...
+          // ... versions in three runs v1 → v2 → v1, switching between rows, each signal naming its model in full, ...
           const runs = signals.map((s) => s.version).filter((v, i, a) => i === 0 || a[i - 1] !== v);
-          expect(runs).toEqual(["v1", "v2", "v1"]);
+          expect(runs).toEqual(["sim-v1", "sim-v2", "sim-v1"]);
           // ... and each row's probability is exactly what its version gives on the recorded features.
           const models = new Map<string, ServingModel>();
-          for (const r of [v1, v2]) models.set(`v${r.version}`, (await loadServingModel(r.filePath, { featureNames: [...FEATURES] })).model);
+          for (const r of [v1, v2]) models.set(r.id, (await loadServingModel(r.filePath, { featureNames: [...FEATURES] })).model);
           const feats = await db.query<{ symbol: string; ts: bigint; v: string }>(
             `SELECT symbol, epoch_ns(ts_event) ts, "values" v FROM features WHERE run_id = 'live-1'`,
           );

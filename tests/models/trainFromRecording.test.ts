@@ -71,7 +71,8 @@ describe("train from recorded features", () => {
           expect(r.record.metrics).toMatchObject({ runId: "rec-1", embargoRows: 15, backtest: r.backtest });
         }
         expect((await registry.list()).map((m) => [m.id, m.kind, m.pipeline])).toEqual([
-          ["sim-model-gbt-v1", "gbt", "sim-model"],
+          // Versions count per pipeline: the version on a scored row names one model of its pipeline.
+          ["sim-model-gbt-v2", "gbt", "sim-model"],
           ["sim-model-logreg-v1", "logreg", "sim-model"],
         ]);
 
@@ -84,7 +85,7 @@ describe("train from recorded features", () => {
           `SELECT symbol, epoch_ns(ts_event) ts, inputs, model_version FROM signals WHERE run_id = 'served-1' ORDER BY ts_event, symbol`,
         );
         expect(signals.length).toBe(recorded - data.droppedIncomplete);
-        expect(new Set(signals.map((s) => s.model_version))).toEqual(new Set(["v1"]));
+        expect(new Set(signals.map((s) => s.model_version))).toEqual(new Set([lr.record.id]));
         const complete = await loadRecordedFeatures(db, { runId: "rec-1", label: parseLabelSpec("fwd_return:1"), features: [...FEATURES] });
         const { model } = await loadServingModel(lr.record.filePath, { featureNames: [...FEATURES] });
         const p = model.score(complete.X, complete.y.length);
