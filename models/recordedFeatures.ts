@@ -30,6 +30,8 @@ export function parseLabelSpec(text: string): ForwardReturnLabelSpec {
 
 export interface RecordedFeaturesRequest {
   readonly runId: string;
+  /** The feature node to read (its rows in table `features`); required when the run recorded several. */
+  readonly node?: string;
   readonly label: ForwardReturnLabelSpec;
   /** Features to use, in this order. Default: every feature present in at least 90% of the rows, except model outputs. */
   readonly features?: readonly string[];
@@ -51,6 +53,15 @@ export interface RecordedFeatures {
   /** close[t+1]/close[t] - 1: what holding one bar after the row earned (for the signal backtest). */
   readonly nextReturn: Float64Array;
   readonly symbolCount: number;
+  /** The feature node the rows come from. */
+  readonly node: string;
+  /** Features left out of the default set, with why (a constant, a price level, a raw volume). */
+  readonly leftOut: readonly { readonly name: string; readonly reason: string }[];
+  /**
+   * The label horizon in event time: the longest `horizon` bars of any symbol (its median bar spacing × horizon),
+   * the least a purge/embargo between training and test rows must span.
+   */
+  readonly horizonNs: bigint;
   /** Rows recorded for the run, rows dropped for a missing feature (warm-up), rows dropped with no label yet (last bars). */
   readonly rowsRead: number;
   readonly droppedIncomplete: number;
@@ -63,12 +74,13 @@ export interface RecordedFeatures {
  * @example const data = await loadRecordedFeatures(db, { runId: "r1", label: parseLabelSpec("fwd_return:5") });
  */
 export async function loadRecordedFeatures(db: QueryRunner, req: RecordedFeaturesRequest): Promise<RecordedFeatures> {
+  const node = await featureNode(db, req);
   const close = req.closeFeature ?? "close";
   const closeExpr = `TRY_CAST(json_extract_string("values", ${sqlString(jsonPath(close))}) AS DOUBLE)`;
   const sql = `
 WITH f AS (
   SELECT symbol, ts_event, out_seq, "values" AS v, ${closeExpr} AS c
-  FROM features WHERE run_id = $1
+  FROM features WHERE run_id = $1 AND node = $3
 ), l AS (
   SELECT *, LEAD(c, ${req.label.horizon}) OVER w AS c_h, LEAD(c, 1) OVER w AS c_1
   FROM f WINDOW w AS (PARTITION BY symbol ORDER BY ts_event, out_seq)
@@ -79,7 +91,7 @@ SELECT symbol, epoch_ns(ts_event) AS ts, v,
 FROM l ORDER BY ts_event, symbol, out_seq`;
   let rows: { symbol: string; ts: bigint; v: string; label: number | null; next_return: number }[];
   try {
-    rows = await db.query(sql, [req.runId, req.label.threshold]);
+    rows = await db.query(sql, [req.runId, req.label.threshold, node]);
   } catch (e) {
     if (/Table with name features does not exist/i.test((e as Error).message)) {
       throw new TrainingDataError(
@@ -92,7 +104,8 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
   if (rows.length === 0)
     throw new TrainingDataError(`run ${req.runId} recorded no feature rows; check the run id (SELECT run_id, count(*) FROM features GROUP BY 1)`);
   const parsed = rows.map((r) => JSON.parse(r.v) as Record<string, number>);
-  const featureNames = req.features ?? defaultFeatures(parsed, req.exclude ?? ["p_up", "model.version"]);
+  const chosen = req.features ? { names: [...req.features], leftOut: [] } : defaultFeatures(parsed, req.exclude ?? ["p_up", "model.version"], close);
+  const featureNames = chosen.names;
   if (featureNames.length === 0) throw new Error(`run ${req.runId}: no feature is present in 90% of the rows; pass --features`);
   const present = new Set(parsed.flatMap((p) => Object.keys(p)));
   const unknown = featureNames.filter((n) => !present.has(n));
@@ -122,6 +135,9 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
   });
   return {
     featureNames,
+    node,
+    leftOut: chosen.leftOut,
+    horizonNs: horizonNs(rows, req.label.horizon),
     X,
     y,
     timestamps,
@@ -134,13 +150,89 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
   };
 }
 
-function defaultFeatures(rows: readonly Record<string, number>[], exclude: readonly string[]): string[] {
+/** The node whose rows to read: the one asked for (it must exist), or the run's only feature node. */
+async function featureNode(db: QueryRunner, req: RecordedFeaturesRequest): Promise<string> {
+  let nodes: string[];
+  try {
+    nodes = (await db.query<{ node: string }>(`SELECT DISTINCT node FROM features WHERE run_id = $1 ORDER BY node`, [req.runId])).map((r) => r.node);
+  } catch (e) {
+    if (/Table with name features does not exist/i.test((e as Error).message)) {
+      throw new TrainingDataError(
+        `no table "features" in the recording: run the pipeline with a duckdb sink on its feature node (e.g. { type: duckdb, in: joined }) first`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  if (nodes.length === 0)
+    throw new TrainingDataError(`run ${req.runId} recorded no feature rows; check the run id (SELECT run_id, count(*) FROM features GROUP BY 1)`);
+  if (req.node !== undefined) {
+    if (!nodes.includes(req.node))
+      throw new TrainingDataError(`run ${req.runId} recorded no feature rows of node ${req.node}; its feature nodes: ${nodes.join(", ")}`);
+    return req.node;
+  }
+  if (nodes.length > 1)
+    throw new TrainingDataError(
+      `run ${req.runId} recorded feature rows of ${nodes.length} nodes (${nodes.join(", ")}): name the one to train on (--node), or rows of several would be read as one`,
+    );
+  return nodes[0]!;
+}
+
+/** Raw bar fields that are levels, not signals: never chosen by default. */
+const RAW_LEVELS = new Set(["open", "high", "low", "close", "vwap", "volume", "trades"]);
+
+/**
+ * Every feature present in 90 % of the rows, except model outputs, constants, raw bar fields and price levels (a
+ * feature whose median |value / close − 1| is below 0.25, e.g. an SMA or a Bollinger band): such columns let a model
+ * learn the price's era rather than a signal. Named with `features`, any of them can still be used.
+ */
+function defaultFeatures(
+  rows: readonly Record<string, number>[],
+  exclude: readonly string[],
+  close: string,
+): { names: string[]; leftOut: { name: string; reason: string }[] } {
   const counts = new Map<string, number>();
   for (const r of rows) for (const k of Object.keys(r)) counts.set(k, (counts.get(k) ?? 0) + 1);
-  return [...counts]
-    .filter(([k, c]) => c >= 0.9 * rows.length && !exclude.includes(k))
-    .map(([k]) => k)
-    .sort();
+  const names: string[] = [];
+  const leftOut: { name: string; reason: string }[] = [];
+  for (const [k, c] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (c < 0.9 * rows.length || exclude.includes(k)) continue;
+    if (RAW_LEVELS.has(k)) {
+      leftOut.push({ name: k, reason: "a raw bar field (a level)" });
+      continue;
+    }
+    const values = rows.map((r) => r[k]).filter((v): v is number => Number.isFinite(v));
+    if (values.every((v) => v === values[0])) {
+      leftOut.push({ name: k, reason: `constant (${values[0]})` });
+      continue;
+    }
+    const ratios = rows
+      .map((r) => (Number.isFinite(r[k]) && (r[close] ?? 0) > 0 ? Math.abs(r[k]! / r[close]! - 1) : NaN))
+      .filter((x) => Number.isFinite(x))
+      .sort((a, b) => a - b);
+    if (ratios.length > 0 && ratios[Math.floor(ratios.length / 2)]! < 0.25) {
+      leftOut.push({ name: k, reason: "a price level (tracks the close)" });
+      continue;
+    }
+    names.push(k);
+  }
+  return { names, leftOut };
+}
+
+/** horizon × the longest median bar spacing of any symbol, in ns (0 with fewer than two rows per symbol). */
+function horizonNs(rows: readonly { symbol: string; ts: bigint }[], horizon: number): bigint {
+  const bySymbol = new Map<string, bigint[]>();
+  for (const r of rows) (bySymbol.get(r.symbol) ?? bySymbol.set(r.symbol, []).get(r.symbol)!).push(BigInt(r.ts));
+  let longest = 0n;
+  for (const ts of bySymbol.values()) {
+    const gaps = ts
+      .slice(1)
+      .map((t, i) => t - ts[i]!)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const median = gaps[Math.floor(gaps.length / 2)];
+    if (median !== undefined && median > longest) longest = median;
+  }
+  return longest * BigInt(horizon);
 }
 
 /** JSON path for a key that may contain dots (e.g. sentiment.ageSeconds). */

@@ -18,8 +18,14 @@ export interface TrainFromRecordingOptions {
   readonly label: ForwardReturnLabelSpec;
   readonly kind: ModelKind;
   readonly features?: readonly string[];
-  /** Bars removed from the end of each training range (times the number of symbols, since rows interleave symbols). Default: the label horizon. */
+  /**
+   * Bars of event time purged from the end of each training range: every training row within this time of the
+   * first test row is dropped (its label would read test bars). Counted in the slowest symbol's bars, so it covers
+   * every symbol's horizon. Default (and minimum): the label horizon.
+   */
   readonly embargoBars?: number;
+  /** The feature node to train on, when the run recorded several. */
+  readonly node?: string;
   /** Model name in the registry. Default: `<pipeline>-<kind>`. */
   readonly name?: string;
   /** Walk-forward: `trainFrac` (default 0.7) or `folds`. */
@@ -36,7 +42,8 @@ export interface TrainFromRecordingResult {
   readonly record: ModelRecord;
   readonly result: TrainResult;
   readonly data: Omit<RecordedFeatures, "X" | "y" | "timestamps" | "symbols" | "nextReturn"> & { readonly rows: number };
-  readonly embargoRows: number;
+  /** The purge/embargo between training and test rows, in event time. */
+  readonly embargoNs: bigint;
   readonly backtest: SignalBacktest;
 }
 
@@ -46,17 +53,23 @@ export interface TrainFromRecordingResult {
  */
 export async function trainFromRecording(db: QueryRunner, registry: ModelRegistry, o: TrainFromRecordingOptions): Promise<TrainFromRecordingResult> {
   o.onStage?.("read", `features of run ${o.runId}`);
-  const data = await loadRecordedFeatures(db, { runId: o.runId, label: o.label, ...(o.features ? { features: o.features } : {}) });
+  const data = await loadRecordedFeatures(db, {
+    runId: o.runId,
+    label: o.label,
+    ...(o.features ? { features: o.features } : {}),
+    ...(o.node !== undefined ? { node: o.node } : {}),
+  });
   if (data.y.length < 50) throw new Error(`run ${o.runId}: only ${data.y.length} complete labelled rows; record a longer run`);
-  const embargoRows = (o.embargoBars ?? o.label.horizon) * data.symbolCount;
+  if (o.embargoBars !== undefined && o.embargoBars < o.label.horizon)
+    throw new Error(`embargo ${o.embargoBars} bars is shorter than the label horizon ${o.label.horizon}: training labels would read test bars`);
+  const embargoNs = (data.horizonNs / BigInt(o.label.horizon)) * BigInt(o.embargoBars ?? o.label.horizon);
   const name = o.name ?? `${o.pipeline}-${o.kind}`;
   const version = await registry.nextVersion(name, o.pipeline);
   const id = modelId(name, version);
   const dir = await mkdtemp(join(tmpdir(), "tickflow-train-"));
   try {
     o.onStage?.("train", `${o.kind} on ${data.y.length} rows × ${data.featureNames.length} features`);
-    const split =
-      o.folds !== undefined ? { folds: o.folds, embargo: { rows: embargoRows } } : { trainFrac: o.trainFrac ?? 0.7, embargo: { rows: embargoRows } };
+    const split = o.folds !== undefined ? { folds: o.folds, embargo: { ns: embargoNs } } : { trainFrac: o.trainFrac ?? 0.7, embargo: { ns: embargoNs } };
     const common = {
       X: data.X,
       y: data.y,
@@ -75,11 +88,18 @@ export async function trainFromRecording(db: QueryRunner, registry: ModelRegistr
     const registration = result.registration!;
     const record = await registry.register({
       ...registration,
-      metrics: { ...registration.metrics, runId: o.runId, label: `fwd_return:${o.label.horizon}:${o.label.threshold}`, embargoRows, backtest },
+      metrics: {
+        ...registration.metrics,
+        runId: o.runId,
+        node: data.node,
+        label: `fwd_return:${o.label.horizon}:${o.label.threshold}`,
+        embargoNs: embargoNs.toString(),
+        backtest,
+      },
     });
     o.onStage?.("done", id);
     const { X: _x, y: _y, timestamps: _t, symbols: _s, nextReturn: _n, ...summary } = data;
-    return { record, result, data: { ...summary, rows: data.y.length }, embargoRows, backtest };
+    return { record, result, data: { ...summary, rows: data.y.length }, embargoNs, backtest };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -40,7 +40,11 @@ export function register(program: Command): void {
     .option("--label <spec>", "fwd_return:<bars>[:<threshold>]: 1 when the close <bars> later is up by more than threshold", "fwd_return:5")
     .option("--kind <kind>", `model kind: ${MODEL_KINDS.join(" | ")}`, "logreg")
     .option("--features <list>", "comma-separated features, in order (default: every feature in 90% of the rows)")
-    .option("--embargo <bars>", "bars dropped between training and held-out rows (default: the label horizon)")
+    .option("--node <name>", "feature node whose recorded rows to train on (required when the run recorded several)")
+    .option(
+      "--embargo <bars>",
+      "bars of event time purged between training and held-out rows, in the slowest symbol's bars (default and minimum: the label horizon)",
+    )
     .option("--train-frac <f>", "fraction of rows (by time) to train on", "0.7")
     .option("--folds <k>", "walk-forward with k expanding folds instead of one split")
     .option("--name <name>", "model name in the registry (default: <pipeline>-<kind>)")
@@ -52,6 +56,7 @@ export function register(program: Command): void {
         kind: string;
         features?: string;
         embargo?: string;
+        node?: string;
         trainFrac: string;
         folds?: string;
         name?: string;
@@ -78,6 +83,7 @@ export function register(program: Command): void {
                 }
               : {}),
             ...(o.embargo !== undefined ? { embargoBars: int(o.embargo, "--embargo") } : {}),
+            ...(o.node !== undefined ? { node: o.node } : {}),
             ...(o.folds !== undefined ? { folds: int(o.folds, "--folds") } : { trainFrac: Number(o.trainFrac) }),
             ...(o.name ? { name: o.name } : {}),
             onStage: (stage, detail) => bar.update(STAGES.indexOf(stage) + (stage === "done" ? 1 : 0), STAGES.length, { info: `${stage}: ${detail}` }),
@@ -88,9 +94,11 @@ export function register(program: Command): void {
           const ts = result.heldOut.timestamps;
           const pct = (x: number): string => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%`;
           console.log(`model ${record.id} (${record.kind}) for pipeline ${record.pipeline}`);
-          console.log(`features (${record.featureNames.length}): ${record.featureNames.join(", ")}`);
+          console.log(`features (${record.featureNames.length}) of node ${data.node}: ${record.featureNames.join(", ")}`);
+          if (data.leftOut.length)
+            console.log(`left out by default: ${data.leftOut.map((l) => `${l.name} (${l.reason})`).join(", ")}; name them with --features to use them`);
           console.log(
-            `rows: ${data.rowsRead} recorded, ${data.droppedIncomplete} missing a feature (warm-up), ${data.droppedUnlabeled} without a label yet, ${data.rows} used; embargo ${r.embargoRows} rows`,
+            `rows: ${data.rowsRead} recorded, ${data.droppedIncomplete} missing a feature (warm-up), ${data.droppedUnlabeled} without a label yet, ${data.rows} used; embargo ${formatDuration(r.embargoNs)} of event time before each test range`,
           );
           console.log(`train window: ${nsToIso(record.trainStartNs)} → ${nsToIso(record.trainEndNs)}`);
           result.folds.forEach((f, i) =>
@@ -120,4 +128,16 @@ function int(s: string, flag: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} ${s}: expected a whole number`);
   return n;
+}
+
+/** 86400000000000n → "1d", 300000000000n → "5m". */
+function formatDuration(ns: bigint): string {
+  const units: [string, bigint][] = [
+    ["d", 86_400_000_000_000n],
+    ["h", 3_600_000_000_000n],
+    ["m", 60_000_000_000n],
+    ["s", 1_000_000_000n],
+  ];
+  for (const [u, size] of units) if (ns >= size && ns % size === 0n) return `${ns / size}${u}`;
+  return `${Number(ns) / 1e9}s`;
 }

@@ -63,12 +63,13 @@ describe("train from recorded features", () => {
         for (const r of [lr, gbt]) {
           expect(r.result.onnx!.maxAbsDiff).toBeLessThanOrEqual(1e-6);
           const fold = r.result.folds[r.result.folds.length - 1]!;
-          expect(fold.test.start - fold.train.end).toBeGreaterThanOrEqual(r.embargoRows); // embargo between train and test
-          expect(r.embargoRows).toBe(15);
+          // Purged by time: no training row within the label horizon (5 one-minute bars) of the first test row.
+          expect(r.embargoNs).toBe(5n * 60_000_000_000n);
+          expect(data.timestamps[fold.test.start]! - data.timestamps[fold.train.end - 1]!).toBeGreaterThan(r.embargoNs);
           expect(r.result.heldOut.metrics.rows).toBe(fold.test.end - fold.test.start);
           expect(Number.isFinite(r.result.heldOut.metrics.auc)).toBe(true);
           expect(Number.isFinite(r.backtest.strategyReturn) && Number.isFinite(r.backtest.buyAndHoldReturn)).toBe(true);
-          expect(r.record.metrics).toMatchObject({ runId: "rec-1", embargoRows: 15, backtest: r.backtest });
+          expect(r.record.metrics).toMatchObject({ runId: "rec-1", node: "joined", embargoNs: String(5n * 60_000_000_000n), backtest: r.backtest });
         }
         expect((await registry.list()).map((m) => [m.id, m.kind, m.pipeline])).toEqual([
           // Versions count per pipeline: the version on a scored row names one model of its pipeline.

@@ -1,0 +1,100 @@
+// What training reads is unambiguous and sensible by default: one feature node (an error listing them when the run
+// recorded several, which used to be read as one, duplicating rows), no constant, raw-level or price-level column
+// unless named, and a purge between training and test rows that spans the label horizon in event time.
+import { describe, expect, it } from "vitest";
+import { parsePipeline } from "../../app/loadPipeline.ts";
+import { ModelSlot } from "../../models/modelSlot.ts";
+import { loadRecordedFeatures, parseLabelSpec, TrainingDataError } from "../../models/recordedFeatures.ts";
+import { bindModelSlots } from "../../pipeline/catalog/models.ts";
+import { replay } from "../../replay/replay.ts";
+import { tempDir, withDatabase } from "../helpers/duckdb.ts";
+import { join } from "node:path";
+import { ModelRegistry } from "../../models/registry.ts";
+import { trainFromRecording } from "../../models/trainFromRecording.ts";
+import { FEATURES, MODEL_PIPELINE, recordInputs, simulatedInputs } from "./recording.ts";
+
+/** The sim pipeline recording two feature nodes: the indicators and the joined rows. */
+const TWO_NODES = `${MODEL_PIPELINE.replace("  - { type: duckdb, in: joined }", "  - { type: duckdb, in: joined }\n  - { type: duckdb, in: indicators }")}
+`;
+
+describe("training data", () => {
+  it("refuses a run with several feature nodes unless one is named, then reads only that node's rows", async () => {
+    await withDatabase(async (db) => {
+      await recordInputs(db, simulatedInputs(300));
+      const p = parsePipeline(TWO_NODES, "two.yaml");
+      await replay({ pipeline: bindModelSlots(p, new Map([["scored", new ModelSlot([...FEATURES])]])), db, runId: "r", now: () => 0n });
+      const label = parseLabelSpec("fwd_return:5");
+      await expect(loadRecordedFeatures(db, { runId: "r", label })).rejects.toThrow(TrainingDataError);
+      await expect(loadRecordedFeatures(db, { runId: "r", label })).rejects.toThrow(
+        /run r recorded feature rows of 2 nodes \(indicators, joined\): name the one to train on \(--node\)/,
+      );
+      await expect(loadRecordedFeatures(db, { runId: "r", label, node: "nope" })).rejects.toThrow(
+        /no feature rows of node nope; its feature nodes: indicators, joined/,
+      );
+      const joined = await loadRecordedFeatures(db, { runId: "r", label, node: "joined", features: [...FEATURES] });
+      const [{ n }] = await db.query<{ n: bigint }>(`SELECT count(*) n FROM features WHERE run_id = 'r' AND node = 'joined'`);
+      expect(joined.rowsRead).toBe(Number(n));
+      expect(joined.node).toBe("joined");
+      // One row per symbol and time: nothing read twice.
+      const keys = joined.timestamps.length;
+      expect(new Set(Array.from({ length: keys }, (_, i) => `${joined.symbols[i]}@${joined.timestamps[i]}`)).size).toBe(keys);
+      // The label horizon in event time: 5 one-minute bars.
+      expect(joined.horizonNs).toBe(5n * 60_000_000_000n);
+    });
+  }, 60_000);
+
+  it("leaves constants, raw bar fields and price levels out of the default features, saying why", async () => {
+    await withDatabase(async (db) => {
+      await recordInputs(db, { ...simulatedInputs(300), news: [] }); // no news: sentiment is a constant 0
+      const p = parsePipeline(
+        MODEL_PIPELINE.replace(
+          "        - { id: z20, name: zscore, period: 20 }",
+          "        - { id: z20, name: zscore, period: 20 }\n        - { id: sma10, name: sma, period: 10 }",
+        ),
+        "levels.yaml",
+      );
+      await replay({ pipeline: bindModelSlots(p, new Map([["scored", new ModelSlot([...FEATURES])]])), db, runId: "r", now: () => 0n });
+      const data = await loadRecordedFeatures(db, { runId: "r", label: parseLabelSpec("fwd_return:5") });
+      const out = Object.fromEntries(data.leftOut.map((l) => [l.name, l.reason]));
+      expect(out).toMatchObject({
+        close: "a raw bar field (a level)",
+        volume: "a raw bar field (a level)",
+        sentiment: "constant (0)",
+        sma10: "a price level (tracks the close)",
+      });
+      expect(data.featureNames).toEqual(expect.arrayContaining(["ret", "rsi", "roc5", "z20"]));
+      for (const name of ["close", "open", "vwap", "volume", "sentiment", "sma10"]) expect(data.featureNames).not.toContain(name);
+      // Named, a left-out column is used.
+      const named = await loadRecordedFeatures(db, { runId: "r", label: parseLabelSpec("fwd_return:5"), features: ["ret", "sma10"] });
+      expect(named.featureNames).toEqual(["ret", "sma10"]);
+    });
+  }, 60_000);
+
+  it("refuses an embargo shorter than the label horizon", async () => {
+    await withDatabase(async (db) => {
+      await recordInputs(db, simulatedInputs(300));
+      await replay({
+        pipeline: bindModelSlots(parsePipeline(MODEL_PIPELINE, "m.yaml"), new Map([["scored", new ModelSlot([...FEATURES])]])),
+        db,
+        runId: "r",
+        now: () => 0n,
+      });
+      const { dir, cleanup } = tempDir();
+      try {
+        const registry = await ModelRegistry.open(db, { directory: join(dir, "models"), clock: { nowNs: () => 1n } });
+        await expect(
+          trainFromRecording(db, registry, {
+            pipeline: "sim-model",
+            runId: "r",
+            label: parseLabelSpec("fwd_return:5"),
+            kind: "logreg",
+            features: FEATURES,
+            embargoBars: 2,
+          }),
+        ).rejects.toThrow(/embargo 2 bars is shorter than the label horizon 5/);
+      } finally {
+        cleanup();
+      }
+    });
+  }, 60_000);
+});
