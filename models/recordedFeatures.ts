@@ -52,6 +52,8 @@ export interface RecordedFeatures {
   readonly symbols: readonly string[];
   /** close[t+1]/close[t] - 1: what holding one bar after the row earned (for the signal backtest). */
   readonly nextReturn: Float64Array;
+  /** The row's close (the label's price), for the leakage guard. */
+  readonly closes: Float64Array;
   readonly symbolCount: number;
   /** The feature node the rows come from. */
   readonly node: string;
@@ -85,11 +87,11 @@ WITH f AS (
   SELECT *, LEAD(c, ${req.label.horizon}) OVER w AS c_h, LEAD(c, 1) OVER w AS c_1
   FROM f WINDOW w AS (PARTITION BY symbol ORDER BY ts_event, out_seq)
 )
-SELECT symbol, epoch_ns(ts_event) AS ts, v,
+SELECT symbol, epoch_ns(ts_event) AS ts, v, c AS close,
   CASE WHEN c_h IS NULL OR c IS NULL OR c = 0 THEN NULL WHEN c_h / c - 1 > $2 THEN 1 ELSE 0 END AS label,
   CASE WHEN c_1 IS NULL OR c IS NULL OR c = 0 THEN 0 ELSE c_1 / c - 1 END AS next_return
 FROM l ORDER BY ts_event, symbol, out_seq`;
-  let rows: { symbol: string; ts: bigint; v: string; label: number | null; next_return: number }[];
+  let rows: { symbol: string; ts: bigint; v: string; close: number | null; label: number | null; next_return: number }[];
   try {
     rows = await db.query(sql, [req.runId, req.label.threshold, node]);
   } catch (e) {
@@ -125,12 +127,14 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
   const y = new Float64Array(keep.length);
   const timestamps = new BigInt64Array(keep.length);
   const nextReturn = new Float64Array(keep.length);
+  const closes = new Float64Array(keep.length);
   const symbols: string[] = [];
   keep.forEach((i, k) => {
     for (let j = 0; j < f; j++) X[k * f + j] = parsed[i]![featureNames[j]!]!;
     y[k] = Number(rows[i]!.label);
     timestamps[k] = BigInt(rows[i]!.ts);
     nextReturn[k] = Number(rows[i]!.next_return);
+    closes[k] = rows[i]!.close ?? Number.NaN;
     symbols.push(rows[i]!.symbol);
   });
   return {
@@ -143,6 +147,7 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
     timestamps,
     symbols,
     nextReturn,
+    closes,
     symbolCount: new Set(rows.map((r) => r.symbol)).size,
     rowsRead: rows.length,
     droppedIncomplete,

@@ -10,6 +10,8 @@ import { loadRecordedFeatures, type ForwardReturnLabelSpec, type QueryRunner, ty
 import { modelId, type ModelRecord, type ModelRegistry } from "./registry.ts";
 import { backtestSignal, type SignalBacktest } from "./signalBacktest.ts";
 import { trainAndEvaluate, type TrainResult } from "./train.ts";
+import { backtestBaselines, baselineVerdict, classificationBaselines, type BacktestBaselines, type ClassificationBaselines } from "./baselines.ts";
+import { LeakageError, leakageProblems } from "./leakage.ts";
 
 export interface TrainFromRecordingOptions {
   /** Pipeline the model is for (its name: the deployment key). */
@@ -26,6 +28,10 @@ export interface TrainFromRecordingOptions {
   readonly embargoBars?: number;
   /** The feature node to train on, when the run recorded several. */
   readonly node?: string;
+  /** Refuse features that leak the label (models/leakage.ts). Default true. */
+  readonly leakCheck?: boolean;
+  /** Seed of the permutation and random-signal baselines. Default 1. */
+  readonly seed?: number;
   /** Model name in the registry. Default: `<pipeline>-<kind>`. */
   readonly name?: string;
   /** Walk-forward: `trainFrac` (default 0.7) or `folds`. */
@@ -41,10 +47,12 @@ export type TrainStage = "read" | "train" | "register" | "done";
 export interface TrainFromRecordingResult {
   readonly record: ModelRecord;
   readonly result: TrainResult;
-  readonly data: Omit<RecordedFeatures, "X" | "y" | "timestamps" | "symbols" | "nextReturn"> & { readonly rows: number };
+  readonly data: Omit<RecordedFeatures, "X" | "y" | "timestamps" | "symbols" | "nextReturn" | "closes"> & { readonly rows: number };
   /** The purge/embargo between training and test rows, in event time. */
   readonly embargoNs: bigint;
   readonly backtest: SignalBacktest;
+  /** What the held-out figures must beat, and which of them the model does not (empty: it beats them all). */
+  readonly baselines: { readonly classification: ClassificationBaselines; readonly backtest: BacktestBaselines; readonly fails: readonly string[] };
 }
 
 /**
@@ -63,6 +71,11 @@ export async function trainFromRecording(db: QueryRunner, registry: ModelRegistr
   if (o.embargoBars !== undefined && o.embargoBars < o.label.horizon)
     throw new Error(`embargo ${o.embargoBars} bars is shorter than the label horizon ${o.label.horizon}: training labels would read test bars`);
   const embargoNs = (data.horizonNs / BigInt(o.label.horizon)) * BigInt(o.embargoBars ?? o.label.horizon);
+  if (o.leakCheck !== false) {
+    const leaks = leakageProblems({ ...data, horizon: o.label.horizon, trainEnd: Math.floor(data.y.length / 2) });
+    if (leaks.length)
+      throw new LeakageError(`run ${o.runId}: ${leaks.join("; ")}. Drop it from --features, or pass --no-leak-check if it is known at the row's time`);
+  }
   const name = o.name ?? `${o.pipeline}-${o.kind}`;
   const version = await registry.nextVersion(name, o.pipeline);
   const id = modelId(name, version);
@@ -83,7 +96,19 @@ export async function trainFromRecording(db: QueryRunner, registry: ModelRegistr
         ? await trainAndEvaluate({ ...common, kind: "logreg", params: o.params as LogisticRegressionParams })
         : await trainAndEvaluate({ ...common, kind: "gbt", params: o.params as GradientBoostedTreesParams });
     const test = result.folds[result.folds.length - 1]!.test;
-    const backtest = backtestSignal(result.heldOut.predictions, data.symbols.slice(test.start, test.end), data.nextReturn.subarray(test.start, test.end));
+    const testSymbols = data.symbols.slice(test.start, test.end);
+    const testReturns = data.nextReturn.subarray(test.start, test.end);
+    const backtest = backtestSignal(result.heldOut.predictions, testSymbols, testReturns);
+    const train = result.folds[result.folds.length - 1]!.train;
+    const classification = classificationBaselines(data.y.subarray(train.start, train.end), result.heldOut.labels, result.heldOut.predictions, {
+      seed: o.seed ?? 1,
+    });
+    const randomSignals = backtestBaselines(result.heldOut.predictions, testSymbols, testReturns, backtest.strategyReturn, { seed: (o.seed ?? 1) + 1 });
+    const fails = baselineVerdict(result.heldOut.metrics, classification, {
+      ...randomSignals,
+      buyAndHoldReturn: backtest.buyAndHoldReturn,
+      modelReturn: backtest.strategyReturn,
+    });
     o.onStage?.("register", id);
     const registration = result.registration!;
     const record = await registry.register({
@@ -95,11 +120,12 @@ export async function trainFromRecording(db: QueryRunner, registry: ModelRegistr
         label: `fwd_return:${o.label.horizon}:${o.label.threshold}`,
         embargoNs: embargoNs.toString(),
         backtest,
+        baselines: { ...classification, randomSignals, fails },
       },
     });
     o.onStage?.("done", id);
-    const { X: _x, y: _y, timestamps: _t, symbols: _s, nextReturn: _n, ...summary } = data;
-    return { record, result, data: { ...summary, rows: data.y.length }, embargoNs, backtest };
+    const { X: _x, y: _y, timestamps: _t, symbols: _s, nextReturn: _n, closes: _c, ...summary } = data;
+    return { record, result, data: { ...summary, rows: data.y.length }, embargoNs, backtest, baselines: { classification, backtest: randomSignals, fails } };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

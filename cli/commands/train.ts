@@ -48,6 +48,8 @@ export function register(program: Command): void {
     .option("--train-frac <f>", "fraction of rows (by time) to train on", "0.7")
     .option("--folds <k>", "walk-forward with k expanding folds instead of one split")
     .option("--name <name>", "model name in the registry (default: <pipeline>-<kind>)")
+    .option("--no-leak-check", "train even when a feature leaks the label (it equals a later close, or alone predicts the label with AUC > 0.9)")
+    .option("--seed <n>", "seed of the permutation and random-signal baselines", "1")
     .action(
       async (o: {
         pipeline: string;
@@ -57,6 +59,8 @@ export function register(program: Command): void {
         features?: string;
         embargo?: string;
         node?: string;
+        leakCheck: boolean;
+        seed: string;
         trainFrac: string;
         folds?: string;
         name?: string;
@@ -84,6 +88,8 @@ export function register(program: Command): void {
               : {}),
             ...(o.embargo !== undefined ? { embargoBars: int(o.embargo, "--embargo") } : {}),
             ...(o.node !== undefined ? { node: o.node } : {}),
+            leakCheck: o.leakCheck,
+            seed: int(o.seed, "--seed"),
             ...(o.folds !== undefined ? { folds: int(o.folds, "--folds") } : { trainFrac: Number(o.trainFrac) }),
             ...(o.name ? { name: o.name } : {}),
             onStage: (stage, detail) => bar.update(STAGES.indexOf(stage) + (stage === "done" ? 1 : 0), STAGES.length, { info: `${stage}: ${detail}` }),
@@ -106,12 +112,21 @@ export function register(program: Command): void {
               `fold ${i + 1}: train rows ${f.train.start}..${f.train.end}, test rows ${f.test.start}..${f.test.end}: accuracy ${f.metrics.accuracy.toFixed(4)}, log loss ${f.metrics.logLoss.toFixed(4)}, AUC ${f.metrics.auc.toFixed(4)}`,
             ),
           );
+          const c = r.baselines.classification;
+          const rs = r.baselines.backtest;
+          console.log(`held-out ${m.rows} rows (${nsToIso(ts[0]!)} → ${nsToIso(ts[ts.length - 1]!)}), positive rate ${m.positiveRate.toFixed(3)}:`);
+          console.log(`  accuracy ${m.accuracy.toFixed(4)}   always-majority ${c.majorityAccuracy.toFixed(4)}, coin 0.5000`);
+          console.log(`  log loss ${m.logLoss.toFixed(4)}   base rate ${c.baseRateLogLoss.toFixed(4)}, coin ${c.coin.logLoss.toFixed(4)}`);
           console.log(
-            `held-out ${m.rows} rows (${nsToIso(ts[0]!)} → ${nsToIso(ts[ts.length - 1]!)}): accuracy ${m.accuracy.toFixed(4)}, log loss ${m.logLoss.toFixed(4)}, AUC ${m.auc.toFixed(4)}, positive rate ${m.positiveRate.toFixed(3)}`,
+            `  AUC      ${m.auc.toFixed(4)}   permutation null (${c.permutations} shuffles, seeded) 95% band [${c.aucNullBand[0].toFixed(4)}, ${c.aucNullBand[1].toFixed(4)}], coin 0.5000`,
           );
           console.log(
             `backtest on held-out (long for the next bar when p > 0.5, equal weight per symbol, no costs): strategy ${pct(backtest.strategyReturn)} vs buy-and-hold ${pct(backtest.buyAndHoldReturn)}; exposure ${(backtest.exposure * 100).toFixed(1)}%, ${backtest.entries} entries`,
           );
+          console.log(
+            `  random long/flat signals with the same exposure (${rs.draws} draws): 5% ${pct(rs.randomReturn.p5)}, median ${pct(rs.randomReturn.p50)}, 95% ${pct(rs.randomReturn.p95)}; the model is at the ${Math.round(rs.modelPercentile * 100)}th percentile`,
+          );
+          console.log(r.baselines.fails.length === 0 ? "verdict: beats every baseline above" : `verdict: NO EDGE SHOWN: ${r.baselines.fails.join("; ")}`);
           console.log(`onnx: verified with onnxruntime, max abs diff ${result.onnx!.maxAbsDiff.toExponential(2)} (limit 1e-6)`);
           console.log(`registered: ${record.filePath} sha256 ${record.sha256}`);
           console.log(`deploy with: tickflow models deploy ${record.id}`);
