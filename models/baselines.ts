@@ -108,7 +108,7 @@ export function baselineVerdict(
     fails.push(`AUC ${m.auc.toFixed(4)} is inside the permutation null band [${c.aucNullBand[0].toFixed(4)}, ${c.aucNullBand[1].toFixed(4)}]`);
   if (b && !(b.modelPercentile >= 0.95))
     fails.push(
-      `the backtest's ${(b.modelReturn * 100).toFixed(2)}% is at the ${Math.round(b.modelPercentile * 100)}th percentile of random signals with the same exposure (5-95%: ${(b.randomReturn.p5 * 100).toFixed(2)}% to ${(b.randomReturn.p95 * 100).toFixed(2)}%)`,
+      `the backtest's ${(b.modelReturn * 100).toFixed(2)}% beats only ${Math.round(b.modelPercentile * 100)} % of random signals with the same exposure (5-95%: ${(b.randomReturn.p5 * 100).toFixed(2)}% to ${(b.randomReturn.p95 * 100).toFixed(2)}%)`,
     );
   return fails;
 }

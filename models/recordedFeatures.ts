@@ -59,10 +59,7 @@ export interface RecordedFeatures {
   readonly node: string;
   /** Features left out of the default set, with why (a constant, a price level, a raw volume). */
   readonly leftOut: readonly { readonly name: string; readonly reason: string }[];
-  /**
-   * The label horizon in event time: the longest `horizon` bars of any symbol (its median bar spacing × horizon),
-   * the least a purge/embargo between training and test rows must span.
-   */
+  /** The label horizon in event time: the longest span of `horizon` bars of any symbol, the least a purge must cover. */
   readonly horizonNs: bigint;
   /** Rows recorded for the run, rows dropped for a missing feature (warm-up), rows dropped with no label yet (last bars). */
   readonly rowsRead: number;
@@ -141,7 +138,7 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
     featureNames,
     node,
     leftOut: chosen.leftOut,
-    horizonNs: horizonNs(rows, req.label.horizon),
+    horizonNs: spanOfBars(rows, req.label.horizon),
     X,
     y,
     timestamps,
@@ -203,12 +200,12 @@ function defaultFeatures(
   for (const [k, c] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (c < 0.9 * rows.length || exclude.includes(k)) continue;
     if (RAW_LEVELS.has(k)) {
-      leftOut.push({ name: k, reason: "a raw bar field (a level)" });
+      leftOut.push({ name: k, reason: "raw bar field" });
       continue;
     }
     const values = rows.map((r) => r[k]).filter((v): v is number => Number.isFinite(v));
     if (values.every((v) => v === values[0])) {
-      leftOut.push({ name: k, reason: `constant (${values[0]})` });
+      leftOut.push({ name: k, reason: `constant ${values[0]}` });
       continue;
     }
     const ratios = rows
@@ -216,7 +213,7 @@ function defaultFeatures(
       .filter((x) => Number.isFinite(x))
       .sort((a, b) => a - b);
     if (ratios.length > 0 && ratios[Math.floor(ratios.length / 2)]! < 0.25) {
-      leftOut.push({ name: k, reason: "a price level (tracks the close)" });
+      leftOut.push({ name: k, reason: "price level, tracks the close" });
       continue;
     }
     names.push(k);
@@ -224,20 +221,16 @@ function defaultFeatures(
   return { names, leftOut };
 }
 
-/** horizon × the longest median bar spacing of any symbol, in ns (0 with fewer than two rows per symbol). */
-function horizonNs(rows: readonly { symbol: string; ts: bigint }[], horizon: number): bigint {
+/**
+ * The longest event time `bars` bars of one symbol span (ts[i + bars] − ts[i], over every symbol and row): a
+ * purge of that long covers every label window, weekends and holidays included.
+ */
+export function spanOfBars(rows: readonly { symbol: string; ts: bigint }[], bars: number): bigint {
   const bySymbol = new Map<string, bigint[]>();
   for (const r of rows) (bySymbol.get(r.symbol) ?? bySymbol.set(r.symbol, []).get(r.symbol)!).push(BigInt(r.ts));
   let longest = 0n;
-  for (const ts of bySymbol.values()) {
-    const gaps = ts
-      .slice(1)
-      .map((t, i) => t - ts[i]!)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const median = gaps[Math.floor(gaps.length / 2)];
-    if (median !== undefined && median > longest) longest = median;
-  }
-  return longest * BigInt(horizon);
+  for (const ts of bySymbol.values()) for (let i = 0; i + bars < ts.length; i++) if (ts[i + bars]! - ts[i]! > longest) longest = ts[i + bars]! - ts[i]!;
+  return longest;
 }
 
 /** JSON path for a key that may contain dots (e.g. sentiment.ageSeconds). */

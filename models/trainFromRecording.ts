@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { GradientBoostedTreesParams } from "./gradientBoostedTrees.ts";
 import type { LogisticRegressionParams } from "./logisticRegression.ts";
 import type { ModelKind } from "./model.ts";
-import { loadRecordedFeatures, type ForwardReturnLabelSpec, type QueryRunner, type RecordedFeatures } from "./recordedFeatures.ts";
+import { loadRecordedFeatures, spanOfBars, type ForwardReturnLabelSpec, type QueryRunner, type RecordedFeatures } from "./recordedFeatures.ts";
 import { modelId, type ModelRecord, type ModelRegistry } from "./registry.ts";
 import { backtestSignal, type SignalBacktest } from "./signalBacktest.ts";
 import { trainAndEvaluate, type TrainResult } from "./train.ts";
@@ -21,9 +21,9 @@ export interface TrainFromRecordingOptions {
   readonly kind: ModelKind;
   readonly features?: readonly string[];
   /**
-   * Bars of event time purged from the end of each training range: every training row within this time of the
-   * first test row is dropped (its label would read test bars). Counted in the slowest symbol's bars, so it covers
-   * every symbol's horizon. Default (and minimum): the label horizon.
+   * Bars purged from the end of each training range, as event time: every training row within the longest span
+   * of this many bars (any symbol) of the first test row is dropped (its label would read test bars). Default (and
+   * minimum): the label horizon.
    */
   readonly embargoBars?: number;
   /** The feature node to train on, when the run recorded several. */
@@ -70,7 +70,13 @@ export async function trainFromRecording(db: QueryRunner, registry: ModelRegistr
   if (data.y.length < 50) throw new Error(`run ${o.runId}: only ${data.y.length} complete labelled rows; record a longer run`);
   if (o.embargoBars !== undefined && o.embargoBars < o.label.horizon)
     throw new Error(`embargo ${o.embargoBars} bars is shorter than the label horizon ${o.label.horizon}: training labels would read test bars`);
-  const embargoNs = (data.horizonNs / BigInt(o.label.horizon)) * BigInt(o.embargoBars ?? o.label.horizon);
+  const embargoNs =
+    o.embargoBars === undefined || o.embargoBars === o.label.horizon
+      ? data.horizonNs
+      : spanOfBars(
+          data.symbols.map((symbol, i) => ({ symbol, ts: data.timestamps[i]! })),
+          o.embargoBars,
+        );
   if (o.leakCheck !== false) {
     const leaks = leakageProblems({ ...data, horizon: o.label.horizon, trainEnd: Math.floor(data.y.length / 2) });
     if (leaks.length)

@@ -124,7 +124,7 @@ export function register(program: Command): void {
             `backtest on held-out (long for the next bar when p > 0.5, equal weight per symbol, no costs): strategy ${pct(backtest.strategyReturn)} vs buy-and-hold ${pct(backtest.buyAndHoldReturn)}; exposure ${(backtest.exposure * 100).toFixed(1)}%, ${backtest.entries} entries`,
           );
           console.log(
-            `  random long/flat signals with the same exposure (${rs.draws} draws): 5% ${pct(rs.randomReturn.p5)}, median ${pct(rs.randomReturn.p50)}, 95% ${pct(rs.randomReturn.p95)}; the model is at the ${Math.round(rs.modelPercentile * 100)}th percentile`,
+            `  random long/flat signals with the same exposure (${rs.draws} draws): 5% ${pct(rs.randomReturn.p5)}, median ${pct(rs.randomReturn.p50)}, 95% ${pct(rs.randomReturn.p95)}; the model is at the ${ordinal(Math.round(rs.modelPercentile * 100))} percentile`,
           );
           console.log(r.baselines.fails.length === 0 ? "verdict: beats every baseline above" : `verdict: NO EDGE SHOWN: ${r.baselines.fails.join("; ")}`);
           console.log(`onnx: verified with onnxruntime, max abs diff ${result.onnx!.maxAbsDiff.toExponential(2)} (limit 1e-6)`);
@@ -155,4 +155,11 @@ function formatDuration(ns: bigint): string {
   ];
   for (const [u, size] of units) if (ns >= size && ns % size === 0n) return `${ns / size}${u}`;
   return `${Number(ns) / 1e9}s`;
+}
+
+/** 1 → "1st", 51 → "51st", 12 → "12th". */
+export function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? "th" : (({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th");
+  return `${n}${suffix}`;
 }

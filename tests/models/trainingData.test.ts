@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { parsePipeline } from "../../app/loadPipeline.ts";
 import { ModelSlot } from "../../models/modelSlot.ts";
-import { loadRecordedFeatures, parseLabelSpec, TrainingDataError } from "../../models/recordedFeatures.ts";
+import { loadRecordedFeatures, parseLabelSpec, spanOfBars, TrainingDataError } from "../../models/recordedFeatures.ts";
 import { bindModelSlots } from "../../pipeline/catalog/models.ts";
 import { replay } from "../../replay/replay.ts";
 import { tempDir, withDatabase } from "../helpers/duckdb.ts";
@@ -57,10 +57,10 @@ describe("training data", () => {
       const data = await loadRecordedFeatures(db, { runId: "r", label: parseLabelSpec("fwd_return:5") });
       const out = Object.fromEntries(data.leftOut.map((l) => [l.name, l.reason]));
       expect(out).toMatchObject({
-        close: "a raw bar field (a level)",
-        volume: "a raw bar field (a level)",
-        sentiment: "constant (0)",
-        sma10: "a price level (tracks the close)",
+        close: "raw bar field",
+        volume: "raw bar field",
+        sentiment: "constant 0",
+        sma10: "price level, tracks the close",
       });
       expect(data.featureNames).toEqual(expect.arrayContaining(["ret", "rsi", "roc5", "z20"]));
       for (const name of ["close", "open", "vwap", "volume", "sentiment", "sma10"]) expect(data.featureNames).not.toContain(name);
@@ -97,4 +97,16 @@ describe("training data", () => {
       }
     });
   }, 60_000);
+
+  it("the purge spans the longest time N bars take: 5 daily bars over a weekend are 7 days, over a holiday more", () => {
+    const DAY = 86_400_000_000_000n;
+    // Weekdays of two weeks, the second Monday a holiday.
+    const days = [0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 15, 16, 17];
+    const rows = days.map((d) => ({ symbol: "ORCL", ts: BigInt(d) * DAY }));
+    expect(spanOfBars(rows, 5)).toBe(8n * DAY); // day 7 → day 15 (5 bars, holiday and weekend inside)
+    expect(spanOfBars(rows, 1)).toBe(4n * DAY); // Friday 11 → Tuesday 15
+    // Two symbols at different bar rates: the slower one decides.
+    const both = [...rows, ...[0, 10, 20, 30, 40, 50, 60].map((d) => ({ symbol: "SLOW", ts: BigInt(d) * DAY }))];
+    expect(spanOfBars(both, 5)).toBe(50n * DAY);
+  });
 });
