@@ -77,12 +77,13 @@ export const financeLexicon: FinanceLexicon = {
     // AFINN words that are names, sectors or jargon here: "natural gas", "Moody's", "Waste Management",
     // "wealth management", "Ulta Beauty", "Justice Department", "artificial intelligence", "Pure Storage".
     ...forms(
-      "natural gold golden effective leadership fulfillment focused unsecured moody super waste wealth beauty stop grace champion ally crude clean smart commitment commitments justice vision united resolve resolution fortune marvel luxury exclusive pure true honor intelligence intelligent reward rewards",
+      "natural gold golden effective leadership fulfillment focused unsecured moody super waste wealth beauty stop grace champion ally crude clean smart commitment commitments justice vision united resolve resolution fortune marvel luxury exclusive pure true honor intelligence intelligent reward rewards dedicated leading solution solutions quality",
       0,
     ),
     // Weights AFINN gets backwards or does not have.
     ...forms("lose loses losing", -2.5),
-    fine: -2,
+    // "fine" is a penalty only as "fined"/"fines"; as an adjective ("fine paper", "fine-tuned") it says nothing.
+    fine: 0,
     fined: -2.5,
     fines: -2,
     penalty: -2,
@@ -127,8 +128,9 @@ export const financeLexicon: FinanceLexicon = {
     record: 2,
     profitable: 3,
     profitability: 1,
-    profit: 1,
-    profits: 1,
+    // A profit figure is not news by itself ("profit was EUR 5mn"); its direction is (the quantity rules).
+    profit: 0,
+    profits: 0,
     growth: 2,
     loss: -2.5,
     losses: -2.5,
@@ -214,7 +216,7 @@ export const financeLexicon: FinanceLexicon = {
       down(2, true),
     ),
     ...forms(
-      "decrease decreases decreased decreasing shrink shrinks shrank shrunk shrinking contract contracts contracted contracting slow slows slowed slowing weaken weakens weakened weakening soften softens softened softening erode erodes eroded fade fades faded fading ease eases eased easing",
+      "decrease decreases decreased decreasing shrink shrinks shrank shrunk shrinking contracted contracting slow slows slowed slowing weaken weakens weakened weakening soften softens softened softening erode erodes eroded fade fades faded fading ease eases eased easing",
       down(2),
     ),
     ...forms("sink sinks sank sunk sinking slump slumps slumped slumping", down(2.5, true)),
