@@ -6,6 +6,7 @@ import { builtinSentimentModel } from "./sentiment/builtinSentimentModel.ts";
 import { createSentimentClassifier, type SentimentClassifierModel } from "./sentiment/sentimentClassifier.ts";
 import { createTextScorer } from "./sentiment/scoreText.ts";
 import { createEntityLinker } from "./sentiment/linkEntities.ts";
+import { entityTexts } from "./sentiment/entityClauses.ts";
 import defaultCompanyNames from "./sentiment/companyNames.ts";
 import type { SentimentLabel } from "./sentiment/types.ts";
 
@@ -28,7 +29,10 @@ export function newsText(n: News): string {
 
 /**
  * Scores each headline and emits one ScoredNews per symbol it is about: the symbols the source tagged, or else the
- * entities linked from the text (sorted). Untagged items that mention no known symbol emit nothing. With the model
+ * entities linked from the text (sorted). Untagged items that mention no known symbol emit nothing. A headline
+ * naming several of its symbols in different clauses scores each on its own clauses ("Apple beats while Microsoft
+ * misses": AAPL positive, MSFT negative; operators/sentiment/entityClauses.ts); a symbol it does not name, or one
+ * sharing every clause, gets the whole text's score. With the model
  * scorer a chunk's texts are classified as one batch; score = P(positive) - P(negative). Each item depends only on
  * itself (the model, lexicon and linker are configuration), so the operator keeps nothing between batches and
  * declares no state, and gives the same labels live and in replay.
@@ -42,19 +46,27 @@ export function scoreNews(options: ScoreNewsOptions = {}): OperatorFunction<Chun
   const linker = createEntityLinker({ companyNames });
   return chunkOperator<News, ScoredNews>(() => ({
     onItems(items, out) {
-      const about: { n: News; symbols: string[] }[] = [];
+      // One batch of texts: each item's whole text, plus, for a headline naming several companies in different
+      // clauses, each company's clauses (that company is scored on them).
+      const texts: string[] = [];
+      const about: { n: News; symbols: string[]; whole: number; own?: Map<string, number> }[] = [];
       for (const n of items) {
-        const symbols = n.symbols.length ? [...new Set(n.symbols)].sort() : linker.link(n.headline);
-        if (symbols.length > 0) about.push({ n, symbols });
+        const mentions = linker.mentions(n.headline);
+        const symbols = n.symbols.length ? [...new Set(n.symbols)].sort() : [...new Set(mentions.map((m) => m.symbol))].sort();
+        if (symbols.length === 0) continue;
+        const whole = texts.push(newsText(n)) - 1;
+        const split = symbols.length > 1 ? entityTexts(n.headline, mentions) : undefined;
+        const own = split && new Map([...split].filter(([symbol]) => symbols.includes(symbol)).map(([symbol, t]) => [symbol, texts.push(t) - 1]));
+        about.push({ n, symbols, whole, ...(own ? { own } : {}) });
       }
       if (about.length === 0) return;
-      const scores = label(about.map((a) => newsText(a.n)));
-      about.forEach(({ n, symbols }, i) => {
-        const s = scores[i]!;
+      const scores = label(texts);
+      for (const { n, symbols, whole, own } of about) {
         for (const symbol of symbols) {
+          const s = scores[own?.get(symbol) ?? whole]!;
           out.push({ id: n.id, source: n.source, tsEvent: n.tsEvent, symbol, score: s.score, label: s.label, headline: n.headline });
         }
-      });
+      }
     },
   }));
 }

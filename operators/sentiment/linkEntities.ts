@@ -32,9 +32,19 @@ const CASHTAG = new RegExp(`(?<![\\w$])\\$(${SYMBOL})(?![\\w])`, "gi");
 const PREFIXED = new RegExp(`\\b(?:${EXCHANGES})\\s*:\\s*(${SYMBOL})(?![\\w])`, "gi");
 const BARE = new RegExp(`(?<![\\w$:.])(${SYMBOL})(?![\\w])`, "g");
 
+/** Where a symbol is named in a text: [start, end) in UTF-16 units. */
+export interface Mention {
+  readonly symbol: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** A prepared linker: options compiled once. */
 export interface EntityLinker {
+  /** The symbols the text is about, sorted, without duplicates. */
   link(text: string): string[];
+  /** Every mention of a symbol, in text order (what `link` collects). */
+  mentions(text: string): Mention[];
 }
 
 /**
@@ -51,27 +61,30 @@ export function createEntityLinker(options: LinkEntitiesOptions = {}): EntityLin
   const nameRules = Object.entries(names).flatMap(([symbol, list]) =>
     list.map((name) => ({ symbol: symbol.toUpperCase(), pattern: namePattern(name, "g"), loose: namePattern(name, "gi") })),
   );
+  const mentions = (text: string): Mention[] => {
+    const out: Mention[] = [];
+    const at = (symbol: string, m: RegExpMatchArray): void => void out.push({ symbol, start: m.index!, end: m.index! + m[0].length });
+    for (const m of text.matchAll(CASHTAG)) at(m[1]!.toUpperCase(), m);
+    for (const m of text.matchAll(PREFIXED)) at(m[1]!.toUpperCase(), m);
+    // In an ALL-CAPS headline every word looks like a ticker, and names lose their capital: skip bare
+    // tickers and match names regardless of case.
+    const shouting = isMostlyUpperCase(text);
+    if (!shouting) {
+      for (const m of text.matchAll(BARE)) {
+        const s = m[1]!;
+        if (known.has(s) && s.length > 2 && !ambiguous.has(s)) at(s, m);
+      }
+    }
+    for (const rule of nameRules) {
+      const re = shouting ? rule.loose : rule.pattern;
+      re.lastIndex = 0;
+      for (const m of text.matchAll(re)) at(rule.symbol, m);
+    }
+    return out.sort((a, b) => a.start - b.start || a.end - b.end);
+  };
   return {
-    link(text: string): string[] {
-      const found = new Set<string>();
-      for (const m of text.matchAll(CASHTAG)) found.add(m[1]!.toUpperCase());
-      for (const m of text.matchAll(PREFIXED)) found.add(m[1]!.toUpperCase());
-      // In an ALL-CAPS headline every word looks like a ticker, and names lose their capital: skip bare
-      // tickers and match names regardless of case.
-      const shouting = isMostlyUpperCase(text);
-      if (!shouting) {
-        for (const m of text.matchAll(BARE)) {
-          const s = m[1]!;
-          if (known.has(s) && s.length > 2 && !ambiguous.has(s)) found.add(s);
-        }
-      }
-      for (const rule of nameRules) {
-        const re = shouting ? rule.loose : rule.pattern;
-        re.lastIndex = 0;
-        if (re.test(text)) found.add(rule.symbol);
-      }
-      return [...found].sort();
-    },
+    link: (text) => [...new Set(mentions(text).map((m) => m.symbol))].sort(),
+    mentions,
   };
 }
 
