@@ -1,7 +1,10 @@
 // Sentiment: accuracy and macro-F1 of plain AFINN vs the finance scorer on the held-out test split of our own
 // sentences, and of the trained classifier vs both on real annotated finance news (the Twitter Financial News
 // validation split, when ../shared/data is present); and throughput.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { TransformerClassifier } from "../models/transformerClassifier.ts";
+import { financeTinyTransformer, writeTinyTransformer } from "../models/tinyTransformer.ts";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import Sentiment from "sentiment";
@@ -109,6 +112,28 @@ export async function run(): Promise<BenchRow[]> {
     value: throughputBatched(texts, 64, (batch) => classifier.classify(batch)),
     unit: "headlines/s",
   });
+  // The transformer path (WordPiece + onnxruntime, batches of 32) on the tiny BERT-shaped model of the tests: it
+  // measures tokenizing, tensor building and the session call, not a real encoder (FinBERT is ~110M parameters).
+  const dir = mkdtempSync(join(tmpdir(), "tickflow-bench-bert-"));
+  try {
+    writeTinyTransformer(dir, financeTinyTransformer());
+    const transformer = TransformerClassifier.load({ dir, batchSize: 32 });
+    rows.push({
+      group: "sentiment",
+      name: "WordPiece encode",
+      value: throughput(texts, (t) => transformer.tokenizer.encode(t, 128)),
+      unit: "headlines/s",
+    });
+    rows.push({
+      group: "sentiment",
+      name: "transformer classify, tiny BERT-shaped model (batches of 32)",
+      value: throughputBatched(texts, 32, (batch) => transformer.classify(batch)),
+      unit: "headlines/s",
+      note: "tokenize + int64 tensors + onnxruntime call; a real encoder adds its own cost per token",
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   return rows;
 }

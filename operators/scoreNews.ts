@@ -10,8 +10,16 @@ import { entityTexts } from "./sentiment/entityClauses.ts";
 import defaultCompanyNames from "./sentiment/companyNames.ts";
 import type { SentimentLabel } from "./sentiment/types.ts";
 
-/** model: the trained classifier (docs/sentiment-model.md); lexicon: the finance lexicon rules (docs/sentiment.md). */
-export type SentimentScorerKind = "model" | "lexicon";
+/**
+ * model: the trained classifier (docs/sentiment-model.md); lexicon: the finance lexicon rules (docs/sentiment.md);
+ * transformer: a user-supplied classifier (`classifier`, e.g. models/transformerClassifier.ts loading a FinBERT export).
+ */
+export type SentimentScorerKind = "model" | "lexicon" | "transformer";
+
+/** A batch text classifier: one label and score (P(positive) − P(negative)) per text, synchronous, deterministic. */
+export interface TextClassifier {
+  classify(texts: readonly string[]): readonly { label: SentimentLabel; score: number }[];
+}
 
 export interface ScoreNewsOptions {
   /** Extra symbol → company names, merged over the defaults. */
@@ -20,6 +28,8 @@ export interface ScoreNewsOptions {
   readonly scorer?: SentimentScorerKind;
   /** The classifier for scorer "model". Default: the shipped one (builtinSentimentModel). */
   readonly model?: SentimentClassifierModel;
+  /** The classifier for scorer "transformer" (required then). */
+  readonly classifier?: TextClassifier;
 }
 
 /** The text a news item is scored on: the headline, or headline and body. */
@@ -73,8 +83,13 @@ export function scoreNews(options: ScoreNewsOptions = {}): OperatorFunction<Chun
 
 /** Score and label of each text in a batch, by the chosen scorer. */
 export function textLabeller(
-  options: Pick<ScoreNewsOptions, "scorer" | "model"> = {},
-): (texts: readonly string[]) => { score: number; label: SentimentLabel }[] {
+  options: Pick<ScoreNewsOptions, "scorer" | "model" | "classifier"> = {},
+): (texts: readonly string[]) => readonly { score: number; label: SentimentLabel }[] {
+  if (options.scorer === "transformer") {
+    const c = options.classifier;
+    if (!c) throw new Error('scoreNews: scorer "transformer" needs a classifier');
+    return (texts) => c.classify(texts);
+  }
   if ((options.scorer ?? "model") === "lexicon") {
     const scorer = createTextScorer();
     return (texts) => texts.map((t) => scorer.score(t));

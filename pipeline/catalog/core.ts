@@ -5,10 +5,11 @@ import { TIMEFRAME_PATTERN } from "../../schemas/timeframe.ts";
 import { bars } from "../../operators/bars.ts";
 import { computeIndicators, type IndicatorSpec } from "../../operators/computeIndicators.ts";
 import { momentumRule } from "../../operators/momentumRule.ts";
-import { scoreNews } from "../../operators/scoreNews.ts";
+import { scoreNews, type TextClassifier } from "../../operators/scoreNews.ts";
 import { sentimentAsOf, type SentimentAsOfOptions } from "../../operators/sentimentAsOf.ts";
 import { indicatorSpec } from "../indicatorSpecs.ts";
 import { BAR_FIELDS, def, duration, featureName, type OperatorDef } from "../operatorDef.ts";
+import type { CompiledPipeline } from "../graph.ts";
 
 export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
   def({
@@ -77,17 +78,35 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
         .default({})
         .describe("Extra symbol → company names for linking untagged headlines, merged over the defaults, e.g. `{ ACME: [Acme Corp, Acme] }`."),
       scorer: z
-        .enum(["model", "lexicon"])
+        .enum(["model", "lexicon", "transformer"])
         .default("model")
         .describe(
-          "model: the shipped classifier trained on finance headlines (docs/sentiment-model.md), score = P(positive) - P(negative); lexicon: the finance lexicon rules (docs/sentiment.md).",
+          "model: the shipped classifier trained on finance headlines (docs/sentiment-model.md), score = P(positive) - P(negative); lexicon: the finance lexicon rules (docs/sentiment.md); transformer: your ONNX text classifier (e.g. FinBERT) named by `transformer`.",
         ),
+      transformer: z
+        .strictObject({
+          dir: z.string().min(1).describe("Directory with model.onnx, vocab.txt (WordPiece) and config.json (id2label); relative to the working directory."),
+          maxLength: z.number().int().min(4).max(4096).default(128).describe("Tokens per text, [CLS] and [SEP] included; longer texts are cut."),
+          batchSize: z.number().int().positive().max(4096).default(32).describe("Texts per onnxruntime call."),
+        })
+        .optional()
+        .describe("The transformer classifier for `scorer: transformer` (docs/sentiment.md#a-transformer-classifier)."),
     }),
     example: "{ op: scoreSentiment, in: news }",
-    build:
-      (p) =>
-      ([input]) =>
-        input.pipe(scoreNews({ companies: p.companies, scorer: p.scorer })),
+    build: (p, ctx) => {
+      if (p.scorer === "transformer" && !p.transformer) throw new Error("scorer: transformer needs `transformer: { dir: <model directory> }`");
+      if (p.scorer !== "transformer" && p.transformer) throw new Error(`transformer is set but scorer is ${p.scorer}: set scorer: transformer, or remove it`);
+      // The model is loaded (and checked) by the I/O layer when the pipeline loads (app/loadPipeline.ts,
+      // bindSentimentClassifiers); operators and the runtime read no file.
+      const classifier = (p as { [SENTIMENT_CLASSIFIER]?: TextClassifier })[SENTIMENT_CLASSIFIER];
+      return ([input]) => {
+        if (p.scorer === "transformer" && !classifier)
+          throw new Error(
+            `pipeline ${ctx.pipeline}: node ${ctx.node} has scorer: transformer but no loaded model; load the pipeline with loadPipeline (app/loadPipeline.ts)`,
+          );
+        return input.pipe(scoreNews({ companies: p.companies, scorer: p.scorer, ...(classifier ? { classifier } : {}) }));
+      };
+    },
   }),
   def({
     name: "sentimentAsOf",
@@ -144,3 +163,32 @@ export const CORE_OPERATORS: readonly OperatorDef<unknown>[] = [
         rows.pipe(momentumRule({ ...p, pipeline: ctx.pipeline, node: ctx.node })),
   }),
 ];
+
+/** Key under which `bindSentimentClassifiers` puts a transformer scoreSentiment node's loaded classifier. */
+const SENTIMENT_CLASSIFIER: unique symbol = Symbol("tickflow.sentimentClassifier");
+
+/**
+ * Gives each `scoreSentiment` node with `scorer: transformer` its classifier, loaded by `load` (the I/O layer's,
+ * e.g. TransformerClassifier.load); `onError` turns a load failure into the caller's error (a declaration error at
+ * the node's `transformer.dir`).
+ */
+export function bindSentimentClassifiers(
+  pipeline: CompiledPipeline,
+  load: (o: { dir: string; maxLength: number; batchSize: number }) => TextClassifier,
+  onError: (node: string, e: unknown) => never = (_n, e) => {
+    throw e;
+  },
+): CompiledPipeline {
+  const nodes = pipeline.nodes.map((n) => {
+    const p = n.params as { scorer?: string; transformer?: { dir: string; maxLength: number; batchSize: number } };
+    if (n.op.name !== "scoreSentiment" || p.scorer !== "transformer" || !p.transformer) return n;
+    let classifier: TextClassifier;
+    try {
+      classifier = load(p.transformer);
+    } catch (e) {
+      return onError(n.name, e);
+    }
+    return { ...n, params: { ...(n.params as object), [SENTIMENT_CLASSIFIER]: classifier } };
+  });
+  return { ...pipeline, nodes };
+}
