@@ -74,6 +74,21 @@ export const PipelineDeclSchema = z.strictObject({
     .describe("How live inputs of several sources are put into one event-time order."),
   nodes: z.record(name, NodeDeclSchema).describe("The operators, by name: each names an `op`, its input(s) and its params."),
   sinks: z.array(SinkDeclSchema).default([]).describe("Where nodes' (or sources') items go: recorded, published, printed."),
+  stats: z
+    .strictObject({
+      convention: z
+        .enum(["tickflow", "backtesting.py", "backtrader"])
+        .default("tickflow")
+        .describe("Whose definitions the statistics printed at the end of `tickflow replay` follow (docs/statistics.md)."),
+      riskFreeRate: z.number().min(0).max(1).optional().describe("Annual risk-free rate as a fraction (0.02 = 2 %); default 0 (backtrader: its 0.01)."),
+      benchmark: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("Symbol whose closes are the alpha/beta benchmark; default the traded symbols' equal-weight buy and hold."),
+    })
+    .optional()
+    .describe("The backtest statistics' convention: tickflow (default), backtesting.py or backtrader."),
 });
 
 export type PipelineDecl = z.infer<typeof PipelineDeclSchema>;

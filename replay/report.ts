@@ -5,6 +5,8 @@ import { runInstruments } from "./runs.ts";
 import { BarMessage, type Bar } from "../schemas/bar.ts";
 import { FillMessage } from "../schemas/fill.ts";
 import { OrderMessage } from "../schemas/order.ts";
+import { OrderEventMessage } from "../schemas/orderEvent.ts";
+import type { StatsConvention } from "../trading/statsConventions.ts";
 import { EquityMessage, PositionMessage } from "../schemas/position.ts";
 import { outputTableName } from "../sinks/recordingTables.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
@@ -19,6 +21,8 @@ export interface ReportRun {
   readonly summary: BacktestSummary;
   /** Bars of the traded symbols over the run's span, per symbol, in time order. */
   readonly bars: Readonly<Record<string, Bar[]>>;
+  /** The broker nodes' parameters as recorded with the run (strategy, sizing, policy, costs, risk); undefined when not recorded. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
 }
 
 /** The run has nothing to report; says what is missing and how to get it. */
@@ -59,7 +63,20 @@ async function barsOf(db: Database, symbols: readonly string[], fromTs: bigint, 
 }
 
 /** Loads a recorded trading run; throws ReportError when it has no equity snapshots. */
-export async function loadReportRun(db: Database, runId: string, opts: { riskFreeRate?: number } = {}): Promise<ReportRun> {
+/** The broker parameters the run recorded, when its `runs` row kept them (params.brokers or params.pipeline). */
+async function runParameters(db: Database, runId: string): Promise<Record<string, unknown> | undefined> {
+  if (!(await tableExists(db, "runs"))) return undefined;
+  const rows = await db.query<{ params: string | null }>(`SELECT params FROM runs WHERE run_id = $1`, [runId]);
+  const params = rows[0]?.params ? (JSON.parse(rows[0].params) as Record<string, unknown>) : {};
+  const brokers = params.brokers ?? params.pipeline;
+  return brokers && typeof brokers === "object" ? (brokers as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Loads a recorded trading run; throws ReportError when it has no equity snapshots. `convention` defaults to the
+ * one the run's recorded declaration names (params.stats), else tickflow.
+ */
+export async function loadReportRun(db: Database, runId: string, opts: { riskFreeRate?: number; convention?: StatsConvention } = {}): Promise<ReportRun> {
   const meta = (await tableExists(db, "runs"))
     ? await db.query<{ pipeline: string; mode: string }>(`SELECT pipeline, mode FROM runs WHERE run_id = $1`, [runId])
     : [];
@@ -79,6 +96,7 @@ export async function loadReportRun(db: Database, runId: string, opts: { riskFre
     positions: await outputsOf(db, PositionMessage, runId),
     fills: await outputsOf(db, FillMessage, runId),
     orders: await outputsOf(db, OrderMessage, runId),
+    orderEvents: await outputsOf(db, OrderEventMessage, runId),
   };
   const symbols = [...new Set([...record.positions.map((p) => p.symbol), ...record.fills.map((f) => f.symbol)])].sort();
   const from = equity[0]!.tsEvent;
@@ -86,6 +104,27 @@ export async function loadReportRun(db: Database, runId: string, opts: { riskFre
   const market = await marketContext(db, symbols, from, to);
   // The run's own instrument specs, so trade P&L uses the same multipliers as the replay that produced it.
   const instruments = (await tableExists(db, "runs")) ? await runInstruments(db, runId) : [];
-  const summary = summarizeBacktest(record, market, { riskFreeRate: opts.riskFreeRate, instruments })!;
-  return { runId, pipeline: meta[0]?.pipeline ?? "?", mode: meta[0]?.mode ?? "?", record, summary, bars: await barsOf(db, symbols, from, to) };
+  const recordedStats = await runStatsDecl(db, runId);
+  const summary = summarizeBacktest(record, market, {
+    riskFreeRate: opts.riskFreeRate ?? recordedStats?.riskFreeRate,
+    instruments,
+    convention: opts.convention ?? recordedStats?.convention,
+  })!;
+  return {
+    runId,
+    pipeline: meta[0]?.pipeline ?? "?",
+    mode: meta[0]?.mode ?? "?",
+    record,
+    summary,
+    bars: await barsOf(db, symbols, from, to),
+    parameters: await runParameters(db, runId),
+  };
+}
+
+/** The `stats` block of the run's recorded declaration (params.stats), when it was recorded. */
+async function runStatsDecl(db: Database, runId: string): Promise<{ convention?: StatsConvention; riskFreeRate?: number } | undefined> {
+  if (!(await tableExists(db, "runs"))) return undefined;
+  const rows = await db.query<{ params: string | null }>(`SELECT params FROM runs WHERE run_id = $1`, [runId]);
+  const params = rows[0]?.params ? (JSON.parse(rows[0].params) as { stats?: { convention?: StatsConvention; riskFreeRate?: number } }) : {};
+  return params.stats;
 }

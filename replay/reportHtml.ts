@@ -2,9 +2,10 @@
 // lightweight-charts standalone bundle and the data are inlined; no CDN, no fetch. Pure: same runs, same bytes.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { nsToIso } from "../schemas/time.ts";
+import { sessionTimeNs, nsToIso } from "../schemas/time.ts";
+import { timeframeNs } from "../schemas/timeframe.ts";
 import type { Bar } from "../schemas/bar.ts";
-import { statsRows } from "./backtestSummary.ts";
+import { flagRows, statsRows } from "./backtestSummary.ts";
 import type { ReportRun } from "./report.ts";
 
 const COLORS = [
@@ -45,6 +46,12 @@ export function reportData(runs: readonly ReportRun[]) {
     runs: runs.map((run, i) => {
       const c = COLORS[i % COLORS.length]!;
       const curve = run.summary.curve;
+      const barNs = timeframeNs(run.summary.timeframe);
+      // Trade times shown as the bar's session (a daily bar stamped at the next midnight shows the day it traded).
+      const shown = (ts: bigint): string => {
+        const iso = nsToIso(sessionTimeNs(ts, barNs));
+        return barNs >= 86_400_000_000_000n ? iso.slice(0, 10) : iso.slice(0, 19).replace("T", " ");
+      };
       let peak = -Infinity;
       const positions: Record<string, [number, number][]> = {};
       for (const p of run.record.positions) {
@@ -73,6 +80,10 @@ export function reportData(runs: readonly ReportRun[]) {
         mode: run.mode,
         color: c.line,
         equity: curve.map((p) => [sec(p.tsEvent), p.equity]),
+        buyAndHold: (run.summary.buyAndHoldCurve ?? []).map((v, k) => [sec(curve[k]!.tsEvent), v]),
+        flags: flagRows(run.summary.flags, barNs),
+        convention: run.summary.convention,
+        parameters: run.parameters === undefined ? "parameters not recorded" : JSON.stringify(run.parameters, null, 2),
         drawdown: curve.map((p) => {
           peak = Math.max(peak, p.equity);
           return [sec(p.tsEvent), -(1 - p.equity / peak) * 100];
@@ -85,9 +96,9 @@ export function reportData(runs: readonly ReportRun[]) {
           t.symbol,
           t.side,
           t.qty,
-          nsToIso(t.entryTs).slice(0, 19).replace("T", " "),
+          shown(t.entryTs),
           t.entryPrice,
-          nsToIso(t.exitTs).slice(0, 19).replace("T", " "),
+          shown(t.exitTs),
           t.exitPrice,
           t.commission,
           t.pnl,
@@ -131,20 +142,32 @@ export function renderReportHtml(runs: readonly ReportRun[], bundle = chartsBund
   .trades th { position: sticky; top: 0; background: #f8f9fd; }
   .win { color: #089981; } .loss { color: #f23645; }
   .legend span { margin-right: 16px; }
+  .banner { background: #f23645; color: #fff; padding: 8px 12px; margin: 8px 0; font-weight: 600; border-radius: 4px; }
+  pre.params { background: #f8f9fd; border: 1px solid #e0e3eb; padding: 8px; max-height: 300px; overflow: auto; }
 </style>
 </head>
 <body>
 <h1>Backtest report: ${escapeHtml(title)}</h1>
 <div class="sub">${runs.map((r) => `run <b>${escapeHtml(r.runId)}</b> (pipeline ${escapeHtml(r.pipeline)}, ${escapeHtml(r.mode)}, ${r.record.equity.length} equity snapshots, ${r.record.fills.length} fills)`).join(" · ")}</div>
+${data.runs
+  .flatMap((r) =>
+    r.flags.map(
+      ([k, v]) =>
+        `<div class="banner" data-flag="${escapeHtml(k)}">${runs.length > 1 ? `${escapeHtml(r.runId)}: ` : ""}${escapeHtml(k)}: ${escapeHtml(v)}</div>`,
+    ),
+  )
+  .join("\n")}
 <div class="legend">${runs.map((r, i) => `<span style="color:${COLORS[i % COLORS.length]!.line}">━ ${escapeHtml(r.runId)}</span>`).join("")}</div>
-<h2>Statistics</h2>
+<h2>Statistics (${escapeHtml(data.runs.map((r) => r.convention).join(" / "))} convention, formulas: docs/statistics.md)</h2>
 <table id="stats"><thead><tr><th>statistic</th>${statsHead}</tr></thead><tbody>
 ${statsBody}
 </tbody></table>
-<h2>Equity</h2><div id="equity" class="chart"></div>
+<h2>Equity (dashed: buy and hold of the traded symbols, equal weight)</h2><div id="equity" class="chart"></div>
 <h2>Drawdown (% below the running peak)</h2><div id="drawdown" class="chart small"></div>
 <h2>Positions (units)</h2><div id="positions" class="chart small"></div>
 <h2>Price and trades <select id="symbol"></select></h2><div id="price" class="chart price"></div>
+<h2>Parameters</h2>
+${data.runs.map((r) => `<h3>${escapeHtml(r.runId)}</h3><pre class="params">${escapeHtml(r.parameters)}</pre>`).join("\n")}
 <h2>Trades (round trips)</h2>
 <div id="tradeLists"></div>
 <script id="report-data" type="application/json">${scriptJson(data)}</script>
@@ -160,13 +183,16 @@ ${statsBody}
   var eq = chart("equity"), dd = chart("drawdown"), pos = chart("positions");
   data.runs.forEach(function (r) {
     eq.addSeries(LC.LineSeries, { color: r.color, lineWidth: 2, title: r.runId }).setData(pts(r.equity));
+    if (r.buyAndHold.length) eq.addSeries(LC.LineSeries, { color: "#787b86", lineWidth: 1, lineStyle: 2, title: "buy and hold" }).setData(pts(r.buyAndHold));
     dd.addSeries(LC.AreaSeries, { lineColor: r.color, topColor: "rgba(242,54,69,0.05)", bottomColor: "rgba(242,54,69,0.35)", invertFilledArea: true, lineWidth: 1 }).setData(pts(r.drawdown));
     Object.keys(r.positions).forEach(function (sym) {
       pos.addSeries(LC.LineSeries, { color: r.color, lineWidth: 1, lineType: 1, title: sym }).setData(pts(r.positions[sym]));
     });
   });
   var price = chart("price");
-  var candles = price.addSeries(LC.CandlestickSeries, { upColor: "#26a69a", downColor: "#ef5350", borderVisible: false, wickUpColor: "#26a69a", wickDownColor: "#ef5350" });
+  // Prices are never negative: clamp the autoscaled range at 0.
+  var clampAtZero = function (original) { var r = original(); if (r && r.priceRange && r.priceRange.minValue < 0) r.priceRange.minValue = 0; return r; };
+  var candles = price.addSeries(LC.CandlestickSeries, { autoscaleInfoProvider: clampAtZero, upColor: "#26a69a", downColor: "#ef5350", borderVisible: false, wickUpColor: "#26a69a", wickDownColor: "#ef5350" });
   var markerApi = LC.createSeriesMarkers(candles, []);
   var select = document.getElementById("symbol");
   Object.keys(data.candles).forEach(function (sym) { var o = document.createElement("option"); o.value = sym; o.textContent = sym; select.appendChild(o); });

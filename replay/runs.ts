@@ -111,7 +111,16 @@ export class DuckDbRunJournal implements RunJournal {
     }
     // The time-zone database decides session and day boundaries (resample, sessions): a replay under another
     // version can cut bars differently, so the version is kept with the run and compared by `replay --run`.
-    const params = { ...this.params, instruments: pipelineInstruments(r.pipeline), tz: process.versions.tz, node: process.version };
+    // The broker nodes' parameters and the statistics convention, for `tickflow report` (strategy, costs, convention).
+    const brokers = Object.fromEntries(r.pipeline.nodes.filter((n) => n.kind === "brokerEvent").map((n) => [n.name, n.params]));
+    const params = {
+      ...this.params,
+      instruments: pipelineInstruments(r.pipeline),
+      tz: process.versions.tz,
+      node: process.version,
+      ...(Object.keys(brokers).length ? { brokers } : {}),
+      ...(r.pipeline.decl.stats ? { stats: r.pipeline.decl.stats } : {}),
+    };
     if (r.mode === "live" && (await this.committedNothing(r.runId))) {
       // Killed (or failed) before its first batch committed: nothing of it exists but its record, so it starts over,
       // recorded as what runs now.

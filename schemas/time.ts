@@ -36,3 +36,18 @@ export function parseDurationNs(text: string): bigint {
   const unit = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9 }[m[2] as "ns"];
   return BigInt(Math.round(Number(m[1]) * unit));
 }
+
+const DAY_NS = 86_400_000_000_000n;
+/**
+ * The time a trader expects to see for a bar stamped `tsEvent`: a daily-or-longer bar ends at the next midnight,
+ * so its session is the day of tsEvent − 1 ns (the 2006-02-10 bar, stamped 2006-02-11T00:00, shows as 2006-02-10).
+ * Intraday bars and non-bar events keep their event time. `barNs` is the bar length (timeframeNs), if any.
+ */
+export function sessionTimeNs(tsEvent: bigint, barNs?: bigint): bigint {
+  return barNs !== undefined && barNs >= DAY_NS ? tsEvent - 1n : tsEvent;
+}
+
+/** The display date (YYYY-MM-DD, UTC) of `tsEvent` for a bar of length `barNs`: the session date of daily bars. */
+export function sessionDate(tsEvent: bigint, barNs?: bigint): string {
+  return nsToIso(sessionTimeNs(tsEvent, barNs)).slice(0, 10);
+}

@@ -22,6 +22,8 @@ export interface StatsInput {
   readonly riskFreeRate?: number;
   /** First and last price of each traded instrument over the same span, for the buy-and-hold comparison. */
   readonly buyAndHold?: readonly { readonly symbol: string; readonly first: number; readonly last: number }[];
+  /** Benchmark values aligned with `equity` (same length), e.g. the traded symbol's closes, for alpha and beta. */
+  readonly benchmark?: readonly number[];
 }
 
 export interface DrawdownEpisode {
@@ -51,6 +53,8 @@ export interface BacktestStats {
   readonly maxDrawdownPeriods: number;
   readonly maxDrawdownDurationNs: bigint;
   readonly averageDrawdown: number;
+  /** Mean duration of the drawdown episodes (0 without any). */
+  readonly averageDrawdownDurationNs: bigint;
   readonly drawdowns: readonly DrawdownEpisode[];
   readonly trades: number;
   readonly winRate: number;
@@ -60,7 +64,16 @@ export interface BacktestStats {
   readonly averageTradeReturn: number;
   readonly profitFactor: number;
   readonly expectancy: number;
+  /** SQN with the sample standard deviation of trade P&L (n − 1). */
   readonly sqn: number;
+  /** SQN with the population standard deviation (n), as backtrader's SQN analyzer. */
+  readonly sqnPopulation: number;
+  /** Kelly fraction: W − (1 − W) / (mean win / mean loss). */
+  readonly kelly: number;
+  /** Annualised Jensen alpha against the benchmark: (mean(r) − r_f − β (mean(m) − r_f)) · P. */
+  readonly alpha: number;
+  /** Sample covariance of bar returns with the benchmark's over the benchmark's variance. */
+  readonly beta: number;
   readonly exposure: number;
   readonly buyAndHoldReturn: number;
 }
@@ -79,11 +92,21 @@ export function periodsPerYear(timeframe: string, opts: { tradingDaysPerYear?: n
 }
 
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
-/** Sample standard deviation (n - 1). */
-export function stdev(xs: readonly number[]): number {
-  if (xs.length < 2) return NaN;
+/** Sample standard deviation (n - 1); `population` divides by n. */
+export function stdev(xs: readonly number[], population = false): number {
+  if (xs.length < (population ? 1 : 2)) return NaN;
   const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - (population ? 0 : 1)));
+}
+
+/** Beta and annualised alpha of per-period returns `r` against benchmark returns `m`. */
+function alphaBeta(r: readonly number[], m: readonly number[], rfPer: number, ppy: number): { alpha: number; beta: number } {
+  if (m.length !== r.length || r.length < 2) return { alpha: NaN, beta: NaN };
+  const mr = mean(r);
+  const mm = mean(m);
+  const cov = r.reduce((a, x, i) => a + (x - mr) * (m[i]! - mm), 0) / (r.length - 1);
+  const beta = ratio(cov, stdev(m) ** 2);
+  return { alpha: (mr - rfPer - beta * (mm - rfPer)) * ppy, beta };
 }
 const ratio = (a: number, b: number): number => (b === 0 || !Number.isFinite(b) ? NaN : a / b);
 
@@ -146,6 +169,11 @@ export function backtestStats(input: StatsInput): BacktestStats {
   const grossWin = wins.reduce((a, b) => a + b, 0);
   const grossLoss = -pnl.filter((p) => p < 0).reduce((a, b) => a + b, 0);
   const bh = input.buyAndHold ?? [];
+  const bm = input.benchmark ?? [];
+  const benchReturns = bm.length === pts.length ? bm.slice(1).map((b, i) => b / bm[i]! - 1) : [];
+  const { alpha, beta } = alphaBeta(returns, benchReturns, rfPer, ppy);
+  const losses = pnl.filter((p) => p < 0);
+  const winRate = pnl.length === 0 ? NaN : wins.length / pnl.length;
 
   return {
     periods: n,
@@ -162,9 +190,10 @@ export function backtestStats(input: StatsInput): BacktestStats {
     maxDrawdownPeriods: longest?.periods ?? 0,
     maxDrawdownDurationNs: longest?.durationNs ?? 0n,
     averageDrawdown: dds.length === 0 ? 0 : mean(dds.map((d) => d.depth)),
+    averageDrawdownDurationNs: dds.length === 0 ? 0n : dds.reduce((a, d) => a + d.durationNs, 0n) / BigInt(dds.length),
     drawdowns: dds,
     trades: pnl.length,
-    winRate: pnl.length === 0 ? NaN : wins.length / pnl.length,
+    winRate,
     bestTrade: pnl.length === 0 ? NaN : Math.max(...pnl),
     worstTrade: pnl.length === 0 ? NaN : Math.min(...pnl),
     averageTrade: mean(pnl),
@@ -172,6 +201,10 @@ export function backtestStats(input: StatsInput): BacktestStats {
     profitFactor: pnl.length === 0 ? NaN : grossLoss === 0 ? Infinity : grossWin / grossLoss,
     expectancy: mean(pnl),
     sqn: ratio(mean(pnl), stdev(pnl)) * Math.sqrt(pnl.length),
+    sqnPopulation: ratio(mean(pnl), stdev(pnl, true)) * Math.sqrt(pnl.length),
+    kelly: winRate - (1 - winRate) / ratio(mean(wins), -mean(losses)),
+    alpha,
+    beta,
     exposure: pts.slice(1).filter((p) => p.exposed).length / n,
     buyAndHoldReturn: bh.length === 0 ? NaN : mean(bh.map((b) => b.last / b.first - 1)),
   };

@@ -48,6 +48,13 @@ describe("tickflow report", async () => {
     expect(sma!.summary.stats.buyAndHoldReturn).toBeCloseTo(bars.at(-1)!.close / bars[0]!.open - 1, 12);
   });
 
+  it("shows the strategy's parameters and costs the run recorded with it", () => {
+    const [sma] = runs;
+    expect(sma!.parameters).toMatchObject({ broker: { startingCash: 100000, commission: { perUnit: 0.005, minimum: 1 }, strategy: { name: "sma10x30" } } });
+    expect(html).toContain("sma10x30");
+    expect(html).not.toContain("parameters not recorded");
+  });
+
   it("is self-contained: the charts bundle and the data inline, no external URL", () => {
     expect(html.includes("TradingView Lightweight Charts")).toBe(true);
     expect(/<script[^>]+src=/.test(html)).toBe(false);
