@@ -48,6 +48,8 @@ export interface PipelineStatus {
   readonly inputs?: number;
   readonly deadLetters?: number;
   readonly lagSeconds?: number | null;
+  /** Pipelines with predict nodes: the model each node serves (null: none) and the last deployment it did not install. */
+  readonly models?: { readonly nodes: Record<string, string | null>; readonly lastProblem?: { revision: number; reason: string } };
   /** Something that needs a look (the process is gone, not ready, silent). */
   readonly problem?: string;
   /** Something to know that is not a problem. */
@@ -173,6 +175,7 @@ export async function pipelineStatus(dataDir: string, timeoutMs = 2000): Promise
           inputs: counters?.inputs,
           deadLetters: counters?.deadLetters,
           lagSeconds: (status.body.lagSeconds as number | null) ?? null,
+          ...(status.body.models ? { models: status.body.models as NonNullable<PipelineStatus["models"]> } : {}),
           ...(ready.status === 200 ? {} : { problem: `not ready: ${JSON.stringify(ready.body.checks ?? ready.body)}` }),
         };
       } catch (e) {

@@ -4,6 +4,7 @@ import { closeNats, config, connectNats } from "../../app/environment.ts";
 import { openRegistry, pipelineName } from "./train.ts";
 import { deploymentOf, publishDeployment, readDeployment, DEPLOYMENT_BUCKET, verdictSubject, VerdictSchema, type Verdict } from "../../app/modelDeployment.ts";
 import { processAlive, readProcessFiles } from "../../app/processFiles.ts";
+import { pipelineStatus } from "../../app/status.ts";
 import { TickflowError } from "../../core/errors.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nsToIso } from "../../schemas/time.ts";
@@ -22,6 +23,15 @@ export function register(program: Command): void {
         if (rows.length === 0) {
           console.log("no models registered; train one with tickflow train --pipeline P --run RUN_ID");
           return;
+        }
+        // What the running pipelines of this machine serve, and the last deployment each did not install.
+        const running = (await pipelineStatus(config().dataDir)).filter((p) => p.alive && p.models && (!o.pipeline || p.pipeline === pipelineName(o.pipeline)));
+        for (const p of running) {
+          const serving = Object.entries(p.models!.nodes)
+            .map(([node, id]) => `${node}: ${id ?? "NO MODEL (rows pass unscored)"}`)
+            .join(", ");
+          const problem = p.models!.lastProblem ? `; last rejected: revision ${p.models!.lastProblem.revision}: ${p.models!.lastProblem.reason}` : "";
+          console.log(`running ${p.pipeline} (${p.runId}, pid ${p.pid}) serves ${serving}${problem}`);
         }
         for (const r of rows) {
           const held = (r.metrics["heldOut"] ?? {}) as { accuracy?: number; logLoss?: number; auc?: number; rows?: number };

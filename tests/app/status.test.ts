@@ -34,7 +34,12 @@ describe("tickflow status (real nats-server and DuckDB)", () => {
         port: 0,
         metrics: new TickflowMetrics(),
         feed: new LiveFeed(),
-        status: () => ({ state: "running", counters: { inputs: 1234, deadLetters: 2 }, lagSeconds: 1.5 }),
+        status: () => ({
+          state: "running",
+          counters: { inputs: 1234, deadLetters: 2 },
+          lagSeconds: 1.5,
+          models: { nodes: { scored: "gbt-v3" }, lastProblem: { revision: 4, reason: "features differ" } },
+        }),
         readiness: [],
       });
       writeProcessFile(dir, { runId: "live-demo", pipeline: "demo", pid: process.pid, url: server.url, startedAt: "2026-01-01T00:00:00.000Z" });
@@ -52,6 +57,8 @@ describe("tickflow status (real nats-server and DuckDB)", () => {
         const [alive, gone] = r.pipelines;
         expect(alive).toMatchObject({ runId: "live-demo", alive: true, ready: true, state: "running", inputs: 1234, deadLetters: 2, lagSeconds: 1.5 });
         expect(alive!.problem).toBeUndefined();
+        // What it serves, for `tickflow models`.
+        expect(alive!.models).toEqual({ nodes: { scored: "gbt-v3" }, lastProblem: { revision: 4, reason: "features differ" } });
         expect(gone).toMatchObject({ runId: "live-gone", alive: false, problem: expect.stringMatching(/is gone/) });
         expect(r.recording.runs).toEqual([expect.objectContaining({ runId: "live-demo", status: "running", mode: "live" })]);
         expect(needsALook(r)).toBe(true);
