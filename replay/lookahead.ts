@@ -198,7 +198,7 @@ const show = (v: unknown): string => (v === undefined ? "nothing" : JSON.stringi
 /** One paragraph a person can act on. */
 export function formatLookahead(r: LookaheadReport): string {
   const cuts = r.cuts.map((c) => nsToIso(c).slice(0, 19)).join(", ");
-  const head = `lookahead check of ${r.pipeline}: ${r.inputs} inputs, ${r.cuts.length} cuts (${cuts}), ${r.replays} replays, ${r.nodes.length} nodes`;
+  const head = `lookahead check of ${r.pipeline}: ${r.inputs} inputs, ${r.cuts.length} cuts (${cuts}), ${r.replays} replays, ${r.nodes.length} nodes (${r.nodes.join(", ")})`;
   const d = r.difference;
   if (!d)
     return `${head}\nOK: ${r.compared} outputs at or before a cut are identical with and without the data after it${r.untimed ? ` (${r.untimed} untimed outputs not compared)` : ""}`;
