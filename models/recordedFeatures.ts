@@ -57,6 +57,8 @@ export interface RecordedFeatures {
   readonly symbolCount: number;
   /** The feature node the rows come from. */
   readonly node: string;
+  /** Where the labels' and the backtest's prices come from: the recorded input bars, or a feature column. */
+  readonly priceSource: string;
   /** Features left out of the default set, with why (a constant, a price level, a raw volume). */
   readonly leftOut: readonly { readonly name: string; readonly reason: string }[];
   /** The label horizon in event time: the longest span of `horizon` bars of any symbol, the least a purge must cover. */
@@ -76,10 +78,20 @@ export async function loadRecordedFeatures(db: QueryRunner, req: RecordedFeature
   const node = await featureNode(db, req);
   const close = req.closeFeature ?? "close";
   const closeExpr = `TRY_CAST(json_extract_string("values", ${sqlString(jsonPath(close))}) AS DOUBLE)`;
+  // Labels and the backtest read the recorded input bars' close when every feature row has its bar (a pipeline on
+  // imported or recorded bars), so no feature column can be what the label is made of; else the feature close.
+  const fromBars = req.closeFeature === undefined && (await barsCoverRows(db, req.runId, node));
   const sql = `
-WITH f AS (
-  SELECT symbol, ts_event, out_seq, "values" AS v, ${closeExpr} AS c
+WITH f0 AS (
+  SELECT symbol, ts_event, timeframe, out_seq, "values" AS v, ${closeExpr} AS fc
   FROM features WHERE run_id = $1 AND node = $3
+), f AS (
+  ${
+    fromBars
+      ? `SELECT f0.symbol, f0.ts_event, f0.out_seq, f0.v, b.close AS c FROM f0 JOIN (SELECT symbol, ts_event, timeframe, any_value(close) AS close FROM bars GROUP BY ALL) b
+           ON b.symbol = f0.symbol AND b.ts_event = f0.ts_event AND b.timeframe = f0.timeframe`
+      : "SELECT symbol, ts_event, out_seq, v, fc AS c FROM f0"
+  }
 ), l AS (
   SELECT *, LEAD(c, ${req.label.horizon}) OVER w AS c_h, LEAD(c, 1) OVER w AS c_1
   FROM f WINDOW w AS (PARTITION BY symbol ORDER BY ts_event, out_seq)
@@ -137,6 +149,7 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
   return {
     featureNames,
     node,
+    priceSource: fromBars ? "the recorded input bars' close" : `the feature ${close}`,
     leftOut: chosen.leftOut,
     horizonNs: spanOfBars(rows, req.label.horizon),
     X,
@@ -150,6 +163,19 @@ FROM l ORDER BY ts_event, symbol, out_seq`;
     droppedIncomplete,
     droppedUnlabeled,
   };
+}
+
+/** Whether every feature row of the node has a recorded input bar of its symbol, time and timeframe. */
+async function barsCoverRows(db: QueryRunner, runId: string, node: string): Promise<boolean> {
+  const has = await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = 'bars'`);
+  if (Number(has[0]!.n) === 0) return false;
+  const r = await db.query<{ rows: bigint; matched: bigint }>(
+    `SELECT count(*) AS rows, count(b.symbol) AS matched FROM features f
+       LEFT JOIN (SELECT DISTINCT symbol, ts_event, timeframe FROM bars) b ON b.symbol = f.symbol AND b.ts_event = f.ts_event AND b.timeframe = f.timeframe
+      WHERE f.run_id = $1 AND f.node = $2`,
+    [runId, node],
+  );
+  return Number(r[0]!.rows) > 0 && r[0]!.matched === r[0]!.rows;
 }
 
 /** The node whose rows to read: the one asked for (it must exist), or the run's only feature node. */

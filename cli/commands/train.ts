@@ -101,6 +101,7 @@ export function register(program: Command): void {
           const pct = (x: number): string => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%`;
           console.log(`model ${record.id} (${record.kind}) for pipeline ${record.pipeline}`);
           console.log(`features (${record.featureNames.length}) of node ${data.node}: ${record.featureNames.join(", ")}`);
+          console.log(`labels and backtest prices: ${data.priceSource}`);
           if (data.leftOut.length)
             console.log(`left out by default: ${data.leftOut.map((l) => `${l.name} (${l.reason})`).join(", ")}; name them with --features to use them`);
           console.log(

@@ -8,6 +8,9 @@ import { loadRecordedFeatures, parseLabelSpec, spanOfBars, TrainingDataError } f
 import { bindModelSlots } from "../../pipeline/catalog/models.ts";
 import { replay } from "../../replay/replay.ts";
 import { tempDir, withDatabase } from "../helpers/duckdb.ts";
+import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
+import { BarMessage } from "../../schemas/bar.ts";
+import { orclBars } from "../trading/pipelineHelpers.ts";
 import { join } from "node:path";
 import { ModelRegistry } from "../../models/registry.ts";
 import { trainFromRecording } from "../../models/trainFromRecording.ts";
@@ -109,4 +112,33 @@ describe("training data", () => {
     const both = [...rows, ...[0, 10, 20, 30, 40, 50, 60].map((d) => ({ symbol: "SLOW", ts: BigInt(d) * DAY }))];
     expect(spanOfBars(both, 5)).toBe(50n * DAY);
   });
+
+  it("labels come from the recorded input bars, not from a feature column, when every row has its bar", async () => {
+    await withDatabase(async (db) => {
+      const bars = orclBars();
+      await new DuckDbRecorder(db).writeInputs(
+        BarMessage,
+        bars,
+        bars.map((_, i) => ({ subject: "md.bars.1d.ORCL", streamSeq: BigInt(i + 1) })),
+      );
+      const p = parsePipeline(
+        `name: b\nsources:\n  bars: { type: bar }\nnodes:\n  ind: { op: indicators, in: bars, params: { set: [{ id: rsi, name: rsi, period: 14 }] } }\nsinks:\n  - { type: duckdb, in: ind }\n`,
+        "b.yaml",
+      );
+      await replay({ pipeline: p, db, runId: "b", now: () => 0n });
+      const label = parseLabelSpec("fwd_return:1");
+      const before = await loadRecordedFeatures(db, { runId: "b", label, features: ["ret", "rsi"] });
+      expect(before.priceSource).toBe("the recorded input bars' close");
+      // A feature column named close that lies (doubles every other bar) does not move a label.
+      await db.run(
+        `UPDATE features SET "values" = json_merge_patch("values", json_object('close', TRY_CAST(json_extract_string("values", '$.close') AS DOUBLE) * (1 + (out_seq % 2))))::VARCHAR WHERE run_id = 'b'`,
+      );
+      const after = await loadRecordedFeatures(db, { runId: "b", label, features: ["ret", "rsi"] });
+      expect(Array.from(after.y)).toEqual(Array.from(before.y));
+      // Asked for a feature close explicitly, it is used.
+      const fromFeature = await loadRecordedFeatures(db, { runId: "b", label, features: ["ret", "rsi"], closeFeature: "close" });
+      expect(fromFeature.priceSource).toBe("the feature close");
+      expect(Array.from(fromFeature.y)).not.toEqual(Array.from(before.y));
+    });
+  }, 60_000);
 });
