@@ -100,6 +100,11 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     }
     // Always stop: clears timers and consumers; after a failure it acks nothing more and records "failed".
     const summary = await stopLive(live, nc, redactUrl(cfg.natsUrl), runId);
+    // Rows a predict node passed through unscored belong in the summary, not only in /metrics.
+    for (const [node, c] of Object.entries(deployment?.counters() ?? {}))
+      process.stderr.write(
+        `tickflow: predict ${node}: ${c.scored} rows scored, ${c.noModel} passed unscored with no model serving, ${c.warmUp} in warm-up, ${c.nonFinite} non-finite (dead-lettered)\n`,
+      );
     if (error !== undefined) throw error;
     return summary;
   } finally {
