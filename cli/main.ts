@@ -89,6 +89,11 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
   { name: "audit", summary: "show the audit trail; --verify checks its hash chain and anchor", load: () => import("./commands/audit.ts") },
   { name: "check", summary: "checks a pipeline against the recording", load: () => import("./commands/check.ts") },
   {
+    name: "optimize",
+    summary: "sweep a pipeline's parameters over the recording (grid or seeded random), rank by a statistic, walk-forward, PBO and deflated Sharpe",
+    load: () => import("./commands/optimize.ts"),
+  },
+  {
     name: "report",
     summary: "write a self-contained HTML report of a trading run: equity, drawdown, positions, trades on price, statistics, trade list",
     load: () => import("./commands/report.ts"),

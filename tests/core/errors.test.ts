@@ -73,6 +73,8 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
   DeployRejectedError: async (cause) => new (await import("../../cli/commands/models.ts")).DeployRejectedError("m-v2 was not installed", { cause }),
   LeakageError: async (cause) => new (await import("../../models/leakage.ts")).LeakageError("feature next_close equals the close 1 bar later", { cause }),
   TransformerModelError: async (cause) => new (await import("../../models/transformerClassifier.ts")).TransformerModelError("dir has no model.onnx", { cause }),
+  EmptyRecordingError: async (cause) => new (await import("../../replay/optimize/optimize.ts")).EmptyRecordingError("nothing to optimise over", { cause }),
+  OptimizeParamError: async (cause) => new (await import("../../replay/optimize/params.ts")).OptimizeParamError("--param x: no such node", { cause }),
   NothingToReplayError: async (cause) => new (await import("../../cli/commands/replay.ts")).NothingToReplayError("nothing to replay: no bars", { cause }),
   StateRestoreError: async (cause) => new (await import("../../core/state.ts")).StateRestoreError("node/0:bars: version 2 in the checkpoint", { cause }),
   StateUnsupportedError: async (cause) => new (await import("../../core/state.ts")).StateUnsupportedError("indicators/0:computeIndicators: trix", { cause }),
