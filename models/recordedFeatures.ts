@@ -100,20 +100,12 @@ SELECT symbol, epoch_ns(ts_event) AS ts, v, c AS close,
   CASE WHEN c_h IS NULL OR c IS NULL OR c = 0 THEN NULL WHEN c_h / c - 1 > $2 THEN 1 ELSE 0 END AS label,
   CASE WHEN c_1 IS NULL OR c IS NULL OR c = 0 THEN 0 ELSE c_1 / c - 1 END AS next_return
 FROM l ORDER BY ts_event, symbol, out_seq`;
-  let rows: { symbol: string; ts: bigint; v: string; close: number | null; label: number | null; next_return: number }[];
-  try {
-    rows = await db.query(sql, [req.runId, req.label.threshold, node]);
-  } catch (e) {
-    if (/Table with name features does not exist/i.test((e as Error).message)) {
-      throw new TrainingDataError(
-        `no table "features" in the recording: run the pipeline with a duckdb sink on its feature node (e.g. { type: duckdb, in: joined }) first`,
-        { cause: e },
-      );
-    }
-    throw e;
-  }
-  if (rows.length === 0)
-    throw new TrainingDataError(`run ${req.runId} recorded no feature rows; check the run id (SELECT run_id, count(*) FROM features GROUP BY 1)`);
+  // featureNode checked the table and the run's rows exist.
+  const rows = await db.query<{ symbol: string; ts: bigint; v: string; close: number | null; label: number | null; next_return: number }>(sql, [
+    req.runId,
+    req.label.threshold,
+    node,
+  ]);
   const parsed = rows.map((r) => JSON.parse(r.v) as Record<string, number>);
   const chosen = req.features ? { names: [...req.features], leftOut: [] } : defaultFeatures(parsed, req.exclude ?? ["p_up", "model.version"], close);
   const featureNames = chosen.names;

@@ -109,9 +109,9 @@ export function reportData(runs: readonly ReportRun[]) {
   };
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+export const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 /** JSON safe inside a <script> element. */
-const scriptJson = (v: unknown): string =>
+export const scriptJson = (v: unknown): string =>
   JSON.stringify(v)
     .replace(/</g, "\\u003c")
     .replace(/\u2028/g, "\\u2028")

@@ -1,19 +1,13 @@
 // The optimiser's HTML report, self-contained and offline (the lightweight-charts bundle inlined, as replay/reportHtml.ts
 // does): a heatmap of the rank statistic over two parameters, the ranked table, the walk-forward out-of-sample
 // equity against buy and hold, PBO and DSR. Pure: same result, same bytes.
-import { chartsBundle } from "../reportHtml.ts";
+import { chartsBundle, escapeHtml, scriptJson } from "../reportHtml.ts";
 import type { OptimizeResult } from "./optimize.ts";
 import { dsrVerdict, pboVerdict } from "./overfitting.ts";
 import { score } from "./walkForward.ts";
 
 const sec = (ns: bigint): number => Number(ns / 1_000_000_000n);
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
-const scriptJson = (v: unknown): string =>
-  JSON.stringify(v)
-    .replace(/</g, "\\u003c")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
 
 /** The heatmap: the rank statistic over parameters x and y, the other parameters at the best variant's values. */
 export function heatmapData(r: OptimizeResult, axes?: readonly string[]) {
