@@ -25,7 +25,7 @@ export interface MomentumRuleOptions {
 
 /**
  * Trend-following rule with filters. Buy: fast > slow, rsi < overbought and sentiment ≥ -gate.
- * Sell: fast < slow, rsi > oversold and sentiment ≤ gate. Otherwise flat. Rows still in warm-up
+ * Sell: fast < slow, rsi > oversold and sentiment ≤ gate. Otherwise flat: hold no position (neither entry holds), not "no opinion". Rows still in warm-up
  * (any of fast, slow, rsi missing) emit nothing. Missing sentiment counts as 0. The decision is pure; the only
  * state is signalRule's declared per-symbol last action ("change" mode).
  *
@@ -51,7 +51,7 @@ export function momentumRule(o: MomentumRuleOptions): OperatorFunction<Chunk<Fea
       action = "sell";
       reason = `${trend}, ${o.rsi} ${fmt(rsi)} > ${o.oversold}, ${o.sentiment} ${fmt(sentiment)} <= ${o.sentimentGate}`;
     } else {
-      reason = `no rule fired: ${trend}, ${o.rsi} ${fmt(rsi)}, ${o.sentiment} ${fmt(sentiment)}`;
+      reason = `hold no position (no entry holds): ${trend}, ${o.rsi} ${fmt(rsi)}, ${o.sentiment} ${fmt(sentiment)}`;
     }
     const spread = slow !== 0 ? Math.abs(fast - slow) / Math.abs(slow) : 0;
     return {

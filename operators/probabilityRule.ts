@@ -31,7 +31,7 @@ export interface ProbabilityRuleOptions {
 }
 
 /**
- * Buy when p ≥ buyAbove, sell when p ≤ sellBelow, else flat; strength is |p − ½|·2. Rows without a probability
+ * Buy when p ≥ buyAbove, sell when p ≤ sellBelow, else flat (hold no position); strength is |p − ½|·2. Rows without a probability
  * (warm-up, no model deployed) emit nothing. The decision is pure; the only state is signalRule's declared
  * per-symbol last action ("change" mode).
  *
@@ -56,7 +56,7 @@ export function probabilityRule(o: ProbabilityRuleOptions): OperatorFunction<Chu
       action = "sell";
       reason = `${o.probability} ${fmt(p)} <= ${o.sellBelow}${gate === undefined ? "" : `, ${o.sentiment} ${fmt(sentiment)} <= ${gate}`}`;
     } else {
-      reason = `no rule fired: ${o.probability} ${fmt(p)} between ${o.sellBelow} and ${o.buyAbove}${gate === undefined ? "" : ` or vetoed by ${o.sentiment} ${fmt(sentiment)}`}`;
+      reason = `hold no position (no entry holds): ${o.probability} ${fmt(p)} between ${o.sellBelow} and ${o.buyAbove}${gate === undefined ? "" : ` or vetoed by ${o.sentiment} ${fmt(sentiment)}`}`;
     }
     const modelVersion = version === undefined ? undefined : (o.modelIdOf?.(version) ?? (o.model !== undefined ? `${o.model}-v${version}` : `v${version}`));
     return {

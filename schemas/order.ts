@@ -11,7 +11,8 @@ export const BRACKET_ROLES = ["entry", "stop_loss", "take_profit"] as const;
 
 export const OrderMessage = defineMessage({
   type: "order",
-  version: 1,
+  // v2: the order type is `orderType` (v1 called it `type`, which collided with the envelope's message-kind tag).
+  version: 2,
   table: "orders",
   description: "The state of an order after a change. Subject orders.<SYMBOL>. `id` is <strategy>:<symbol>:<tsSubmitted>:<n>.",
   fields: {
@@ -20,7 +21,7 @@ export const OrderMessage = defineMessage({
     strategy: text("strategy that sent the order; 'risk' for kill-switch flattening orders", { min: 1 }),
     symbol: symbol(),
     side: oneOf(ORDER_SIDES, "buy or sell"),
-    type: oneOf(ORDER_TYPES, "market, limit, stop or stop_limit"),
+    orderType: oneOf(ORDER_TYPES, 'market, limit, stop or stop_limit (the envelope\'s `type` is the message kind, "order")'),
     qty: number("ordered quantity in units (shares, contracts)", { positive: true }),
     limitPrice: optional(number("limit price (limit and stop_limit)", { positive: true })),
     stopPrice: optional(number("stop (trigger) price (stop and stop_limit)", { positive: true })),
@@ -38,14 +39,15 @@ export const OrderMessage = defineMessage({
   check: (o) => {
     // A rejected request is recorded as it was sent, so it may lack the prices its type needs.
     if (o.status === "rejected") return undefined;
-    if ((o.type === "limit" || o.type === "stop_limit") && o.limitPrice === undefined) return ["limitPrice", `is required for a ${o.type} order`];
-    if ((o.type === "stop" || o.type === "stop_limit") && o.stopPrice === undefined) return ["stopPrice", `is required for a ${o.type} order`];
+    if ((o.orderType === "limit" || o.orderType === "stop_limit") && o.limitPrice === undefined)
+      return ["limitPrice", `is required for a ${o.orderType} order`];
+    if ((o.orderType === "stop" || o.orderType === "stop_limit") && o.stopPrice === undefined) return ["stopPrice", `is required for a ${o.orderType} order`];
     if (o.filledQty > o.qty + 1e-9) return ["filledQty", `must be <= qty (${o.qty}), got ${o.filledQty}`];
     return undefined;
   },
 });
 export type Order = MessageOf<typeof OrderMessage.fields>;
 export type OrderSide = Order["side"];
-export type OrderType = Order["type"];
+export type OrderType = Order["orderType"];
 export type TimeInForce = Order["tif"];
 export type OrderStatus = Order["status"];

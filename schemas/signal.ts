@@ -12,7 +12,10 @@ export const SignalMessage = defineMessage({
     pipeline: text("pipeline that emitted the signal", { min: 1 }),
     symbol: symbol(),
     tsEvent: timestampNs("event time of the input that produced the signal"),
-    action: oneOf(["buy", "sell", "flat"], "what the rule recommends"),
+    action: oneOf(
+      ["buy", "sell", "flat"],
+      "the position the rule recommends: buy = be long, sell = be short (a long-only broker: hold nothing), flat = hold no position (close any); with `emit: change` a rule sends it only when it changes",
+    ),
     strength: number("confidence in [0, 1]", { min: 0, max: 1 }),
     reason: text("human-readable reason", { min: 1 }),
     inputs: scalarRecord("the input values the rule saw"),

@@ -4,8 +4,25 @@
 import type { Database, CellValue } from "../io/duckdb/database.ts";
 import type { AnyField } from "../schemas/field.ts";
 import type { AnyMessageType, MessageOf, MessageType } from "../schemas/message.ts";
-import { createTableSql, inputLayout, outputLayout, RUN_INPUTS_LAYOUT, RUNS_LAYOUT, toColumns, type InputMeta, type TableLayout } from "./recordingTables.ts";
+import {
+  createTableSql,
+  inputLayout,
+  outputLayout,
+  RENAMED_COLUMNS,
+  RUN_INPUTS_LAYOUT,
+  RUNS_LAYOUT,
+  toColumns,
+  type InputMeta,
+  type TableLayout,
+} from "./recordingTables.ts";
 import { DeadLetterMessage } from "../schemas/deadLetter.ts";
+import { TickflowError } from "../core/errors.ts";
+
+/** A recording's table has other columns than this version records, and no known migration turns one into the other. */
+export class RecordingLayoutError extends TickflowError {
+  static override readonly code = "RECORDING_LAYOUT_MISMATCH";
+  override readonly name = "RecordingLayoutError";
+}
 
 export interface WriteResult {
   /** Rows offered. */
@@ -27,20 +44,29 @@ export class DuckDbRecorder {
   async ensure(layout: TableLayout): Promise<void> {
     if (this.prepared.has(layout.name)) return;
     await this.db.run(createTableSql(layout));
-    const existing = await this.db.query<{ column_name: string }>(
-      `SELECT column_name FROM information_schema.columns WHERE table_name = '${layout.name}' AND table_schema = 'main' ORDER BY ordinal_position`,
-    );
-    const have = existing.map((c) => c.column_name).join(", ");
-    const want = layout.columns.map((c) => c.name).join(", ");
-    if (have !== want) {
-      throw new Error(
-        `${this.db.path}: table ${layout.name} has columns (${have}) but this version records (${want}); ` +
+    let have = await this.columnsOf(layout.name);
+    const want = layout.columns.map((c) => c.name);
+    const renames = Object.entries(RENAMED_COLUMNS[layout.name] ?? {}).filter(([now, before]) => !have.includes(now) && have.includes(before));
+    if (renames.length > 0 && have.join() !== want.join()) {
+      for (const [now, before] of renames) await this.db.run(`ALTER TABLE "${layout.name}" RENAME COLUMN "${before}" TO "${now}"`);
+      have = await this.columnsOf(layout.name);
+    }
+    if (have.join(", ") !== want.join(", ")) {
+      throw new RecordingLayoutError(
+        `${this.db.path}: table ${layout.name} has columns (${have.join(", ")}) but this version records (${want.join(", ")}); ` +
           `it was written by another tickflow version: record into a new file (TICKFLOW_DB) or rename the table`,
       );
     }
     const stageCols = layout.columns.map((c) => `"${c.name}" ${c.type === "TIMESTAMP_NS" ? "BIGINT" : c.type}`);
     await this.db.run(`CREATE OR REPLACE TEMP TABLE "stage_${layout.name}" (${stageCols.join(", ")})`);
     this.prepared.add(layout.name);
+  }
+
+  private async columnsOf(table: string): Promise<string[]> {
+    const rows = await this.db.query<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = '${table}' AND table_schema = 'main' ORDER BY ordinal_position`,
+    );
+    return rows.map((r) => r.column_name);
   }
 
   async ensureRecording(types: readonly AnyMessageType[]): Promise<void> {

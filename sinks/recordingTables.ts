@@ -40,6 +40,16 @@ export function outputTableName(type: AnyMessageType): string {
   return INPUT_TABLES.has(type.table) ? `out_${type.table}` : type.table;
 }
 
+/**
+ * Columns renamed since a table was first recorded, per table: the column's name now -> its earlier name. A recorder
+ * opening a file written before the rename renames the column in place (DuckDB keeps its position and data), so an
+ * old recording keeps being appended to and read. Anything else that differs is refused (RecordingLayoutError).
+ */
+export const RENAMED_COLUMNS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  // order wire v2: the order's type is `orderType` (v1's `type` collided with the envelope's message kind).
+  orders: { order_type: "type" },
+};
+
 /** Output tables whose rows are successive states of one id (an order's accepted, filled, ...): keyed by out_seq. */
 const STATE_TABLES = new Set(["orders"]);
 

@@ -171,7 +171,7 @@ export class MatchingEngine {
       {
         symbol: o.symbol,
         side: o.side,
-        type: o.type,
+        orderType: o.orderType,
         qty,
         tsEvent: ts,
         ...(limitPrice !== undefined ? { limitPrice } : {}),
@@ -311,7 +311,8 @@ export class MatchingEngine {
   private priceWithCosts(w: WorkingOrder, m: FillPrice, inst: Instrument, bar: Bar | undefined): number {
     let p = m.liquidity === "taker" ? slipped(this.policy, m.price, w.order.side, inst.tickSize) : m.price;
     const lim = w.order.limitPrice;
-    if (lim !== undefined && (w.order.type === "limit" || w.order.type === "stop_limit")) p = w.order.side === "buy" ? Math.min(p, lim) : Math.max(p, lim);
+    if (lim !== undefined && (w.order.orderType === "limit" || w.order.orderType === "stop_limit"))
+      p = w.order.side === "buy" ? Math.min(p, lim) : Math.max(p, lim);
     if (bar) p = Math.min(Math.max(p, bar.low), bar.high);
     return p;
   }

@@ -146,7 +146,7 @@ export class PaperBroker {
     if (Math.abs(diff) < step - 1e-12) return [];
     const qty = opts.fractional ? Math.round(Math.abs(diff) / FRACTIONAL_STEP) * FRACTIONAL_STEP : Math.abs(diff);
     return this.submit(
-      { strategy, symbol, side: diff > 0 ? "buy" : "sell", type: "market", qty, tsEvent, ...(opts.fractional ? { fractional: true } : {}) },
+      { strategy, symbol, side: diff > 0 ? "buy" : "sell", orderType: "market", qty, tsEvent, ...(opts.fractional ? { fractional: true } : {}) },
       opts.valueAt,
     );
   }
@@ -190,7 +190,7 @@ export class PaperBroker {
       const ts = this.engine.lastBar(symbol)!.tsEvent;
       const id = `${strategy}:${symbol}:${ts}:${this.orderSeq++}`;
       const events = this.engine.fillAtLastBar(
-        { strategy, symbol, side: q > 0 ? "sell" : "buy", type: "market", qty: Math.abs(q), tsEvent: ts, fractional: true },
+        { strategy, symbol, side: q > 0 ? "sell" : "buy", orderType: "market", qty: Math.abs(q), tsEvent: ts, fractional: true },
         id,
         at,
       );
@@ -274,7 +274,7 @@ export class PaperBroker {
       const q = this.portfolio.position(symbol);
       if (q === 0) continue;
       const id = `risk:${symbol}:${ts}:${this.orderSeq++}`;
-      const events = this.engine.submit({ strategy: "risk", symbol, side: q > 0 ? "sell" : "buy", type: "market", qty: Math.abs(q), tsEvent: ts }, id);
+      const events = this.engine.submit({ strategy: "risk", symbol, side: q > 0 ? "sell" : "buy", orderType: "market", qty: Math.abs(q), tsEvent: ts }, id);
       out.push(...this.afterFills(events, symbol, ts, false));
     }
   }

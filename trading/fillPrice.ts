@@ -5,7 +5,7 @@ import type { OrderSide, OrderType } from "../schemas/order.ts";
 
 export interface PriceOrder {
   readonly side: OrderSide;
-  readonly type: OrderType;
+  readonly orderType: OrderType;
   readonly limitPrice?: number | undefined;
   readonly stopPrice?: number | undefined;
 }
@@ -46,7 +46,7 @@ export function fillPriceOnBar(o: PriceOrder, bar: Pick<Bar, "open" | "high" | "
     const inRange = o.side === "buy" ? low <= limit : high >= limit;
     return inRange ? { price: limit, liquidity: "maker", atOpen: false, triggered } : undefined;
   };
-  switch (o.type) {
+  switch (o.orderType) {
     case "market":
       return marketAt === "open"
         ? { price: open, liquidity: "taker", atOpen: true, triggered: false }
@@ -87,7 +87,7 @@ export function fillPriceOnTrade(o: PriceOrder, price: number, firstPrint: boole
     if (!limitOk(o.side, price, limit)) return undefined;
     return takerAtPrint ? { price, liquidity: "taker", atOpen: true, triggered } : { price: limit, liquidity: "maker", atOpen: false, triggered };
   };
-  switch (o.type) {
+  switch (o.orderType) {
     case "market":
       return { price, liquidity: "taker", atOpen: true, triggered: false };
     case "limit":

@@ -15,7 +15,7 @@ export interface OrderRequest {
   readonly clientOrderId?: string;
   readonly symbol: string;
   readonly side: OrderSide;
-  readonly type: OrderType;
+  readonly orderType: OrderType;
   readonly qty: number;
   readonly limitPrice?: number;
   readonly stopPrice?: number;
@@ -36,12 +36,12 @@ export function requestProblem(r: OrderRequest, instrument: Instrument): string 
   if (!positive(r.qty)) return `qty must be a positive number, got ${r.qty}`;
   const lots = r.qty / instrument.lotSize;
   if (!r.fractional && Math.abs(lots - Math.round(lots)) > 1e-9) return `qty ${r.qty} is not a whole number of lots (lotSize ${instrument.lotSize})`;
-  const needsLimit = r.type === "limit" || r.type === "stop_limit";
-  const needsStop = r.type === "stop" || r.type === "stop_limit";
-  if (needsLimit && !positive(r.limitPrice)) return `${r.type} order needs a positive limitPrice, got ${r.limitPrice}`;
-  if (needsStop && !positive(r.stopPrice)) return `${r.type} order needs a positive stopPrice, got ${r.stopPrice}`;
-  if (!needsLimit && r.limitPrice !== undefined) return `${r.type} order must not have a limitPrice`;
-  if (!needsStop && r.stopPrice !== undefined) return `${r.type} order must not have a stopPrice`;
+  const needsLimit = r.orderType === "limit" || r.orderType === "stop_limit";
+  const needsStop = r.orderType === "stop" || r.orderType === "stop_limit";
+  if (needsLimit && !positive(r.limitPrice)) return `${r.orderType} order needs a positive limitPrice, got ${r.limitPrice}`;
+  if (needsStop && !positive(r.stopPrice)) return `${r.orderType} order needs a positive stopPrice, got ${r.stopPrice}`;
+  if (!needsLimit && r.limitPrice !== undefined) return `${r.orderType} order must not have a limitPrice`;
+  if (!needsStop && r.stopPrice !== undefined) return `${r.orderType} order must not have a stopPrice`;
   const b = r.bracket;
   if (b) {
     if (b.stopLoss === undefined && b.takeProfit === undefined) return "bracket needs a stopLoss, a takeProfit, or both";
@@ -65,7 +65,7 @@ export function orderFromRequest(r: OrderRequest, id: string): Order {
     strategy: r.strategy ?? "manual",
     symbol: r.symbol,
     side: r.side,
-    type: r.type,
+    orderType: r.orderType,
     qty: r.qty,
     ...(r.limitPrice !== undefined ? { limitPrice: r.limitPrice } : {}),
     ...(r.stopPrice !== undefined ? { stopPrice: r.stopPrice } : {}),
@@ -98,13 +98,20 @@ export function bracketLegs(entry: Order, b: BracketRequest): Order[] {
   };
   const legs: Order[] = [];
   if (b.stopLoss !== undefined)
-    legs.push({ ...base, id: `${entry.id}:sl`, clientOrderId: `${entry.clientOrderId}:sl`, type: "stop", stopPrice: b.stopLoss, bracketRole: "stop_loss" });
+    legs.push({
+      ...base,
+      id: `${entry.id}:sl`,
+      clientOrderId: `${entry.clientOrderId}:sl`,
+      orderType: "stop",
+      stopPrice: b.stopLoss,
+      bracketRole: "stop_loss",
+    });
   if (b.takeProfit !== undefined)
     legs.push({
       ...base,
       id: `${entry.id}:tp`,
       clientOrderId: `${entry.clientOrderId}:tp`,
-      type: "limit",
+      orderType: "limit",
       limitPrice: b.takeProfit,
       bracketRole: "take_profit",
     });

@@ -86,6 +86,8 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
     new (await import("../../app/recordingCheck.ts")).RecordingBehindError("run r: consumer r_trades_0 has acknowledged up to 12", { cause }),
   RecordingCorruptError: async (cause) => new (await import("../../app/recordingCheck.ts")).RecordingCorruptError("/data/rec.duckdb", cause),
   RunExistsError: async (cause) => new (await import("../../replay/runs.ts")).RunExistsError("run r is already recorded", { cause }),
+  RecordingLayoutError: async (cause) =>
+    new (await import("../../sinks/duckDbRecorder.ts")).RecordingLayoutError("table signals has columns (a) but this version records (b)", { cause }),
   BinanceFrameError: async () =>
     new (await import("../../sources/exchange/binanceTrades.ts")).BinanceFrameError(17, "p", 'must be a positive number, got "abc"'),
   CircuitOpenError: async () => new (await import("../../core/circuitBreaker.ts")).CircuitOpenError("model deploys: circuit open", 60_000),

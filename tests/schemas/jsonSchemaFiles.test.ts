@@ -24,4 +24,16 @@ describe("JSON Schema files", () => {
     );
     for (const k of schema.required) expect(wire).toHaveProperty(k);
   });
+
+  it("keep the envelope's `type` for the message kind: an order's own type is `orderType` (order v2)", () => {
+    const schema = JSON.parse(readFileSync(join(JSON_SCHEMA_DIR, "order.v2.schema.json"), "utf8")) as {
+      properties: Record<string, { const?: unknown; enum?: unknown[] }>;
+    };
+    expect(schema.properties.type!.const).toBe("order");
+    expect(schema.properties.orderType!.enum).toEqual(["market", "limit", "stop", "stop_limit"]);
+    for (const name of readdirSync(JSON_SCHEMA_DIR)) {
+      const s = JSON.parse(readFileSync(join(JSON_SCHEMA_DIR, name), "utf8")) as { properties: Record<string, { const?: unknown }> };
+      expect(typeof s.properties.type!.const, name).toBe("string");
+    }
+  });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
+import { DuckDbRecorder, RecordingLayoutError } from "../../sinks/duckDbRecorder.ts";
+import { createTableSql, outputLayout } from "../../sinks/recordingTables.ts";
 import { TradeMessage, SignalMessage, type Trade } from "../../schemas/index.ts";
+import { OrderMessage, type Order } from "../../schemas/order.ts";
 import { withDatabase } from "../helpers/duckdb.ts";
 
 const trades: Trade[] = Array.from({ length: 5000 }, (_, i) => ({
@@ -61,6 +63,51 @@ describe("DuckDbRecorder", () => {
         { run_id: "run-a", n: 1n },
         { run_id: "run-b", n: 1n },
       ]);
+    });
+  });
+
+  it("renames a column renamed since the file was written (orders.type -> order_type) and keeps its rows", async () => {
+    await withDatabase(async (db) => {
+      const now = outputLayout(OrderMessage);
+      const v1 = { ...now, columns: now.columns.map((c) => (c.name === "order_type" ? { ...c, name: "type" } : c)) };
+      await db.run(createTableSql(v1));
+      const cols = v1.columns.map((c) =>
+        c.type === "TIMESTAMP_NS" ? "make_timestamp_ns(1)" : c.name === "type" ? "'limit'" : c.type === "VARCHAR" ? "'x'" : "1",
+      );
+      await db.run(`INSERT INTO orders VALUES (${cols.join(", ")})`);
+      const order: Order = OrderMessage.create({
+        id: "s:AAPL:2:1",
+        clientOrderId: "c",
+        strategy: "s",
+        symbol: "AAPL",
+        side: "buy",
+        orderType: "market",
+        qty: 1,
+        tif: "day",
+        status: "filled",
+        filledQty: 1,
+        avgFillPrice: 100,
+        revision: 0,
+        tsSubmitted: 2n,
+        tsEvent: 2n,
+      });
+      await new DuckDbRecorder(db).writeOutputs(OrderMessage, "run-new", [order], 0n);
+      const rows = await db.query<{ run_id: string; order_type: string }>("SELECT run_id, order_type FROM orders ORDER BY run_id");
+      expect(rows).toEqual([
+        { run_id: "run-new", order_type: "market" },
+        { run_id: "x", order_type: "limit" },
+      ]);
+    });
+  });
+
+  it("refuses a table laid out by another version with a coded error naming both layouts", async () => {
+    await withDatabase(async (db) => {
+      await db.run("CREATE TABLE signals (run_id VARCHAR, something_else VARCHAR)");
+      const s = SignalMessage.create({ id: "p:AAPL:1", pipeline: "p", symbol: "AAPL", tsEvent: 1n, action: "buy", strength: 0.5, reason: "x", inputs: {} });
+      const err = await new DuckDbRecorder(db).writeOutputs(SignalMessage, "r", [s], 0n).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RecordingLayoutError);
+      expect((err as RecordingLayoutError).code).toBe("RECORDING_LAYOUT_MISMATCH");
+      expect((err as Error).message).toMatch(/table signals has columns \(run_id, something_else\) but this version records \(run_id, node, out_seq, id,/);
     });
   });
 });

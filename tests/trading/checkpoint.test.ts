@@ -35,17 +35,23 @@ const at = (d: number, i: number): number => d * Number(DAY / MIN) + i;
 const aaa = (i: number, o: number, c: number): Step => ({ bar: bar(i, o, Math.max(o, c) + 0.5, Math.min(o, c) - 0.5, c, 200, "AAA") });
 const bbb = (i: number, o: number, c: number): Step => ({ bar: bar(i, o, Math.max(o, c) + 0.3, Math.min(o, c) - 0.3, c, 40, "BBB") });
 const ts = (i: number): bigint => BigInt(i + 1) * MIN;
-const req = (over: Partial<OrderRequest> & Pick<OrderRequest, "tsEvent">): OrderRequest => ({ symbol: "AAA", side: "buy", type: "market", qty: 10, ...over });
+const req = (over: Partial<OrderRequest> & Pick<OrderRequest, "tsEvent">): OrderRequest => ({
+  symbol: "AAA",
+  side: "buy",
+  orderType: "market",
+  qty: 10,
+  ...over,
+});
 
 /** Partial fills, limits, stops, a bracket, a DAY order across the day boundary, rate limits, the kill switch and a reset. */
 const STEPS: Step[] = [
   aaa(at(0, 0), 100, 100),
   bbb(at(0, 0), 50, 50),
   { submit: req({ qty: 100, tsEvent: ts(at(0, 0)) }) }, // 50 per bar at 25 % of 200
-  { submit: req({ side: "sell", type: "limit", limitPrice: 103, qty: 30, tif: "day", tsEvent: ts(at(0, 0)) }) },
-  { submit: req({ type: "stop_limit", stopPrice: 104, limitPrice: 104.2, qty: 10, tsEvent: ts(at(0, 0)) }) },
+  { submit: req({ side: "sell", orderType: "limit", limitPrice: 103, qty: 30, tif: "day", tsEvent: ts(at(0, 0)) }) },
+  { submit: req({ orderType: "stop_limit", stopPrice: 104, limitPrice: 104.2, qty: 10, tsEvent: ts(at(0, 0)) }) },
   aaa(at(0, 1), 101, 102),
-  { submit: req({ symbol: "BBB", type: "limit", limitPrice: 49.6, qty: 20, bracket: { stopLoss: 47, takeProfit: 52 }, tsEvent: ts(at(0, 1)) }) },
+  { submit: req({ symbol: "BBB", orderType: "limit", limitPrice: 49.6, qty: 20, bracket: { stopLoss: 47, takeProfit: 52 }, tsEvent: ts(at(0, 1)) }) },
   { submit: req({ qty: 5, tsEvent: ts(at(0, 1)) }) }, // the rate limit (4 in 3 minutes) rejects it
   bbb(at(0, 1), 50, 49.4), // bracket entry fills 10 of 20 (25 % of 40), legs become active
   aaa(at(0, 2), 102.5, 103.5),
@@ -62,8 +68,8 @@ const STEPS: Step[] = [
   { submit: req({ tsEvent: ts(at(0, 6)) }) }, // rejected: kill switch
   aaa(at(0, 7), 98, 98.5),
   { reset: ts(at(0, 7)) },
-  { submit: req({ side: "sell", type: "limit", limitPrice: 110, qty: 10, tif: "day", tsEvent: ts(at(0, 7)) }) },
-  { submit: req({ symbol: "BBB", type: "stop", stopPrice: 53, qty: 3, tsEvent: ts(at(0, 7)) }) },
+  { submit: req({ side: "sell", orderType: "limit", limitPrice: 110, qty: 10, tif: "day", tsEvent: ts(at(0, 7)) }) },
+  { submit: req({ symbol: "BBB", orderType: "stop", stopPrice: 53, qty: 3, tsEvent: ts(at(0, 7)) }) },
   bbb(at(0, 8), 52.5, 53.2),
   aaa(at(0, 8), 98.5, 99), // the DAY order's session starts here
   aaa(at(1, 0), 99, 100), // a new trading day: the DAY order expires

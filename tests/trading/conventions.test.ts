@@ -256,8 +256,8 @@ describe("crossover definitions", () => {
 });
 
 describe("cash and margin accounts", () => {
-  const buy = (b: PaperBroker, qty: number, ts: bigint) => b.submit({ symbol: "AAA", side: "buy", type: "market", qty, tsEvent: ts });
-  const sell = (b: PaperBroker, qty: number, ts: bigint) => b.submit({ symbol: "AAA", side: "sell", type: "market", qty, tsEvent: ts });
+  const buy = (b: PaperBroker, qty: number, ts: bigint) => b.submit({ symbol: "AAA", side: "buy", orderType: "market", qty, tsEvent: ts });
+  const sell = (b: PaperBroker, qty: number, ts: bigint) => b.submit({ symbol: "AAA", side: "sell", orderType: "market", qty, tsEvent: ts });
   const status = (events: ReturnType<PaperBroker["submit"]>) => {
     const o = events.find((e) => e.type === "order");
     return o?.type === "order" ? [o.order.status, o.order.reason ?? ""] : [];

@@ -7,7 +7,7 @@ import { FillMessage } from "../../schemas/fill.ts";
 import { MIN, bar, fills, lastOrder, orders } from "./helpers.ts";
 
 const cfg = (over: Partial<PaperBrokerConfig> = {}): PaperBrokerConfig => ({ startingCash: 100_000, policy: { name: "test" }, ...over });
-const req = (over: Partial<OrderRequest>): OrderRequest => ({ symbol: "AAA", side: "buy", type: "market", qty: 10, tsEvent: MIN, ...over });
+const req = (over: Partial<OrderRequest>): OrderRequest => ({ symbol: "AAA", side: "buy", orderType: "market", qty: 10, tsEvent: MIN, ...over });
 
 describe("market orders", () => {
   it("next_open: an order sent at the end of bar 0 fills at bar 1's open, never on bar 0", () => {
@@ -52,34 +52,34 @@ describe("limit and stop orders with the gap rule", () => {
   };
 
   it("a buy limit at 100 fills at 98 when the bar opens at 98", () => {
-    expect(run({ type: "limit", limitPrice: 100 }, bar(0, 98, 99, 97, 98.5))[0]).toMatchObject({ price: 98, liquidity: "taker" });
+    expect(run({ orderType: "limit", limitPrice: 100 }, bar(0, 98, 99, 97, 98.5))[0]).toMatchObject({ price: 98, liquidity: "taker" });
   });
   it("a buy limit fills at its price when the range reaches it, and not at all when it does not", () => {
-    expect(run({ type: "limit", limitPrice: 100 }, bar(0, 101, 102, 99.5, 101))[0]).toMatchObject({ price: 100, liquidity: "maker" });
-    expect(run({ type: "limit", limitPrice: 100 }, bar(0, 101, 102, 100.01, 101))).toEqual([]);
+    expect(run({ orderType: "limit", limitPrice: 100 }, bar(0, 101, 102, 99.5, 101))[0]).toMatchObject({ price: 100, liquidity: "maker" });
+    expect(run({ orderType: "limit", limitPrice: 100 }, bar(0, 101, 102, 100.01, 101))).toEqual([]);
   });
   it("a sell limit gaps up to the open or fills at its price", () => {
-    expect(run({ side: "sell", type: "limit", limitPrice: 100 }, bar(0, 103, 104, 102, 103))[0]!.price).toBe(103);
-    expect(run({ side: "sell", type: "limit", limitPrice: 100 }, bar(0, 98, 100.5, 97, 99))[0]!.price).toBe(100);
+    expect(run({ side: "sell", orderType: "limit", limitPrice: 100 }, bar(0, 103, 104, 102, 103))[0]!.price).toBe(103);
+    expect(run({ side: "sell", orderType: "limit", limitPrice: 100 }, bar(0, 98, 100.5, 97, 99))[0]!.price).toBe(100);
   });
   it("a sell stop at 95 fills at 93 when the bar opens at 93, at 95 when the bar trades through it", () => {
-    expect(run({ side: "sell", type: "stop", stopPrice: 95 }, bar(0, 93, 94, 92, 93))[0]!.price).toBe(93);
-    expect(run({ side: "sell", type: "stop", stopPrice: 95 }, bar(0, 97, 97, 94, 96))[0]!.price).toBe(95);
-    expect(run({ side: "sell", type: "stop", stopPrice: 95 }, bar(0, 97, 98, 95.5, 96))).toEqual([]);
+    expect(run({ side: "sell", orderType: "stop", stopPrice: 95 }, bar(0, 93, 94, 92, 93))[0]!.price).toBe(93);
+    expect(run({ side: "sell", orderType: "stop", stopPrice: 95 }, bar(0, 97, 97, 94, 96))[0]!.price).toBe(95);
+    expect(run({ side: "sell", orderType: "stop", stopPrice: 95 }, bar(0, 97, 98, 95.5, 96))).toEqual([]);
   });
   it("a buy stop gaps up to the open or fills at the stop", () => {
-    expect(run({ type: "stop", stopPrice: 105 }, bar(0, 107, 108, 106, 107))[0]!.price).toBe(107);
-    expect(run({ type: "stop", stopPrice: 105 }, bar(0, 103, 106, 102, 104))[0]!.price).toBe(105);
+    expect(run({ orderType: "stop", stopPrice: 105 }, bar(0, 107, 108, 106, 107))[0]!.price).toBe(107);
+    expect(run({ orderType: "stop", stopPrice: 105 }, bar(0, 103, 106, 102, 104))[0]!.price).toBe(105);
   });
   it("stop-limit: fills at the stop when the stop satisfies the limit; otherwise works as a limit from the next bar", () => {
-    expect(run({ type: "stop_limit", stopPrice: 105, limitPrice: 106 }, bar(0, 103, 107, 102, 106))[0]!.price).toBe(105);
+    expect(run({ orderType: "stop_limit", stopPrice: 105, limitPrice: 106 }, bar(0, 103, 107, 102, 106))[0]!.price).toBe(105);
     // Limit 104 below the stop 105: triggered on bar 0, no fill; bar 1 trades down to 104 -> fills at 104.
-    const f = run({ type: "stop_limit", stopPrice: 105, limitPrice: 104 }, bar(0, 103, 107, 102, 106), bar(1, 106, 106.5, 103.5, 104));
+    const f = run({ orderType: "stop_limit", stopPrice: 105, limitPrice: 104 }, bar(0, 103, 107, 102, 106), bar(1, 106, 106.5, 103.5, 104));
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ price: 104, tsEvent: 2n * MIN });
     // Gap through the stop and the limit: triggered at the open, not fillable at the open, fills when it comes back.
-    expect(run({ type: "stop_limit", stopPrice: 105, limitPrice: 106 }, bar(0, 108, 109, 105.5, 107))[0]!.price).toBe(106);
-    expect(run({ type: "stop_limit", stopPrice: 105, limitPrice: 106 }, bar(0, 108, 109, 106.5, 107))).toEqual([]);
+    expect(run({ orderType: "stop_limit", stopPrice: 105, limitPrice: 106 }, bar(0, 108, 109, 105.5, 107))[0]!.price).toBe(106);
+    expect(run({ orderType: "stop_limit", stopPrice: 105, limitPrice: 106 }, bar(0, 108, 109, 106.5, 107))).toEqual([]);
   });
 });
 
@@ -87,8 +87,8 @@ describe("time in force", () => {
   it("DAY expires when data from the next trading day arrives; GTC keeps working", () => {
     const b = new PaperBroker(cfg());
     const day = 1440; // minutes
-    b.submit(req({ type: "limit", limitPrice: 90, tif: "day", tsEvent: 0n }));
-    b.submit(req({ type: "limit", limitPrice: 90, tif: "gtc", tsEvent: 0n }));
+    b.submit(req({ orderType: "limit", limitPrice: 90, tif: "day", tsEvent: 0n }));
+    b.submit(req({ orderType: "limit", limitPrice: 90, tif: "gtc", tsEvent: 0n }));
     b.onBar(bar(0, 100, 101, 99, 100));
     b.onBar(bar(10, 100, 101, 99, 100));
     expect(b.openOrders()).toHaveLength(2);
@@ -136,7 +136,7 @@ describe("bracket orders", () => {
     for (const o of sent) expect(() => OrderMessage.create(o)).not.toThrow();
     const ev = b.onBar(bar(0, 100, 102, 98, 101));
     expect(fills(ev).map((f) => f.orderId)).toEqual(["manual:AAA:0:0"]);
-    expect(lastOrder(ev, "manual:AAA:0:0:sl")).toMatchObject({ status: "accepted", qty: 10, type: "stop", side: "sell", stopPrice: 95 });
+    expect(lastOrder(ev, "manual:AAA:0:0:sl")).toMatchObject({ status: "accepted", qty: 10, orderType: "stop", side: "sell", stopPrice: 95 });
   });
 
   it("when stop-loss and take-profit are both inside one bar, the stop-loss fills and the take-profit is cancelled", () => {
@@ -167,7 +167,7 @@ describe("bracket orders", () => {
       ["manual:AAA:0:0:sl", 95],
     ]);
     const intrabar = new PaperBroker(cfg());
-    intrabar.submit({ ...bracket(), type: "limit", limitPrice: 99 });
+    intrabar.submit({ ...bracket(), orderType: "limit", limitPrice: 99 });
     expect(fills(intrabar.onBar(bar(0, 100, 101, 94, 96))).map((f) => f.orderId)).toEqual(["manual:AAA:0:0"]);
     expect(fills(intrabar.onBar(bar(1, 96, 97, 94.5, 95))).map((f) => [f.orderId, f.price])).toEqual([["manual:AAA:0:0:sl", 95]]);
   });
@@ -189,7 +189,7 @@ describe("bracket orders", () => {
 describe("cancel and replace", () => {
   it("replace moves the price and the order only fills on data after the replace", () => {
     const b = new PaperBroker(cfg());
-    b.submit(req({ type: "limit", limitPrice: 90, tsEvent: 0n }));
+    b.submit(req({ orderType: "limit", limitPrice: 90, tsEvent: 0n }));
     b.onBar(bar(0, 100, 101, 99, 100));
     const r = b.replace("manual:AAA:0:0", { limitPrice: 99.5, qty: 20 }, MIN);
     expect(Array.isArray(r) && orders(r)[0]).toMatchObject({
@@ -205,7 +205,7 @@ describe("cancel and replace", () => {
   it("cancel and replace of an unknown or finished order say why", () => {
     const b = new PaperBroker(cfg());
     expect(b.cancel("nope", 0n)).toBe("order nope is not working (unknown, or already filled, cancelled or expired)");
-    b.submit(req({ type: "limit", limitPrice: 90, tsEvent: 0n }));
+    b.submit(req({ orderType: "limit", limitPrice: 90, tsEvent: 0n }));
     expect(b.replace("manual:AAA:0:0", { limitPrice: -1 }, 1n)).toBe("limit order needs a positive limitPrice, got -1");
     expect(b.cancel("manual:AAA:0:0", 1n)).not.toBeTypeOf("string");
     expect(b.openOrders()).toEqual([]);
@@ -213,9 +213,13 @@ describe("cancel and replace", () => {
 
   it("rejects malformed requests with the reason", () => {
     const b = new PaperBroker(cfg());
-    const reasons = [req({ qty: 0 }), req({ qty: 1.5 }), req({ type: "limit" }), req({ type: "stop_limit", stopPrice: 1 }), req({ limitPrice: 5 })].map(
-      (r) => orders(b.submit(r))[0]!.reason,
-    );
+    const reasons = [
+      req({ qty: 0 }),
+      req({ qty: 1.5 }),
+      req({ orderType: "limit" }),
+      req({ orderType: "stop_limit", stopPrice: 1 }),
+      req({ limitPrice: 5 }),
+    ].map((r) => orders(b.submit(r))[0]!.reason);
     expect(reasons).toEqual([
       "qty must be a positive number, got 0",
       "qty 1.5 is not a whole number of lots (lotSize 1)",
@@ -238,9 +242,9 @@ describe("on trades", () => {
 
   it("a limit crossed on its first print fills at the print, later at its own price", () => {
     const b = new PaperBroker(cfg());
-    b.submit(req({ type: "limit", limitPrice: 100, tsEvent: 0n }));
+    b.submit(req({ orderType: "limit", limitPrice: 100, tsEvent: 0n }));
     expect(fills(b.onTrade(trade(1, 99)))[0]!.price).toBe(99);
-    b.submit(req({ type: "limit", limitPrice: 100, tsEvent: 2_000_000n }));
+    b.submit(req({ orderType: "limit", limitPrice: 100, tsEvent: 2_000_000n }));
     expect(fills(b.onTrade(trade(3, 100.5)))).toEqual([]);
     expect(fills(b.onTrade(trade(4, 99.5)))[0]!.price).toBe(100);
   });

@@ -53,7 +53,7 @@ function toRequest(o: GenOrder, ts: bigint): OrderRequest {
   return {
     symbol: o.symbol,
     side: o.side,
-    type: o.type,
+    orderType: o.type,
     qty: o.qty,
     tif: o.tif,
     tsEvent: ts,

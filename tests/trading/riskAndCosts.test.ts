@@ -4,7 +4,7 @@ import { PaperBroker, type PaperBrokerConfig, type OrderRequest } from "../../tr
 import { MIN, DAY, bar, fills, orders } from "./helpers.ts";
 
 const cfg = (over: Partial<PaperBrokerConfig> = {}): PaperBrokerConfig => ({ startingCash: 100_000, policy: { name: "test" }, ...over });
-const req = (over: Partial<OrderRequest>): OrderRequest => ({ symbol: "AAA", side: "buy", type: "market", qty: 10, tsEvent: MIN, ...over });
+const req = (over: Partial<OrderRequest>): OrderRequest => ({ symbol: "AAA", side: "buy", orderType: "market", qty: 10, tsEvent: MIN, ...over });
 const reason = (ev: ReturnType<PaperBroker["submit"]>) => orders(ev)[0]!.reason;
 
 describe("risk checks", () => {
@@ -24,7 +24,7 @@ describe("risk checks", () => {
     b.onBar(bar(0, 100, 100, 100, 100));
     expect(orders(b.submit(req({ qty: 50, tsEvent: MIN })))[0]!.status).toBe("accepted");
     b.onBar(bar(1, 100, 100, 100, 100));
-    expect(reason(b.submit(req({ symbol: "BBB", qty: 1, limitPrice: 1, type: "limit", tsEvent: 2n * MIN })))).toBe(
+    expect(reason(b.submit(req({ symbol: "BBB", qty: 1, limitPrice: 1, orderType: "limit", tsEvent: 2n * MIN })))).toBe(
       "max gross exposure: would reach 5001 (limit 5000)",
     );
   });
@@ -39,7 +39,7 @@ describe("risk checks", () => {
   it("daily loss kill switch: flattens, rejects new orders until reset(), then trades again", () => {
     const b = new PaperBroker(cfg({ startingCash: 10_000, risk: { maxDailyLoss: 500 } }));
     b.submit(req({ qty: 100, tsEvent: 0n }));
-    b.submit(req({ type: "limit", limitPrice: 50, qty: 1, tsEvent: 0n }));
+    b.submit(req({ orderType: "limit", limitPrice: 50, qty: 1, tsEvent: 0n }));
     b.onBar(bar(0, 100, 100, 99, 99)); // bought 100 @ 100, equity 9900
     const ev = b.onBar(bar(1, 99, 99, 94, 94.5)); // equity 9450: loss 550
     const kill = ev.find((e) => e.type === "orderEvent");
