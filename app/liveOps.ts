@@ -13,6 +13,7 @@ import { nsToIso } from "../schemas/time.ts";
 import { TickflowMetrics } from "../ops/metrics.ts";
 import { KvOccurrenceLock } from "./jobLock.ts";
 import { LiveFeed } from "../ops/liveFeed.ts";
+import { graphOfPipeline } from "../ops/pipelineGraph.ts";
 import { AuditLog } from "../ops/audit.ts";
 import { Scheduler, type JobDefinition } from "../ops/scheduler.ts";
 import { defaultJobs } from "../ops/builtinJobs.ts";
@@ -74,6 +75,7 @@ export interface ServedModels {
 function tee(metrics: TickflowMetrics, feed: LiveFeed, onWatermark: (w: bigint) => void): LiveRunMetrics {
   return {
     inputs: (k, n) => metrics.inputs(k, n),
+    inputItems: (source, kind, items) => feed.inputItems(source, kind, items),
     outputs: (node, kind, items) => {
       metrics.outputs(node, kind, items);
       feed.outputs(node, kind, items);
@@ -130,6 +132,7 @@ export class LiveOps {
     readonly audit: AuditLog,
     readonly scheduler: Scheduler,
   ) {
+    this.feed.setGraph(graphOfPipeline(o.pipeline));
     this.hooks = tee(this.metrics, this.feed, (w) => {
       if (w > MIN_WATERMARK) this.watermark = w;
     });

@@ -98,6 +98,11 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
     summary: "write a self-contained HTML report of a trading run: equity, drawdown, positions, trades on price, statistics, trade list",
     load: () => import("./commands/report.ts"),
   },
+  {
+    name: "dashboard",
+    summary: "serve the dashboard of a recorded run (candles, trading state, news, graph) from the recording until Ctrl-C",
+    load: () => import("./commands/dashboard.ts"),
+  },
 ];
 
 export function newProgram(): Command {

@@ -1,5 +1,5 @@
 // The operations HTTP server (node:http, no framework): Prometheus metrics, liveness/readiness, a JSON API,
-// Server-Sent Events and the live dashboard (static files from ops/dashboard/, lightweight-charts from node_modules).
+// Server-Sent Events and the dashboard (static files from ops/dashboard/, lightweight-charts from node_modules).
 // Every request passes a size check, a Host allowlist (against DNS rebinding) and a per-IP rate limit.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -158,8 +158,11 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
   const unsubscribe = o.feed.subscribe((e: FeedEvent) => {
-    const data = e.type === "signal" ? e.signal : e.type === "price" ? e.point : e.letter;
-    for (const res of sse) sendEvent(res, e.type, data);
+    if (sse.size === 0) return;
+    const { type, ...rest } = e;
+    // The first three kept their payload shape from before the other events existed.
+    const data = e.type === "signal" ? e.signal : e.type === "price" ? e.point : e.type === "deadLetter" ? e.letter : rest;
+    for (const res of sse) sendEvent(res, type, data);
   });
   const ticker = setInterval(() => {
     if (sse.size === 0) return;
@@ -211,6 +214,13 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     }
     if (path === "/api/prices") return json(res, 200, { prices: o.feed.priceSeries() });
     if (path === "/api/dead-letters") return json(res, 200, { deadLetters: o.feed.latestDeadLetters(100) });
+    if (path === "/api/candles") return json(res, 200, { symbols: o.feed.candles() });
+    if (path === "/api/trading") return json(res, 200, o.feed.tradingState());
+    if (path === "/api/news") return json(res, 200, { news: o.feed.news() });
+    if (path === "/api/graph") {
+      const status = o.status();
+      return json(res, 200, { ...o.feed.graph(), lagSeconds: status.lagSeconds ?? null, models: status.models ?? null });
+    }
     if (path === "/events") {
       if (sse.size >= (o.maxEventClients ?? 32)) return json(res, 503, { error: "too many /events clients; close a dashboard tab" });
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
@@ -227,7 +237,9 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
       res.writeHead(200, { "content-type": asset.type, "content-length": body.length, "cache-control": path === "/" ? "no-store" : "max-age=300" });
       return void res.end(req.method === "HEAD" ? undefined : body);
     }
-    json(res, 404, { error: `no endpoint ${path}; see /, /metrics, /healthz, /readyz, /api/status, /api/signals?limit=N, /events` });
+    json(res, 404, {
+      error: `no endpoint ${path}; see /, /metrics, /healthz, /readyz, /api/status, /api/signals?limit=N, /api/prices, /api/candles, /api/trading, /api/news, /api/graph, /api/dead-letters, /events`,
+    });
   };
 
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {

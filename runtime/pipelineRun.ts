@@ -26,6 +26,8 @@ export interface RunCounters {
  */
 export interface RunMetrics {
   inputs(sourceKind: string, count: number): void;
+  /** The input items themselves, per run of one source (a dashboard charts input bars); optional. */
+  inputItems?(source: string, kind: Kind, items: readonly unknown[]): void;
   outputs(node: string, kind: Kind, items: readonly unknown[]): void;
   deadLetter(letter: DeadLetter): void;
   /** Wall time from handing a batch to a sink until it committed it. */
@@ -137,8 +139,11 @@ export class PipelineRun {
       if (i === items.length || sources[i] !== sources[start]) {
         // Inputs before the next run's first item are all delivered.
         const w = i === items.length ? watermark : items[i]!.tsEvent;
-        this.instance.push(names[sources[start]!]!.name, items.slice(start, i), w < watermark ? w : watermark);
-        this.metrics?.inputs(names[sources[start]!]!.kind, i - start);
+        const source = names[sources[start]!]!;
+        const run = items.slice(start, i);
+        this.instance.push(source.name, run, w < watermark ? w : watermark);
+        this.metrics?.inputs(source.kind, i - start);
+        this.metrics?.inputItems?.(source.name, source.kind, run);
         start = i;
       }
     }

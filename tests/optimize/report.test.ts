@@ -45,7 +45,8 @@ describe("optimize report", async () => {
     expect(html).toContain('id="pbo"');
   });
 
-  it.skipIf(!existsSync(CHROMIUM))(`renders in headless Chromium (needs ${CHROMIUM})`, async () => {
+  it(`renders in headless Chromium (needs ${CHROMIUM}: apt-get install -y chromium)`, async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is required`).toBe(true);
     const { chromium } = await import("playwright-core");
     const { dir, cleanup } = tempDir();
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
