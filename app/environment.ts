@@ -17,6 +17,7 @@ import { secretsFile } from "../io/secrets.ts";
 import { Database } from "../io/duckdb/database.ts";
 import { within } from "../core/retry.ts";
 import { redactUrl } from "../core/redact.ts";
+import { processLog } from "./log.ts";
 import { isRecordingDamage, RecordingCorruptError } from "./recordingCheck.ts";
 
 const REPO_ROOT = PACKAGE_ROOT;
@@ -25,7 +26,8 @@ export function config(): Config {
   return loadConfig();
 }
 
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
+/** A lifecycle line of the process log (text or JSON, app/log.ts). */
+const log = (line: string, event = "process"): void => processLog().lines(event)(line);
 
 function urlPort(url: string): { host: string; port: number } {
   const u = new URL(url.replace(/^nats:/, "http:"));
@@ -56,7 +58,10 @@ export async function ensureLocalNats(cfg: Config, o: { keep?: boolean } = {}): 
   // secrets store (generated here on first start).
   const generated = prepareLocalAuth(cfg, join(REPO_ROOT, "data", "nats-auth.conf"));
   if (generated.length > 0)
-    log(`tickflow: generated credentials ${generated.join(", ")} (encrypted in ${secretsFile(cfg.dataDir)}; every tickflow command finds them)`);
+    log(
+      `tickflow: generated credentials ${generated.join(", ")} (encrypted in ${secretsFile(cfg.dataDir)}; every tickflow command finds them)`,
+      "credentials.generated",
+    );
   const out = openSync(join(REPO_ROOT, "data", "nats.log"), "a");
   const child = spawn(bin, ["-c", join(REPO_ROOT, "nats.conf")], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", out, out] });
   child.unref();
@@ -74,6 +79,7 @@ export async function ensureLocalNats(cfg: Config, o: { keep?: boolean } = {}): 
   log(
     `tickflow: nats-server started (pid ${pid}, ${redactUrl(cfg.natsUrl)}, store data/nats, log data/nats.log); ` +
       (o.keep ? "`tickflow down` stops it" : "it stops when this command ends"),
+    "nats.local_started",
   );
   return { started: true };
 }
@@ -108,7 +114,7 @@ function stopOwnedNatsSync(): void {
   if (pid === undefined) return;
   owned = undefined;
   if (readPid() === pid) rmSync(PID_FILE, { force: true });
-  if (terminate(pid)) log(`tickflow: nats-server stopped (pid ${pid}, started by this command)`);
+  if (terminate(pid)) log(`tickflow: nats-server stopped (pid ${pid}, started by this command)`, "nats.local_stopped");
 }
 
 /**
@@ -248,11 +254,11 @@ export function onInterrupt(onStop: () => Promise<void>): () => void {
   let stopping = false;
   const handler = (): void => {
     if (stopping) {
-      log("tickflow: second interrupt: exiting now");
+      log("tickflow: second interrupt: exiting now", "process.interrupted");
       process.exit(130);
     }
     stopping = true;
-    log("tickflow: stopping: draining consumers, flushing sinks (Ctrl-C again to exit at once) ...");
+    log("tickflow: stopping: draining consumers, flushing sinks (Ctrl-C again to exit at once) ...", "run.stopping");
     void onStop();
   };
   process.on("SIGINT", handler);

@@ -10,6 +10,7 @@ import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { Config } from "../io/config.ts";
 import type { DeploymentEvent } from "./modelDeployment.ts";
 import { nsToIso } from "../schemas/time.ts";
+import { processLog, type Log } from "./log.ts";
 import { TickflowMetrics } from "../ops/metrics.ts";
 import { KvOccurrenceLock } from "./jobLock.ts";
 import { LiveFeed } from "../ops/liveFeed.ts";
@@ -36,8 +37,8 @@ export interface LiveOpsOptions {
   readonly options?: Readonly<Record<string, unknown>>;
   /** The run's publish health. Default: the connection's shared one, which the live run's publisher reports to. */
   readonly publishHealth?: PublishHealth;
-  /** Where the outage lines go (publishes failing, recovered). Default: stderr. */
-  readonly log?: (line: string) => void;
+  /** Where the outage lines go (publishes failing: warn; recovered: info). Default: the process log. */
+  readonly log?: Log;
 }
 
 /** `--http-port` if given, else TICKFLOW_HTTP_PORT, else 9464; 0 turns the server off. */
@@ -99,18 +100,23 @@ function tee(metrics: TickflowMetrics, feed: LiveFeed, onWatermark: (w: bigint) 
 const MIN_WATERMARK = -(2n ** 62n);
 
 /** One line when publishes start failing and one when they recover: an outage is news, each retry is not. */
-function watchOutages(health: PublishHealth, log: (line: string) => void): () => void {
+function watchOutages(health: PublishHealth, log: Log): () => void {
   let since = 0;
   return health.onChange((from, to) => {
     const b = health.breaker;
     if (from === "closed") {
       since = Date.now();
       const e = health.lastError;
-      log(
-        `tickflow: publishes to NATS are failing (${b.consecutiveFailures} in a row, last: ${(e as Error)?.message ?? String(e)}); ` +
-          "the run retries until NATS answers and consumes nothing meanwhile",
+      const last = (e as Error)?.message ?? String(e);
+      log.warn(
+        "nats.publish_failing",
+        `publishes to NATS are failing (${b.consecutiveFailures} in a row, last: ${last}); the run retries until NATS answers and consumes nothing meanwhile`,
+        { consecutiveFailures: b.consecutiveFailures, lastError: last },
       );
-    } else if (to === "closed") log(`tickflow: publishes to NATS go through again after ${((Date.now() - since) / 1000).toFixed(1)} s; the run continues`);
+    } else if (to === "closed") {
+      const seconds = (Date.now() - since) / 1000;
+      log.info("nats.publish_recovered", `publishes to NATS go through again after ${seconds.toFixed(1)} s; the run continues`, { outageSeconds: seconds });
+    }
   });
 }
 
@@ -138,7 +144,7 @@ export class LiveOps {
     });
     const health = (this.publishHealth = o.publishHealth ?? PublishHealth.of(o.nc));
     this.metrics.watchPublishCircuit(() => health.breaker.state);
-    this.offPublishHealth = watchOutages(health, o.log ?? ((line) => void process.stderr.write(`${line}\n`)));
+    this.offPublishHealth = watchOutages(health, o.log ?? processLog());
   }
 
   /** Audits the configuration, declares the jobs (not started yet) and starts the HTTP server unless the port is 0. */

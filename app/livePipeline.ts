@@ -15,6 +15,7 @@ import { predictNodes } from "../pipeline/catalog/models.ts";
 import { LiveOps, resolveHttpPort } from "./liveOps.ts";
 import { recordModelInstall } from "../replay/runs.ts";
 import { PublishHealth } from "../sinks/jetStreamPublisher.ts";
+import { processLog, type Log } from "./log.ts";
 import { runningBanner } from "./startBanner.ts";
 import { configuredKeyring } from "./credentials.ts";
 import type { Database } from "../io/duckdb/database.ts";
@@ -28,6 +29,8 @@ export interface RunLiveOptions {
   readonly httpPort?: string;
   /** Extra options recorded in the audit trail with the run start. */
   readonly auditOptions?: Record<string, unknown>;
+  /** Lifecycle lines (started, stopped, outages, deployments): text or JSON. Default: the process log. */
+  readonly log?: Log;
   /** Called once the run consumes; `stop` ends it as Ctrl-C would. Resolve `done` to end the run too. */
   readonly onStarted?: (ctx: { stop: () => void; banner: (line: string) => void }) => Promise<void> | void;
 }
@@ -36,6 +39,7 @@ export interface RunLiveOptions {
 export async function runLive(file: string, o: RunLiveOptions = {}): Promise<RunSummary> {
   const pipeline = await loadPipeline(file);
   const cfg = config();
+  const processLogger = o.log ?? processLog();
   const httpPort = resolveHttpPort(o.httpPort);
   await ensureLocalNats(cfg);
   const nc = await connectNats(cfg, "pipeline");
@@ -50,9 +54,10 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     const recording = db;
     // One live run per pipeline by default: starting it again resumes it from its checkpoint.
     const runId = o.runId ?? `live-${pipeline.decl.name}`;
+    const log = processLogger.child({ runId, pipeline: pipeline.decl.name });
     // Pipelines with a predict node serve the model deployed for them in NATS KV and follow new deployments.
     let live: LiveRun | undefined;
-    const liveOps = (ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, options: { consumer: o.consumer, ...o.auditOptions } }));
+    const liveOps = (ops = await LiveOps.start({ nc, db, pipeline, runId, config: cfg, httpPort, log, options: { consumer: o.consumer, ...o.auditOptions } }));
     // Dead letters of the start-time load (a rejected deployment) wait for the run, which records them with its next batch.
     const early: DeadLetter[] = [];
     deployment = predictNodes(pipeline).length
@@ -62,6 +67,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
           runId,
           deadLetter: (l) => (live ? live.run.deadLetter(l) : early.push(l)),
           onEvent: (e) => liveOps.auditDeployment(e),
+          log: log.lines("model.deployment", "warn"),
         })
       : undefined;
     if (deployment) liveOps.serveModels(deployment);
@@ -77,6 +83,7 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
       keyring: configuredKeyring(cfg),
       audit: ops.audit,
       metrics: ops.hooks,
+      notice: log.lines("recording.notice", "warn"),
       recordWithBatch:
         served &&
         (async () => {
@@ -90,8 +97,19 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
     await live.start();
     for (const l of early.splice(0)) live.run.deadLetter(l); // after a resume restored the counters
     await ops.running();
-    process.stderr.write(runningBanner({ pipeline: pipeline.decl.name, runId, natsUrl: cfg.natsUrl, dbPath: cfg.dbPath, dashboardUrl: ops.url }));
-    const extra = o.onStarted?.({ stop: () => resolveStop(), banner: (line) => void process.stderr.write(`tickflow: ${line}\n`) });
+    log.info(
+      "run.started",
+      runningBanner({ pipeline: pipeline.decl.name, runId, natsUrl: cfg.natsUrl, dbPath: cfg.dbPath, dashboardUrl: ops.url })
+        .trim()
+        .replace(/^tickflow: /, ""),
+      {
+        natsUrl: redactUrl(cfg.natsUrl),
+        dbPath: cfg.dbPath,
+        dashboardUrl: ops.url ?? null,
+        resumedFrom: live.resumedFrom?.toString() ?? null,
+      },
+    );
+    const extra = o.onStarted?.({ stop: () => resolveStop(), banner: (line) => log.info("run.notice", line) });
     let error: unknown;
     try {
       await Promise.race([stopped, live.failure, ...(extra ? [extra] : [])]);
@@ -99,13 +117,23 @@ export async function runLive(file: string, o: RunLiveOptions = {}): Promise<Run
       error = e;
     }
     // Always stop: clears timers and consumers; after a failure it acks nothing more and records "failed".
-    const summary = await stopLive(live, nc, redactUrl(cfg.natsUrl), runId);
+    const summary = await stopLive(live, nc, redactUrl(cfg.natsUrl), runId, log);
     // Rows a predict node passed through unscored belong in the summary, not only in /metrics.
     for (const [node, c] of Object.entries(deployment?.counters() ?? {}))
-      process.stderr.write(
-        `tickflow: predict ${node}: ${c.scored} rows scored, ${c.noModel} passed unscored with no model serving, ${c.warmUp} in warm-up, ${c.nonFinite} non-finite (dead-lettered)\n`,
+      log.info(
+        "model.rows",
+        `predict ${node}: ${c.scored} rows scored, ${c.noModel} passed unscored with no model serving, ${c.warmUp} in warm-up, ${c.nonFinite} non-finite (dead-lettered)`,
+        { node, ...c },
       );
     if (error !== undefined) throw error;
+    const k = summary.counters;
+    log.info("run.stopped", `run ${runId} stopped: ${k.inputs} inputs, ${k.deadLetters} dead letters, ${k.late} late; digest ${summary.digest}`, {
+      inputs: k.inputs,
+      outputs: k.outputs,
+      deadLetters: k.deadLetters,
+      late: k.late,
+      digest: summary.digest,
+    });
     return summary;
   } finally {
     off();
@@ -127,7 +155,7 @@ const STOP_LIMIT_MS = 12_000;
  * closing the connection loses nothing: the waiting publishes give up, the run ends as failed, and the next start
  * of the run id sends its outbox again (the stream dedupes by message id).
  */
-async function stopLive(live: LiveRun, nc: NatsConnection, natsUrl: string, runId: string): Promise<RunSummary> {
+async function stopLive(live: LiveRun, nc: NatsConnection, natsUrl: string, runId: string, log: Log): Promise<RunSummary> {
   const stopping = live.stop();
   const settled = stopping.then(
     () => true,
@@ -140,10 +168,11 @@ async function stopLive(live: LiveRun, nc: NatsConnection, natsUrl: string, runI
     const waited = Date.now() - t0;
     if ((waited >= STOP_GRACE_MS && breaker.state !== "closed") || waited >= STOP_LIMIT_MS) break;
   }
-  process.stderr.write(
+  log.warn(
+    "run.stop_forced",
     breaker.state !== "closed"
-      ? `tickflow: NATS at ${natsUrl} does not take the run's publishes (${breaker.consecutiveFailures} failed attempts in a row); closing the connection so the run can stop\n`
-      : `tickflow: the run's last batch did not finish within ${STOP_LIMIT_MS / 1000} s of the stop; closing the NATS connection so the run can stop\n`,
+      ? `NATS at ${natsUrl} does not take the run's publishes (${breaker.consecutiveFailures} failed attempts in a row); closing the connection so the run can stop`
+      : `the run's last batch did not finish within ${STOP_LIMIT_MS / 1000} s of the stop; closing the NATS connection so the run can stop`,
   );
   await within(
     nc.close().catch(() => undefined),

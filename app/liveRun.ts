@@ -24,6 +24,8 @@ import { checkRecording } from "./recordingCheck.ts";
 
 export interface LiveRunOptions {
   readonly pipeline: CompiledPipeline;
+  /** Where the start check's notices go (one line each; a stream lost inputs the run never read). Default: stderr. */
+  readonly notice?: (line: string) => void;
   readonly nc: NatsConnection;
   readonly db: Database;
   readonly runId: string;

@@ -121,6 +121,14 @@ export async function main(argv: string[]): Promise<number> {
     name === "train" && argv[argv[2] === "help" ? 4 : 3] === "sentiment"
       ? { load: () => import("./commands/trainSentiment.ts") }
       : COMMANDS.find((c) => c.name === name);
+  // TICKFLOW_LOG is checked for every command: a misconfiguration is refused, never ignored.
+  const { processLog, resolveLogFormat } = await import("../app/log.ts");
+  try {
+    resolveLogFormat(undefined);
+  } catch (e) {
+    process.stderr.write(errorReport(e, false));
+    return 1;
+  }
   if (invoked) (await invoked.load()).register(program);
   // No (known) command: the overview lists every command by its summary without loading any of them.
   else for (const c of COMMANDS) program.command(c.name).description(c.summary).helpOption(false);
@@ -131,7 +139,17 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode;
     // A damaged recording found while reading it (DuckDB checks a block when it reads it): say what to do.
     const shown = (await import("../app/recordingCheck.ts")).explainRecordingDamage(e);
-    process.stderr.write(errorReport(shown, Boolean(process.env.TICKFLOW_DEBUG)));
+    const log = processLog();
+    if (log.format === "json") {
+      // One JSON line a collector can alert on: the message, the code, and every cause below it.
+      const causes: string[] = [];
+      for (let at = shown instanceof Error ? shown.cause : undefined; at instanceof Error && causes.length < 10; at = at.cause) causes.push(at.message);
+      log.error("command.failed", shown instanceof Error ? shown.message : String(shown), {
+        command: name ?? null,
+        code: isTickflowError(shown) ? shown.code : null,
+        ...(causes.length ? { causes } : {}),
+      });
+    } else process.stderr.write(errorReport(shown, Boolean(process.env.TICKFLOW_DEBUG)));
     return 1;
   }
 }

@@ -8,6 +8,7 @@ import { closeNats, config, connectNats, ensureLocalNats, stopLocalNats } from "
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
 import { printSummary } from "./run.ts";
 import { runLive } from "../../app/livePipeline.ts";
+import { configureLog } from "../../app/log.ts";
 
 export function register(program: Command): void {
   program
@@ -18,7 +19,9 @@ export function register(program: Command): void {
     .option("--seed <n>", "simulator seed", "42")
     .option("--rate <n/s>", "simulated messages per second (wall clock)", "1000")
     .option("--http-port <n>", "dashboard, /metrics, /healthz, /readyz on 127.0.0.1 (default TICKFLOW_HTTP_PORT or 9464; 0 = off)")
-    .action(async (o: { pipeline: string; symbols: string; seed: string; rate: string; httpPort?: string }) => {
+    .option("--log <format>", "lifecycle lines on stderr: text or json (default TICKFLOW_LOG or text)")
+    .action(async (o: { pipeline: string; symbols: string; seed: string; rate: string; httpPort?: string; log?: string }) => {
+      const log = configureLog(o.log);
       const cfg = config();
       const { started } = await ensureLocalNats(cfg);
       // Event time starts at the current minute, so each start is a fresh session of the feed with its own consumers.
@@ -30,6 +33,7 @@ export function register(program: Command): void {
           runId: `start-${new Date(Number(startNs / 1_000_000n)).toISOString().slice(0, 16).replace(/:/g, "-")}`,
           fromNow: true,
           httpPort: o.httpPort,
+          log,
           auditOptions: { symbols: o.symbols, seed: o.seed, rate: o.rate },
           onStarted: async ({ banner }) => {
             banner(`simulating ${o.symbols} at ${o.rate} msg/s; signals appear once the 26-bar EMA has warmed up (about half a minute)`);
@@ -50,7 +54,7 @@ export function register(program: Command): void {
         await closeNats(feedNc);
         if (started) {
           await stopLocalNats();
-          process.stderr.write("tickflow: nats-server stopped\n");
+          log.info("nats.local_stopped", "nats-server stopped");
         }
       }
     });

@@ -85,6 +85,7 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
   RecordingBehindError: async (cause) =>
     new (await import("../../app/recordingCheck.ts")).RecordingBehindError("run r: consumer r_trades_0 has acknowledged up to 12", { cause }),
   RecordingCorruptError: async (cause) => new (await import("../../app/recordingCheck.ts")).RecordingCorruptError("/data/rec.duckdb", cause),
+  LogFormatError: async (cause) => new (await import("../../app/log.ts")).LogFormatError("--log must be one of text, json", { cause }),
   RunExistsError: async (cause) => new (await import("../../replay/runs.ts")).RunExistsError("run r is already recorded", { cause }),
   UnknownRunError: async (cause) => new (await import("../../replay/runFeed.ts")).UnknownRunError("no run r in x.duckdb", { cause }),
   RecordingLayoutError: async (cause) =>

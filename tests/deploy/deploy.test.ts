@@ -184,6 +184,7 @@ describe("deploy/systemd", () => {
     const env = u.get("Service")!.get("Environment") ?? [];
     // Set explicitly, so a run whose server is away fails instead of starting a nats-server inside the unit.
     expect(env).toContain("NATS_URL=nats://127.0.0.1:4222");
+    expect(env).toContain("TICKFLOW_LOG=json"); // journald gets one JSON object per lifecycle event
     expect(one(u, "Unit", "Requires")).toBe("tickflow-nats.service");
     expect(one(u, "Unit", "After")).toContain("tickflow-nats.service");
   });

@@ -112,6 +112,61 @@ describe("tickflow run / start as processes", () => {
     expect(wrong.stderr).toMatch(/run live-proc is a run of pipeline momentum-sentiment, not momentum-bars/);
   }, 120_000);
 
+  it("tickflow run --log json: lifecycle events as one JSON object per line, none per message; a failure is one error object", async () => {
+    await publishSimulatedFeed(nats.nc, { symbols: ["AAPL", "MSFT"], seed: 11, startNs: DEFAULT_SIM_START_NS, count: 8_000 });
+    const run = tickflow(["run", PIPELINE, "--run-id", "live-json", "--quiet", "--log", "json"], env);
+    const jsm = await jetstreamManager(nats.nc);
+    await until(
+      "the run to consume and ack the feed",
+      run,
+      async () => {
+        let found = false;
+        for (const stream of ["MARKET", "NEWS"])
+          for await (const c of jsm.consumers.list(stream))
+            if (c.name.startsWith("live-json")) {
+              found = true;
+              if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
+            }
+        return found;
+      },
+      60_000,
+    );
+    run.child.kill("SIGINT");
+    expect(await run.exited, run.stderr).toBe(0);
+    const lines = run.stderr.split("\n").filter((l) => l.trim() !== "");
+    const events = lines.map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        throw new Error(`not a JSON line on stderr: ${l}`);
+      }
+    });
+    for (const e of events) {
+      expect(e).toMatchObject({
+        level: expect.stringMatching(/^(info|warn|error)$/),
+        event: expect.stringMatching(/^[a-z_]+\.[a-z_.]+$/),
+        msg: expect.any(String),
+      });
+      expect(new Date(e.time as string).toISOString()).toBe(e.time);
+    }
+    const names = events.map((e) => e.event);
+    expect(names).toEqual(expect.arrayContaining(["run.started", "run.stopping", "run.stopped"]));
+    expect(lines.length).toBeLessThan(20); // 8000 messages in, a handful of lifecycle lines out
+    expect(events.find((e) => e.event === "run.started")).toMatchObject({ runId: "live-json", pipeline: "momentum-sentiment", dashboardUrl: null });
+    const stopped = events.find((e) => e.event === "run.stopped")!;
+    expect(stopped).toMatchObject({ runId: "live-json", inputs: 8000, deadLetters: 0, digest: digestOf(run.stdout) });
+
+    const failed = tickflow(["run", join(ROOT, "pipelines", "nope.yaml"), "--log", "json"], env);
+    expect(await failed.exited).toBe(1);
+    const errLines = failed.stderr.trim().split("\n");
+    expect(errLines).toHaveLength(1);
+    expect(JSON.parse(errLines[0]!)).toMatchObject({ level: "error", event: "command.failed", command: "run", msg: expect.stringMatching(/nope\.yaml/) });
+
+    const badEnv = tickflow(["sql", "SELECT 1"], { ...env, TICKFLOW_LOG: "yaml" });
+    expect(await badEnv.exited).toBe(1);
+    expect(badEnv.stderr).toBe('tickflow: TICKFLOW_LOG must be one of text, json, got "yaml" [LOG_FORMAT_INVALID]\n');
+  }, 120_000);
+
   it("tickflow simulate says how many messages were new and how many the stream already held; progress as lines without a terminal", async () => {
     const args = ["simulate", "--symbols", "ZZZ", "--seed", "9", "--start", "2024-03-01T00:00:00Z", "--count", "500"];
     const first = tickflow(args, env);
