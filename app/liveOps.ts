@@ -205,6 +205,7 @@ export class LiveOps {
   /** Call before `live.start()`. */
   attach(live: LiveRun): void {
     this.live = live;
+    this.metrics.watchConsumerBacklog(() => live.backlog());
   }
 
   /** Call once `live.start()` resolved: consumers run, jobs get scheduled, the start is audited. */

@@ -125,6 +125,11 @@ export class LiveRun {
     this.committedBatches = this.run.counters.batches;
   }
 
+  /** Undelivered messages per consumer, asked of NATS now ({} for inputs without consumers). */
+  backlog(): Promise<Record<string, number>> {
+    return this.input.backlog?.() ?? Promise.resolve({});
+  }
+
   /** The checkpoint this run continued from (undefined: it started afresh). */
   get resumedFrom(): bigint | undefined {
     return this.driver.resumedFrom?.seq;

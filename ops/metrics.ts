@@ -37,6 +37,7 @@ export class TickflowMetrics implements LiveRunMetrics {
   readonly publishCircuitState: Gauge;
   private watermarkNs?: bigint;
   private publishCircuit?: () => CircuitState;
+  private consumerBacklog?: () => Promise<Record<string, number>>;
   private readiness?: () => Promise<boolean>;
   private readonly killSwitch: Gauge;
   private predictCounters?: () => Record<string, { scored: number; noModel: number; warmUp: number; nonFinite: number }>;
@@ -97,9 +98,24 @@ export class TickflowMetrics implements LiveRunMetrics {
     });
     this.consumerPendingGauge = new Gauge({
       name: "tickflow_consumer_pending",
-      help: "Messages the JetStream consumer has not delivered yet",
+      help: "Messages the JetStream consumer has not delivered yet (asked of NATS at each scrape; as of the latest delivery when NATS does not answer within 2 s)",
       labelNames: ["consumer"],
       registers,
+      async collect() {
+        const probe = self.consumerBacklog;
+        if (!probe) return;
+        // A stuck run receives nothing, so the per-delivery value would stand still: ask the server. A NATS that does
+        // not answer keeps the last values (the readiness check and the no-data alert report the outage).
+        let timer: NodeJS.Timeout | undefined;
+        const now = await Promise.race([
+          probe().catch(() => undefined),
+          new Promise<undefined>((r) => {
+            timer = setTimeout(() => r(undefined), 2000);
+          }),
+        ]);
+        clearTimeout(timer);
+        for (const [consumer, pending] of Object.entries(now ?? {})) this.set({ consumer: self.bounded("consumer", consumer) }, pending);
+      },
     });
     new Gauge({
       name: "tickflow_predict_rows",
@@ -196,6 +212,11 @@ export class TickflowMetrics implements LiveRunMetrics {
   /** The predict nodes' row counters, read at each scrape (app/modelDeployment.ts `counters()`). */
   watchPredictNodes(counters: () => Record<string, { scored: number; noModel: number; warmUp: number; nonFinite: number }>): void {
     this.predictCounters = counters;
+  }
+
+  /** Asks the run's consumers' pending counts at each scrape (app/liveRun.ts `backlog()`). */
+  watchConsumerBacklog(probe: () => Promise<Record<string, number>>): void {
+    this.consumerBacklog = probe;
   }
 
   watchPublishCircuit(state: () => CircuitState): void {

@@ -61,6 +61,11 @@ export interface InputPort {
   stop?(options?: { drain?: boolean }): Promise<void>;
   /** Releases everything; called once after the run ended (also after a failure). */
   close?(): Promise<void>;
+  /**
+   * Messages not yet delivered, per consumer, asked of the broker now (not as of the last delivery, which a stuck
+   * run never updates); for metrics at scrape time. An input without a broker has none.
+   */
+  backlog?(): Promise<Record<string, number>>;
 }
 
 /**

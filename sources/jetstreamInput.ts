@@ -160,6 +160,14 @@ export class JetStreamInput implements InputPort {
     this.sequencer.restoreWatermark(pos.watermark, pos.newest);
   }
 
+  /** Each lane's consumer's pending count, asked of the server now (an empty record before the consumers exist). */
+  async backlog(): Promise<Record<string, number>> {
+    const source = this.source;
+    if (!source) return {};
+    const out: Record<string, number> = {};
+    for (const lane of source.lanes) out[lane.durable] = await source.pending(lane);
+    return out;
+  }
   private async doOpen(): Promise<void> {
     const p = this.o.pipeline;
     const resume = this.resumeFrom;

@@ -177,7 +177,14 @@ describe("ops on a live run", () => {
 
         await live.stop();
         // After the stop everything is committed, the decode dead letter included.
-        expect(await (await fetch(`${base}metrics`)).text()).toMatch(/tickflow_sink_commit_duration_seconds_count\{sink="dead_letters"\} [1-9]/);
+        const after = await (await fetch(`${base}metrics`)).text();
+        expect(after).toMatch(/tickflow_sink_commit_duration_seconds_count\{sink="dead_letters"\} [1-9]/);
+        expect(after).toMatch(/tickflow_consumer_pending\{consumer="live-ops-1_trades[^"]*"\} 0\n/);
+        // Nothing is delivered any more, yet the gauge follows the stream: it asks NATS at each scrape.
+        const later = feed(30n).slice(msgs.length, msgs.length + 25);
+        expect(later).toHaveLength(25);
+        await publisher.publishAll(later.map(toOutgoing));
+        expect(await (await fetch(`${base}metrics`)).text()).toMatch(/tickflow_consumer_pending\{consumer="live-ops-1_trades[^"]*"\} 25\n/);
         await ops.close();
         const audit = await readAuditLog(db);
         expect(audit.map((a) => `${a.action} ${a.subject}`)).toEqual(["config.start live-ops-1", "run.start live-ops-1", "run.stop live-ops-1"]);
