@@ -12,6 +12,7 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** `--log` or TICKFLOW_LOG is neither `text` nor `json`: refused at start, never ignored. */
 export class LogFormatError extends TickflowError {
   static override readonly code = "LOG_FORMAT_INVALID";
+  static override readonly refusal = true;
   override readonly name = "LogFormatError";
 }
 

@@ -16,12 +16,14 @@ import { laneLayout } from "../sources/jetstreamSource.ts";
 /** The recording lacks inputs that the run's consumers acknowledged: starting would go on above them. */
 export class RecordingBehindError extends TickflowError {
   static override readonly code = "RECORDING_BEHIND";
+  static override readonly refusal = true;
   override readonly name = "RecordingBehindError";
 }
 
 /** DuckDB cannot read the recording: the file (or its write-ahead log) is damaged. `cause` is DuckDB's error. */
 export class RecordingCorruptError extends TickflowError {
   static override readonly code = "RECORDING_CORRUPT";
+  static override readonly refusal = true;
   override readonly name = "RecordingCorruptError";
 
   /** @param path the DuckDB file; @param cause DuckDB's error (its first line is quoted) */

@@ -1,7 +1,7 @@
 // tickflow command line: one file per command under cli/commands/. Only the invoked command's module is loaded
 // (each pulls in DuckDB, NATS, onnxruntime... as it needs them), so `tickflow --help` starts in a fraction of a second.
 import { Command, CommanderError } from "commander";
-import { isTickflowError } from "../core/errors.ts";
+import { exitStatusOf, isTickflowError } from "../core/errors.ts";
 
 type Register = (program: Command) => void;
 
@@ -127,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
     resolveLogFormat(undefined);
   } catch (e) {
     process.stderr.write(errorReport(e, false));
-    return 1;
+    return exitStatusOf(e);
   }
   if (invoked) (await invoked.load()).register(program);
   // No (known) command: the overview lists every command by its summary without loading any of them.
@@ -150,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(causes.length ? { causes } : {}),
       });
     } else process.stderr.write(errorReport(shown, Boolean(process.env.TICKFLOW_DEBUG)));
-    return 1;
+    return exitStatusOf(shown);
   }
 }
 

@@ -18,6 +18,12 @@
 export class TickflowError extends Error {
   /** The code of this class; each subclass overrides it with its own (SCREAMING_SNAKE_CASE, documented in docs/errors.md). */
   static readonly code: string = "TICKFLOW_ERROR";
+  /**
+   * Whether a command that ends with this error was refused for a reason that a restart cannot fix (the
+   * declaration, the configuration, the recording): it exits with EXIT_REFUSED, which the systemd unit does not
+   * restart, instead of 1 (a failure a restart may get past: a server away, a port taken).
+   */
+  static readonly refusal: boolean = false;
   override readonly name: string = "TickflowError";
   /** The code of the class that was thrown: stable across releases, unlike the message. */
   readonly code: string;
@@ -27,6 +33,14 @@ export class TickflowError extends Error {
     super(message, options);
     this.code = (new.target as typeof TickflowError).code;
   }
+}
+
+/** Exit status of a command refused for a reason a restart cannot fix (sysexits.h's EX_CONFIG). */
+export const EXIT_REFUSED = 78;
+
+/** The exit status of a command that ended with `e`: EXIT_REFUSED for a refusal (see `TickflowError.refusal`), else 1. */
+export function exitStatusOf(e: unknown): number {
+  return e instanceof TickflowError && (e.constructor as typeof TickflowError).refusal ? EXIT_REFUSED : 1;
 }
 
 /** Whether `e` is a TickflowError, and when `code` is given, one with that code. */

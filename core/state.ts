@@ -43,12 +43,14 @@ export interface SavedCell {
 /** A checkpoint does not fit the pipeline (another version, other nodes, another operator state layout). */
 export class StateRestoreError extends TickflowError {
   static override readonly code = "CHECKPOINT_MISMATCH";
+  static override readonly refusal = true;
   override readonly name = "StateRestoreError";
 }
 
 /** A node's operator cannot save its state (see StateSpec.unsupported). */
 export class StateUnsupportedError extends TickflowError {
   static override readonly code = "STATE_NOT_CHECKPOINTABLE";
+  static override readonly refusal = true;
   override readonly name = "StateUnsupportedError";
 }
 

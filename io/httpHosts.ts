@@ -8,6 +8,7 @@ export const LOOPBACK_HTTP_HOSTS: readonly string[] = ["localhost", "127.0.0.1",
 /** An entry of TICKFLOW_HTTP_HOSTS (or of the server's `allowedHosts`) is not a host name, IP or `name:port`. */
 export class InvalidHttpHostError extends TickflowError {
   static override readonly code = "INVALID_HTTP_HOST";
+  static override readonly refusal = true;
   override readonly name = "InvalidHttpHostError";
 }
 

@@ -9,6 +9,7 @@ import { octalMode, readPrivateFile } from "./privateFile.ts";
 /** No usable master key: none where one is needed, both variables set, a key file others can read, a malformed key, or the wrong key. */
 export class SecretsKeyError extends TickflowError {
   static override readonly code = "SECRETS_KEY_UNAVAILABLE";
+  static override readonly refusal = true;
   override readonly name = "SecretsKeyError";
 }
 

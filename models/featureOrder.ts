@@ -4,6 +4,7 @@ import { TickflowError } from "../core/errors.ts";
 /** The model's declared features differ from what the caller will supply. */
 export class FeatureMismatchError extends TickflowError {
   static override readonly code = "FEATURE_MISMATCH";
+  static override readonly refusal = true;
   override readonly name = "FeatureMismatchError";
   constructor(
     message: string,

@@ -97,6 +97,7 @@ export type NodeDecl = z.infer<typeof NodeDeclSchema>;
 /** A declaration that does not validate: `file:line:col: at <path>: <what was expected>`. */
 export class PipelineDeclarationError extends TickflowError {
   static override readonly code = "DECLARATION_INVALID";
+  static override readonly refusal = true;
   override readonly name = "PipelineDeclarationError";
   constructor(
     readonly file: string,

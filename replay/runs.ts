@@ -12,6 +12,7 @@ import { TickflowError } from "../core/errors.ts";
 /** A run id that is already recorded and cannot be continued: run records are never overwritten. */
 export class RunExistsError extends TickflowError {
   static override readonly code = "RUN_EXISTS";
+  static override readonly refusal = true;
   override readonly name = "RunExistsError";
 }
 

@@ -21,6 +21,7 @@ import { TickflowError } from "../core/errors.ts";
 /** A recording's table has other columns than this version records, and no known migration turns one into the other. */
 export class RecordingLayoutError extends TickflowError {
   static override readonly code = "RECORDING_LAYOUT_MISMATCH";
+  static override readonly refusal = true;
   override readonly name = "RecordingLayoutError";
 }
 

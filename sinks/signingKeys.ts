@@ -7,6 +7,7 @@ import { KEY_ID_PATTERN, type Keyring } from "../core/signing.ts";
 /** No key configured, or the configuration is contradictory or unreadable. */
 export class SigningKeyError extends TickflowError {
   static override readonly code = "SIGNING_KEY_UNAVAILABLE";
+  static override readonly refusal = true;
   override readonly name = "SigningKeyError";
 }
 

@@ -126,6 +126,7 @@ export type StrategyRules = z.infer<typeof StrategyRulesSchema>;
 
 export class StrategyRulesError extends TickflowError {
   static override readonly code = "STRATEGY_RULES_INVALID";
+  static override readonly refusal = true;
   override readonly name = "StrategyRulesError";
   /** The path as a dotted string (e.g. "enterLong.crossAbove"). */
   readonly path: string;

@@ -9,6 +9,7 @@ import { within } from "../../core/retry.ts";
 
 export class NatsServerNotInstalledError extends TickflowError {
   static override readonly code = "NATS_SERVER_NOT_INSTALLED";
+  static override readonly refusal = true;
   override readonly name = "NatsServerNotInstalledError";
   constructor() {
     super(

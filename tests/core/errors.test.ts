@@ -4,7 +4,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { isTickflowError, TickflowError } from "../../core/errors.ts";
+import { EXIT_REFUSED, exitStatusOf, isTickflowError, TickflowError } from "../../core/errors.ts";
+import { StateRestoreError } from "../../core/state.ts";
+import { CircuitOpenError } from "../../core/circuitBreaker.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const NOT_SOURCE = new Set(["node_modules", "dist", "tests", "docs", "pipelines", "data"]);
@@ -53,7 +55,7 @@ function errorClasses(): Declared[] {
   return all.filter((c) => isError.has(c.name) && c.name !== "TickflowError");
 }
 
-type ErrorClass = (abstract new (...args: never[]) => TickflowError) & { readonly code: string };
+type ErrorClass = (abstract new (...args: never[]) => TickflowError) & { readonly code: string; readonly refusal: boolean };
 
 async function loadErrorClasses(): Promise<Map<string, { cls: ErrorClass; file: string }>> {
   const out = new Map<string, { cls: ErrorClass; file: string }>();
@@ -221,5 +223,16 @@ describe("every error class in the code base", () => {
       "docs/errors.md lists codes no class has",
     ).toEqual([]);
     for (const [code, name] of inUse) expect(documented.get(code), `docs/errors.md: the class of ${code}`).toBe(name);
+  });
+
+  it("that refuses (exit 78) is listed in docs/errors.md's exit status table, which lists exactly those", async () => {
+    const refusing = [...(await loadErrorClasses()).values()].filter(({ cls }) => cls.refusal).map(({ cls }) => cls.code);
+    const doc = readFileSync(join(ROOT, "docs/errors.md"), "utf8");
+    const row = /^\| \*\*78\*\* \|(.*)$/m.exec(doc)?.[1] ?? "";
+    const listed = [...row.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!).filter((c) => c !== "EX_CONFIG");
+    expect(listed.sort()).toEqual([...new Set(refusing)].sort());
+    expect(exitStatusOf(new StateRestoreError("other nodes"))).toBe(EXIT_REFUSED);
+    expect(exitStatusOf(new CircuitOpenError("open", 0))).toBe(1);
+    expect(exitStatusOf(new Error("plain"))).toBe(1);
   });
 });

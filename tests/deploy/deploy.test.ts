@@ -1,5 +1,6 @@
 // deploy/ must match the code it deploys: the alert rules name only metrics ops/metrics.ts exports and link sections
 // of docs/runbook.md; the systemd units carry the settings the runbook relies on and run files the repository has.
+import { EXIT_REFUSED } from "../../core/errors.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -180,6 +181,7 @@ describe("deploy/systemd", () => {
     // app/livePipeline.ts bounds the stop to about 25 s in all (last batch, NATS close, jobs, DuckDB).
     expect(seconds(service("TimeoutStopSec")!)).toBeGreaterThanOrEqual(30);
     expect(service("RestartSec")).toBe("5");
+    expect(service("RestartPreventExitStatus")).toBe(String(EXIT_REFUSED)); // refusals are not restarted
     expect(service("EnvironmentFile")).toBe("/etc/tickflow/%i.env");
     const env = u.get("Service")!.get("Environment") ?? [];
     // Set explicitly, so a run whose server is away fails instead of starting a nats-server inside the unit.

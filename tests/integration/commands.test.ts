@@ -157,13 +157,19 @@ describe("tickflow run / start as processes", () => {
     expect(stopped).toMatchObject({ runId: "live-json", inputs: 8000, deadLetters: 0, digest: digestOf(run.stdout) });
 
     const failed = tickflow(["run", join(ROOT, "pipelines", "nope.yaml"), "--log", "json"], env);
-    expect(await failed.exited).toBe(1);
+    expect(await failed.exited).toBe(78); // refused at load: no such pipeline file
     const errLines = failed.stderr.trim().split("\n");
     expect(errLines).toHaveLength(1);
-    expect(JSON.parse(errLines[0]!)).toMatchObject({ level: "error", event: "command.failed", command: "run", msg: expect.stringMatching(/nope\.yaml/) });
+    expect(JSON.parse(errLines[0]!)).toMatchObject({
+      level: "error",
+      event: "command.failed",
+      command: "run",
+      code: "DECLARATION_INVALID",
+      msg: expect.stringMatching(/nope\.yaml/),
+    });
 
     const badEnv = tickflow(["sql", "SELECT 1"], { ...env, TICKFLOW_LOG: "yaml" });
-    expect(await badEnv.exited).toBe(1);
+    expect(await badEnv.exited).toBe(78); // a refusal: EXIT_REFUSED
     expect(badEnv.stderr).toBe('tickflow: TICKFLOW_LOG must be one of text, json, got "yaml" [LOG_FORMAT_INVALID]\n');
   }, 120_000);
 
