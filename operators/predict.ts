@@ -1,4 +1,5 @@
-// predict: feature rows → the same rows plus the model's probability and version, scored one batch per chunk.
+// predict: feature rows → the same rows plus the model's probability and version, and the model's full id as
+// `model`; scored one batch per chunk.
 import type { OperatorFunction } from "rxjs";
 import { chunkOperator, type Chunk } from "../core/chunk.ts";
 import type { StateSpec } from "../core/state.ts";
@@ -85,6 +86,7 @@ export function predict(options: PredictOptions): OperatorFunction<Chunk<Feature
         tsEvent: row.tsEvent,
         ...(row.timeframe !== undefined ? { timeframe: row.timeframe } : {}),
         values: withPrediction(row.values, output, prob, versionField, model.version),
+        model: model.id,
       });
     });
   };

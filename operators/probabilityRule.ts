@@ -58,7 +58,10 @@ export function probabilityRule(o: ProbabilityRuleOptions): OperatorFunction<Chu
     } else {
       reason = `hold no position (no entry holds): ${o.probability} ${fmt(p)} between ${o.sellBelow} and ${o.buyAbove}${gate === undefined ? "" : ` or vetoed by ${o.sentiment} ${fmt(sentiment)}`}`;
     }
-    const modelVersion = version === undefined ? undefined : (o.modelIdOf?.(version) ?? (o.model !== undefined ? `${o.model}-v${version}` : `v${version}`));
+    // The scoring model's full id, carried by the row from predict; rows rebuilt on the way (a join) lose it: then the
+    // pipeline's slots name the version.
+    const modelVersion =
+      row.model ?? (version === undefined ? undefined : (o.modelIdOf?.(version) ?? (o.model !== undefined ? `${o.model}-v${version}` : `v${version}`)));
     return {
       action,
       strength: Math.min(1, Math.abs(p - 0.5) * 2),

@@ -14,6 +14,8 @@ export const FeatureRowMessage = defineMessage({
     tsEvent: timestampNs("event time the values are known at (bar end)"),
     timeframe: optional(text("bar timeframe the row was computed on")),
     values: numberRecord("feature name → value"),
+    // Added within v1 (optional, last: an older reader ignores it, an older recording gains the column on open).
+    model: optional(text("full id of the model that scored this row, when a predict node did (its version number is in values)", { min: 1 })),
   },
 });
 export type FeatureRow = MessageOf<typeof FeatureRowMessage.fields>;

@@ -5,6 +5,7 @@ import type { Database, CellValue } from "../io/duckdb/database.ts";
 import type { AnyField } from "../schemas/field.ts";
 import type { AnyMessageType, MessageOf, MessageType } from "../schemas/message.ts";
 import {
+  columnSql,
   createTableSql,
   inputLayout,
   outputLayout,
@@ -50,6 +51,12 @@ export class DuckDbRecorder {
     const renames = Object.entries(RENAMED_COLUMNS[layout.name] ?? {}).filter(([now, before]) => !have.includes(now) && have.includes(before));
     if (renames.length > 0 && have.join() !== want.join()) {
       for (const [now, before] of renames) await this.db.run(`ALTER TABLE "${layout.name}" RENAME COLUMN "${before}" TO "${now}"`);
+      have = await this.columnsOf(layout.name);
+    }
+    // Optional fields added at the end of a message type since the file was written: added as NULL columns.
+    const added = layout.columns.slice(have.length);
+    if (have.length < want.length && have.join() === want.slice(0, have.length).join() && added.every((c) => c.nullable)) {
+      for (const c of added) await this.db.run(`ALTER TABLE "${layout.name}" ADD COLUMN ${columnSql(c)}`);
       have = await this.columnsOf(layout.name);
     }
     if (have.join(", ") !== want.join(", ")) {

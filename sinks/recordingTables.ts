@@ -43,7 +43,8 @@ export function outputTableName(type: AnyMessageType): string {
 /**
  * Columns renamed since a table was first recorded, per table: the column's name now -> its earlier name. A recorder
  * opening a file written before the rename renames the column in place (DuckDB keeps its position and data), so an
- * old recording keeps being appended to and read. Anything else that differs is refused (RecordingLayoutError).
+ * old recording keeps being appended to and read. Optional fields added at the end of a message type become NULL
+ * columns the same way. Anything else that differs is refused (RecordingLayoutError).
  */
 export const RENAMED_COLUMNS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   // order wire v2: the order's type is `orderType` (v1's `type` collided with the envelope's message kind).
@@ -172,8 +173,13 @@ export function inputIdSql(table: string, alias: string): string {
   return table === "bars" ? `(${alias}.symbol || '.' || ${alias}.timeframe || '.' || CAST(epoch_ns(${alias}.ts_open) AS VARCHAR))` : `${alias}.id`;
 }
 
+/** A column's definition in CREATE TABLE / ALTER TABLE ADD COLUMN. */
+export function columnSql(c: TableColumn): string {
+  return `"${c.name}" ${c.type}${c.nullable ? "" : " NOT NULL"}`;
+}
+
 export function createTableSql(layout: TableLayout): string {
-  const cols = layout.columns.map((c) => `"${c.name}" ${c.type}${c.nullable ? "" : " NOT NULL"}`);
+  const cols = layout.columns.map(columnSql);
   if (layout.key.length) cols.push(`PRIMARY KEY (${layout.key.map((k) => `"${k}"`).join(", ")})`);
   return `CREATE TABLE IF NOT EXISTS "${layout.name}" (${cols.join(", ")})`;
 }

@@ -81,6 +81,8 @@ describe("predict", () => {
     expect(out).toHaveLength(40);
     expect(out[0]).toBe(input[0]); // warm-up: unchanged
     expect(out[1]!.values).toMatchObject({ p_up: expect.any(Number), "model.version": 2, a: input[1]!.values.a });
+    expect(out[1]!.model).toBe("m-v2"); // the model's full id on every scored row, not only its version number
+    expect(out[0]!.model).toBeUndefined();
     expect(input[1]!.values.p_up).toBeUndefined(); // inputs are never mutated
   });
 
@@ -105,6 +107,7 @@ describe("predict", () => {
     expect(seen.map((r) => r.id)).toEqual(input.map((r) => r.id));
     const versions = seen.map((r) => r.values["model.version"]);
     expect(versions).toEqual([...Array(8).fill(1), ...Array(input.length - 8).fill(2)]);
+    expect(seen.map((r) => r.model)).toEqual([...Array(8).fill("m-v1"), ...Array(input.length - 8).fill("m-v2")]);
   });
 
   test("no model yet: rows pass through and are counted; a model with other features is refused by the slot", async () => {
@@ -224,6 +227,13 @@ describe("probabilityRule", () => {
     ]);
     expect(signals[0]!.strength).toBeCloseTo(0.4, 12);
     expect(signals[0]!.id).toBe("p:sig:X:2");
+  });
+
+  test("a row scored by predict names its model in full: the signal records that id, whatever the version number says", async () => {
+    const row: FeatureRow = { id: "X:1", symbol: "X", tsEvent: 1n, values: { p_up: 0.9, "model.version": 1, close: 1 }, model: "mom-p-3f9a2c" };
+    const o = { pipeline: "p", node: "sig", probability: "p_up", versionField: "model.version", model: "mom", buyAbove: 0.6, sellBelow: 0.4, sentiment: "s" };
+    const [sig] = await run<Signal>(chunked([row], 1), (s) => s.pipe(probabilityRule({ ...o, emit: "every", modelIdOf: () => "other-v1" })));
+    expect(sig!.modelVersion).toBe("mom-p-3f9a2c");
   });
 });
 

@@ -3,6 +3,7 @@ import { DuckDbRecorder, RecordingLayoutError } from "../../sinks/duckDbRecorder
 import { createTableSql, outputLayout } from "../../sinks/recordingTables.ts";
 import { TradeMessage, SignalMessage, type Trade } from "../../schemas/index.ts";
 import { OrderMessage, type Order } from "../../schemas/order.ts";
+import { FeatureRowMessage } from "../../schemas/features.ts";
 import { withDatabase } from "../helpers/duckdb.ts";
 
 const trades: Trade[] = Array.from({ length: 5000 }, (_, i) => ({
@@ -108,6 +109,21 @@ describe("DuckDbRecorder", () => {
       expect(err).toBeInstanceOf(RecordingLayoutError);
       expect((err as RecordingLayoutError).code).toBe("RECORDING_LAYOUT_MISMATCH");
       expect((err as Error).message).toMatch(/table signals has columns \(run_id, something_else\) but this version records \(run_id, node, out_seq, id,/);
+    });
+  });
+
+  it("adds an optional field added at the end of a message type since the file was written (features.model) as a NULL column", async () => {
+    await withDatabase(async (db) => {
+      const now = outputLayout(FeatureRowMessage);
+      expect(now.columns.at(-1)).toMatchObject({ name: "model", nullable: true });
+      await db.run(createTableSql({ ...now, columns: now.columns.slice(0, -1) }));
+      await db.run("INSERT INTO features VALUES ('old', 'n', 0, 'X:1', 'X', make_timestamp_ns(1), NULL, '{}')");
+      const row = FeatureRowMessage.create({ id: "X:2", symbol: "X", tsEvent: 2n, values: { p_up: 0.5 }, model: "m-1" });
+      await new DuckDbRecorder(db).writeOutputs(FeatureRowMessage, "new", [row], 0n);
+      expect(await db.query("SELECT run_id, model FROM features ORDER BY run_id")).toEqual([
+        { run_id: "new", model: "m-1" },
+        { run_id: "old", model: null },
+      ]);
     });
   });
 });
