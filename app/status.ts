@@ -139,7 +139,7 @@ export async function modelStatus(nc: NatsConnection): Promise<ModelStatus[]> {
   const out: ModelStatus[] = [];
   for await (const key of await kv.keys()) {
     const e = await kv.get(key);
-    if (!e || e.operation !== "PUT") continue;
+    if (e?.operation !== "PUT") continue;
     const d = e.json<{ name: string; version: number; modelId: string; deployedAtNs: string }>();
     out.push({
       pipeline: key,
