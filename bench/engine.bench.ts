@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { BenchRow } from "./types.ts";
 import { Database } from "../io/duckdb/database.ts";
 import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
@@ -16,6 +17,8 @@ import { ensureStreams } from "../io/nats/streams.ts";
 import { publishSimulatedFeed } from "../sources/simulatedFeed.ts";
 import { LiveRun } from "../app/liveRun.ts";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
+import { spawnSync } from "node:child_process";
+import { runPeer } from "./peer/momentumPeer.ts";
 
 const REPLAY_EVENTS = Number(process.env.TICKFLOW_BENCH_EVENTS ?? 1_200_000);
 const NATS_MESSAGES = Number(process.env.TICKFLOW_BENCH_NATS ?? 100_000);
@@ -99,6 +102,30 @@ async function duckdbAndReplay(path: string): Promise<BenchRow[]> {
     });
   }
   await db.close();
+  // The yardstick: the obvious RxJS + technicalindicators implementation (bench/peer/), one emission per event.
+  const peer = await runPeer(path);
+  const peerRate = (peer.trades + peer.news) / peer.seconds;
+  const peerName = `obvious RxJS + technicalindicators peer (bench/peer/), in-process, ${peer.signals} signals`;
+  for (const r of rows) if (r.name.startsWith("replay momentum-sentiment")) r.baseline = { name: peerName, value: peerRate };
+  // Whole processes, start-up included: `tickflow replay` against `node dist/bench/peer/main.js` on the same file.
+  const env = { ...process.env, TICKFLOW_DB: path, CI: "true" };
+  const wall = (args: string[]): number => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { env, encoding: "utf8", timeout: 600_000 });
+    if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+    return (performance.now() - t0) / 1000;
+  };
+  const tf = wall([join(PACKAGE_ROOT, "bin", "tickflow.js"), "replay", pipelineFile, "--no-record"]);
+  const pe = wall([join(PACKAGE_ROOT, "dist", "bench", "peer", "main.js"), path]);
+  rows.push({
+    group: "engine",
+    name: "replay momentum-sentiment, whole process (tickflow replay --no-record)",
+    value: tf,
+    unit: "s",
+    better: "lower",
+    baseline: { name: "node dist/bench/peer/main.js, whole process", value: pe },
+    note: `${peer.trades + peer.news} events`,
+  });
   return rows;
 }
 
@@ -117,6 +144,7 @@ async function natsIngest(dbPath: string): Promise<BenchRow[]> {
       tradesPerSecond: 5,
     });
     const pubSecs = (performance.now() - t0) / 1000;
+    const raw = await rawOrderedConsume(nc, n);
     // Signals are published signed (docs/signing.md): a throwaway key, as a local setup's.
     const keyring = { currentId: "bench", keys: new Map([["bench", Buffer.alloc(32, 7)]]) };
     const live = new LiveRun({ pipeline: await loadPipeline(pipelineFile), nc, db, runId: "bench-live", print: () => {}, keyring });
@@ -132,6 +160,7 @@ async function natsIngest(dbPath: string): Promise<BenchRow[]> {
         name: "live run: consume → sequence → pipeline → record → ack",
         value: n / liveSecs,
         unit: "msgs/s",
+        baseline: { name: "raw nats.js ordered consumers (MARKET, NEWS) + JSON.parse, no processing", value: n / raw },
         note: `${n} msgs from the stream`,
       },
     ];
@@ -140,4 +169,29 @@ async function natsIngest(dbPath: string): Promise<BenchRow[]> {
     await nc.drain().catch(() => undefined);
     await server.stop();
   }
+}
+
+/** Seconds for plain ordered consumers to read `n` messages of the MARKET and NEWS streams and JSON.parse each. */
+async function rawOrderedConsume(nc: NatsConnection, n: number): Promise<number> {
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const t0 = performance.now();
+  let seen = 0;
+  let bytes = 0;
+  await Promise.all(
+    ["MARKET", "NEWS"].map(async (stream) => {
+      const total = (await jsm.streams.info(stream)).state.messages;
+      const c = await js.consumers.get(stream);
+      if (total === 0) return;
+      const it = await c.consume({ max_messages: 2000 });
+      let got = 0;
+      for await (const m of it) {
+        bytes += (JSON.parse(m.string()) as { v: number }).v;
+        seen++;
+        if (++got >= total) break;
+      }
+    }),
+  );
+  if (seen !== n || bytes !== n) throw new Error(`raw consumer bench read ${seen} of ${n} messages`);
+  return (performance.now() - t0) / 1000;
 }

@@ -1,8 +1,10 @@
 // Runs each benchmark module (bench/*.bench.ts exporting `run(): Promise<BenchRow[]>`) and prints one table.
-import { readdirSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpus } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
-import type { BenchRow } from "./types.ts";
+import { ratioOf, type BenchRow } from "./types.ts";
 
 export async function main(args: string[]): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -18,15 +20,49 @@ export async function main(args: string[]): Promise<void> {
     rows.push(...(await mod.run()));
   }
   printTable(rows);
+  // Figures to compare across commits: the table's rows with the commit and machine they were measured on.
+  const out = join(here, "..", "..", "bench", "results.json");
+  writeFileSync(out, `${JSON.stringify(results(rows), null, 2)}\n`);
+  process.stderr.write(`bench: wrote ${out}\n`);
 }
 
+function results(rows: BenchRow[]): unknown {
+  let commit: string | null = null;
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    // Not a git checkout: the figures are still worth keeping.
+  }
+  return {
+    commit,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? null,
+    rows: rows.map((r) => ({ ...r, ratio: ratioOf(r) ?? null })),
+  };
+}
+
+const NUMERIC = new Set([2, 3, 4]);
+
 function printTable(rows: BenchRow[]): void {
-  const header = ["group", "case", "value", "unit", "note"];
-  const cells = rows.map((r) => [r.group, r.name, formatValue(r.value), r.unit, r.note ?? ""]);
+  const header = ["group", "figure", "tickflow", "baseline", "ratio", "unit", "baseline is / note"];
+  const cells = rows.map((r) => {
+    const ratio = ratioOf(r);
+    return [
+      r.group,
+      r.name,
+      formatValue(r.value),
+      r.baseline ? formatValue(r.baseline.value) : "",
+      ratio === undefined ? "" : `${ratio.toFixed(2)}x`,
+      r.unit,
+      [r.baseline?.name, r.note].filter(Boolean).join("; "),
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => "| " + c.map((x, i) => (i === 2 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join(" | ") + " |";
+  const line = (c: string[]) => "| " + c.map((x, i) => (NUMERIC.has(i) ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join(" | ") + " |";
   console.log(line(header));
-  console.log("|" + widths.map((w, i) => (i === 2 ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|");
+  console.log("|" + widths.map((w, i) => (NUMERIC.has(i) ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|");
   for (const c of cells) console.log(line(c));
 }
 

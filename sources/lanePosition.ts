@@ -17,8 +17,13 @@ export type Delivery = "new" | "again" | "committed";
 
 export class LanePosition {
   private floor: bigint;
-  /** Sequences delivered (or known committed) above the floor, ascending: the floor moves over them as they commit. */
-  private readonly open: bigint[] = [];
+  /**
+   * Sequences delivered (or known committed) above the floor, ascending, from `head` on: the floor moves over them as
+   * they commit. A head index, not `shift()`: shifting a 50,000-entry array once per committed message made a
+   * large batch's commit quadratic (29 % of a live run's profile).
+   */
+  private open: bigint[] = [];
+  private head = 0;
   /** The sequences of `open`, for lookup. */
   private readonly held = new Set<bigint>();
   private readonly done: Set<bigint>;
@@ -64,7 +69,7 @@ export class LanePosition {
     }
     // Rare: keep `open` ascending.
     let i = this.open.length;
-    while (i > 0 && this.open[i - 1]! > seq) i--;
+    while (i > this.head && this.open[i - 1]! > seq) i--;
     this.open.splice(i, 0, seq);
   }
 
@@ -79,10 +84,18 @@ export class LanePosition {
   }
 
   private advance(): void {
-    while (this.open.length && this.done.has(this.open[0]!)) {
-      this.floor = this.open.shift()!;
+    const open = this.open;
+    let head = this.head;
+    while (head < open.length && this.done.has(open[head]!)) {
+      this.floor = open[head++]!;
       this.done.delete(this.floor);
       this.held.delete(this.floor);
     }
+    // Drop the passed entries once they are most of the array (amortised O(1) per sequence).
+    if (head > 1024 && head * 2 > open.length) {
+      this.open = open.slice(head);
+      head = 0;
+    }
+    this.head = head;
   }
 }

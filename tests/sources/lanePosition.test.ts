@@ -35,4 +35,19 @@ describe("LanePosition", () => {
     p.commit(13n);
     expect(p.state()).toEqual({ floor: 14n, above: [] });
   });
+
+  it("a batch of 50,000 deliveries committed out of order moves the floor over all of them, past the array compaction", () => {
+    const p = new LanePosition();
+    const n = 50_000;
+    for (let i = 1; i <= n; i++) expect(p.deliver(BigInt(i))).toBe("new");
+    // Commit the odd ones first (the floor cannot move past 1's gap at 2), then the even ones in reverse.
+    for (let i = 1; i <= n; i += 2) p.commit(BigInt(i));
+    expect(p.state().floor).toBe(1n);
+    for (let i = n; i >= 2; i -= 2) p.commit(BigInt(i));
+    expect(p.state()).toEqual({ floor: BigInt(n), above: [] });
+    expect(p.deliver(BigInt(n))).toBe("committed");
+    expect(p.deliver(BigInt(n + 1))).toBe("new");
+    p.commit(BigInt(n + 1));
+    expect(p.resumeAt).toBe(BigInt(n + 2));
+  });
 });

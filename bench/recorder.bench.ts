@@ -1,0 +1,80 @@
+// Recording inputs at DuckDB's pace: the recorder (dedupe by message id kept) beside DuckDB's own data-chunk appender
+// into a keyless table of the same columns, on the same rows, in the same run.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BenchRow } from "./types.ts";
+import { Database } from "../io/duckdb/database.ts";
+import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
+import { inputLayout, toColumns } from "../sinks/recordingTables.ts";
+import { simulate, DEFAULT_SIM_START_NS } from "../sources/simulator.ts";
+import { TradeMessage, type Trade } from "../schemas/index.ts";
+
+const ROWS = Number(process.env.TICKFLOW_BENCH_RECORD_ROWS ?? 1_000_000);
+const BATCH = 100_000;
+const SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "META", "GOOGL", "JPM", "XOM", "KO"];
+
+function trades(): { trades: Trade[]; meta: { subject: string; streamSeq: bigint }[] } {
+  const out: Trade[] = [];
+  const meta: { subject: string; streamSeq: bigint }[] = [];
+  for (const m of simulate({ symbols: SYMBOLS, seed: 3, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 50, newsEverySeconds: 1e12 })) {
+    if (m.kind !== "trade") continue;
+    out.push(m.msg);
+    meta.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: BigInt(out.length) });
+    if (out.length >= ROWS) break;
+  }
+  return { trades: out, meta };
+}
+
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return (performance.now() - t0) / 1000;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), "tickflow-bench-rec-"));
+  const { trades: all, meta } = trades();
+  const layout = inputLayout(TradeMessage);
+  const types = layout.columns.map((c) => c.type);
+  const batches: { t: Trade[]; m: typeof meta }[] = [];
+  for (let i = 0; i < all.length; i += BATCH) batches.push({ t: all.slice(i, i + BATCH), m: meta.slice(i, i + BATCH) });
+  try {
+    // Baseline: DuckDB's data-chunk appender into a table without a key (no dedupe), the same columns and rows.
+    const raw = await Database.open(join(dir, "raw.duckdb"));
+    await raw.run(`CREATE TABLE trades (${layout.columns.map((c) => `"${c.name}" ${c.type}`).join(", ")})`);
+    const rawSecs = await timed(async () => {
+      for (const b of batches) await raw.appendColumns("trades", types, toColumns(TradeMessage, b.t, [], [(i) => b.m[i]!.subject, (i) => b.m[i]!.streamSeq]));
+    });
+    await raw.close();
+
+    const db = await Database.open(join(dir, "rec.duckdb"));
+    const rec = new DuckDbRecorder(db);
+    await rec.ensureRecording([TradeMessage]);
+    const recSecs = await timed(async () => {
+      for (const b of batches) await rec.writeInputs(TradeMessage, b.t, b.m);
+    });
+    // The same rows again (a redelivery, a re-import): every one is refused by its id.
+    let again = 0;
+    const dupSecs = await timed(async () => {
+      for (const b of batches) again += (await rec.writeInputs(TradeMessage, b.t, b.m)).inserted;
+    });
+    const [{ n }] = await db.query<{ n: bigint }>("SELECT count(*) n FROM trades");
+    await db.close();
+    if (Number(n) !== all.length || again !== 0) throw new Error(`recorder bench: ${n} rows stored of ${all.length}, ${again} duplicates inserted`);
+    const appender = { name: "DuckDB's data-chunk appender into a keyless table, same rows (no dedupe)", value: all.length / rawSecs };
+    return [
+      {
+        group: "recorder",
+        name: "record new inputs, deduped by id",
+        value: all.length / recSecs,
+        unit: "rows/s",
+        baseline: appender,
+        note: `${all.length} trades, ${BATCH} per batch`,
+      },
+      { group: "recorder", name: "record the same inputs again (all refused)", value: all.length / dupSecs, unit: "rows/s", baseline: appender },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
