@@ -2,11 +2,11 @@
 // each panel shows, bounded; a live sma-crossover run on a real nats-server shows candles and the recorded equity in
 // Debian's chromium, and updates as bars arrive; a recorded run is served with the same equity.
 import { describe, expect, test } from "vitest";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { startNats, stopNats } from "../helpers/nats.ts";
+import { withBrowser } from "../helpers/browser.ts";
 import { withDatabase } from "../helpers/duckdb.ts";
 import { orclBars } from "../trading/pipelineHelpers.ts";
 import { parsePipeline } from "../../app/loadPipeline.ts";
@@ -310,7 +310,6 @@ describe("LiveFeed", () => {
 
 // ---- in Debian's chromium: a live trading run, then the same run from its recording ------------------------------
 
-const CHROMIUM = "/usr/bin/chromium";
 const TRADING_PIPELINE = `
 name: dash-sma
 sources:
@@ -375,25 +374,6 @@ async function pageShows(page: Page, candles: number, equity: number): Promise<v
   }
 }
 
-async function withBrowser<T>(f: (page: Page, errors: string[]) => Promise<T>): Promise<T> {
-  // The browser check is part of the test: without chromium it fails, it is never skipped.
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is required for the dashboard test (apt-get install -y chromium)`).toBe(true);
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
-    return await f(page, errors);
-  } finally {
-    await browser.close();
-  }
-}
-
 describe("the dashboard in chromium", () => {
   test("a live trading run: candles, markers, equity equal to the recording's, positions and fills; it updates as bars arrive; the recorded run shows the same", async () => {
     const f = await startNats();
@@ -437,6 +417,7 @@ describe("the dashboard in chromium", () => {
           expect(errors).toEqual([]);
 
           await live.stop();
+          const liveUrl = ops.url!;
           await ops.close();
           // The finished run, from the recording alone (what `tickflow dashboard RUN_ID` serves).
           const recorded = await serveRecordedRun(db, runId, { port: 0, config });
@@ -444,7 +425,8 @@ describe("the dashboard in chromium", () => {
             await page.goto(recorded.url);
             await pageShows(page, 200, equity2);
             expect(await page.locator("#state").textContent()).toMatch(/finished|stopped/);
-            expect(errors).toEqual([]);
+            // The open page's /events and /api/graph polls fail when the live server closes under them: expected.
+            expect(errors.filter((e) => !e.startsWith(`request failed: ${liveUrl}`))).toEqual([]);
           } finally {
             await recorded.close();
           }
