@@ -9,6 +9,8 @@
   const MAX_ROWS = 50;
   const COLORS = ["#f5a623", "#b388ff", "#4dd0e1", "#ff8a65", "#aed581", "#f06292", "#90a4ae", "#fff176"];
   const $ = (id) => document.getElementById(id);
+  /** Text for innerHTML: feature names come from operators (user-written ones too), never trusted as markup. */
+  const esc = (t) => String(t).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   /** `f` at most once per `ms`, however often the returned function is called (bursts of events redraw once). */
   const throttled = (f, ms) => {
     let timer;
@@ -151,7 +153,7 @@
         const o = s.overlays.get(name);
         const last = o.points[o.points.length - 1];
         parts.push(
-          `<span style="color:${series.options().color}">${name}${o.pane === "lower" ? " (lower pane)" : ""} ${last ? fmtNum(last.value) : ""}</span>`,
+          `<span style="color:${esc(series.options().color)}">${esc(name)}${o.pane === "lower" ? " (lower pane)" : ""} ${last ? fmtNum(last.value) : ""}</span>`,
         );
       }
     }
