@@ -3,7 +3,8 @@
 // line per event. Two formats: `text` ("tickflow: ..." lines for a terminal) and `json` (pino: one JSON object per
 // line on stderr, `{level, time, event, msg, ...fields}`, for journald or a log collector). stdout stays the
 // command's output (console sinks, the run summary) in both.
-import pino, { type Logger } from "pino";
+import { createRequire } from "node:module";
+import type { Logger } from "pino";
 import { TickflowError } from "../core/errors.ts";
 
 export const LOG_FORMATS = ["text", "json"] as const;
@@ -90,9 +91,13 @@ class JsonLog extends BaseLog {
   }
 }
 
+/** pino, loaded when a JSON log is made: every command checks TICKFLOW_LOG, and pino's import costs ~57 ms. */
+const loadPino = (): (typeof import("pino"))["pino"] => createRequire(import.meta.url)("pino") as (typeof import("pino"))["pino"];
+
 export function createLog(format: LogFormat, o: LogOptions = {}): Log {
   const write = o.write ?? ((line: string) => void process.stderr.write(line));
   if (format === "text") return new TextLog(write);
+  const pino = loadPino();
   const logger = pino(
     {
       base: { pid: process.pid },

@@ -11,8 +11,14 @@ import { nsToIso } from "../schemas/time.ts";
 
 /** A LiveFeed holding the recorded run: inputs first (the candles set the session dates), then each node's outputs. */
 export function feedOfRecordedRun(data: RunFeedData, feed = new LiveFeed()): LiveFeed {
-  feed.setGraph(graphOfDeclaration(data.declaration) ?? graphOfNodes(data.outputs.map((o) => ({ name: o.node, kind: o.kind }))));
-  for (const i of data.inputs) feed.inputItems(i.kind, i.kind, i.items);
+  const graph = graphOfDeclaration(data.declaration) ?? graphOfNodes(data.outputs.map((o) => ({ name: o.node, kind: o.kind })));
+  feed.setGraph(graph);
+  // The recording keeps inputs by kind; the graph counts them under the source's name when one source has that kind.
+  const sourceOf = (kind: string): string => {
+    const named = graph.nodes.filter((n) => n.role === "source" && n.kind === kind);
+    return named.length === 1 ? named[0]!.name : kind;
+  };
+  for (const i of data.inputs) feed.inputItems(sourceOf(i.kind), i.kind, i.items);
   for (const o of data.outputs) feed.outputs(o.node, o.kind, o.items);
   for (const l of data.deadLetters) feed.deadLetter(l);
   return feed;

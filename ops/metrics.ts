@@ -1,6 +1,7 @@
 // Prometheus metrics of one tickflow process: a Registry of its own (never prom-client's global one, so
 // tests and several runs in one process stay isolated), fed by the engine's LiveRunMetrics hooks.
 // Labels are bounded by the pipeline declaration: source kinds, node names, stages, sink types, consumers.
+import { within } from "../core/retry.ts";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { LiveRunMetrics } from "../runtime/pipelineRun.ts";
 import type { Kind } from "../schemas/kinds.ts";
@@ -106,14 +107,11 @@ export class TickflowMetrics implements LiveRunMetrics {
         if (!probe) return;
         // A stuck run receives nothing, so the per-delivery value would stand still: ask the server. A NATS that does
         // not answer keeps the last values (the readiness check and the no-data alert report the outage).
-        let timer: NodeJS.Timeout | undefined;
-        const now = await Promise.race([
+        const now = await within(
           probe().catch(() => undefined),
-          new Promise<undefined>((r) => {
-            timer = setTimeout(() => r(undefined), 2000);
-          }),
-        ]);
-        clearTimeout(timer);
+          2000,
+          undefined,
+        );
         for (const [consumer, pending] of Object.entries(now ?? {})) this.set({ consumer: self.bounded("consumer", consumer) }, pending);
       },
     });

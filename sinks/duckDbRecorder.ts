@@ -49,7 +49,7 @@ export class DuckDbRecorder {
     let have = await this.columnsOf(layout.name);
     const want = layout.columns.map((c) => c.name);
     const renames = Object.entries(RENAMED_COLUMNS[layout.name] ?? {}).filter(([now, before]) => !have.includes(now) && have.includes(before));
-    if (renames.length > 0 && have.join() !== want.join()) {
+    if (renames.length > 0) {
       for (const [now, before] of renames) await this.db.run(`ALTER TABLE "${layout.name}" RENAME COLUMN "${before}" TO "${now}"`);
       have = await this.columnsOf(layout.name);
     }

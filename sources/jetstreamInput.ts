@@ -168,6 +168,7 @@ export class JetStreamInput implements InputPort {
     for (const lane of source.lanes) out[lane.durable] = await source.pending(lane);
     return out;
   }
+
   private async doOpen(): Promise<void> {
     const p = this.o.pipeline;
     const resume = this.resumeFrom;

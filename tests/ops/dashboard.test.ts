@@ -424,6 +424,9 @@ describe("the dashboard in chromium", () => {
           try {
             await page.goto(recorded.url);
             await pageShows(page, 200, equity2);
+            // Inputs are counted under the declared source's name ("bars"), as the live graph counts them.
+            const graph = (await (await fetch(`${recorded.url}api/graph`)).json()) as { counts: Record<string, number> };
+            expect(graph.counts.bars).toBe(200);
             expect(await page.locator("#state").textContent()).toMatch(/finished|stopped/);
             // The open page's /events and /api/graph polls fail when the live server closes under them: expected.
             expect(errors.filter((e) => !e.startsWith(`request failed: ${liveUrl}`))).toEqual([]);
