@@ -92,7 +92,7 @@ class JsonLog extends BaseLog {
 }
 
 /** pino, loaded when a JSON log is made: every command checks TICKFLOW_LOG, and pino's import costs ~57 ms. */
-const loadPino = (): (typeof import("pino"))["pino"] => createRequire(import.meta.url)("pino") as (typeof import("pino"))["pino"];
+const loadPino = (): typeof import("pino")["pino"] => createRequire(import.meta.url)("pino") as typeof import("pino")["pino"];
 
 export function createLog(format: LogFormat, o: LogOptions = {}): Log {
   const write = o.write ?? ((line: string) => void process.stderr.write(line));
