@@ -44,6 +44,11 @@ export const COMMANDS: readonly { readonly name: string; readonly summary: strin
     load: () => import("./commands/sql.ts"),
   },
   {
+    name: "export",
+    summary: "export one recorded run (its runs row, the inputs it processed, its outputs) as Parquet or Arrow IPC files, one per table, for pandas or polars",
+    load: () => import("./commands/export.ts"),
+  },
+  {
     name: "backup",
     summary: "export the whole recording as Parquet into a new directory, with a manifest of its tables, row counts and file checksums",
     load: () => import("./commands/backup.ts"),

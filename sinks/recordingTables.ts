@@ -16,6 +16,13 @@ export interface TableLayout {
   readonly columns: readonly TableColumn[];
   /** Primary key: a row with an existing key is ignored, which makes every sink idempotent. */
   readonly key: readonly string[];
+  /**
+   * When set, the key is checked without an index: a batch's keys are looked up among the rows whose `range` column
+   * (the event time, never NULL) falls in the batch's own time spans, which DuckDB's zone maps find without a scan of
+   * the table. A redelivered or re-imported message carries the same key and time, so it is still stored once; the
+   * table has no PRIMARY KEY (an index on a VARCHAR id costs more than the rest of recording, bench/recorder).
+   */
+  readonly dedupe?: { readonly range: string };
 }
 
 export interface InputMeta {
@@ -25,7 +32,11 @@ export interface InputMeta {
 
 export function inputLayout(type: AnyMessageType): TableLayout {
   const key = type.columns.some((c) => c.name === "id") ? ["id"] : type.table === "bars" ? ["symbol", "timeframe", "ts_open"] : [];
+  const time =
+    type.columns.find((c) => c.type === "TIMESTAMP_NS" && !c.nullable && key.includes(c.name)) ??
+    type.columns.find((c) => c.type === "TIMESTAMP_NS" && !c.nullable);
   return {
+    ...(key.length > 0 && time ? { dedupe: { range: time.name } } : {}),
     name: type.table,
     columns: [
       ...type.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
@@ -180,7 +191,7 @@ export function columnSql(c: TableColumn): string {
 
 export function createTableSql(layout: TableLayout): string {
   const cols = layout.columns.map(columnSql);
-  if (layout.key.length) cols.push(`PRIMARY KEY (${layout.key.map((k) => `"${k}"`).join(", ")})`);
+  if (layout.key.length && !layout.dedupe) cols.push(`PRIMARY KEY (${layout.key.map((k) => `"${k}"`).join(", ")})`);
   return `CREATE TABLE IF NOT EXISTS "${layout.name}" (${cols.join(", ")})`;
 }
 

@@ -2,28 +2,99 @@
 // because @duckdb/node-api must never run two operations at once on a connection.
 import {
   DuckDBInstance,
-  DuckDBDataChunk,
-  DuckDBTimestampNanosecondsValue,
+  type DuckDBDataChunk,
+  type DuckDBTimestampNanosecondsValue,
   DuckDBTypeId,
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
-  INTEGER,
-  TIMESTAMP_NS,
-  VARCHAR,
   type DuckDBConnection,
-  type DuckDBType,
   type DuckDBValue,
 } from "@duckdb/node-api";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DuckColumnType } from "../../schemas/field.ts";
 
-const TYPES: Record<DuckColumnType, DuckDBType> = { VARCHAR, DOUBLE, BIGINT, INTEGER, TIMESTAMP_NS, BOOLEAN };
-/** Rows per data chunk: DuckDB's vector size. */
-export const CHUNK_ROWS = 2048;
+import { CHUNK_ROWS, forEachChunk, type CellValue } from "./chunkFill.ts";
 
-export type CellValue = string | number | bigint | boolean | null;
+export { CHUNK_ROWS, type CellValue };
+
+/** A result column: its name and its type, one of the recording's column types. */
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: DuckColumnType;
+}
+
+/**
+ * One column of a data chunk, typed and column-major: DOUBLE in a Float64Array, BIGINT and TIMESTAMP_NS (nanoseconds
+ * since the epoch) in a BigInt64Array, INTEGER in an Int32Array, BOOLEAN as 0/1 in a Uint8Array, VARCHAR as strings.
+ * A NULL row holds 0 (or "") and `valid[row] === 0`; `valid` is absent when the chunk has no NULL in the column.
+ */
+export type TypedColumn = { readonly name: string; readonly valid?: Uint8Array } & (
+  | { readonly type: "DOUBLE"; readonly values: Float64Array }
+  | { readonly type: "BIGINT" | "TIMESTAMP_NS"; readonly values: BigInt64Array }
+  | { readonly type: "INTEGER"; readonly values: Int32Array }
+  | { readonly type: "BOOLEAN"; readonly values: Uint8Array }
+  | { readonly type: "VARCHAR"; readonly values: readonly string[] }
+);
+
+/** Up to CHUNK_ROWS rows of a result, column by column. */
+export interface ColumnChunk {
+  readonly rowCount: number;
+  readonly columns: readonly TypedColumn[];
+}
+
+const COLUMN_TYPES = new Map<DuckDBTypeId, DuckColumnType>([
+  [DuckDBTypeId.VARCHAR, "VARCHAR"],
+  [DuckDBTypeId.DOUBLE, "DOUBLE"],
+  [DuckDBTypeId.BIGINT, "BIGINT"],
+  [DuckDBTypeId.INTEGER, "INTEGER"],
+  [DuckDBTypeId.TIMESTAMP_NS, "TIMESTAMP_NS"],
+  [DuckDBTypeId.BOOLEAN, "BOOLEAN"],
+]);
+
+/** Reads one vector of a chunk into a typed column. */
+function typedColumn(column: ResultColumn, vector: { getItem(row: number): unknown }, n: number): TypedColumn {
+  let valid: Uint8Array | undefined;
+  // Calls `set` for each non-NULL row; a NULL one is marked in `valid` (made at the first NULL) and keeps 0 or "".
+  const each = (set: (row: number, v: unknown) => void): void => {
+    for (let r = 0; r < n; r++) {
+      const v = vector.getItem(r);
+      if (v !== null) set(r, v);
+      else (valid ??= new Uint8Array(n).fill(1))[r] = 0;
+    }
+  };
+  const { name, type } = column;
+  switch (type) {
+    case "DOUBLE": {
+      const values = new Float64Array(n);
+      each((r, v) => (values[r] = v as number));
+      return { name, type, values, valid };
+    }
+    case "INTEGER": {
+      const values = new Int32Array(n);
+      each((r, v) => (values[r] = v as number));
+      return { name, type, values, valid };
+    }
+    case "BIGINT": {
+      const values = new BigInt64Array(n);
+      each((r, v) => (values[r] = v as bigint));
+      return { name, type, values, valid };
+    }
+    case "TIMESTAMP_NS": {
+      const values = new BigInt64Array(n);
+      each((r, v) => (values[r] = (v as DuckDBTimestampNanosecondsValue).nanos));
+      return { name, type, values, valid };
+    }
+    case "BOOLEAN": {
+      const values = new Uint8Array(n);
+      each((r, v) => (values[r] = v ? 1 : 0));
+      return { name, type, values, valid };
+    }
+    case "VARCHAR": {
+      const values = new Array<string>(n).fill("");
+      each((r, v) => (values[r] = v as string));
+      return { name, type, values, valid };
+    }
+  }
+}
 
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
@@ -107,26 +178,36 @@ export class Database {
       if (rowCount === 0) return;
       const appender = await c.createAppender(table, schema, catalog);
       try {
-        const duckTypes = types.map((t) => TYPES[t]);
-        for (let off = 0; off < rowCount; off += CHUNK_ROWS) {
-          const n = Math.min(CHUNK_ROWS, rowCount - off);
-          const chunk = DuckDBDataChunk.create(duckTypes, n);
-          for (let col = 0; col < types.length; col++) {
-            const vec = chunk.getColumnVector(col) as unknown as { setItem(i: number, v: unknown): void; flush(): void };
-            const values = columns[col]!;
-            const isTs = types[col] === "TIMESTAMP_NS";
-            for (let r = 0; r < n; r++) {
-              const v = values[off + r];
-              vec.setItem(r, v === null || v === undefined ? null : isTs ? new DuckDBTimestampNanosecondsValue(v as bigint) : v);
-            }
-            vec.flush();
-          }
-          appender.appendDataChunk(chunk);
-        }
+        forEachChunk(types, columns, (chunk) => appender.appendDataChunk(chunk));
         appender.flushSync();
       } finally {
         appender.closeSync();
       }
+    });
+  }
+
+  /**
+   * Runs a query and hands its result to `onChunk` one data chunk (up to CHUNK_ROWS rows) at a time, column-major
+   * and typed (TypedColumn), so that a large result is never held whole; the connection waits while an async
+   * `onChunk` runs. Returns the result's columns (an empty result has them too). Refuses a result with a column
+   * of a type the recording does not use (a DECIMAL, a LIST ...): cast it in the query.
+   */
+  readColumnChunks(sql: string, params: DuckDBValue[] | undefined, onChunk: (chunk: ColumnChunk) => void | Promise<void>): Promise<readonly ResultColumn[]> {
+    return this.exclusive(async (c) => {
+      const result = await c.stream(sql, params);
+      const columns = result.columnNames().map((name, i): ResultColumn => {
+        const type = COLUMN_TYPES.get(result.columnTypeId(i));
+        if (!type)
+          throw new Error(
+            `column ${name} of the query is ${result.columnType(i).toString()}; typed reads take ${[...COLUMN_TYPES.values()].join(", ")}: cast it`,
+          );
+        return { name, type };
+      });
+      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+        const n = chunk.rowCount;
+        await onChunk({ rowCount: n, columns: columns.map((col, i) => typedColumn(col, chunk!.getColumnVector(i), n)) });
+      }
+      return columns;
     });
   }
 

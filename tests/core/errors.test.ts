@@ -90,6 +90,8 @@ const SAMPLES: Record<string, (cause: Error) => Promise<TickflowError>> = {
   LogFormatError: async (cause) => new (await import("../../app/log.ts")).LogFormatError("--log must be one of text, json", { cause }),
   RunExistsError: async (cause) => new (await import("../../replay/runs.ts")).RunExistsError("run r is already recorded", { cause }),
   UnknownRunError: async (cause) => new (await import("../../replay/runFeed.ts")).UnknownRunError("no run r in x.duckdb", { cause }),
+  ExportTargetExistsError: async (cause) =>
+    new (await import("../../replay/exportRun.ts")).ExportTargetExistsError("export-r/trades.parquet already exists", { cause }),
   RecordingLayoutError: async (cause) =>
     new (await import("../../sinks/duckDbRecorder.ts")).RecordingLayoutError("table signals has columns (a) but this version records (b)", { cause }),
   BinanceFrameError: async () =>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DuckDbRecorder, RecordingLayoutError } from "../../sinks/duckDbRecorder.ts";
-import { createTableSql, outputLayout } from "../../sinks/recordingTables.ts";
+import { DuckDbRecorder, RecordingLayoutError, spansOf } from "../../sinks/duckDbRecorder.ts";
+import { createTableSql, inputLayout, outputLayout } from "../../sinks/recordingTables.ts";
+import { BarMessage, type Bar } from "../../schemas/bar.ts";
 import { TradeMessage, SignalMessage, type Trade } from "../../schemas/index.ts";
 import { OrderMessage, type Order } from "../../schemas/order.ts";
 import { FeatureRowMessage } from "../../schemas/features.ts";
@@ -125,5 +126,94 @@ describe("DuckDbRecorder", () => {
         { run_id: "old", model: null },
       ]);
     });
+  });
+});
+
+describe("input dedupe without an index", () => {
+  const meta = (ts: readonly Trade[]) => ts.map((t, i) => ({ subject: `md.trades.${t.symbol}`, streamSeq: BigInt(i + 1) }));
+
+  it("creates input tables without a PRIMARY KEY and still stores each id once: in a batch, across batches, after a stray old trade", async () => {
+    await withDatabase(async (db) => {
+      const sink = new DuckDbRecorder(db);
+      await sink.ensureRecording([TradeMessage]);
+      const pk = await db.query<{ n: bigint }>("SELECT count(*) n FROM duckdb_constraints() WHERE table_name = 'trades' AND constraint_type = 'PRIMARY KEY'");
+      expect(pk[0]!.n).toBe(0n);
+      const batch = [...trades.slice(0, 3000), trades[10]!, trades[2999]!];
+      expect(await sink.writeInputs(TradeMessage, batch, meta(batch))).toEqual({ offered: 3002, inserted: 3000 });
+      // The next batch repeats the previous one's tail and carries one trade from long before (a redelivery after a
+      // restart, a late print): the stray time makes its own span, and every repeat is found.
+      const stray: Trade = { ...trades[0]!, id: "stray", tsEvent: 1n };
+      const next = [...trades.slice(2500, 5000), stray, trades[5]!];
+      expect(await sink.writeInputs(TradeMessage, next, meta(next))).toEqual({ offered: 2502, inserted: 2001 });
+      expect(await sink.writeInputs(TradeMessage, next, meta(next))).toEqual({ offered: 2502, inserted: 0 });
+      const [r] = await db.query<{ n: bigint; ids: bigint }>("SELECT count(*) n, count(DISTINCT id) ids FROM trades");
+      expect(r).toEqual({ n: 5001n, ids: 5001n });
+    });
+  });
+
+  it("keys bars by symbol, timeframe and open time, exact to the nanosecond", async () => {
+    await withDatabase(async (db) => {
+      const bar = (symbol: string, tsOpen: bigint): Bar => ({
+        symbol,
+        timeframe: "1m",
+        tsOpen,
+        tsEvent: tsOpen + 60_000_000_000n,
+        open: 1,
+        high: 2,
+        low: 1,
+        close: 2,
+        volume: 10,
+        vwap: 1.5,
+        trades: 3,
+      });
+      const sink = new DuckDbRecorder(db);
+      const bars = [bar("A", 1704205800000000001n), bar("B", 1704205800000000001n), bar("A", 1704205800000000002n)];
+      const m = bars.map((_, i) => ({ subject: "md.bars.1m.X", streamSeq: BigInt(i + 1) }));
+      expect(await sink.writeInputs(BarMessage, bars, m)).toEqual({ offered: 3, inserted: 3 });
+      expect(await sink.writeInputs(BarMessage, [bars[1]!, bar("B", 1704205800000000002n)], m.slice(0, 2))).toEqual({ offered: 2, inserted: 1 });
+    });
+  });
+
+  it("rolls back with the transaction it was written in", async () => {
+    await withDatabase(async (db) => {
+      const sink = new DuckDbRecorder(db);
+      await sink.ensureRecording([TradeMessage]);
+      await db.run("BEGIN TRANSACTION");
+      await sink.writeInputs(TradeMessage, trades.slice(0, 100), meta(trades.slice(0, 100)));
+      await db.run("ROLLBACK");
+      expect((await db.query<{ n: bigint }>("SELECT count(*) n FROM trades"))[0]!.n).toBe(0n);
+      expect(await sink.writeInputs(TradeMessage, trades.slice(0, 100), meta(trades.slice(0, 100)))).toEqual({ offered: 100, inserted: 100 });
+    });
+  });
+
+  it("keeps INSERT OR IGNORE on a file recorded with the earlier keyed layout", async () => {
+    await withDatabase(async (db) => {
+      const { dedupe: _, ...keyed } = inputLayout(TradeMessage);
+      await db.run(createTableSql(keyed));
+      const sink = new DuckDbRecorder(db);
+      expect(await sink.writeInputs(TradeMessage, trades.slice(0, 50), meta(trades.slice(0, 50)))).toEqual({ offered: 50, inserted: 50 });
+      const again = [...trades.slice(40, 60), { ...trades[0]!, tsEvent: 5n }];
+      expect(await sink.writeInputs(TradeMessage, again, meta(again))).toEqual({ offered: 21, inserted: 10 });
+    });
+  });
+
+  it("spansOf covers every time in at most 8 spans, cut at the widest gaps", () => {
+    expect(spansOf([])).toEqual([]);
+    expect(spansOf([5n, 5n, 3n])).toEqual([
+      [3n, 3n],
+      [5n, 5n],
+    ]);
+    const times = [...Array.from({ length: 1000 }, (_, i) => 1_000_000n + BigInt(i)), 7n, 10n ** 15n, 3n];
+    const spans = spansOf(times);
+    // A stray time far from the rest gets its own span; gaps small beside the whole spread are not cut.
+    expect(spans).toEqual([
+      [3n, 1_000_999n],
+      [10n ** 15n, 10n ** 15n],
+    ]);
+    // Twelve clusters far apart: eight spans at most, and every time inside one.
+    const many = Array.from({ length: 120 }, (_, i) => BigInt(Math.floor(i / 10)) * 10n ** 12n + BigInt(i % 10));
+    const s8 = spansOf(many);
+    expect(s8.length).toBe(8);
+    for (const t of many) expect(s8.some(([lo, hi]) => t >= lo && t <= hi)).toBe(true);
   });
 });
