@@ -1,13 +1,15 @@
 // Model benchmarks: training time per kind on 50k × 12 rows, onnxruntime scoring throughput and latency per
-// micro-batch size (one session.run per batch, single intra-op thread as in the pipeline), the synchronous TypeScript
-// evaluator the pipeline serves with, and the `predict` operator's cost inside a bars → indicators pipeline.
-import { mkdtemp, rm } from "node:fs/promises";
+// micro-batch size (one session.run per batch, single intra-op thread as in the pipeline) beside a bare
+// InferenceSession.run on the same model and pre-built tensors, the synchronous TypeScript evaluator the pipeline
+// serves with, and the `predict` operator's cost inside a bars → indicators pipeline.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as ort from "onnxruntime-node";
 import { trainGradientBoostedTrees } from "../models/gradientBoostedTrees.ts";
 import { trainLogisticRegression } from "../models/logisticRegression.ts";
 import type { TrainedModel } from "../models/model.ts";
-import { exportOnnx } from "../models/onnxExport.ts";
+import { exportOnnx, ONNX_INPUT, ONNX_OUTPUT } from "../models/onnxExport.ts";
 import { OnnxScorer } from "../models/onnxScorer.ts";
 import { mulberry32, normalFrom } from "../models/prng.ts";
 import { loadServingModel, type ServingModel } from "../models/servingModel.ts";
@@ -20,8 +22,10 @@ import type { BenchRow } from "./types.ts";
 const ROWS = 50_000;
 const FEATURES = 12;
 const BATCH_SIZES = [1, 8, 64, 512];
-/** Scoring time per batch size and kind; enough calls for a stable p99 on two shared cores. */
+/** Scoring time per batch size and kind, for each path; enough calls for a stable p99 on two shared cores. */
 const SCORE_BUDGET_MS = 700;
+/** The two paths (OnnxScorer, bare session) take turns in this many blocks, so machine drift hits both alike. */
+const SCORE_ROUNDS = 10;
 
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -47,10 +51,13 @@ export async function run(): Promise<BenchRow[]> {
       const file = join(dir, `${kind}.onnx`);
       await exportOnnx(model, file, { modelId: `bench-${kind}-v1`, name: `bench-${kind}`, version: 1 });
       const scorer = await OnnxScorer.load(file, { featureNames });
+      // The baseline: the same file in a session opened with OnnxScorer's options, called with no tickflow code.
+      const bare = await ort.InferenceSession.create(await readFile(file), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential" });
       try {
-        for (const batch of BATCH_SIZES) rows.push(...(await scoreBench(scorer, kind, X, batch)));
+        for (const batch of BATCH_SIZES) rows.push(...(await scoreBench(scorer, bare, kind, X, batch)));
       } finally {
         await scorer.release();
+        await bare.release();
       }
       const serving = (await loadServingModel(file, { featureNames })).model;
       for (const batch of BATCH_SIZES) rows.push(evaluatorBench(serving, kind, X, batch));
@@ -62,28 +69,71 @@ export async function run(): Promise<BenchRow[]> {
   return rows;
 }
 
-async function scoreBench(scorer: OnnxScorer, kind: string, X: Float64Array, batch: number): Promise<BenchRow[]> {
-  const f = scorer.featureCount;
-  for (let i = 0; i < 20; i++) await scorer.score(X.subarray(0, batch * f), batch); // warm-up
-  const latencies: number[] = [];
+interface Timing {
+  latencies: number[];
+  /** Wall time of this path's blocks, ms. */
+  elapsed: number;
+}
+
+/** Calls `call(k)` on successive batches k (wrapping) for `budgetMs` and at least `minCalls` times, timing each call. */
+async function timeBlock(call: (k: number) => Promise<unknown>, batches: number, budgetMs: number, minCalls: number, into: Timing): Promise<void> {
   const start = performance.now();
-  let offset = 0;
-  while (performance.now() - start < SCORE_BUDGET_MS || latencies.length < 200) {
-    if (offset + batch > ROWS) offset = 0;
+  let k = 0;
+  let calls = 0;
+  while (performance.now() - start < budgetMs || calls < minCalls) {
     const t = performance.now();
-    await scorer.score(X.subarray(offset * f, (offset + batch) * f), batch);
-    latencies.push(performance.now() - t);
-    offset += batch;
+    await call(k);
+    into.latencies.push(performance.now() - t);
+    if (++k === batches) k = 0;
+    calls++;
   }
-  const elapsed = performance.now() - start;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 1000;
+  into.elapsed += performance.now() - start;
+}
+
+/**
+ * OnnxScorer.score (length check, tensor built per call, session.run, finiteness check) against a bare
+ * session.run on tensors built before timing, batch by batch over the same rows; the two take turns in blocks.
+ * The tensors are float64 because that is the exported model's input type.
+ */
+async function scoreBench(scorer: OnnxScorer, bare: ort.InferenceSession, kind: string, X: Float64Array, batch: number): Promise<BenchRow[]> {
+  const f = scorer.featureCount;
+  const batches = Math.floor(ROWS / batch);
+  const tensors = Array.from({ length: batches }, (_, k) => new ort.Tensor("float64", X.subarray(k * batch * f, (k + 1) * batch * f), [batch, f]));
+  const ours = (k: number) => scorer.score(X.subarray(k * batch * f, (k + 1) * batch * f), batch);
+  const theirs = (k: number) => bare.run({ [ONNX_INPUT]: tensors[k]! });
+
+  // Outside the timing: both paths give the same probabilities for the same rows.
+  const check = Math.min(batches, 4);
+  let same = true;
+  for (let k = 0; k < check; k++) {
+    const a = await ours(k);
+    const b = (await theirs(k))[ONNX_OUTPUT]!.data as Float64Array;
+    if (a.length !== b.length || a.some((v, i) => v !== b[i])) same = false;
+  }
+  if (!same) process.stderr.write(`bench: models ${kind} batch=${batch}: OnnxScorer and the bare session disagree\n`);
+
+  for (let i = 0; i < 20; i++) {
+    await ours(i % batches); // warm-up
+    await theirs(i % batches);
+  }
+  const a: Timing = { latencies: [], elapsed: 0 };
+  const b: Timing = { latencies: [], elapsed: 0 };
+  for (let r = 0; r < SCORE_ROUNDS; r++) {
+    await timeBlock(ours, batches, SCORE_BUDGET_MS / SCORE_ROUNDS, 200 / SCORE_ROUNDS, a);
+    await timeBlock(theirs, batches, SCORE_BUDGET_MS / SCORE_ROUNDS, 200 / SCORE_ROUNDS, b);
+  }
+  const rate = (t: Timing) => (t.latencies.length * batch) / (t.elapsed / 1000);
+  const q = (t: Timing, p: number) => {
+    const sorted = [...t.latencies].sort((x, y) => x - y);
+    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000;
+  };
   const name = `${kind} onnx batch=${batch}`;
-  const note = `${latencies.length} calls`;
+  const baseline = "bare InferenceSession.run, pre-built float64 tensors";
+  const note = `${a.latencies.length} vs ${b.latencies.length} calls; ${same ? "outputs identical" : "OUTPUTS DIFFER"}`;
   return [
-    { group: "models", name: `${name} throughput`, value: (latencies.length * batch) / (elapsed / 1000), unit: "rows/s", note },
-    { group: "models", name: `${name} p50`, value: q(0.5), unit: "µs/batch" },
-    { group: "models", name: `${name} p99`, value: q(0.99), unit: "µs/batch" },
+    { group: "models", name: `${name} throughput`, value: rate(a), baseline: { name: baseline, value: rate(b) }, unit: "rows/s", note },
+    { group: "models", name: `${name} p50`, value: q(a, 0.5), baseline: { name: baseline, value: q(b, 0.5) }, unit: "µs/batch", better: "lower" },
+    { group: "models", name: `${name} p99`, value: q(a, 0.99), baseline: { name: baseline, value: q(b, 0.99) }, unit: "µs/batch", better: "lower" },
   ];
 }
 
