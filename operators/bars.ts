@@ -72,8 +72,9 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
       onItems(items) {
         for (const t of items) {
           const b = open.get(t.symbol);
-          const end = t.tsEvent - (((t.tsEvent % tf) + tf) % tf) + tf;
           const inOpenBar = b !== undefined && t.tsEvent >= b.start && t.tsEvent < b.end;
+          // Most trades fall in their symbol's open bar: the BigInt modulo only for the others.
+          const end = inOpenBar ? b.end : t.tsEvent - (((t.tsEvent % tf) + tf) % tf) + tf;
           const volume = (inOpenBar ? b.ohlcv.volume : 0) + t.size;
           const notional = (inOpenBar ? b.ohlcv.notional : 0) + t.price * t.size;
           if (!Number.isFinite(volume) || !Number.isFinite(notional)) {

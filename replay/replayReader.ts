@@ -40,6 +40,26 @@ export function subjectRegex(filter: string): string {
   );
 }
 
+/**
+ * SQL matching `subject` against a NATS subject filter. The usual shapes (a literal subject, `prefix.>`,
+ * `prefix.*`) become equality and prefix tests DuckDB evaluates without a regular expression per row; any other
+ * filter falls back to the anchored regular expression.
+ */
+export function subjectSql(filter: string): string {
+  const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  const tokens = filter.split(".");
+  const last = tokens[tokens.length - 1]!;
+  const head = tokens.slice(0, -1);
+  const literal = (ts: string[]) => ts.every((t) => t !== "*" && t !== ">");
+  if (literal(tokens)) return `subject = ${q(filter)}`;
+  if (head.length > 0 && literal(head)) {
+    const prefix = `${head.join(".")}.`;
+    if (last === ">") return `(starts_with(subject, ${q(prefix)}) AND length(subject) > ${prefix.length})`;
+    if (last === "*") return `(starts_with(subject, ${q(prefix)}) AND length(subject) > ${prefix.length} AND strpos(subject[${prefix.length + 1}:], '.') = 0)`;
+  }
+  return `regexp_matches(subject, ${q(subjectRegex(filter))})`;
+}
+
 /** Decodes one DuckDB chunk into messages. */
 type ChunkDecoder = (chunk: DuckDBDataChunk) => Timed[];
 
@@ -141,30 +161,70 @@ function genericDecoder(type: AnyMessageType): ChunkDecoder {
   };
 }
 
+/** Rows per time window of a source's read: DuckDB sorts one window while the pipeline takes the one before. */
+export const WINDOW_ROWS = 250_000;
+
+/**
+ * Reads one source's rows in order, window after window of event time: each window is its own small ordered query,
+ * so DuckDB never sorts the whole recording before the first row (memory stays flat as a recording grows), and the
+ * next window's query runs while the pipeline works through this one.
+ */
 class SourceCursor {
   items: Timed[] = [];
   pos = 0;
   done = false;
-  private cursor?: Awaited<ReturnType<Database["cursor"]>>;
+  private current?: Awaited<ReturnType<Database["cursor"]>>;
+  /** The next window's cursor and its first chunk, being prepared. */
+  private nextWindow?: Promise<{ cursor: Awaited<ReturnType<Database["cursor"]>>; first: DuckDBDataChunk | null }>;
+  private window = 0;
   private ahead?: Promise<DuckDBDataChunk | null>;
+  private closed = false;
 
   constructor(
     readonly rank: number,
     private readonly decode: ChunkDecoder,
-    private readonly sql: string,
+    private readonly windows: readonly string[],
+    private readonly db: Database,
   ) {}
 
-  async open(db: Database): Promise<void> {
-    this.cursor = await db.cursor(this.sql);
+  async open(): Promise<void> {
+    this.nextWindow = this.openWindow(0);
     await this.fill();
+  }
+
+  private openWindow(i: number): SourceCursor["nextWindow"] {
+    if (i >= this.windows.length) return undefined;
+    const p = (async () => {
+      const cursor = await this.db.cursor(this.windows[i]!);
+      return { cursor, first: await cursor.next() };
+    })();
+    p.catch(() => undefined); // awaited (and thrown) by pull()
+    return p;
+  }
+
+  /** The next chunk in order, across windows. */
+  private async pull(): Promise<DuckDBDataChunk | null> {
+    for (;;) {
+      if (this.current) {
+        const chunk = await this.current.next();
+        if (chunk) return chunk;
+        this.current = undefined;
+      }
+      if (!this.nextWindow || this.closed) return null;
+      const { cursor, first } = await this.nextWindow;
+      this.window++;
+      this.nextWindow = this.openWindow(this.window);
+      this.current = cursor;
+      if (first) return first;
+    }
   }
 
   /** Loads the next DuckDB chunk when the current one is used up. */
   async fill(): Promise<void> {
     while (this.pos >= this.items.length && !this.done) {
       // One chunk ahead: DuckDB produces the next chunk while this one goes through the pipeline.
-      const chunk = await (this.ahead ?? this.cursor!.next());
-      this.ahead = chunk ? this.cursor!.next() : undefined;
+      const chunk = await (this.ahead ?? this.pull());
+      this.ahead = chunk ? this.pull() : undefined;
       if (!chunk) {
         this.done = true;
         this.items = [];
@@ -177,9 +237,34 @@ class SourceCursor {
   }
 
   close(): void {
-    // Let a fetch in flight settle before the connection closes under it.
-    void (this.ahead ?? Promise.resolve()).finally(() => this.cursor?.close()).catch(() => undefined);
+    this.closed = true;
+    // Let fetches in flight settle before the connections close under them.
+    const settle = async (): Promise<void> => {
+      await this.ahead?.catch(() => undefined);
+      this.current?.close();
+      const next = await this.nextWindow?.catch(() => undefined);
+      next?.cursor.close();
+    };
+    void settle().catch(() => undefined);
   }
+}
+
+/** The ordered queries of a source's rows, one per window of event time holding about WINDOW_ROWS rows. */
+async function windowQueries(db: Database, table: string, select: string, where: readonly string[], windowRows: number): Promise<string[]> {
+  const [r] = await db.query<{ lo: bigint | null; hi: bigint | null; n: bigint }>(
+    `SELECT epoch_ns(min(ts_event)) lo, epoch_ns(max(ts_event)) hi, count(*) n FROM "${table}" WHERE ${where.join(" AND ")}`,
+  );
+  if (!r || r.n === 0n || r.lo === null || r.hi === null) return [];
+  const k = BigInt(Math.max(1, Math.ceil(Number(r.n) / windowRows)));
+  const width = (r.hi - r.lo) / k + 1n;
+  const out: string[] = [];
+  for (let i = 0n; i < k; i++) {
+    const from = r.lo + i * width;
+    if (from > r.hi) break;
+    const bounds = [`ts_event >= make_timestamp_ns(${from})`, `ts_event < make_timestamp_ns(${from + width})`];
+    out.push(`SELECT ${select} FROM "${table}" WHERE ${[...where, ...bounds].join(" AND ")} ORDER BY ts_event, stream_seq`);
+  }
+  return out;
 }
 
 const tableExists = async (db: Database, name: string): Promise<boolean> =>
@@ -188,7 +273,7 @@ const tableExists = async (db: Database, name: string): Promise<boolean> =>
 /** The WHERE terms selecting a source's recorded inputs: its subjects, the time range, a live run's own inputs. */
 function sourceWhere(s: CompiledSource, range: ReplayRange): string[] {
   const layout = inputLayout(KINDS[s.kind] as AnyMessageType);
-  const where = [`(${s.subjects.map((f) => `regexp_matches(subject, '${subjectRegex(f).replace(/'/g, "''")}')`).join(" OR ")})`];
+  const where = [`(${s.subjects.map(subjectSql).join(" OR ")})`];
   if (range.fromNs !== undefined) where.push(`ts_event >= make_timestamp_ns(${range.fromNs})`);
   if (range.toNs !== undefined) where.push(`ts_event < make_timestamp_ns(${range.toNs})`);
   if (range.runId !== undefined) {
@@ -216,9 +301,16 @@ export async function countRecording(db: Database, sources: readonly CompiledSou
 
 /**
  * Yields batches of at most `batchSize` inputs merged across sources. The next DuckDB chunk of a source
- * is read only when its current one is used up, so memory stays bounded whatever the recording's size.
+ * is read only when its current one is used up, and DuckDB sorts one window of event time at a time, so memory
+ * stays bounded whatever the recording's size.
  */
-export async function* readRecording(db: Database, sources: readonly CompiledSource[], range: ReplayRange = {}, batchSize = 8192): AsyncGenerator<ReplayBatch> {
+export async function* readRecording(
+  db: Database,
+  sources: readonly CompiledSource[],
+  range: ReplayRange = {},
+  batchSize = 8192,
+  windowRows = WINDOW_ROWS,
+): AsyncGenerator<ReplayBatch> {
   const cursors: SourceCursor[] = [];
   try {
     for (const s of sources) {
@@ -239,9 +331,8 @@ export async function* readRecording(db: Database, sources: readonly CompiledSou
         select = type.columns.map((c: { name: string; type: string }) => (c.type === "TIMESTAMP_NS" ? `epoch_ns("${c.name}")` : `"${c.name}"`)).join(", ");
         decode = genericDecoder(type);
       }
-      const sql = `SELECT ${select} FROM "${layout.name}" WHERE ${where.join(" AND ")} ORDER BY ts_event, stream_seq`;
-      const cur = new SourceCursor(s.rank, decode, sql);
-      await cur.open(db);
+      const cur = new SourceCursor(s.rank, decode, await windowQueries(db, layout.name, select, where, windowRows), db);
+      await cur.open();
       cursors.push(cur);
     }
     for (;;) {
