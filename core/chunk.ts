@@ -12,7 +12,39 @@ export interface Chunk<T> {
    * Never decreases. WATERMARK_END means the stream is complete.
    */
   readonly watermark: bigint;
+  /**
+   * The same items held column-major (replay reads them so from DuckDB): an operator that declares `onColumns` reads
+   * them without one object per item; `items` is then built only when something else reads it.
+   */
+  readonly columns?: ItemColumns<T>;
 }
+
+/** Items laid out column by column (typed arrays), e.g. schemas/tradeColumns.ts; `rows()` builds the item objects. */
+export interface ItemColumns<T> {
+  /** Which layout this is ("trade"): an operator takes only the layouts it knows. */
+  readonly kind: string;
+  readonly length: number;
+  /** The event times of the first and the last item. */
+  readonly firstTsEvent: bigint;
+  readonly lastTsEvent: bigint;
+  rows(): T[];
+}
+
+/** A chunk of columns whose `items` are built on first read (and kept). */
+export function columnarChunk<T>(columns: ItemColumns<T>, watermark: bigint): Chunk<T> {
+  let rows: T[] | undefined;
+  return {
+    columns,
+    watermark,
+    get items(): readonly T[] {
+      rows ??= columns.rows();
+      return rows;
+    },
+  };
+}
+
+/** How many items a chunk carries, without building them from its columns. */
+export const chunkLength = (chunk: Chunk<unknown>): number => (chunk.columns ? chunk.columns.length : chunk.items.length);
 
 export const WATERMARK_START = -(2n ** 63n);
 export const WATERMARK_END = 2n ** 63n - 1n;
@@ -23,6 +55,11 @@ export interface ChunkHandler<I, O> {
   onItems(items: readonly I[], out: O[]): void;
   /** Called after onItems whenever the watermark advances; emit what the new watermark completes. */
   onWatermark?(watermark: bigint, out: O[]): void;
+  /**
+   * Handles a batch held as columns, exactly as onItems would handle its rows; returns false for a layout it does
+   * not know (onItems then gets the rows).
+   */
+  onColumns?(columns: ItemColumns<I>, out: O[]): boolean;
 }
 
 /**
@@ -49,7 +86,10 @@ export function chunkOperator<I, O, S>(create: (state: S) => ChunkHandler<I, O>,
           const out: O[] = [];
           const advanced = chunk.watermark > watermark;
           try {
-            if (chunk.items.length) h.handler.onItems(chunk.items, out);
+            const cols = chunk.columns;
+            if (cols?.length) {
+              if (!h.handler.onColumns?.(cols, out)) h.handler.onItems(chunk.items, out);
+            } else if (!cols && chunk.items.length) h.handler.onItems(chunk.items, out);
             if (advanced) {
               watermark = chunk.watermark;
               h.handler.onWatermark?.(watermark, out);

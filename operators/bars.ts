@@ -4,6 +4,7 @@ import { chunkOperator, WATERMARK_START, type Chunk } from "../core/chunk.ts";
 import type { StateSpec } from "../core/state.ts";
 import type { Bar } from "../schemas/bar.ts";
 import type { Trade } from "../schemas/trade.ts";
+import { isTradeColumns, type TradeColumns } from "../schemas/tradeColumns.ts";
 import { timeframeNs } from "../schemas/timeframe.ts";
 import { addTradeToOhlcv, emptyOhlcv, ohlcvBar, type OhlcvAccumulator } from "./ohlcvAccumulator.ts";
 
@@ -60,40 +61,53 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
   return chunkOperator<Trade, Bar, BarsState>((state) => {
     const { open, done } = state;
 
-    const start = (t: Trade): OpenBar => {
-      const s = t.tsEvent - (((t.tsEvent % tf) + tf) % tf);
-      const b: OpenBar = { symbol: t.symbol, start: s, end: s + tf, ohlcv: emptyOhlcv() };
-      addTradeToOhlcv(b.ohlcv, t.tsEvent, t.price, t.size);
+    const start = (symbol: string, tsEvent: bigint, price: number, size: number): OpenBar => {
+      const s = tsEvent - (((tsEvent % tf) + tf) % tf);
+      const b: OpenBar = { symbol, start: s, end: s + tf, ohlcv: emptyOhlcv() };
+      addTradeToOhlcv(b.ohlcv, tsEvent, price, size);
       if (state.minEnd === undefined || b.end < state.minEnd) state.minEnd = b.end;
       return b;
     };
 
+    /** Adds trade `i` of `source`, given its fields (the trade object itself is built only for a callback). */
+    const add = (symbol: string, tsEvent: bigint, price: number, size: number, source: readonly Trade[] | TradeColumns, i: number): void => {
+      const b = open.get(symbol);
+      const inOpenBar = b !== undefined && tsEvent >= b.start && tsEvent < b.end;
+      // Most trades fall in their symbol's open bar: the BigInt modulo only for the others.
+      const end = inOpenBar ? b.end : tsEvent - (((tsEvent % tf) + tf) % tf) + tf;
+      const volume = (inOpenBar ? b.ohlcv.volume : 0) + size;
+      const notional = (inOpenBar ? b.ohlcv.notional : 0) + price * size;
+      if (!Number.isFinite(volume) || !Number.isFinite(notional)) {
+        // Finite prices and sizes can still overflow a sum; such a bar could not be published or indicated.
+        const t = tradeAt(source, i);
+        options.onReject?.(t, `trade ${t.id} would make the ${timeframe} bar of ${symbol} overflow (volume ${volume}, notional ${notional})`, "size");
+      } else if (b !== undefined && tsEvent < b.start) {
+        options.onLate?.(tradeAt(source, i), `trade at ${tsEvent} is before the open ${timeframe} bar of ${symbol} starting at ${b.start}`);
+      } else if (end <= state.watermark) {
+        // Its bar was already emitted (or would have been): aggregating it would emit that bar twice.
+        options.onLate?.(tradeAt(source, i), `trade at ${tsEvent} is in a ${timeframe} bar of ${symbol} that closed at ${end} (watermark ${state.watermark})`);
+      } else if (b === undefined) {
+        open.set(symbol, start(symbol, tsEvent, price, size));
+      } else if (tsEvent < b.end) {
+        addTradeToOhlcv(b.ohlcv, tsEvent, price, size);
+      } else {
+        done.push(b);
+        open.set(symbol, start(symbol, tsEvent, price, size));
+      }
+    };
+
     return {
       onItems(items) {
-        for (const t of items) {
-          const b = open.get(t.symbol);
-          const inOpenBar = b !== undefined && t.tsEvent >= b.start && t.tsEvent < b.end;
-          // Most trades fall in their symbol's open bar: the BigInt modulo only for the others.
-          const end = inOpenBar ? b.end : t.tsEvent - (((t.tsEvent % tf) + tf) % tf) + tf;
-          const volume = (inOpenBar ? b.ohlcv.volume : 0) + t.size;
-          const notional = (inOpenBar ? b.ohlcv.notional : 0) + t.price * t.size;
-          if (!Number.isFinite(volume) || !Number.isFinite(notional)) {
-            // Finite prices and sizes can still overflow a sum; such a bar could not be published or indicated.
-            options.onReject?.(t, `trade ${t.id} would make the ${timeframe} bar of ${t.symbol} overflow (volume ${volume}, notional ${notional})`, "size");
-          } else if (b !== undefined && t.tsEvent < b.start) {
-            options.onLate?.(t, `trade at ${t.tsEvent} is before the open ${timeframe} bar of ${t.symbol} starting at ${b.start}`);
-          } else if (end <= state.watermark) {
-            // Its bar was already emitted (or would have been): aggregating it would emit that bar twice.
-            options.onLate?.(t, `trade at ${t.tsEvent} is in a ${timeframe} bar of ${t.symbol} that closed at ${end} (watermark ${state.watermark})`);
-          } else if (b === undefined) {
-            open.set(t.symbol, start(t));
-          } else if (t.tsEvent < b.end) {
-            addTradeToOhlcv(b.ohlcv, t.tsEvent, t.price, t.size);
-          } else {
-            done.push(b);
-            open.set(t.symbol, start(t));
-          }
+        for (let i = 0; i < items.length; i++) {
+          const t = items[i]!;
+          add(t.symbol, t.tsEvent, t.price, t.size, items, i);
         }
+      },
+      onColumns(columns) {
+        if (!isTradeColumns(columns)) return false;
+        const { symbols, symbol, tsEvent, price, size, to } = columns;
+        for (let i = columns.from; i < to; i++) add(symbols[symbol[i]!]!, tsEvent[i]!, price[i]!, size[i]!, columns, i);
+        return true;
       },
       onWatermark(watermark, out) {
         state.watermark = watermark;
@@ -117,3 +131,7 @@ export function bars(options: BarsOptions): OperatorFunction<Chunk<Trade>, Chunk
     };
   }, BARS_STATE);
 }
+
+/** Trade `i` of a batch: the item, or the row built from columns. */
+const tradeAt = (source: readonly Trade[] | TradeColumns, i: number): Trade =>
+  Array.isArray(source) ? (source as readonly Trade[])[i]! : (source as TradeColumns).row(i);

@@ -1,7 +1,7 @@
 // Compiles a validated declaration into a runnable graph: resolves names, checks every edge's kind,
 // orders nodes topologically, and wires RxJS operators between per-source subjects and sink buffers.
 import { Observable, Subject, share, type Subscription } from "rxjs";
-import { WATERMARK_END, type Chunk } from "../core/chunk.ts";
+import { WATERMARK_END, columnarChunk, type Chunk, type ItemColumns } from "../core/chunk.ts";
 import { StateRegistry } from "../core/state.ts";
 import { declarationError, firstIssue, type DeclarationSource, type PipelineDecl, zodIssueReason } from "./declaration.ts";
 import { findOperator, OPERATORS, type OperatorContext, type OperatorDef } from "./catalog.ts";
@@ -275,12 +275,21 @@ export class PipelineInstance {
 
   /** Feeds items of one source (in event-time order) and that source's new watermark. */
   push(source: string, items: readonly unknown[], watermark: bigint): void {
+    this.feed(source, watermark, (w) => ({ items, watermark: w }));
+  }
+
+  /** Feeds items of one source held as columns (core/chunk.ts ItemColumns), as `push` feeds their rows. */
+  pushColumns(source: string, columns: ItemColumns<unknown>, watermark: bigint): void {
+    this.feed(source, watermark, (w) => columnarChunk(columns, w));
+  }
+
+  private feed(source: string, watermark: bigint, chunk: (w: bigint) => Chunk<unknown>): void {
     const subject = this.subjects.get(source);
     if (!subject) throw new Error(`pipeline ${this.pipeline.decl.name} has no source "${source}"`);
     const prev = this.sourceWatermark.get(source)!;
     const w = watermark > prev ? watermark : prev;
     this.sourceWatermark.set(source, w);
-    subject.next({ items, watermark: w });
+    subject.next(chunk(w));
     this.throwIfFailed();
   }
 

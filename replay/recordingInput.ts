@@ -14,13 +14,30 @@ export class RecordingInput implements InputPort {
     private readonly batchSize = 8192,
     /** The watermark the input ends at (a live run still open there), instead of the end of time. */
     private readonly openAt?: bigint,
+    /** Trades as columns (schemas/tradeColumns.ts), no object per trade unless one is read. Default on. */
+    private readonly columnar = true,
   ) {}
 
   async *batches(): AsyncIterable<InputBatch> {
     // Replayed inputs are already recorded: no origins, nothing to acknowledge.
     const cap = this.openAt;
-    for await (const b of readRecording(this.db, this.sources, this.range, this.batchSize)) {
-      yield cap !== undefined && b.watermark > cap ? { ...b, watermark: cap } : b;
+    for await (const b of readRecording(this.db, this.sources, this.range, { batchSize: this.batchSize, columnar: this.columnar })) {
+      // Not a spread: that would build the rows of a columnar batch.
+      yield cap !== undefined && b.watermark > cap ? withWatermark(b, cap) : b;
     }
   }
+}
+
+/** The same batch with another watermark; `items` and `sources` still built only when read. */
+function withWatermark(b: InputBatch, watermark: bigint): InputBatch {
+  return {
+    watermark,
+    segments: b.segments,
+    get items() {
+      return b.items;
+    },
+    get sources() {
+      return b.sources;
+    },
+  };
 }

@@ -3,6 +3,7 @@ import type { Database } from "../io/duckdb/database.ts";
 import type { CompiledPipeline } from "../pipeline/graph.ts";
 import type { RunSummary } from "../runtime/pipelineRun.ts";
 import { RunDriver, type BoundOutput } from "../runtime/runDriver.ts";
+import { batchExtent } from "../runtime/ports.ts";
 import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { DeadLetterRecorder, DuckDbOutputSink, REPLAY_BUFFER_ROWS } from "../sinks/outputSinks.ts";
 import { DuckDbRunJournal, recordedRun } from "./runs.ts";
@@ -29,6 +30,11 @@ export interface ReplayOptions {
    * Default: that of the run `range.runId` names, if it is open.
    */
   readonly openAt?: bigint;
+  /**
+   * Trades as columns through the operators that read them (bars), no object per trade. Default true; false feeds
+   * every input as an object, the reference the columnar path is tested against.
+   */
+  readonly columnar?: boolean;
 }
 
 export async function replay(o: ReplayOptions): Promise<RunSummary> {
@@ -47,13 +53,14 @@ export async function replay(o: ReplayOptions): Promise<RunSummary> {
     pipeline: o.pipeline,
     runId: o.runId,
     mode: "replay",
-    input: new RecordingInput(o.db, o.pipeline.sources, o.range, o.batchSize, openAt),
+    input: new RecordingInput(o.db, o.pipeline.sources, o.range, o.batchSize, openAt, o.columnar ?? true),
     flushAtEnd: openAt === undefined,
     outputs,
     deadLetters: record ? [new DeadLetterRecorder(o.runId, recorder)] : [],
     journal: record ? new DuckDbRunJournal(o.db, { range: { from: o.range?.fromNs?.toString(), to: o.range?.toNs?.toString() } }, o.now) : undefined,
     onCommitted: (b, run) => {
-      if (b.items.length) o.onProgress?.(run.counters.inputs, b.items[b.items.length - 1]!.tsEvent);
+      const { count, lastTsEvent } = batchExtent(b);
+      if (count && lastTsEvent !== undefined) o.onProgress?.(run.counters.inputs, lastTsEvent);
     },
   });
   return driver.execute();

@@ -6,17 +6,34 @@ import type { CompiledSource } from "../pipeline/graph.ts";
 import { KINDS } from "../schemas/kinds.ts";
 import { inputIdSql, inputLayout } from "../sinks/recordingTables.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
-import { WATERMARK_END } from "../core/chunk.ts";
+import { WATERMARK_END, type ItemColumns } from "../core/chunk.ts";
+import type { InputSegment } from "../runtime/ports.ts";
+import type { Trade } from "../schemas/trade.ts";
+import type { TradeColumns } from "../schemas/tradeColumns.ts";
 
 interface Timed {
   readonly tsEvent: bigint;
 }
 
 export interface ReplayBatch {
-  readonly sources: number[];
-  readonly items: Timed[];
+  readonly sources: ArrayLike<number>;
+  readonly items: readonly Timed[];
   /** Every recorded input with an earlier event time is in this or an earlier batch. */
   readonly watermark: bigint;
+  /** With `columnar`: the batch as runs of one source, trades as columns (`items` and `sources` built when read). */
+  readonly segments?: readonly InputSegment[];
+  /** How many inputs the batch holds (without building `items`). */
+  readonly count: number;
+}
+
+/** What readRecording reads beyond the sources and the range. */
+export interface ReadOptions {
+  /** Inputs per batch at most. Default 8192. */
+  readonly batchSize?: number;
+  /** Rows per ordered query (window of event time). Default WINDOW_ROWS. */
+  readonly windowRows?: number;
+  /** Hand trades over as columns (schemas/tradeColumns.ts) in `segments`. Default false: objects in `items`. */
+  readonly columnar?: boolean;
 }
 
 export interface ReplayRange {
@@ -60,8 +77,29 @@ export function subjectSql(filter: string): string {
   return `regexp_matches(subject, ${q(subjectRegex(filter))})`;
 }
 
-/** Decodes one DuckDB chunk into messages. */
-type ChunkDecoder = (chunk: DuckDBDataChunk) => Timed[];
+/** One DuckDB chunk of a source, decoded: its event times (non-decreasing) and its rows as segments or objects. */
+interface Decoded {
+  readonly length: number;
+  tsAt(i: number): bigint;
+  /** Rows [from, to) as a segment of source `source`. */
+  segment(source: number, from: number, to: number): InputSegment;
+}
+
+type ChunkDecoder = (chunk: DuckDBDataChunk) => Decoded;
+
+/** Rows decoded into objects. */
+class DecodedRows implements Decoded {
+  constructor(readonly items: readonly Timed[]) {}
+  get length(): number {
+    return this.items.length;
+  }
+  tsAt(i: number): bigint {
+    return this.items[i]!.tsEvent;
+  }
+  segment(source: number, from: number, to: number): InputSegment {
+    return { source, items: this.items.slice(from, to) };
+  }
+}
 
 /** Column access without per-item calls: DuckDB numeric vectors keep their values in a typed array. */
 function numbers(chunk: DuckDBDataChunk, col: number): ArrayLike<number> {
@@ -132,20 +170,96 @@ const ID_PROPERTY: PropertyDescriptor = {
 const SIDES = [undefined, "buy", "sell"] as const;
 
 /** Trades: `SELECT id, symbol code, ts ns, price, size, side code` with symbols interned through a dictionary. */
+class TradeChunk implements Decoded {
+  readonly ids: { getItem(i: number): string | null };
+  readonly symbol: ArrayLike<number>;
+  readonly tsEvent: ArrayLike<bigint>;
+  readonly price: ArrayLike<number>;
+  readonly size: ArrayLike<number>;
+  readonly side: ArrayLike<number>;
+  readonly length: number;
+
+  constructor(
+    chunk: DuckDBDataChunk,
+    readonly symbols: readonly string[],
+  ) {
+    this.length = chunk.rowCount;
+    this.ids = strings(chunk, 0);
+    this.symbol = numbers(chunk, 1);
+    this.tsEvent = bigints(chunk, 2);
+    this.price = numbers(chunk, 3);
+    this.size = numbers(chunk, 4);
+    this.side = numbers(chunk, 5);
+  }
+
+  tsAt(i: number): bigint {
+    return this.tsEvent[i]!;
+  }
+
+  row(i: number): Trade {
+    return new RecordedTrade(this.ids, i, this.symbols[this.symbol[i]!]!, this.tsEvent[i]!, this.price[i]!, this.size[i]!, SIDES[this.side[i]!]);
+  }
+
+  segment(source: number, from: number, to: number): InputSegment {
+    return { source, columns: new TradeSlice(this, from, to) as ItemColumns<Timed> };
+  }
+}
+
+/** Rows [from, to) of a trade chunk, as the columns operators read (schemas/tradeColumns.ts). */
+class TradeSlice implements TradeColumns {
+  readonly kind = "trade";
+  readonly symbols: readonly string[];
+  readonly symbol: ArrayLike<number>;
+  readonly tsEvent: ArrayLike<bigint>;
+  readonly price: ArrayLike<number>;
+  readonly size: ArrayLike<number>;
+
+  constructor(
+    private readonly chunk: TradeChunk,
+    readonly from: number,
+    readonly to: number,
+  ) {
+    this.symbols = chunk.symbols;
+    this.symbol = chunk.symbol;
+    this.tsEvent = chunk.tsEvent;
+    this.price = chunk.price;
+    this.size = chunk.size;
+  }
+
+  get length(): number {
+    return this.to - this.from;
+  }
+  get firstTsEvent(): bigint {
+    return this.chunk.tsEvent[this.from]!;
+  }
+  get lastTsEvent(): bigint {
+    return this.chunk.tsEvent[this.to - 1]!;
+  }
+  row(i: number): Trade {
+    return this.chunk.row(i);
+  }
+  rows(): Trade[] {
+    const out = new Array<Trade>(this.to - this.from);
+    for (let i = this.from; i < this.to; i++) out[i - this.from] = this.chunk.row(i);
+    return out;
+  }
+}
+
+/** Trades as objects, one per row (what readRecording gives without `columnar`). */
 function tradeDecoder(symbols: readonly string[]): ChunkDecoder {
   return (chunk) => {
-    const n = chunk.rowCount;
-    const ids = strings(chunk, 0);
-    const sym = numbers(chunk, 1);
-    const ts = bigints(chunk, 2);
-    const price = numbers(chunk, 3);
-    const size = numbers(chunk, 4);
-    const side = numbers(chunk, 5);
-    const out = new Array<Timed>(n);
-    for (let r = 0; r < n; r++) out[r] = new RecordedTrade(ids, r, symbols[sym[r]!]!, ts[r]!, price[r]!, size[r]!, SIDES[side[r]!]);
-    return out;
+    const c = new TradeChunk(chunk, symbols);
+    const out = new Array<Timed>(c.length);
+    for (let r = 0; r < c.length; r++) out[r] = c.row(r);
+    return new DecodedRows(out);
   };
 }
+
+/** Trades as columns: no object per row unless one is read. */
+const tradeColumnsDecoder =
+  (symbols: readonly string[]): ChunkDecoder =>
+  (chunk) =>
+    new TradeChunk(chunk, symbols);
 
 function genericDecoder(type: AnyMessageType): ChunkDecoder {
   return (chunk) => {
@@ -157,7 +271,7 @@ function genericDecoder(type: AnyMessageType): ChunkDecoder {
       for (let c = 0; c < cols.length; c++) row[c] = cols[c]!.getItem(r);
       items[r] = type.fromRow(row) as unknown as Timed;
     }
-    return items;
+    return new DecodedRows(items);
   };
 }
 
@@ -170,7 +284,7 @@ export const WINDOW_ROWS = 250_000;
  * next window's query runs while the pipeline works through this one.
  */
 class SourceCursor {
-  items: Timed[] = [];
+  decoded: Decoded = new DecodedRows([]);
   pos = 0;
   done = false;
   private current?: Awaited<ReturnType<Database["cursor"]>>;
@@ -221,17 +335,17 @@ class SourceCursor {
 
   /** Loads the next DuckDB chunk when the current one is used up. */
   async fill(): Promise<void> {
-    while (this.pos >= this.items.length && !this.done) {
+    while (this.pos >= this.decoded.length && !this.done) {
       // One chunk ahead: DuckDB produces the next chunk while this one goes through the pipeline.
       const chunk = await (this.ahead ?? this.pull());
       this.ahead = chunk ? this.pull() : undefined;
       if (!chunk) {
         this.done = true;
-        this.items = [];
+        this.decoded = new DecodedRows([]);
         this.pos = 0;
         return;
       }
-      this.items = this.decode(chunk);
+      this.decoded = this.decode(chunk);
       this.pos = 0;
     }
   }
@@ -308,9 +422,9 @@ export async function* readRecording(
   db: Database,
   sources: readonly CompiledSource[],
   range: ReplayRange = {},
-  batchSize = 8192,
-  windowRows = WINDOW_ROWS,
+  options: ReadOptions = {},
 ): AsyncGenerator<ReplayBatch> {
+  const batchSize = options.batchSize ?? 8192;
   const cursors: SourceCursor[] = [];
   try {
     for (const s of sources) {
@@ -326,63 +440,117 @@ export async function* readRecording(
         );
         const list = `[${dict.map((d) => `'${d.replace(/'/g, "''")}'`).join(", ")}]`;
         select = `id, (list_position(${list}, symbol) - 1)::DOUBLE, epoch_ns(ts_event), price, size, (CASE side WHEN 'buy' THEN 1 WHEN 'sell' THEN 2 ELSE 0 END)::DOUBLE`;
-        decode = tradeDecoder(dict);
+        decode = options.columnar ? tradeColumnsDecoder(dict) : tradeDecoder(dict);
       } else {
         select = type.columns.map((c: { name: string; type: string }) => (c.type === "TIMESTAMP_NS" ? `epoch_ns("${c.name}")` : `"${c.name}"`)).join(", ");
         decode = genericDecoder(type);
       }
-      const cur = new SourceCursor(s.rank, decode, await windowQueries(db, layout.name, select, where, windowRows), db);
+      const cur = new SourceCursor(s.rank, decode, await windowQueries(db, layout.name, select, where, options.windowRows ?? WINDOW_ROWS), db);
       await cur.open();
       cursors.push(cur);
     }
     for (;;) {
       const live = cursors.filter((c) => !c.done);
       if (live.length === 0) return;
-      const sourcesOut: number[] = [];
-      const items: Timed[] = [];
-      while (items.length < batchSize) {
+      const segments: InputSegment[] = [];
+      let count = 0;
+      while (count < batchSize) {
         // Pick the cursor whose head comes first (ties: lower rank; cursors are in rank order).
         let best: SourceCursor | undefined;
+        let bestTs = 0n;
         for (const c of live) {
           if (c.done) continue;
-          if (!best || c.items[c.pos]!.tsEvent < best.items[best.pos]!.tsEvent) best = c;
+          const t = c.decoded.tsAt(c.pos);
+          if (!best || t < bestTs) {
+            best = c;
+            bestTs = t;
+          }
         }
         if (!best) break;
-        // Take a run from `best` up to the next head of any other cursor.
+        // Take a run from `best` up to the next head of any other cursor: before it, or up to it when that cursor
+        // ranks after `best` (ties go to the lower rank).
         let limit: bigint | undefined;
         let limitRankAfter = false;
         for (const c of live) {
           if (c === best || c.done) continue;
-          const t = c.items[c.pos]!.tsEvent;
+          const t = c.decoded.tsAt(c.pos);
           if (limit === undefined || t < limit) {
             limit = t;
             limitRankAfter = c.rank > best.rank;
           }
         }
-        const arr = best.items;
-        let p = best.pos;
-        const end = Math.min(arr.length, p + (batchSize - items.length));
-        while (p < end) {
-          const t = arr[p]!.tsEvent;
-          if (limit !== undefined && (t > limit || (t === limit && !limitRankAfter))) break;
-          items.push(arr[p]!);
-          sourcesOut.push(best.rank);
-          p++;
-        }
-        best.pos = p;
-        if (p >= arr.length) {
-          await best.fill();
-        }
+        const d = best.decoded;
+        const from = best.pos;
+        const max = Math.min(d.length, from + (batchSize - count));
+        const end = limit === undefined ? max : runEnd(d, from, max, limit, limitRankAfter);
+        if (end === from) throw new Error(`replay merge made no progress at ${bestTs} (a source's rows out of event-time order?)`);
+        segments.push(d.segment(best.rank, from, end));
+        count += end - from;
+        best.pos = end;
+        if (end >= d.length) await best.fill();
       }
       let next: bigint | undefined;
       for (const c of cursors)
         if (!c.done) {
-          const t = c.items[c.pos]!.tsEvent;
+          const t = c.decoded.tsAt(c.pos);
           if (next === undefined || t < next) next = t;
         }
-      yield { sources: sourcesOut, items, watermark: next ?? WATERMARK_END };
+      const watermark = next ?? WATERMARK_END;
+      yield options.columnar ? columnarBatch(segments, count, watermark) : rowBatch(segments, count, watermark);
     }
   } finally {
     for (const c of cursors) c.close();
   }
+}
+
+/**
+ * The end of the run of `d` from `from` (exclusive, at most `max`): the first row after the other sources' next head
+ * `limit`, or at it when `inclusive` (that source ranks after this one). Rows are in event-time order: a binary search.
+ */
+function runEnd(d: Decoded, from: number, max: number, limit: bigint, inclusive: boolean): number {
+  let lo = from;
+  let hi = max;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = d.tsAt(mid);
+    if (t < limit || (inclusive && t === limit)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function rowsOf(segments: readonly InputSegment[], count: number): { items: Timed[]; sources: number[] } {
+  const items = new Array<Timed>(count);
+  const sources = new Array<number>(count);
+  let k = 0;
+  for (const seg of segments) {
+    const rows = "columns" in seg ? seg.columns.rows() : seg.items;
+    for (const r of rows) {
+      items[k] = r;
+      sources[k++] = seg.source;
+    }
+  }
+  return { items, sources };
+}
+
+function rowBatch(segments: readonly InputSegment[], count: number, watermark: bigint): ReplayBatch {
+  return { ...rowsOf(segments, count), watermark, count };
+}
+
+/** A batch of segments whose `items` and `sources` are built only if something reads them. */
+function columnarBatch(segments: readonly InputSegment[], count: number, watermark: bigint): ReplayBatch {
+  let rows: { items: Timed[]; sources: number[] } | undefined;
+  return {
+    segments,
+    watermark,
+    count,
+    get items() {
+      rows ??= rowsOf(segments, count);
+      return rows.items;
+    },
+    get sources() {
+      rows ??= rowsOf(segments, count);
+      return rows.sources;
+    },
+  };
 }

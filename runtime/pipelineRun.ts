@@ -7,7 +7,7 @@ import type { SavedCell } from "../core/state.ts";
 import { StateRestoreError } from "../core/state.ts";
 import { ChainedDigest, type ChainedDigestState } from "./chainedDigest.ts";
 import { KINDS, type Kind } from "../schemas/kinds.ts";
-import type { Timed } from "./ports.ts";
+import type { InputBatch, Timed } from "./ports.ts";
 import { boundDeadLetter, type DeadLetter } from "../schemas/deadLetter.ts";
 
 export interface RunCounters {
@@ -149,6 +149,36 @@ export class PipelineRun {
     }
     this.instance.advance(watermark);
     this.counters.inputs += items.length;
+    this.counters.batches++;
+    return this.collect();
+  }
+
+  /**
+   * Feeds one input batch: its segments when it has them (runs of one source, some as columns), else its items. The
+   * outputs are the same either way: operators' results do not depend on how the input is cut (core/chunk.ts).
+   */
+  stepBatch(batch: InputBatch): StepResult {
+    const segments = batch.segments;
+    if (!segments) return this.step(batch.sources, batch.items, batch.watermark);
+    const { watermark } = batch;
+    const names = this.pipeline.sources;
+    let n = 0;
+    for (let k = 0; k < segments.length; k++) {
+      const seg = segments[k]!;
+      const next = segments[k + 1];
+      // Inputs before the next segment's first item are all delivered.
+      const w = next === undefined ? watermark : "columns" in next ? next.columns.firstTsEvent : next.items[0]!.tsEvent;
+      const source = names[seg.source]!;
+      const at = w < watermark ? w : watermark;
+      const count = "columns" in seg ? seg.columns.length : seg.items.length;
+      if ("columns" in seg) this.instance.pushColumns(source.name, seg.columns, at);
+      else this.instance.push(source.name, seg.items, at);
+      this.metrics?.inputs(source.kind, count);
+      if (this.metrics?.inputItems) this.metrics.inputItems(source.name, source.kind, "columns" in seg ? seg.columns.rows() : seg.items);
+      n += count;
+    }
+    this.instance.advance(watermark);
+    this.counters.inputs += n;
     this.counters.batches++;
     return this.collect();
   }

@@ -3,6 +3,7 @@
 // record. Connectors (sources/, sinks/, replay/) implement them; the driver names none of them.
 import type { Kind } from "../schemas/kinds.ts";
 import type { DeadLetter } from "../schemas/deadLetter.ts";
+import type { ItemColumns } from "../core/chunk.ts";
 
 /** Anything that flows into a pipeline: it has an event time. */
 export interface Timed {
@@ -15,11 +16,20 @@ export interface InputOrigin {
   readonly streamSeq: bigint;
 }
 
+/**
+ * A run of consecutive inputs of one source within a batch, as rows or as columns (core/chunk.ts ItemColumns): what
+ * a port that reads columns (the recording) hands over, so that no object per input is built unless one is read.
+ */
+export type InputSegment = { readonly source: number } & ({ readonly items: readonly Timed[] } | { readonly columns: ItemColumns<Timed> });
+
 /** One batch an input port hands the driver: inputs in the order the pipeline must see them. */
 export interface InputBatch {
+  /** The inputs as rows (with `segments`, built from them when read). */
   readonly items: readonly Timed[];
   /** The declared source (its rank) of each item. */
   readonly sources: ArrayLike<number>;
+  /** The same inputs as runs of one source each, some held as columns; the driver reads these when present. */
+  readonly segments?: readonly InputSegment[];
   /** Every input with an earlier event time is in this or an earlier batch. Never decreases. */
   readonly watermark: bigint;
   /** Where each item came from; present when the inputs are to be recorded (live), absent in replay. */
@@ -36,6 +46,16 @@ export interface InputBatch {
    * the run's checkpoint in the batch's record transaction; `InputPort.resume` continues from it.
    */
   position?(): unknown;
+}
+
+/** How many inputs a batch holds and the event time of its last one, without building rows from its columns. */
+export function batchExtent(b: InputBatch): { readonly count: number; readonly lastTsEvent: bigint | undefined } {
+  if (!b.segments) return { count: b.items.length, lastTsEvent: b.items[b.items.length - 1]?.tsEvent };
+  let count = 0;
+  for (const s of b.segments) count += "columns" in s ? s.columns.length : s.items.length;
+  const last = b.segments[b.segments.length - 1];
+  const lastTsEvent = last === undefined ? undefined : "columns" in last ? last.columns.lastTsEvent : last.items[last.items.length - 1]?.tsEvent;
+  return { count, lastTsEvent };
 }
 
 /** A source of batches: the live JetStream consumers, the recording, a file, a test's list. */

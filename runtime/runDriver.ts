@@ -132,7 +132,7 @@ export class RunDriver {
       this.markOpened();
       for await (const batch of input.batches()) {
         for (const l of batch.deadLetters ?? []) this.run.deadLetter(l);
-        const result = this.run.step(batch.sources, batch.items, batch.watermark);
+        const result = this.run.stepBatch(batch);
         await this.commit(result, batch);
         await batch.commit?.();
         this.o.onCommitted?.(batch, this.run);

@@ -68,7 +68,7 @@ export async function loadInputs(db: Database, pipeline: CompiledPipeline, range
   const batches: InputBatch[] = [];
   const bars: Bar[] = [];
   const barSources = new Set(pipeline.sources.filter((s) => s.kind === "bar").map((s) => s.rank));
-  for await (const b of readRecording(db, pipeline.sources, range, batchSize)) {
+  for await (const b of readRecording(db, pipeline.sources, range, { batchSize })) {
     batches.push({ items: b.items, sources: b.sources, watermark: b.watermark });
     b.items.forEach((x, i) => {
       if (barSources.has(b.sources[i]!)) bars.push(x as Bar);

@@ -76,7 +76,7 @@ describe("replay reading", () => {
       const read = async (windowRows: number, batch: number) => {
         const out: string[] = [];
         const marks: bigint[] = [];
-        for await (const b of readRecording(db, sources, {}, batch, windowRows)) {
+        for await (const b of readRecording(db, sources, {}, { batchSize: batch, windowRows })) {
           b.items.forEach((it, i) => out.push(`${b.sources[i]}:${(it as unknown as { id: string }).id}:${it.tsEvent}`));
           marks.push(b.watermark);
         }
