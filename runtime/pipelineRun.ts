@@ -257,7 +257,7 @@ export class PipelineRun {
       const kind = this.pipeline.kindOf(node);
       const type = KINDS[kind];
       const h = this.hashes.get(node)!;
-      for (const item of items) h.update(type.encodeBytes(item as never));
+      for (const item of items) h.update(type.encodeText(item as never));
       const firstSeq = this.seqs.get(node)!;
       this.seqs.set(node, firstSeq + BigInt(items.length));
       this.counters.outputs[node] = (this.counters.outputs[node] ?? 0) + items.length;

@@ -94,6 +94,7 @@ export const BrokerEventMessage: AnyMessageType = {
   decodeBytes: (bytes: Uint8Array | string, ref: string) => fromEnvelope(Envelope.decodeBytes(bytes, ref), ref),
   encode: (e: BrokerEvent) => Envelope.encode(toEnvelope(e)),
   encodeBytes: (e: BrokerEvent) => Envelope.encodeBytes(toEnvelope(e)),
+  encodeText: (e: BrokerEvent) => Envelope.encodeText(toEnvelope(e)),
   toRow: (e: BrokerEvent) => Envelope.toRow(toEnvelope(e)),
   fromRow: (row: readonly unknown[]) => fromEnvelope(Envelope.fromRow(row), "(row)"),
   create: (e: BrokerEvent) => e,

@@ -63,6 +63,8 @@ export interface MessageType<F extends Record<string, AnyField>> extends Message
   /** The wire JSON object for a message. */
   encode(m: MessageOf<F>): Record<string, unknown>;
   encodeBytes(m: MessageOf<F>): Uint8Array;
+  /** The wire form as JSON text (encodeBytes is its UTF-8). */
+  encodeText(m: MessageOf<F>): string;
   /** One row of column values, in `columns` order. */
   toRow(m: MessageOf<F>): (string | number | bigint | boolean | null)[];
   fromRow(row: readonly unknown[]): MessageOf<F>;
@@ -163,6 +165,7 @@ export function defineMessage<F extends Record<string, AnyField>>(spec: MessageS
     },
     encode,
     encodeBytes: (m) => encoder.encode(JSON.stringify(encode(m))),
+    encodeText: (m) => JSON.stringify(encode(m)),
     toRow: (m) => entries.map(([n, f]) => f.toColumn((m as Record<string, unknown>)[n])),
     fromRow(row) {
       const out: Record<string, unknown> = {};
