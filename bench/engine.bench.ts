@@ -110,7 +110,13 @@ async function duckdbAndReplay(path: string): Promise<BenchRow[]> {
     for (let c = await cur.next(); c; c = await cur.next()) scanned += c.rowCount;
   }
   const scanRate = scanned / ((performance.now() - scanT0) / 1000);
+  await db.close();
+  // The yardstick: the obvious RxJS + technicalindicators implementation (bench/peer/), one emission per event.
+  const peer = await runPeer(path);
+  const peerRate = (peer.trades + peer.news) / peer.seconds;
+  const peerName = `obvious RxJS + technicalindicators peer (bench/peer/), in-process, ${peer.signals} signals`;
   const replayRows = rows.filter((r) => r.name.startsWith("replay momentum-sentiment"));
+  for (const r of replayRows) r.baseline = { name: peerName, value: peerRate };
   for (const r of replayRows) {
     rows.push({
       group: "engine",
@@ -120,12 +126,6 @@ async function duckdbAndReplay(path: string): Promise<BenchRow[]> {
       baseline: { name: "DuckDB alone: SELECT * … ORDER BY ts_event, stream_seq of the same trades and news, every chunk fetched", value: scanRate },
     });
   }
-  await db.close();
-  // The yardstick: the obvious RxJS + technicalindicators implementation (bench/peer/), one emission per event.
-  const peer = await runPeer(path);
-  const peerRate = (peer.trades + peer.news) / peer.seconds;
-  const peerName = `obvious RxJS + technicalindicators peer (bench/peer/), in-process, ${peer.signals} signals`;
-  for (const r of rows) if (r.name.startsWith("replay momentum-sentiment")) r.baseline = { name: peerName, value: peerRate };
   // Whole processes, start-up included: `tickflow replay` against `node dist/bench/peer/main.js` on the same file.
   const env = { ...process.env, TICKFLOW_DB: path, CI: "true" };
   const wall = (args: string[]): number => {

@@ -7,13 +7,11 @@ import { replay } from "../../replay/replay.ts";
 import { nsToIso } from "../../schemas/time.ts";
 import { ConsoleOutputSink } from "../../sinks/outputSinks.ts";
 import { progressBar } from "../progress.ts";
-import { printSummary } from "./run.ts";
+import { printSummary } from "../summary.ts";
 import { recordedModelInstalls, recordedRun } from "../../replay/runs.ts";
 import { countRecording } from "../../replay/replayReader.ts";
 import { TickflowError } from "../../core/errors.ts";
 import { backtestHook } from "../../replay/backtestSummary.ts";
-import { openRegistry } from "./train.ts";
-import { withFixedModel, withRecordedModels } from "../../app/modelDeployment.ts";
 import { predictNodes } from "../../pipeline/catalog/models.ts";
 import type { Database } from "../../io/duckdb/database.ts";
 import type { CompiledPipeline } from "../../pipeline/graph.ts";
@@ -42,10 +40,12 @@ export function register(program: Command): void {
           const db = await openDatabase(config(), { mustExist: true });
           const installs = await recordedModelInstalls(db, o.run).finally(() => db.close());
           if (installs.length === 0) throw new Error(`run ${o.run} recorded no model installs; give --model ID to score with one fixed model`);
-          const { registry, close } = await openRegistry(config().dataDir);
+          const { registry, close } = await (await import("./train.ts")).openRegistry(config().dataDir);
           try {
             pipeline = (
-              await withRecordedModels(pipeline, installs, async (id) => {
+              await (
+                await import("../../app/modelDeployment.ts")
+              ).withRecordedModels(pipeline, installs, async (id) => {
                 const record = await registry.get(id);
                 if (!record) throw new Error(`run ${o.run} served model ${id}, which is not in the registry (tickflow models lists them)`);
                 return record.filePath;
@@ -59,7 +59,7 @@ export function register(program: Command): void {
             throw new Error(
               `pipeline ${pipeline.decl.name} has a predict node: give --model ID (registered models: tickflow models), or --run ID to use the models a live run served`,
             );
-          const { registry, close } = await openRegistry(config().dataDir);
+          const { registry, close } = await (await import("./train.ts")).openRegistry(config().dataDir);
           try {
             const record = await registry.get(o.model);
             if (!record) throw new Error(`no model ${o.model} in the registry (tickflow models lists them)`);
@@ -67,7 +67,7 @@ export function register(program: Command): void {
               throw new Error(
                 `model ${record.id} was trained for pipeline ${record.pipeline}, not ${pipeline.decl.name}: its features are that pipeline's (tickflow models --pipeline ${pipeline.decl.name} lists this one's)`,
               );
-            pipeline = (await withFixedModel(pipeline, record.filePath, record.sha256)).pipeline;
+            pipeline = (await (await import("../../app/modelDeployment.ts")).withFixedModel(pipeline, record.filePath, record.sha256)).pipeline;
           } finally {
             await close();
           }

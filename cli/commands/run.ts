@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { runLive } from "../../app/livePipeline.ts";
 import { configureLog } from "../../app/log.ts";
-import type { RunSummary } from "../../runtime/pipelineRun.ts";
+import { printSummary } from "../summary.ts";
 
 export function register(program: Command): void {
   program
@@ -20,12 +20,4 @@ export function register(program: Command): void {
       const summary = await runLive(file, { ...o, log });
       printSummary(summary);
     });
-}
-
-export function printSummary(s: RunSummary): void {
-  const outs = Object.entries(s.counters.outputs)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(", ");
-  console.log(`run ${s.runId}: ${s.counters.inputs} inputs, outputs: ${outs}; ${s.counters.deadLetters} dead letters, ${s.counters.late} late`);
-  console.log(`digest: ${s.digest}`);
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseSymbols, REPO_ROOT } from "../context.ts";
 import { closeNats, config, connectNats, ensureLocalNats, stopLocalNats } from "../../app/environment.ts";
 import { publishSimulatedFeed } from "../../sources/simulatedFeed.ts";
-import { printSummary } from "./run.ts";
+import { printSummary } from "../summary.ts";
 import { runLive } from "../../app/livePipeline.ts";
 import { configureLog } from "../../app/log.ts";
 
