@@ -5,16 +5,9 @@ import { withDatabase } from "../helpers/duckdb.ts";
 import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { readRecording } from "../../replay/replayReader.ts";
 import { BarMessage, NewsMessage, TradeMessage, type Bar, type News, type Trade } from "../../schemas/index.ts";
-import type { CompiledSource } from "../../pipeline/graph.ts";
+import { jetstreamSource } from "../helpers/sources.ts";
 
-const src = (name: string, kind: "trade" | "bar" | "news", rank: number, subjects: string[]): CompiledSource => ({
-  name,
-  kind,
-  connector: "jetstream",
-  params: {},
-  subjects,
-  rank,
-});
+const src = jetstreamSource;
 
 describe("replay decoding", () => {
   it("gives back exactly what live decoding gave, for trades, bars and news", async () => {

@@ -6,16 +6,9 @@ import { withDatabase } from "../helpers/duckdb.ts";
 import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { readRecording, subjectRegex, subjectSql } from "../../replay/replayReader.ts";
 import { NewsMessage, TradeMessage, type News, type Trade } from "../../schemas/index.ts";
-import type { CompiledSource } from "../../pipeline/graph.ts";
+import { jetstreamSource } from "../helpers/sources.ts";
 
-const src = (name: string, kind: "trade" | "news", rank: number, subjects: string[]): CompiledSource => ({
-  name,
-  kind,
-  connector: "jetstream",
-  params: {},
-  subjects,
-  rank,
-});
+const src = jetstreamSource;
 
 describe("replay reading", () => {
   it("subjectSql selects exactly the subjects the filter's regular expression does", async () => {
