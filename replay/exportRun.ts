@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { TickflowError } from "../core/errors.ts";
 import type { Database } from "../io/duckdb/database.ts";
 import { INPUT_TABLES, MESSAGE_TYPES } from "../schemas/kinds.ts";
-import { inputIdSql, outputTableName } from "../sinks/recordingTables.ts";
+import { outputTableName, runInputMatchSql, runInputsHaveTime } from "../sinks/recordingTables.ts";
 import { writeArrowFile } from "./arrowFile.ts";
 import { UnknownRunError } from "./runFeed.ts";
 
@@ -48,12 +48,12 @@ const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
 /** The query of a table's rows of the run, in the order the run saw (inputs) or emitted (outputs) them. */
-function runRowsSql(table: string, runId: string): string {
+function runRowsSql(table: string, runId: string, timed: boolean): string {
   if (table === "runs") return `SELECT * FROM runs WHERE run_id = ${literal(runId)}`;
   if (INPUT_TABLES.has(table))
     return (
       `SELECT x.* FROM ${ident(table)} x JOIN run_inputs ri ON ri.run_id = ${literal(runId)} AND ri.input_table = ${literal(table)} ` +
-      `AND ri.id = ${inputIdSql(table, "x")} ORDER BY x.ts_event, x.stream_seq`
+      `AND ${runInputMatchSql(table, "x", "ri", timed)} ORDER BY x.ts_event, x.stream_seq`
     );
   return `SELECT * FROM ${ident(table)} WHERE run_id = ${literal(runId)} ORDER BY node, out_seq`;
 }
@@ -85,6 +85,7 @@ export async function exportRun(db: Database, runId: string, o: ExportOptions): 
     : [];
   if (!run) throw await unknownRun(db, runId, have.has("runs"));
   const listsInputs = have.has("run_inputs") && (await db.query<{ n: bigint }>(`SELECT count(*) n FROM run_inputs WHERE run_id = $1`, [runId]))[0]!.n > 0n;
+  const timed = listsInputs && (await runInputsHaveTime(db));
 
   const dir = resolve(o.dir);
   const planned: { table: string; rows: number; file: string; sql: string }[] = [];
@@ -98,7 +99,7 @@ export async function exportRun(db: Database, runId: string, o: ExportOptions): 
       skipped.push({ table, reason: "the run lists no inputs (run_inputs): only live runs do, a replay reads the recording's" });
       continue;
     }
-    const sql = runRowsSql(table, runId);
+    const sql = runRowsSql(table, runId, timed);
     const [count] = await db.query<{ n: bigint }>(`SELECT count(*) n FROM (${sql})`);
     if (count!.n === 0n) skipped.push({ table, reason: `no rows of run ${runId}` });
     else planned.push({ table, rows: Number(count!.n), file: join(dir, `${table}.${o.format}`), sql });

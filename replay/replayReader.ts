@@ -4,7 +4,7 @@ import type { DuckDBDataChunk } from "@duckdb/node-api";
 import type { Database } from "../io/duckdb/database.ts";
 import type { CompiledSource } from "../pipeline/graph.ts";
 import { KINDS } from "../schemas/kinds.ts";
-import { inputIdSql, inputLayout } from "../sinks/recordingTables.ts";
+import { inputLayout, runInputMatchSql, runInputsHaveTime } from "../sinks/recordingTables.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
 import { WATERMARK_END, type ItemColumns } from "../core/chunk.ts";
 import type { InputSegment } from "../runtime/ports.ts";
@@ -69,8 +69,9 @@ export function subjectSql(filter: string): string {
   const head = tokens.slice(0, -1);
   const literal = (ts: string[]) => ts.every((t) => t !== "*" && t !== ">");
   if (literal(tokens)) return `subject = ${q(filter)}`;
-  if (head.length > 0 && literal(head)) {
-    const prefix = `${head.join(".")}.`;
+  const prefix = `${head.join(".")}.`;
+  // Lengths in JS count UTF-16 units, DuckDB's count code points: the shortcut only for ASCII prefixes.
+  if (head.length > 0 && literal(head) && /^[ -~]*$/.test(prefix)) {
     if (last === ">") return `(starts_with(subject, ${q(prefix)}) AND length(subject) > ${prefix.length})`;
     if (last === "*") return `(starts_with(subject, ${q(prefix)}) AND length(subject) > ${prefix.length} AND strpos(subject[${prefix.length + 1}:], '.') = 0)`;
   }
@@ -131,19 +132,12 @@ class RecordedTrade {
   declare readonly price: number;
   declare readonly size: number;
   declare readonly side?: "buy" | "sell";
-  readonly #ids: { getItem(i: number): string | null };
+  /** The chunk the trade was read from: it owns the memory the id is decoded from, so it lives as long as the trade. */
+  readonly #source: TradeChunk;
   readonly #row: number;
 
-  constructor(
-    ids: { getItem(i: number): string | null },
-    row: number,
-    symbol: string,
-    tsEvent: bigint,
-    price: number,
-    size: number,
-    side: "buy" | "sell" | undefined,
-  ) {
-    this.#ids = ids;
+  constructor(source: TradeChunk, row: number, symbol: string, tsEvent: bigint, price: number, size: number, side: "buy" | "sell" | undefined) {
+    this.#source = source;
     this.#row = row;
     Object.defineProperty(this, "id", ID_PROPERTY);
     const self = this as { -readonly [K in "symbol" | "tsEvent" | "price" | "size" | "side"]?: RecordedTrade[K] };
@@ -155,7 +149,7 @@ class RecordedTrade {
   }
 
   static decodeId(t: RecordedTrade): string {
-    return t.#ids.getItem(t.#row)!;
+    return t.#source.ids.getItem(t.#row)!;
   }
 }
 
@@ -171,6 +165,11 @@ const SIDES = [undefined, "buy", "sell"] as const;
 
 /** Trades: `SELECT id, symbol code, ts ns, price, size, side code` with symbols interned through a dictionary. */
 class TradeChunk implements Decoded {
+  /**
+   * Kept: the id vector's strings live in the chunk's memory, which DuckDB frees when the chunk is collected (an id
+   * decoded after that read freed memory).
+   */
+  readonly chunk: DuckDBDataChunk;
   readonly ids: { getItem(i: number): string | null };
   readonly symbol: ArrayLike<number>;
   readonly tsEvent: ArrayLike<bigint>;
@@ -183,6 +182,7 @@ class TradeChunk implements Decoded {
     chunk: DuckDBDataChunk,
     readonly symbols: readonly string[],
   ) {
+    this.chunk = chunk;
     this.length = chunk.rowCount;
     this.ids = strings(chunk, 0);
     this.symbol = numbers(chunk, 1);
@@ -197,7 +197,7 @@ class TradeChunk implements Decoded {
   }
 
   row(i: number): Trade {
-    return new RecordedTrade(this.ids, i, this.symbols[this.symbol[i]!]!, this.tsEvent[i]!, this.price[i]!, this.size[i]!, SIDES[this.side[i]!]);
+    return new RecordedTrade(this, i, this.symbols[this.symbol[i]!]!, this.tsEvent[i]!, this.price[i]!, this.size[i]!, SIDES[this.side[i]!]);
   }
 
   segment(source: number, from: number, to: number): InputSegment {
@@ -375,7 +375,9 @@ async function windowQueries(db: Database, table: string, from: string, select: 
   for (let i = 0n; i < k; i++) {
     const start = r.lo + i * width;
     if (start > r.hi) break;
-    const bounds = [`ts_event >= make_timestamp_ns(${start})`, `ts_event < make_timestamp_ns(${start + width})`];
+    // The last window ends at the newest time itself: start + width may be past the largest timestamp DuckDB takes.
+    const end = start + width > r.hi ? `ts_event <= make_timestamp_ns(${r.hi})` : `ts_event < make_timestamp_ns(${start + width})`;
+    const bounds = [`ts_event >= make_timestamp_ns(${start})`, end];
     out.push(`SELECT ${select} FROM ${from} WHERE ${[...where, ...bounds].join(" AND ")} ORDER BY ts_event, stream_seq`);
   }
   return out;
@@ -385,14 +387,14 @@ const tableExists = async (db: Database, name: string): Promise<boolean> =>
   (await db.query<{ n: bigint }>(`SELECT count(*) n FROM information_schema.tables WHERE table_name = '${name}'`))[0]!.n > 0n;
 
 /** The WHERE terms selecting a source's recorded inputs: its subjects, the time range, a live run's own inputs. */
-function sourceWhere(s: CompiledSource, range: ReplayRange): string[] {
+function sourceWhere(s: CompiledSource, range: ReplayRange, runInputsTimed: boolean): string[] {
   const layout = inputLayout(KINDS[s.kind] as AnyMessageType);
   const where = [`(${s.subjects.map(subjectSql).join(" OR ")})`];
   if (range.fromNs !== undefined) where.push(`ts_event >= make_timestamp_ns(${range.fromNs})`);
   if (range.toNs !== undefined) where.push(`ts_event < make_timestamp_ns(${range.toNs})`);
   if (range.runId !== undefined) {
     where.push(
-      `EXISTS (SELECT 1 FROM run_inputs r WHERE r.run_id = '${range.runId.replace(/'/g, "''")}' AND r.input_table = '${layout.name}' AND r.id = ${inputIdSql(layout.name, `"${layout.name}"`)})`,
+      `EXISTS (SELECT 1 FROM run_inputs r WHERE r.run_id = '${range.runId.replace(/'/g, "''")}' AND r.input_table = '${layout.name}' AND ${runInputMatchSql(layout.name, `"${layout.name}"`, "r", runInputsTimed)})`,
     );
   }
   return where;
@@ -401,13 +403,14 @@ function sourceWhere(s: CompiledSource, range: ReplayRange): string[] {
 /** How many recorded inputs `readRecording` would yield for these sources and range, per source name. */
 export async function countRecording(db: Database, sources: readonly CompiledSource[], range: ReplayRange = {}): Promise<Map<string, number>> {
   const out = new Map<string, number>();
+  const timed = range.runId !== undefined && (await runInputsHaveTime(db));
   for (const s of sources) {
     const table = inputLayout(KINDS[s.kind] as AnyMessageType).name;
     if (!(await tableExists(db, table))) {
       out.set(s.name, 0);
       continue;
     }
-    const r = await db.query<{ n: bigint }>(`SELECT count(*) n FROM "${table}" WHERE ${sourceWhere(s, range).join(" AND ")}`);
+    const r = await db.query<{ n: bigint }>(`SELECT count(*) n FROM "${table}" WHERE ${sourceWhere(s, range, timed).join(" AND ")}`);
     out.set(s.name, Number(r[0]!.n));
   }
   return out;
@@ -426,12 +429,13 @@ export async function* readRecording(
 ): AsyncGenerator<ReplayBatch> {
   const batchSize = options.batchSize ?? 8192;
   const cursors: SourceCursor[] = [];
+  const timed = range.runId !== undefined && (await runInputsHaveTime(db));
   try {
     for (const s of sources) {
       const type = KINDS[s.kind] as AnyMessageType;
       const layout = inputLayout(type);
       if (!(await tableExists(db, layout.name))) continue;
-      const where = sourceWhere(s, range);
+      const where = sourceWhere(s, range, timed);
       let select: string;
       let decode: ChunkDecoder;
       let from = `"${layout.name}"`;

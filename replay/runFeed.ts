@@ -5,7 +5,7 @@ import type { Database } from "../io/duckdb/database.ts";
 import { KINDS, type Kind, type SourceKind } from "../schemas/kinds.ts";
 import type { AnyMessageType } from "../schemas/message.ts";
 import { DeadLetterMessage, type DeadLetter } from "../schemas/deadLetter.ts";
-import { inputIdSql, outputTableName } from "../sinks/recordingTables.ts";
+import { outputTableName, runInputMatchSql, runInputsHaveTime } from "../sinks/recordingTables.ts";
 import { recordedModelInstalls } from "./runs.ts";
 import { TickflowError } from "../core/errors.ts";
 
@@ -123,6 +123,7 @@ export async function loadRunFeed(db: Database, runId: string, limits: RunFeedLi
   const ranInputs = have.has("run_inputs")
     ? new Set((await db.query<{ t: string }>(`SELECT DISTINCT input_table t FROM run_inputs WHERE run_id = $1`, [runId])).map((r) => r.t))
     : new Set<string>();
+  const timed = ranInputs.size > 0 && (await runInputsHaveTime(db));
   for (const [kind, limit] of [
     ["bar", limits.bars ?? 20_000],
     ["news", limits.news ?? 200],
@@ -133,7 +134,7 @@ export async function loadRunFeed(db: Database, runId: string, limits: RunFeedLi
     if (ranInputs.has(type.table)) {
       // A live run lists the inputs it processed.
       rows = await db.query(
-        `SELECT * FROM (SELECT ${selectList(type, "x.")} FROM "${type.table}" x JOIN run_inputs ri ON ri.run_id = $1 AND ri.input_table = '${type.table}' AND ri.id = ${inputIdSql(type.table, "x")} ORDER BY x.ts_event DESC LIMIT ${limit}) ORDER BY ts_event`,
+        `SELECT * FROM (SELECT ${selectList(type, "x.")} FROM "${type.table}" x JOIN run_inputs ri ON ri.run_id = $1 AND ri.input_table = '${type.table}' AND ${runInputMatchSql(type.table, "x", "ri", timed)} ORDER BY x.ts_event DESC LIMIT ${limit}) ORDER BY ts_event`,
         [runId],
       );
     } else if (firstEventNs !== undefined && lastEventNs !== undefined && (kind === "news" || symbols.length > 0)) {

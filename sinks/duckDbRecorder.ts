@@ -110,9 +110,9 @@ export class DuckDbRecorder {
     return this.write(layout, cols);
   }
 
-  /** Records which inputs (table, message id) a run processed. */
-  writeRunInputs(runId: string, table: string, ids: readonly string[]): Promise<WriteResult> {
-    return this.write(RUN_INPUTS_LAYOUT, [ids.map(() => runId), ids.map(() => table), [...ids]]);
+  /** Records which inputs (table, message id, event time) a run processed. */
+  writeRunInputs(runId: string, table: string, ids: readonly string[], times: readonly bigint[]): Promise<WriteResult> {
+    return this.write(RUN_INPUTS_LAYOUT, [ids.map(() => runId), ids.map(() => table), [...ids], [...times]]);
   }
 
   /** Records messages a run's `node` emitted; `firstSeq` numbers them in emission order within that node. */
@@ -162,10 +162,18 @@ export class DuckDbRecorder {
   private async appendNew(layout: TableLayout, columns: CellValue[][]): Promise<WriteResult> {
     const offered = columns[0]!.length;
     const names = layout.columns.map((c) => c.name);
-    const keyCols = layout.key.map((k) => columns[names.indexOf(k)]!);
     const range = layout.dedupe!.range;
+    // A message is its key within its time (TableLayout.dedupe): the time joins the key unless it is part of it.
+    const keyNames = layout.key.includes(range) ? layout.key : [...layout.key, range];
+    const keyCols = keyNames.map((k) => columns[names.indexOf(k)]!);
     const times = columns[names.indexOf(range)]! as bigint[];
-    const keyOf = keyCols.length === 1 ? (i: number) => String(keyCols[0]![i]) : (i: number) => keyCols.map((c) => String(c[i])).join("\u0000");
+    const [k0, k1] = keyCols;
+    const keyOf =
+      keyCols.length === 1
+        ? (i: number) => String(k0![i])
+        : keyCols.length === 2
+          ? (i: number) => `${k0![i]}\u0000${k1![i]}`
+          : (i: number) => keyCols.map((c) => String(c[i])).join("\u0000");
     const existing = await this.keysWithin(layout, spansOf(times));
     const seen = new Set<string>();
     const keep: number[] = [];
@@ -188,7 +196,8 @@ export class DuckDbRecorder {
   /** The keys (as keyOf spells them) of the table's rows whose time falls in one of `spans`. */
   private async keysWithin(layout: TableLayout, spans: readonly (readonly [bigint, bigint])[]): Promise<Set<string>> {
     const range = layout.dedupe!.range;
-    const cols = layout.key.map((k) => (layout.columns.find((c) => c.name === k)!.type === "TIMESTAMP_NS" ? `epoch_ns("${k}")` : `"${k}"`));
+    const keyNames = layout.key.includes(range) ? layout.key : [...layout.key, range];
+    const cols = keyNames.map((k) => (layout.columns.find((c) => c.name === k)!.type === "TIMESTAMP_NS" ? `epoch_ns("${k}")` : `"${k}"`));
     const sql = spans
       .map(([lo, hi]) => `SELECT ${cols.join(", ")} FROM "${layout.name}" WHERE "${range}" BETWEEN make_timestamp_ns(${lo}) AND make_timestamp_ns(${hi})`)
       .join(" UNION ALL ");

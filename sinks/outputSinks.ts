@@ -197,6 +197,7 @@ export class DuckDbInputRecorder implements InputRecorder {
             this.runId,
             KINDS[kind].table,
             items.map((x) => inputIdOf(kind, x)),
+            items.map((x) => (x as { tsEvent: bigint }).tsEvent),
           ),
         );
     }

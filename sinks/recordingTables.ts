@@ -19,8 +19,10 @@ export interface TableLayout {
   /**
    * When set, the key is checked without an index: a batch's keys are looked up among the rows whose `range` column
    * (the event time, never NULL) falls in the batch's own time spans, which DuckDB's zone maps find without a scan of
-   * the table. A redelivered or re-imported message carries the same key and time, so it is still stored once; the
-   * table has no PRIMARY KEY (an index on a VARCHAR id costs more than the rest of recording, bench/recorder).
+   * the table. A redelivered or re-imported message carries the same key and time, so it is still stored once. A
+   * message is its key within its time: the same id at another event time is another message, stored beside it
+   * (run_inputs keeps the time, so a run's replay still reads the one it processed). The table has no PRIMARY KEY
+   * (an index on a VARCHAR id costs more than the rest of recording, bench/recorder).
    */
   readonly dedupe?: { readonly range: string };
 }
@@ -109,9 +111,26 @@ export const RUN_INPUTS_LAYOUT: TableLayout = {
     { name: "run_id", type: "VARCHAR", nullable: false },
     { name: "input_table", type: "VARCHAR", nullable: false },
     { name: "id", type: "VARCHAR", nullable: false },
+    // The input's event time: with the id, which recorded row the run processed (input tables key a message by its
+    // id within its time, so one id recorded at two times is two rows). NULL in rows written before it was added.
+    { name: "ts_event", type: "TIMESTAMP_NS", nullable: true },
   ],
   key: ["run_id", "input_table", "id"],
 };
+
+/** SQL: the run_inputs row `r` is the input-table row `alias` (by id, and by event time where it was recorded). */
+export function runInputMatchSql(table: string, alias: string, r: string, hasTime: boolean): string {
+  const id = `${r}.id = ${inputIdSql(table, alias)}`;
+  return hasTime ? `${id} AND (${r}.ts_event IS NULL OR ${r}.ts_event = ${alias}.ts_event)` : id;
+}
+
+/** Whether a recording's run_inputs table has the ts_event column (files written before it have not, until a recorder opens them). */
+export async function runInputsHaveTime(db: { query<T>(sql: string): Promise<T[]> }): Promise<boolean> {
+  const rows = await db.query<{ n: bigint }>(
+    "SELECT count(*) n FROM information_schema.columns WHERE table_name = 'run_inputs' AND table_schema = 'main' AND column_name = 'ts_event'",
+  );
+  return rows[0]!.n > 0n;
+}
 
 /**
  * Which model each predict node of a live run served from which row of its input on: what `replay --run` needs

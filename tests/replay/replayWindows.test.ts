@@ -1,6 +1,8 @@
 // Replay reads each source window by window of event time and matches subjects without a regular expression where
 // it can: neither may change what is read or its order.
 import fc from "fast-check";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { withDatabase } from "../helpers/duckdb.ts";
 import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
@@ -13,7 +15,7 @@ const src = jetstreamSource;
 describe("replay reading", () => {
   it("subjectSql selects exactly the subjects the filter's regular expression does", async () => {
     await withDatabase(async (db) => {
-      const token = fc.constantFrom("md", "trades", "news", "A", "AAPL", "x'y", "ü", "1m", "");
+      const token = fc.constantFrom("md", "trades", "news", "A", "AAPL", "x'y", "ü", "😀", "1m", "");
       const subject = fc.array(token, { minLength: 1, maxLength: 5 }).map((ts) => ts.join("."));
       const filter = fc
         .array(
@@ -98,6 +100,76 @@ describe("replay reading", () => {
         expect(windowed.out).toEqual(whole.out);
         expect(windowed.marks.every((m, i) => i === 0 || m >= windowed.marks[i - 1]!)).toBe(true);
       }
+    });
+  });
+
+  it("reads a recording whose newest trade is at the largest timestamp the schema takes", async () => {
+    await withDatabase(async (db) => {
+      const max = 2n ** 63n - 2n;
+      const trades: Trade[] = [
+        { id: "a", symbol: "AAPL", tsEvent: 1_000n, price: 1, size: 1 },
+        { id: "b", symbol: "AAPL", tsEvent: max, price: 2, size: 1 },
+      ];
+      await new DuckDbRecorder(db).writeInputs(
+        TradeMessage,
+        trades,
+        trades.map((_, i) => ({ subject: "md.trades.AAPL", streamSeq: BigInt(i + 1) })),
+      );
+      const got: bigint[] = [];
+      for await (const b of readRecording(db, [src("t", "trade", 0, ["md.trades.>"])], {}, { windowRows: 1 })) got.push(...b.items.map((x) => x.tsEvent));
+      expect(got).toEqual([1_000n, max]);
+    });
+  });
+
+  it("trade ids read long after their chunk was read are still right (the trade keeps its DuckDB chunk alive)", async () => {
+    await withDatabase(async (db) => {
+      const n = 30_000;
+      const trades: Trade[] = Array.from({ length: n }, (_, i) => ({
+        id: `trade-id-long-enough-${i}`,
+        symbol: "AAPL",
+        tsEvent: BigInt(1_000 + i),
+        price: 1,
+        size: 1,
+      }));
+      await new DuckDbRecorder(db).writeInputs(
+        TradeMessage,
+        trades,
+        trades.map((_, i) => ({ subject: "md.trades.AAPL", streamSeq: BigInt(i + 1) })),
+      );
+      for (const columnar of [false, true]) {
+        const kept: { id: string }[] = [];
+        for await (const b of readRecording(db, [src("t", "trade", 0, ["md.trades.>"])], {}, { columnar }))
+          kept.push(...(b.items as unknown as { id: string }[]));
+        setFlagsFromString("--expose_gc");
+        const gc = runInNewContext("gc") as () => void;
+        for (let k = 0; k < 5; k++) {
+          gc();
+          void Array.from({ length: 200_000 }, (_, i) => `garbage-${i}-${k}`);
+        }
+        const wrong = kept.filter((t, i) => t.id !== `trade-id-long-enough-${i}`).length;
+        expect(wrong).toBe(0);
+      }
+    });
+  });
+
+  it("replays the row a run processed when one id was recorded at two times (run_inputs keeps the time)", async () => {
+    await withDatabase(async (db) => {
+      const first: Trade = { id: "dup", symbol: "AAPL", tsEvent: 1_000n, price: 1, size: 1 };
+      const again: Trade = { ...first, tsEvent: 5_000n, price: 9 };
+      const sink = new DuckDbRecorder(db);
+      await sink.writeInputs(TradeMessage, [first], [{ subject: "md.trades.AAPL", streamSeq: 1n }]);
+      await sink.writeInputs(TradeMessage, [again], [{ subject: "md.trades.AAPL", streamSeq: 2n }]);
+      await sink.writeRunInputs("r1", "trades", ["dup"], [5_000n]);
+      const read = async (runId: string) => {
+        const got: string[] = [];
+        for await (const b of readRecording(db, [src("t", "trade", 0, ["md.trades.>"])], { runId }, { columnar: true }))
+          got.push(...b.items.map((x) => `${(x as unknown as Trade).price}@${x.tsEvent}`));
+        return got;
+      };
+      expect(await read("r1")).toEqual(["9@5000"]);
+      // A row written before run_inputs kept the time (NULL) matches by id alone, as it did then.
+      await db.run("INSERT INTO run_inputs VALUES ('old', 'trades', 'dup', NULL)");
+      expect(await read("old")).toEqual(["1@1000", "9@5000"]);
     });
   });
 });

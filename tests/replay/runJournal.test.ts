@@ -36,7 +36,7 @@ describe("DuckDbRunJournal", () => {
       await again.finish(summary("k"), "failed");
 
       await db.run(createTableSql(RUN_INPUTS_LAYOUT));
-      await db.run("INSERT INTO run_inputs VALUES ('k', 'bars', 'b1')");
+      await db.run("INSERT INTO run_inputs VALUES ('k', 'bars', 'b1', NULL)");
       await expect(new DuckDbRunJournal(db).start({ runId: "k", pipeline, mode: "live" })).rejects.toBeInstanceOf(RunExistsError);
 
       const replayRun = new DuckDbRunJournal(db);

@@ -151,6 +151,27 @@ describe("input dedupe without an index", () => {
     });
   });
 
+  it("takes a message as its id within its time: the same id at another event time is another message, in a batch or across batches", async () => {
+    await withDatabase(async (db) => {
+      const sink = new DuckDbRecorder(db);
+      const a: Trade = { id: "x", symbol: "AAPL", tsEvent: 1000n, price: 1, size: 1 };
+      const later: Trade = { ...a, tsEvent: 2000n, price: 2 };
+      expect(await sink.writeInputs(TradeMessage, [a, a], meta([a, a]))).toEqual({ offered: 2, inserted: 1 });
+      expect(await sink.writeInputs(TradeMessage, [later, a], meta([later, a]))).toEqual({ offered: 2, inserted: 1 });
+      expect(
+        await sink.writeInputs(
+          TradeMessage,
+          [
+            { ...a, tsEvent: 3000n },
+            { ...a, tsEvent: 4000n },
+          ],
+          meta([a, a]),
+        ),
+      ).toEqual({ offered: 2, inserted: 2 });
+      expect((await db.query<{ n: bigint }>("SELECT count(*) n FROM trades WHERE id = 'x'"))[0]!.n).toBe(4n);
+    });
+  });
+
   it("keys bars by symbol, timeframe and open time, exact to the nanosecond", async () => {
     await withDatabase(async (db) => {
       const bar = (symbol: string, tsOpen: bigint): Bar => ({
