@@ -9,12 +9,12 @@ import type { BenchRow } from "./types.ts";
 import { Database } from "../io/duckdb/database.ts";
 import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../sources/simulator.ts";
-import { NewsMessage, TradeMessage, type News, type Trade } from "../schemas/index.ts";
+import { NewsMessage, TradeMessage } from "../schemas/index.ts";
 import { loadPipeline } from "../app/loadPipeline.ts";
 import { replay } from "../replay/replay.ts";
 import { startTempNatsServer } from "../io/nats/natsServer.ts";
 import { ensureStreams } from "../io/nats/streams.ts";
-import { publishSimulatedFeed } from "../sources/simulatedFeed.ts";
+import { publishSimulatedFeed, simulatedBatch } from "../sources/simulatedFeed.ts";
 import { LiveRun } from "../app/liveRun.ts";
 import { PACKAGE_ROOT } from "../io/packageRoot.ts";
 import { spawnSync } from "node:child_process";
@@ -45,28 +45,14 @@ async function duckdbAndReplay(path: string): Promise<BenchRow[]> {
   await sink.ensureRecording([TradeMessage, NewsMessage]);
   // Record a simulated feed the way a live run records its inputs (batches with subject + stream seq).
   const gen = simulate({ symbols: SYMBOLS, seed: 1, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 50 });
-  let seq = 0n;
   let writeMs = 0;
   let written = 0;
   while (written < REPLAY_EVENTS) {
-    const trades: Trade[] = [];
-    const tmeta: { subject: string; streamSeq: bigint }[] = [];
-    const news: News[] = [];
-    const nmeta: { subject: string; streamSeq: bigint }[] = [];
-    for (let i = 0; i < 100_000 && written < REPLAY_EVENTS; i++, written++) {
-      const m = gen.next().value!;
-      seq++;
-      if (m.kind === "trade") {
-        trades.push(m.msg);
-        tmeta.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: seq });
-      } else {
-        news.push(m.msg);
-        nmeta.push({ subject: `news.${m.msg.source}`, streamSeq: seq });
-      }
-    }
+    const b = simulatedBatch(gen, Math.min(100_000, REPLAY_EVENTS - written), BigInt(written + 1));
+    written += b.taken;
     const t0 = performance.now();
-    await sink.writeInputs(TradeMessage, trades, tmeta);
-    await sink.writeInputs(NewsMessage, news, nmeta);
+    await sink.writeInputs(TradeMessage, b.trades, b.tradeOrigins);
+    await sink.writeInputs(NewsMessage, b.news, b.newsOrigins);
     writeMs += performance.now() - t0;
   }
   const rows: BenchRow[] = [

@@ -10,22 +10,18 @@ import { Database, type CellValue } from "../io/duckdb/database.ts";
 import { DuckDbRecorder } from "../sinks/duckDbRecorder.ts";
 import { inputLayout, toColumns } from "../sinks/recordingTables.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../sources/simulator.ts";
+import { simulatedBatch } from "../sources/simulatedFeed.ts";
+import type { InputOrigin } from "../runtime/ports.ts";
 import { TradeMessage, type Trade } from "../schemas/index.ts";
 
 const ROWS = Number(process.env.TICKFLOW_BENCH_RECORD_ROWS ?? 1_000_000);
 const BATCH = 100_000;
 const SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "META", "GOOGL", "JPM", "XOM", "KO"];
 
-function trades(): { trades: Trade[]; meta: { subject: string; streamSeq: bigint }[] } {
-  const out: Trade[] = [];
-  const meta: { subject: string; streamSeq: bigint }[] = [];
-  for (const m of simulate({ symbols: SYMBOLS, seed: 3, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 50, newsEverySeconds: 1e12 })) {
-    if (m.kind !== "trade") continue;
-    out.push(m.msg);
-    meta.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: BigInt(out.length) });
-    if (out.length >= ROWS) break;
-  }
-  return { trades: out, meta };
+function trades(): { trades: Trade[]; meta: InputOrigin[] } {
+  // News only every 1e12 s: (nearly) every message is a trade.
+  const b = simulatedBatch(simulate({ symbols: SYMBOLS, seed: 3, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 50, newsEverySeconds: 1e12 }), ROWS);
+  return { trades: b.trades, meta: b.tradeOrigins };
 }
 
 const STOCK_TYPES = { VARCHAR, DOUBLE, BIGINT, TIMESTAMP_NS } as const;

@@ -7,7 +7,7 @@ import type { SavedCell } from "../core/state.ts";
 import { StateRestoreError } from "../core/state.ts";
 import { ChainedDigest, type ChainedDigestState } from "./chainedDigest.ts";
 import { KINDS, type Kind } from "../schemas/kinds.ts";
-import type { InputBatch, Timed } from "./ports.ts";
+import type { InputBatch, InputSegment, Timed } from "./ports.ts";
 import { boundDeadLetter, type DeadLetter } from "../schemas/deadLetter.ts";
 
 export interface RunCounters {
@@ -133,24 +133,7 @@ export class PipelineRun {
    * `watermark`: every input with an earlier event time has now been given.
    */
   step(sources: ArrayLike<number>, items: readonly Timed[], watermark: bigint): StepResult {
-    const names = this.pipeline.sources;
-    let start = 0;
-    for (let i = 1; i <= items.length; i++) {
-      if (i === items.length || sources[i] !== sources[start]) {
-        // Inputs before the next run's first item are all delivered.
-        const w = i === items.length ? watermark : items[i]!.tsEvent;
-        const source = names[sources[start]!]!;
-        const run = items.slice(start, i);
-        this.instance.push(source.name, run, w < watermark ? w : watermark);
-        this.metrics?.inputs(source.kind, i - start);
-        this.metrics?.inputItems?.(source.name, source.kind, run);
-        start = i;
-      }
-    }
-    this.instance.advance(watermark);
-    this.counters.inputs += items.length;
-    this.counters.batches++;
-    return this.collect();
+    return this.feed(runsOf(sources, items), watermark);
   }
 
   /**
@@ -158,9 +141,11 @@ export class PipelineRun {
    * outputs are the same either way: operators' results do not depend on how the input is cut (core/chunk.ts).
    */
   stepBatch(batch: InputBatch): StepResult {
-    const segments = batch.segments;
-    if (!segments) return this.step(batch.sources, batch.items, batch.watermark);
-    const { watermark } = batch;
+    return batch.segments ? this.feed(batch.segments, batch.watermark) : this.step(batch.sources, batch.items, batch.watermark);
+  }
+
+  /** Pushes each segment with the watermark its successor's first item sets, then the batch's own watermark. */
+  private feed(segments: readonly InputSegment[], watermark: bigint): StepResult {
     const names = this.pipeline.sources;
     let n = 0;
     for (let k = 0; k < segments.length; k++) {
@@ -284,4 +269,17 @@ export function safeJson(item: unknown): string {
   } catch {
     return String(item);
   }
+}
+
+/** Items with their sources' ranks as runs of one source each (what `step` takes, as segments). */
+function runsOf(sources: ArrayLike<number>, items: readonly Timed[]): InputSegment[] {
+  const runs: InputSegment[] = [];
+  let start = 0;
+  for (let i = 1; i <= items.length; i++) {
+    if (i === items.length || sources[i] !== sources[start]) {
+      runs.push({ source: sources[start]!, items: items.slice(start, i) });
+      start = i;
+    }
+  }
+  return runs;
 }

@@ -163,9 +163,7 @@ export class DuckDbRecorder {
     const offered = columns[0]!.length;
     const names = layout.columns.map((c) => c.name);
     const range = layout.dedupe!.range;
-    // A message is its key within its time (TableLayout.dedupe): the time joins the key unless it is part of it.
-    const keyNames = layout.key.includes(range) ? layout.key : [...layout.key, range];
-    const keyCols = keyNames.map((k) => columns[names.indexOf(k)]!);
+    const keyCols = dedupeKey(layout).map((k) => columns[names.indexOf(k)]!);
     const times = columns[names.indexOf(range)]! as bigint[];
     const [k0, k1] = keyCols;
     const keyOf =
@@ -196,8 +194,7 @@ export class DuckDbRecorder {
   /** The keys (as keyOf spells them) of the table's rows whose time falls in one of `spans`. */
   private async keysWithin(layout: TableLayout, spans: readonly (readonly [bigint, bigint])[]): Promise<Set<string>> {
     const range = layout.dedupe!.range;
-    const keyNames = layout.key.includes(range) ? layout.key : [...layout.key, range];
-    const cols = keyNames.map((k) => (layout.columns.find((c) => c.name === k)!.type === "TIMESTAMP_NS" ? `epoch_ns("${k}")` : `"${k}"`));
+    const cols = dedupeKey(layout).map((k) => (layout.columns.find((c) => c.name === k)!.type === "TIMESTAMP_NS" ? `epoch_ns("${k}")` : `"${k}"`));
     const sql = spans
       .map(([lo, hi]) => `SELECT ${cols.join(", ")} FROM "${layout.name}" WHERE "${range}" BETWEEN make_timestamp_ns(${lo}) AND make_timestamp_ns(${hi})`)
       .join(" UNION ALL ");
@@ -206,6 +203,12 @@ export class DuckDbRecorder {
     for (const r of rows) keys.add(r.length === 1 ? String(r[0]) : r.map((v) => String(v)).join("\u0000"));
     return keys;
   }
+}
+
+/** A message is its key within its time (TableLayout.dedupe): the time joins the key unless it is part of it. */
+function dedupeKey(layout: TableLayout): readonly string[] {
+  const range = layout.dedupe!.range;
+  return layout.key.includes(range) ? layout.key : [...layout.key, range];
 }
 
 /**

@@ -1,7 +1,10 @@
 // Publishes the simulator's messages to JetStream, optionally paced to a wall-clock rate.
 import { publishSubject } from "../schemas/kinds.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { simulate, type SimulatorOptions } from "./simulator.ts";
+import { simulate, type SimulatedMessage, type SimulatorOptions } from "./simulator.ts";
+import type { InputOrigin } from "../runtime/ports.ts";
+import type { News } from "../schemas/news.ts";
+import type { Trade } from "../schemas/trade.ts";
 import { JetStreamPublisher, type OutgoingMessage } from "../sinks/jetStreamPublisher.ts";
 import { NewsMessage } from "../schemas/news.ts";
 import { TradeMessage } from "../schemas/trade.ts";
@@ -19,10 +22,46 @@ export interface FeedOptions extends SimulatorOptions {
   readonly attempts?: number;
 }
 
-export function toOutgoing(m: ReturnType<typeof simulate> extends Generator<infer T> ? T : never): OutgoingMessage {
+/** The subject a simulated message is published on, and recorded with. */
+export const subjectOf = (m: SimulatedMessage): string => (m.kind === "trade" ? publishSubject("trade", m.msg) : `news.${m.msg.source}`);
+
+export function toOutgoing(m: SimulatedMessage): OutgoingMessage {
   return m.kind === "trade"
-    ? { subject: publishSubject("trade", m.msg), data: TradeMessage.encodeBytes(m.msg), msgID: m.msg.id }
-    : { subject: `news.${m.msg.source}`, data: NewsMessage.encodeBytes(m.msg), msgID: m.msg.id };
+    ? { subject: subjectOf(m), data: TradeMessage.encodeBytes(m.msg), msgID: m.msg.id }
+    : { subject: subjectOf(m), data: NewsMessage.encodeBytes(m.msg), msgID: m.msg.id };
+}
+
+/** Simulated messages split by kind, each with the origin a live run would record it with. */
+export interface SimulatedBatch {
+  readonly trades: Trade[];
+  readonly tradeOrigins: InputOrigin[];
+  readonly news: News[];
+  readonly newsOrigins: InputOrigin[];
+  /** Messages taken from the simulation (fewer than asked only when it ended). */
+  readonly taken: number;
+}
+
+/**
+ * The next `n` messages of a simulation as a recording holds them: trades and news apart, each with its subject and
+ * a stream sequence counting from `firstSeq` in simulation order (what benches and tests record to replay).
+ */
+export function simulatedBatch(messages: Iterator<SimulatedMessage>, n: number, firstSeq = 1n): SimulatedBatch {
+  const b: SimulatedBatch = { trades: [], tradeOrigins: [], news: [], newsOrigins: [], taken: 0 };
+  let taken = 0;
+  for (; taken < n; taken++) {
+    const next = messages.next();
+    if (next.done) break;
+    const m = next.value;
+    const origin = { subject: subjectOf(m), streamSeq: firstSeq + BigInt(taken) };
+    if (m.kind === "trade") {
+      b.trades.push(m.msg);
+      b.tradeOrigins.push(origin);
+    } else {
+      b.news.push(m.msg);
+      b.newsOrigins.push(origin);
+    }
+  }
+  return { ...b, taken };
 }
 
 /** What a feed published: every message acked, of which `duplicates` the stream already held (same message id). */

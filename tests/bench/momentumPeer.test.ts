@@ -6,9 +6,10 @@ import { from, lastValueFrom, toArray } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { momentumSignals, runPeer } from "../../bench/peer/momentumPeer.ts";
 import { Database } from "../../io/duckdb/database.ts";
-import { NewsMessage, TradeMessage, type News, type Trade } from "../../schemas/index.ts";
+import { NewsMessage, TradeMessage } from "../../schemas/index.ts";
 import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { DEFAULT_SIM_START_NS, simulate } from "../../sources/simulator.ts";
+import { simulatedBatch } from "../../sources/simulatedFeed.ts";
 import { tempDir } from "../helpers/duckdb.ts";
 
 const EVENTS = 20_000;
@@ -23,22 +24,9 @@ async function recordSimulatedFeed(path: string): Promise<typeof expected> {
     await sink.ensureRecording([TradeMessage, NewsMessage]);
     // 2 trades/s over 3 symbols: ~10,000 s of event time (~165 bars per symbol, past the EMA(26) warm-up), news ~1/min.
     const gen = simulate({ symbols: ["AAPL", "MSFT", "XYZ"], seed: 7, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 2, newsEverySeconds: 60 });
-    const trades: Trade[] = [];
-    const tmeta: { subject: string; streamSeq: bigint }[] = [];
-    const news: News[] = [];
-    const nmeta: { subject: string; streamSeq: bigint }[] = [];
-    for (let seq = 1n; seq <= BigInt(EVENTS); seq++) {
-      const m = gen.next().value!;
-      if (m.kind === "trade") {
-        trades.push(m.msg);
-        tmeta.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: seq });
-      } else {
-        news.push(m.msg);
-        nmeta.push({ subject: `news.${m.msg.source}`, streamSeq: seq });
-      }
-    }
-    await sink.writeInputs(TradeMessage, trades, tmeta);
-    await sink.writeInputs(NewsMessage, news, nmeta);
+    const b = simulatedBatch(gen, EVENTS);
+    await sink.writeInputs(TradeMessage, b.trades, b.tradeOrigins);
+    await sink.writeInputs(NewsMessage, b.news, b.newsOrigins);
     const [row] = await db.query<{ trades: bigint; news: bigint; bars: bigint }>(
       `SELECT (SELECT count(*) FROM trades) AS trades, (SELECT count(*) FROM news) AS news,
         (SELECT count(DISTINCT (symbol, time_bucket(INTERVAL 1 minute, ts_event))) FROM trades) AS bars`,

@@ -7,7 +7,8 @@ import { promisify } from "node:util";
 import { Database } from "../../io/duckdb/database.ts";
 import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";
-import { NewsMessage, TradeMessage, type News, type Trade } from "../../schemas/index.ts";
+import { simulatedBatch } from "../../sources/simulatedFeed.ts";
+import { NewsMessage, TradeMessage } from "../../schemas/index.ts";
 import { loadPipeline } from "../../app/loadPipeline.ts";
 import { replay } from "../../replay/replay.ts";
 import { tempDir } from "../helpers/duckdb.ts";
@@ -23,25 +24,11 @@ describe("bounded-memory replay", () => {
       const db = await Database.open(path);
       const sink = new DuckDbRecorder(db);
       const gen = simulate({ symbols: ["AAPL", "MSFT", "NVDA", "AMZN"], seed: 9, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 20 });
-      let seq = 0n;
       for (let done = 0; done < EVENTS; ) {
-        const trades: Trade[] = [];
-        const news: News[] = [];
-        const tm: { subject: string; streamSeq: bigint }[] = [];
-        const nm: { subject: string; streamSeq: bigint }[] = [];
-        for (let i = 0; i < 100_000 && done < EVENTS; i++, done++) {
-          const m = gen.next().value!;
-          seq++;
-          if (m.kind === "trade") {
-            trades.push(m.msg);
-            tm.push({ subject: `md.trades.${m.msg.symbol}`, streamSeq: seq });
-          } else {
-            news.push(m.msg);
-            nm.push({ subject: "news.simwire", streamSeq: seq });
-          }
-        }
-        await sink.writeInputs(TradeMessage, trades, tm);
-        await sink.writeInputs(NewsMessage, news, nm);
+        const b = simulatedBatch(gen, Math.min(100_000, EVENTS - done), BigInt(done + 1));
+        done += b.taken;
+        await sink.writeInputs(TradeMessage, b.trades, b.tradeOrigins);
+        await sink.writeInputs(NewsMessage, b.news, b.newsOrigins);
       }
       const inProcess = await replay({ pipeline: await loadPipeline(join(ROOT, "pipelines/momentum-sentiment.yaml")), db, runId: "in-process", record: false });
       await db.close();

@@ -9,7 +9,8 @@ import { DuckDbRecorder } from "../../sinks/duckDbRecorder.ts";
 import { replay } from "../../replay/replay.ts";
 import { parsePipeline } from "../../app/loadPipeline.ts";
 import { simulate, DEFAULT_SIM_START_NS } from "../../sources/simulator.ts";
-import { NewsMessage, TradeMessage, type News, type Trade } from "../../schemas/index.ts";
+import { NewsMessage, TradeMessage } from "../../schemas/index.ts";
+import { simulatedBatch } from "../../sources/simulatedFeed.ts";
 import { PACKAGE_ROOT } from "../../io/packageRoot.ts";
 import type { Database } from "../../io/duckdb/database.ts";
 
@@ -30,27 +31,17 @@ sinks:
 `;
 
 async function record(db: Database): Promise<void> {
-  const trades: Trade[] = [];
-  const news: News[] = [];
-  for (const m of simulate({ symbols: ["AAPL", "MSFT", "NVDA", "KO"], seed: 5, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 20, newsEverySeconds: 90 })) {
-    if (m.kind === "trade") trades.push(m.msg);
-    else news.push(m.msg);
-    if (trades.length + news.length >= 30_000) break;
-  }
+  const { trades, tradeOrigins, news, newsOrigins } = simulatedBatch(
+    simulate({ symbols: ["AAPL", "MSFT", "NVDA", "KO"], seed: 5, startNs: DEFAULT_SIM_START_NS, tradesPerSecond: 20, newsEverySeconds: 90 }),
+    30_000,
+  );
   // One trade whose size would overflow its bar's volume: bars dead-letters it, and needs the trade object for it.
   const t = trades[20_000]!;
   trades.push({ ...t, id: `${t.id}-huge`, size: Number.MAX_VALUE, tsEvent: t.tsEvent + 1n });
+  tradeOrigins.push({ subject: `md.trades.${t.symbol}`, streamSeq: 30_001n });
   const sink = new DuckDbRecorder(db);
-  await sink.writeInputs(
-    TradeMessage,
-    trades,
-    trades.map((x, i) => ({ subject: `md.trades.${x.symbol}`, streamSeq: BigInt(i + 1) })),
-  );
-  await sink.writeInputs(
-    NewsMessage,
-    news,
-    news.map((x, i) => ({ subject: `news.${x.source}`, streamSeq: BigInt(i + 1) })),
-  );
+  await sink.writeInputs(TradeMessage, trades, tradeOrigins);
+  await sink.writeInputs(NewsMessage, news, newsOrigins);
 }
 
 async function deadLetters(db: Database, runId: string): Promise<unknown[]> {
